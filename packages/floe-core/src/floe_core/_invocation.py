@@ -1,0 +1,91 @@
+"""What a runtime is asked to do: one typed, serialisable dbt invocation."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "DBTCommand",
+    "DBTInvocation",
+    "GeneratedProfile",
+    "ProfileSource",
+    "ProfilesDirProfile",
+]
+
+
+class DBTCommand(StrEnum):
+    """The dbt commands a runtime executes."""
+
+    COMPILE = "compile"
+    RUN = "run"
+    BUILD = "build"
+    TEST = "test"
+    SEED = "seed"
+    SNAPSHOT = "snapshot"
+
+
+class GeneratedProfile(BaseModel):
+    """A dbt profile floe generates from the manifest's ``compute`` section.
+
+    ``outputs`` holds dbt ``outputs`` entries; secrets stay as dbt ``env_var()`` templates, so
+    a profile can cross process boundaries (and Temporal history) without carrying a secret.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["generated"] = "generated"
+    profile_name: str = "floe"
+    target: str = "dev"
+    outputs: dict[str, dict[str, Any]]
+
+
+class ProfilesDirProfile(BaseModel):
+    """An existing profiles.yml the user points at."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["profiles_dir"] = "profiles_dir"
+    profiles_dir: Path
+    profile_name: str | None = None
+
+
+ProfileSource = Annotated[GeneratedProfile | ProfilesDirProfile, Field(discriminator="kind")]
+
+
+def _new_invocation_id() -> str:
+    return str(uuid.uuid4())
+
+
+class DBTInvocation(BaseModel):
+    """One dbt invocation, independent of where it runs.
+
+    Plain data only (no secrets, no open handles), so remote runtimes can ship it as is.
+    ``trace_context`` carries the W3C ``traceparent``/``tracestate`` of the invocation span so
+    nodes executed in other processes join the same trace.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project_dir: Path
+    profile: ProfileSource
+    target: str | None = None
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    selector: str | None = None
+    vars: dict[str, Any] = Field(default_factory=dict)
+    full_refresh: bool = False
+    threads: int | None = Field(default=None, ge=1)
+    fail_fast: bool = False
+    invocation_id: str = Field(default_factory=_new_invocation_id)
+    target_path: Path | None = None
+    """Where dbt writes manifest.json and run_results.json; default ``<project>/target``."""
+    trace_context: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.target_path if self.target_path is not None else self.project_dir / "target"

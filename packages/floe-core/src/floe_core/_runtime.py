@@ -1,0 +1,225 @@
+"""The runtime plugin contract: :class:`DBTRuntimePlugin`.
+
+A runtime decides *where* dbt runs. It implements :meth:`DBTRuntimePlugin.execute` (and
+:meth:`DBTRuntimePlugin.plan`); the public per-command methods are fixed here so that every
+runtime brackets its node events between ``RunStarted`` and ``RunFinished`` the same way and
+never loses the node results it produced when something breaks mid-run.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, Generic, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from floe_core._errors import FloeError, ProjectError
+from floe_core._events import (
+    EventBus,
+    FloeEvent,
+    NodeFinished,
+    NodeSkipped,
+    RunFinished,
+    RunStarted,
+)
+from floe_core._invocation import DBTCommand, DBTInvocation
+from floe_core._plan import ExecutionPlan
+from floe_core._results import DBTRunResult, NodeResult, RunStatus
+
+__all__ = [
+    "PLUGIN_API_VERSION",
+    "DBTRuntimePlugin",
+    "HealthStatus",
+    "RuntimeMetadata",
+    "read_project_name",
+]
+
+PLUGIN_API_VERSION = "1.0"
+"""Version of this contract. A runtime declaring ``api_version`` with the same major and a
+minor no greater than this one is compatible."""
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+class RuntimeMetadata(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    version: str
+    api_version: str
+    supports_parallel_execution: bool
+    dbt_version: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class HealthStatus(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    healthy: bool
+    message: str
+    checks: dict[str, str] = Field(default_factory=dict)
+    """Check name -> outcome, e.g. ``{"dbt": "1.11.16", "warehouse": "ok"}``."""
+
+
+def read_project_name(project_dir: Path) -> str:
+    """The ``name`` of ``<project_dir>/dbt_project.yml``; raises :class:`ProjectError`."""
+    path = Path(project_dir) / "dbt_project.yml"
+    if not path.is_file():
+        raise ProjectError(
+            f"no dbt project at {project_dir}: {path.name} not found",
+            hint="pass --project-dir pointing at the folder that holds dbt_project.yml",
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ProjectError(f"{path}: not valid YAML: {exc}") from exc
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name:
+        raise ProjectError(f"{path}: the project has no 'name'", hint="add `name: my_project`")
+    return name
+
+
+class _NodeCollector:
+    """Remembers node results as they are emitted, so a crash mid-run still reports them."""
+
+    def __init__(self, invocation_id: str) -> None:
+        self._invocation_id = invocation_id
+        self._lock = threading.Lock()
+        self.results: dict[str, NodeResult] = {}
+
+    def __call__(self, event: FloeEvent) -> None:
+        if isinstance(event, NodeFinished | NodeSkipped) and (
+            event.invocation_id == self._invocation_id
+        ):
+            with self._lock:
+                self.results[event.result.unique_id] = event.result
+
+
+class DBTRuntimePlugin(ABC, Generic[ConfigT]):
+    """Base class of every floe runtime.
+
+    Subclasses set ``name`` and ``config_model`` and implement :meth:`execute`, :meth:`plan`,
+    :meth:`health_check` and :meth:`supports_parallel_execution`. ``execute`` must emit
+    ``RunPlanned`` and the node events on ``self.events`` as nodes run, and should return a
+    result (status ``failed``/``error``) rather than raise when nodes fail.
+    """
+
+    name: ClassVar[str]
+    config_model: ClassVar[type[BaseModel]]
+    api_version: ClassVar[str] = PLUGIN_API_VERSION
+
+    def __init__(self, config: ConfigT, *, events: EventBus | None = None) -> None:
+        self.config = config
+        self.events = events if events is not None else EventBus()
+
+    # -- the contract --------------------------------------------------------------------
+    @abstractmethod
+    def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        """Run ``command`` for ``invocation``, emitting node events as nodes run."""
+
+    @abstractmethod
+    def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
+        """The nodes ``build`` would execute for this selection, in dependency order."""
+
+    @abstractmethod
+    def supports_parallel_execution(self) -> bool:
+        """Whether independent nodes of the DAG run concurrently."""
+
+    @abstractmethod
+    def health_check(self) -> HealthStatus:
+        """Cheap check that the runtime can work (dependencies importable, service reachable)."""
+
+    def get_runtime_metadata(self) -> RuntimeMetadata:
+        from importlib.metadata import PackageNotFoundError, version
+
+        module = type(self).__module__.split(".")[0]
+        try:
+            own_version = version(module.replace("_", "-"))
+        except PackageNotFoundError:
+            own_version = "unknown"
+        return RuntimeMetadata(
+            name=self.name,
+            version=own_version,
+            api_version=self.api_version,
+            supports_parallel_execution=self.supports_parallel_execution(),
+        )
+
+    def close(self) -> None:
+        """Release connections, workers, clients. Idempotent."""
+
+    # -- per-command entry points (fixed) --------------------------------------------------
+    def compile_project(self, invocation: DBTInvocation) -> DBTRunResult:
+        return self.invoke(DBTCommand.COMPILE, invocation)
+
+    def run_models(self, invocation: DBTInvocation) -> DBTRunResult:
+        return self.invoke(DBTCommand.RUN, invocation)
+
+    def build(self, invocation: DBTInvocation) -> DBTRunResult:
+        return self.invoke(DBTCommand.BUILD, invocation)
+
+    def test_models(self, invocation: DBTInvocation) -> DBTRunResult:
+        return self.invoke(DBTCommand.TEST, invocation)
+
+    def seed(self, invocation: DBTInvocation) -> DBTRunResult:
+        return self.invoke(DBTCommand.SEED, invocation)
+
+    def snapshot(self, invocation: DBTInvocation) -> DBTRunResult:
+        return self.invoke(DBTCommand.SNAPSHOT, invocation)
+
+    def invoke(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        """Bracket :meth:`execute` with ``RunStarted``/``RunFinished``.
+
+        If ``execute`` raises, ``RunFinished`` still carries every node result emitted so far
+        (status ``error``) before the error propagates.
+        """
+        started_at = datetime.now(UTC)
+        self.events.emit(
+            RunStarted(
+                invocation_id=invocation.invocation_id,
+                command=command,
+                runtime=self.name,
+                project_name=read_project_name(invocation.project_dir),
+                project_dir=invocation.project_dir,
+                target=invocation.target,
+                started_at=started_at,
+                trace_context=invocation.trace_context,
+            )
+        )
+        collector = _NodeCollector(invocation.invocation_id)
+        try:
+            with self.events.subscribed(collector):
+                result = self.execute(command, invocation)
+        except BaseException as exc:
+            completed_at = datetime.now(UTC)
+            status = RunStatus.CANCELLED if isinstance(exc, KeyboardInterrupt) else RunStatus.ERROR
+            partial = DBTRunResult(
+                invocation_id=invocation.invocation_id,
+                command=command,
+                runtime=self.name,
+                status=status,
+                started_at=started_at,
+                completed_at=completed_at,
+                elapsed_seconds=(completed_at - started_at).total_seconds(),
+                nodes=tuple(collector.results.values()),
+                error=str(exc) if isinstance(exc, FloeError) else f"{type(exc).__name__}: {exc}",
+            )
+            self.events.emit(RunFinished(invocation_id=invocation.invocation_id, result=partial))
+            raise
+        self.events.emit(RunFinished(invocation_id=invocation.invocation_id, result=result))
+        return result
+
+    def __enter__(self) -> DBTRuntimePlugin[ConfigT]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
