@@ -40,6 +40,7 @@ from floe_core._invocation import (
     ProfilesDirProfile,
     ProfileSource,
 )
+from floe_core._observer import RunObserver
 from floe_core._plan import ExecutionPlan, PlannedNode, order_nodes
 from floe_core._results import (
     AdapterResponse,
@@ -91,6 +92,7 @@ __all__ = [
     "ProjectError",
     "RunCancelledError",
     "RunFinished",
+    "RunObserver",
     "RunPlanned",
     "RunStarted",
     "RunStatus",
