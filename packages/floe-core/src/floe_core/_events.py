@@ -154,7 +154,7 @@ class EventBus:
                 _log.exception(
                     "event subscriber failed; it is dropped for this bus",
                     subscriber=getattr(subscriber, "__qualname__", repr(subscriber)),
-                    event=event.kind,
+                    event_kind=event.kind,
                     invocation_id=event.invocation_id,
                 )
                 self.unsubscribe(subscriber)

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from floe_core import (
+    DBTCommand,
+    DBTInvocation,
+    DBTRunResult,
+    DBTRuntimePlugin,
+    ExecutionPlan,
+    FloeEvent,
+    GeneratedProfile,
+    HealthStatus,
+    NodeFinished,
+    NodeResult,
+    NodeStatus,
+    ProjectError,
+    RunFinished,
+    RunStarted,
+    RunStatus,
+    WarehouseError,
+)
+
+
+class _Config(BaseModel):
+    crash_after_first_node: bool = False
+
+
+class _ScriptedRuntime(DBTRuntimePlugin[_Config]):
+    """Emits one finished node, then either returns or crashes."""
+
+    name = "scripted"
+    config_model = _Config
+
+    def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        now = datetime.now(UTC)
+        node = NodeResult(
+            unique_id="model.shop.a", name="a", resource_type="model", status=NodeStatus.SUCCESS
+        )
+        self.events.emit(NodeFinished(invocation_id=invocation.invocation_id, result=node))
+        if self.config.crash_after_first_node:
+            raise WarehouseError("connection to the warehouse was lost")
+        return DBTRunResult(
+            invocation_id=invocation.invocation_id,
+            command=command,
+            runtime=self.name,
+            status=RunStatus.SUCCESS,
+            started_at=now,
+            completed_at=now,
+            elapsed_seconds=0.0,
+            nodes=(node,),
+        )
+
+    def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
+        return ExecutionPlan(project_name="shop", nodes=())
+
+    def supports_parallel_execution(self) -> bool:
+        return False
+
+    def health_check(self) -> HealthStatus:
+        return HealthStatus(healthy=True, message="ok")
+
+
+@pytest.fixture
+def invocation(tmp_path: Path) -> DBTInvocation:
+    (tmp_path / "dbt_project.yml").write_text("name: shop\nprofile: floe\n")
+    return DBTInvocation(project_dir=tmp_path, profile=GeneratedProfile(outputs={"dev": {}}))
+
+
+@pytest.mark.parametrize(
+    ("method", "command"),
+    [
+        ("compile_project", DBTCommand.COMPILE),
+        ("run_models", DBTCommand.RUN),
+        ("build", DBTCommand.BUILD),
+        ("test_models", DBTCommand.TEST),
+        ("seed", DBTCommand.SEED),
+        ("snapshot", DBTCommand.SNAPSHOT),
+    ],
+)
+def test_each_command_is_bracketed_by_run_started_and_run_finished(
+    invocation: DBTInvocation, method: str, command: DBTCommand
+) -> None:
+    runtime = _ScriptedRuntime(_Config())
+    events: list[FloeEvent] = []
+    runtime.events.subscribe(events.append)
+    result = getattr(runtime, method)(invocation)
+    assert [e.kind for e in events] == ["run_started", "node_finished", "run_finished"]
+    started = events[0]
+    assert isinstance(started, RunStarted)
+    assert (started.command, started.project_name) == (command, "shop")
+    assert result.command is command
+
+
+def test_a_crash_mid_run_still_reports_the_nodes_already_finished(
+    invocation: DBTInvocation,
+) -> None:
+    runtime = _ScriptedRuntime(_Config(crash_after_first_node=True))
+    events: list[FloeEvent] = []
+    runtime.events.subscribe(events.append)
+    with pytest.raises(WarehouseError):
+        runtime.build(invocation)
+    finished = events[-1]
+    assert isinstance(finished, RunFinished)
+    assert finished.result.status is RunStatus.ERROR
+    assert [n.unique_id for n in finished.result.nodes] == ["model.shop.a"]
+    assert finished.result.error == "connection to the warehouse was lost"
+
+
+def test_missing_project_is_a_project_error(tmp_path: Path) -> None:
+    runtime = _ScriptedRuntime(_Config())
+    missing = DBTInvocation(
+        project_dir=tmp_path / "nope", profile=GeneratedProfile(outputs={"dev": {}})
+    )
+    with pytest.raises(ProjectError, match=r"dbt_project\.yml not found") as info:
+        runtime.build(missing)
+    assert info.value.exit_code == 2
+    assert "--project-dir" in str(info.value)
+
+
+def test_run_result_counts_every_status() -> None:
+    now = datetime.now(UTC)
+    nodes = tuple(
+        NodeResult(unique_id=f"m.{s}", name=s, resource_type="model", status=NodeStatus(s))
+        for s in ("success", "success", "fail", "skipped")
+    )
+    result = DBTRunResult(
+        invocation_id="i",
+        command=DBTCommand.BUILD,
+        runtime="x",
+        status=DBTRunResult.status_from_nodes(nodes),
+        started_at=now,
+        completed_at=now,
+        elapsed_seconds=0,
+        nodes=nodes,
+    )
+    assert result.status is RunStatus.FAILED
+    assert result.counts()[NodeStatus.SUCCESS] == 2
+    assert result.counts()[NodeStatus.ERROR] == 0
+    assert result.node("m.fail").status is NodeStatus.FAIL
+
+
+def test_metadata_names_the_runtime_and_api_version() -> None:
+    metadata = _ScriptedRuntime(_Config()).get_runtime_metadata()
+    assert (metadata.name, metadata.api_version) == ("scripted", "1.0")
