@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from floe_core import (
+    DBTCommand,
+    DBTInvocation,
+    DBTRunResult,
+    DBTRuntimePlugin,
+    ExecutionPlan,
+    GeneratedProfile,
+    HealthStatus,
+    NodeFinished,
+    NodeResult,
+    NodeStatus,
+    RunStatus,
+    WarehouseError,
+)
+from floe_core.artifacts import LocalResultsStore, read_index
+
+
+class _Config(BaseModel):
+    crash_after_first_node: bool = False
+
+
+class _ScriptedRuntime(DBTRuntimePlugin[_Config]):
+    """Writes dbt-like artifacts, emits one finished node, then returns or crashes."""
+
+    name = "scripted"
+    config_model = _Config
+
+    def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        now = datetime.now(UTC)
+        invocation.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        (invocation.artifacts_dir / "manifest.json").write_text('{"nodes": {}}')
+        node = NodeResult(
+            unique_id="model.shop.a", name="a", resource_type="model", status=NodeStatus.FAIL
+        )
+        self.events.emit(NodeFinished(invocation_id=invocation.invocation_id, result=node))
+        if self.config.crash_after_first_node:
+            raise WarehouseError("connection to the warehouse was lost")
+        (invocation.artifacts_dir / "run_results.json").write_text('{"results": []}')
+        return DBTRunResult(
+            invocation_id=invocation.invocation_id,
+            command=command,
+            runtime=self.name,
+            status=RunStatus.FAILED,
+            started_at=now,
+            completed_at=now,
+            elapsed_seconds=0.0,
+            nodes=(node,),
+        )
+
+    def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
+        return ExecutionPlan(project_name="shop", nodes=())
+
+    def supports_parallel_execution(self) -> bool:
+        return False
+
+    def health_check(self) -> HealthStatus:
+        return HealthStatus(healthy=True, message="ok")
+
+
+@pytest.fixture
+def invocation(tmp_path: Path) -> DBTInvocation:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "dbt_project.yml").write_text("name: shop\nprofile: floe\n")
+    return DBTInvocation(project_dir=project, profile=GeneratedProfile(outputs={"dev": {}}))
+
+
+def _run(store: LocalResultsStore, invocation: DBTInvocation, *, crash: bool) -> None:
+    runtime = _ScriptedRuntime(_Config(crash_after_first_node=crash))
+    with runtime.events.subscribed(store):
+        runtime.build(store.prepare(invocation))
+
+
+def test_a_finished_run_keeps_result_events_dbt_artifacts_and_an_index_line(
+    tmp_path: Path, invocation: DBTInvocation
+) -> None:
+    store = LocalResultsStore(tmp_path / "results")
+    _run(store, invocation, crash=False)
+
+    run_dir = tmp_path / "results" / "shop" / invocation.invocation_id
+    assert store.run_dir(invocation.invocation_id) == run_dir
+    result = DBTRunResult.model_validate_json((run_dir / "result.json").read_text())
+    assert result.status is RunStatus.FAILED
+    assert [node.unique_id for node in result.nodes] == ["model.shop.a"]
+    kinds = [json.loads(line)["kind"] for line in (run_dir / "events.jsonl").read_text().split()]
+    assert kinds == ["run_started", "node_finished", "run_finished"]
+    assert (run_dir / "manifest.json").read_text() == '{"nodes": {}}'
+    assert (run_dir / "run_results.json").is_file()
+    assert json.loads((run_dir / "invocation.json").read_text())["project_dir"] == str(
+        invocation.project_dir
+    )
+    [record] = read_index(tmp_path / "results", "shop")
+    assert (record.invocation_id, record.failures, record.path) == (
+        invocation.invocation_id,
+        1,
+        invocation.invocation_id,
+    )
+    assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_run_that_raises_still_keeps_what_it_produced(
+    tmp_path: Path, invocation: DBTInvocation
+) -> None:
+    store = LocalResultsStore(tmp_path / "results")
+    with pytest.raises(WarehouseError):
+        _run(store, invocation, crash=True)
+
+    run_dir = tmp_path / "results" / "shop" / invocation.invocation_id
+    result = DBTRunResult.model_validate_json((run_dir / "result.json").read_text())
+    assert result.status is RunStatus.ERROR
+    assert "connection to the warehouse was lost" in (result.error or "")
+    assert [node.unique_id for node in result.nodes] == ["model.shop.a"]
+    assert (run_dir / "manifest.json").is_file()
+    assert not (run_dir / "run_results.json").exists()
+    assert read_index(tmp_path / "results", "shop")[0].status is RunStatus.ERROR
+
+
+def test_events_are_on_disk_as_soon_as_they_are_emitted(
+    tmp_path: Path, invocation: DBTInvocation
+) -> None:
+    store = LocalResultsStore(tmp_path / "results")
+    runtime = _ScriptedRuntime(_Config())
+    seen: list[str] = []
+
+    def read_log_after_each_event(event: object) -> None:
+        run_dir = store.run_dir(invocation.invocation_id)
+        assert run_dir is not None
+        seen.append((run_dir / "events.jsonl").read_text())
+
+    with runtime.events.subscribed(store, read_log_after_each_event):
+        runtime.build(store.prepare(invocation))
+    assert [text.count("\n") for text in seen] == [1, 2, 3]
+
+
+def test_no_index_yet_means_no_runs(tmp_path: Path) -> None:
+    assert read_index(tmp_path, "shop") == []
