@@ -1,0 +1,172 @@
+"""Turn pydantic validation errors into a :class:`ManifestError` that points into the file.
+
+Pydantic reports where in the *data* an error is (``("compute", "postgres", "config",
+"port")``); this module maps that to the YAML path the user wrote (``compute.config.port``),
+its line, and a hint: the close match for an unknown key, the expected type for a wrong one.
+Input values are never quoted: they may be secrets.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from floe_core._errors import ManifestError
+from floe_core.manifest._yaml import KeyPath, LineMap, dotted, line_of
+
+__all__ = ["allowed_keys", "data_path", "expected_type_hint", "manifest_error"]
+
+_EXPECTED = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "dict": "a mapping (key: value)",
+    "model": "a mapping (key: value)",
+    "model_attributes": "a mapping (key: value)",
+    "list": "a list",
+    "tuple": "a list",
+    "path": "a path string",
+    "literal": "one of the listed values",
+}
+
+
+def data_path(loc: Sequence[str | int], data: Any) -> KeyPath:
+    """The part of a pydantic ``loc`` that exists in ``data``, plus a missing last key.
+
+    Pydantic inserts union tags (``"postgres"``) and validator names into ``loc``; they are
+    not keys of the data and are dropped, except as the last element (a missing field).
+    """
+    path: list[str | int] = []
+    current = data
+    for position, part in enumerate(loc):
+        in_mapping = isinstance(current, Mapping) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_mapping or in_list:
+            current = current[part]
+        elif position != len(loc) - 1 or not isinstance(current, Mapping):
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def expected_type_hint(error: ErrorDetails) -> str | None:
+    """``"expected an integer, got a string"`` for a type error, else ``None``."""
+    kind = error["type"].rsplit("_", 1)[0]
+    expected = _EXPECTED.get(kind)
+    if expected is None or kind == "literal":
+        return None
+    return f"expected {expected}, got {_describe(error.get('input'))}"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    return type(value).__name__
+
+
+def allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The keys accepted by the model that pydantic's ``loc`` leads to."""
+    current: Any = model
+    for part in loc:
+        child = _child_type(current, part)
+        if child is not None:  # parts that are not fields (validator names) are skipped
+            current = child
+    models = _models_in(current)
+    if len(models) != 1:
+        return []
+    return [info.alias or name for name, info in models[0].model_fields.items()]
+
+
+def _child_type(annotation: Any, part: str | int) -> Any:
+    models = _models_in(annotation)
+    for member in models:  # a discriminated union: ``part`` is the tag
+        type_field = member.model_fields.get("type")
+        if len(models) > 1 and type_field is not None and type_field.default == part:
+            return member
+    if len(models) == 1:
+        for name, info in models[0].model_fields.items():
+            if part in (name, info.alias):
+                return info.annotation
+    return None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The model classes behind ``annotation`` (unwrapping ``Annotated`` and unions)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _models_in(typing.get_args(annotation)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
+    return []
+
+
+def manifest_error(
+    exc: ValidationError, *, model: type[BaseModel], data: Any, source: str, lines: LineMap
+) -> ManifestError:
+    """One :class:`ManifestError` for all of ``exc``'s errors, located at the first one."""
+    described = [_describe_error(error, model, data, source, lines) for error in exc.errors()]
+    _, hint, location, field = described[0]
+    if len(described) == 1:
+        message = described[0][0]
+    else:
+        message = f"{len(described)} problems in {source}:" + "".join(
+            f"\n  {text}" + (f" ({extra})" if extra and index else "")
+            for index, (text, extra, _, _) in enumerate(described)
+        )
+    return ManifestError(message, hint=hint, location=location, field=field)
+
+
+def _describe_error(
+    error: ErrorDetails, model: type[BaseModel], data: Any, source: str, lines: LineMap
+) -> tuple[str, str | None, str, str]:
+    path = data_path(error["loc"], data)
+    field = dotted(path) or "(top level)"
+    line = line_of(lines, path)
+    location = f"{source}:{line}" if line is not None else source
+    message = error["msg"].removeprefix("Value error, ")
+    hint = _hint(error, model, path)
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key '{path[-1]}'"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return f"{location}: {field}: {message}", hint, location, field
+
+
+def _hint(error: ErrorDetails, model: type[BaseModel], path: KeyPath) -> str | None:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        keys = allowed_keys(model, error["loc"][:-1])
+        close = difflib.get_close_matches(str(path[-1]), keys, n=1)
+        listing = f"allowed keys here: {', '.join(keys)}" if keys else "remove it"
+        return f"did you mean '{close[0]}'? {listing}" if close else listing
+    if kind == "missing":
+        parent = dotted(path[:-1]) or "the top level"
+        return f"add '{path[-1]}' under {parent}"
+    if path == ("apiVersion",) or path == ("kind",):
+        return (
+            "a platform manifest starts with `apiVersion: floe.dev/v1` and `kind: PlatformManifest`"
+        )
+    if kind in {"union_tag_invalid", "union_tag_not_found"}:
+        return "set `type:` to one of: duckdb, postgres"
+    if path and path[-1] == "password":
+        return "keep the password in an environment variable: `password: ${env:PG_PASSWORD}`"
+    return expected_type_hint(error)

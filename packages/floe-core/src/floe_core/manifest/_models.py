@@ -1,0 +1,238 @@
+"""The platform-manifest.yaml schema: strict pydantic models, one per section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from floe_core.lineage import LineageConfig
+from floe_core.manifest._secrets import is_secret_ref
+from floe_core.manifest._yaml import KeyPath, LineMap, line_of, parse_field_path
+from floe_core.tracing import TracingConfig
+
+__all__ = [
+    "API_VERSION",
+    "KIND",
+    "ArtifactsConfig",
+    "ComputeConfig",
+    "DuckDBCompute",
+    "ExistingProfileConfig",
+    "ManifestMetadata",
+    "ObservabilityConfig",
+    "PlatformManifest",
+    "PluginsConfig",
+    "PostgresCompute",
+    "ProjectConfig",
+    "RuntimePluginConfig",
+]
+
+API_VERSION = "floe.dev/v1"
+KIND = "PlatformManifest"
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ManifestMetadata(BaseModel):
+    model_config = _STRICT
+
+    name: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class ProjectConfig(BaseModel):
+    """The dbt project floe runs by default; ``dir`` is relative to the manifest's folder."""
+
+    model_config = _STRICT
+
+    dir: Path = Path(".")
+    target: str | None = None
+    vars: dict[str, Any] = Field(default_factory=dict)
+
+
+class RuntimePluginConfig(BaseModel):
+    """Which runtime runs dbt. ``config`` is checked later by that runtime's own model."""
+
+    model_config = _STRICT
+
+    type: str = Field(min_length=1)
+    """Entry point name in group ``floe.dbt_runtimes`` (``local``, ``cloud``, ``temporal``)."""
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class PluginsConfig(BaseModel):
+    model_config = _STRICT
+
+    dbt_runtime: RuntimePluginConfig
+
+
+class DuckDBSettings(BaseModel):
+    model_config = _STRICT
+
+    path: str = Field(default=".floe/warehouse/warehouse.duckdb", min_length=1)
+    """Database file, relative to the manifest's folder; ``:memory:`` for an in-memory one."""
+    schema_: str = Field(default="main", alias="schema", min_length=1)
+    threads: int = Field(default=4, ge=1)
+    extensions: list[str] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class DuckDBCompute(BaseModel):
+    model_config = _STRICT
+
+    type: Literal["duckdb"] = "duckdb"
+    config: DuckDBSettings = Field(default_factory=DuckDBSettings)
+
+
+class PostgresSettings(BaseModel):
+    model_config = _STRICT
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=5432, ge=1, le=65535)
+    user: str = Field(min_length=1)
+    password: str | None = None
+    """A ``${env:NAME}`` reference, never the password itself; absent for trust/.pgpass."""
+    dbname: str = Field(min_length=1)
+    schema_: str = Field(default="public", alias="schema", min_length=1)
+    threads: int = Field(default=4, ge=1)
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = (
+        None
+    )
+    connect_timeout: int = Field(default=10, ge=1)
+
+    @field_validator("password")
+    @classmethod
+    def _password_is_a_reference(cls, value: str | None) -> str | None:
+        if value is not None and not is_secret_ref(value):
+            # The message must not contain the value: it is (probably) a real password.
+            raise ValueError("a plain-text password is not allowed; use a ${env:NAME} reference")
+        return value
+
+
+class PostgresCompute(BaseModel):
+    model_config = _STRICT
+
+    type: Literal["postgres"] = "postgres"
+    config: PostgresSettings
+
+
+ComputeConfig = Annotated[DuckDBCompute | PostgresCompute, Field(discriminator="type")]
+"""The warehouse floe generates the dbt profile for, chosen by ``type``."""
+
+
+class ExistingProfileConfig(BaseModel):
+    """An existing profiles.yml instead of ``compute`` (``~`` and relative paths allowed)."""
+
+    model_config = _STRICT
+
+    profiles_dir: Path
+    profile_name: str | None = None
+
+
+class ArtifactsConfig(BaseModel):
+    """Where run results, logs and dbt artifacts are kept."""
+
+    model_config = _STRICT
+
+    type: Literal["local"] = "local"
+    path: Path = Path(".floe/artifacts")
+
+
+class ObservabilityConfig(BaseModel):
+    model_config = _STRICT
+
+    lineage: LineageConfig = Field(default_factory=LineageConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
+
+
+class PlatformManifest(BaseModel):
+    """A validated platform-manifest.yaml.
+
+    Relative paths inside resolve against :attr:`base_dir` (the manifest file's folder); use
+    :meth:`resolve_path`, :meth:`project_dir` and :meth:`artifacts_dir` rather than the raw
+    fields. :meth:`locate` maps a dotted field path to ``file:line`` for error messages.
+    """
+
+    model_config = _STRICT
+
+    api_version: Literal["floe.dev/v1"] = Field(alias="apiVersion")
+    kind: Literal["PlatformManifest"]
+    metadata: ManifestMetadata = Field(default_factory=ManifestMetadata)
+    project: ProjectConfig = Field(default_factory=ProjectConfig)
+    plugins: PluginsConfig
+    compute: ComputeConfig | None = None
+    profile: ExistingProfileConfig | None = None
+    artifacts: ArtifactsConfig = Field(default_factory=ArtifactsConfig)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+
+    _source_path: Path | None = PrivateAttr(default=None)
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _lines: LineMap = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_profile_source(self) -> PlatformManifest:
+        if self.compute is not None and self.profile is not None:
+            raise ValueError(
+                "set either 'compute' (floe generates the dbt profile) or 'profile' (an"
+                " existing profiles.yml), not both"
+            )
+        return self
+
+    @classmethod
+    def from_data(
+        cls,
+        data: Any,
+        *,
+        source_path: Path | None = None,
+        base_dir: Path | None = None,
+        lines: LineMap | None = None,
+    ) -> PlatformManifest:
+        """Validate already-parsed YAML; raises pydantic's ``ValidationError``.
+
+        ``base_dir`` defaults to the folder of ``source_path``, else the working directory.
+        """
+        manifest = cls.model_validate(data)
+        if source_path is not None:
+            manifest._source_path = source_path
+        if base_dir is not None:
+            manifest._base_dir = base_dir.resolve()
+        elif source_path is not None:
+            manifest._base_dir = source_path.resolve().parent
+        manifest._lines = dict(lines or {})
+        return manifest
+
+    @property
+    def source_path(self) -> Path | None:
+        """The file this manifest was loaded from (``None`` when built in code)."""
+        return self._source_path
+
+    @property
+    def base_dir(self) -> Path:
+        """Absolute folder that relative paths in the manifest resolve against."""
+        return self._base_dir
+
+    @property
+    def runtime(self) -> RuntimePluginConfig:
+        return self.plugins.dbt_runtime
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """``path`` with ``~`` expanded, made absolute against :attr:`base_dir`."""
+        expanded = Path(path).expanduser()
+        return expanded if expanded.is_absolute() else self._base_dir / expanded
+
+    def project_dir(self) -> Path:
+        return self.resolve_path(self.project.dir)
+
+    def artifacts_dir(self) -> Path:
+        return self.resolve_path(self.artifacts.path)
+
+    def locate(self, field: str | KeyPath) -> str | None:
+        """``file:line`` of ``field`` (``"plugins.dbt_runtime.config.threads"``) or of its
+        nearest parent present in the file; the file alone if no line is known; ``None`` for
+        a manifest not loaded from a file."""
+        if self._source_path is None:
+            return None
+        path = parse_field_path(field) if isinstance(field, str) else field
+        line = line_of(self._lines, path)
+        return f"{self._source_path}:{line}" if line is not None else str(self._source_path)
