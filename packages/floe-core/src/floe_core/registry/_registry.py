@@ -1,0 +1,257 @@
+"""Installed runtimes: entry points in group ``floe.dbt_runtimes`` -> class -> typed config.
+
+Like pluggy's ``load_setuptools_entrypoints`` and the OpenTelemetry SDK, listing reads only
+package metadata; a runtime's module is imported when that one runtime is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from floe_core._errors import (
+    PluginAPIVersionError,
+    PluginConfigError,
+    PluginError,
+    PluginNotFoundError,
+)
+from floe_core._events import EventBus
+from floe_core._runtime import PLUGIN_API_VERSION, DBTRuntimePlugin
+from floe_core.manifest import PlatformManifest, resolve_secret_refs
+from floe_core.manifest._diagnostics import expected_type_hint
+from floe_core.manifest._yaml import dotted
+
+__all__ = [
+    "CONFIG_FIELD",
+    "ENTRY_POINT_GROUP",
+    "KNOWN_RUNTIMES",
+    "PluginRegistry",
+    "RuntimeEntry",
+]
+
+ENTRY_POINT_GROUP = "floe.dbt_runtimes"
+KNOWN_RUNTIMES = {
+    "local": "floe-dbt-local",
+    "cloud": "floe-dbt-cloud",
+    "temporal": "floe-dbt-temporal",
+}
+"""Runtimes floe ships, by name -> the distribution that provides them."""
+CONFIG_FIELD = "plugins.dbt_runtime.config"
+
+Locator = Callable[[str], str | None]
+"""Dotted manifest field -> ``file:line`` (e.g. :meth:`PlatformManifest.locate`)."""
+
+
+@dataclass(frozen=True)
+class RuntimeEntry:
+    """An installed runtime, as its package metadata declares it (nothing imported)."""
+
+    name: str
+    value: str
+    """``module:Class`` the entry point names."""
+    distribution: str | None
+    version: str | None
+
+
+class PluginRegistry:
+    """The runtimes installed in this environment.
+
+    ``entry_points`` replaces the installed ones (tests pass hand-made
+    ``importlib.metadata.EntryPoint`` objects instead of installing packages).
+    """
+
+    def __init__(self, entry_points: Iterable[importlib.metadata.EntryPoint] | None = None):
+        self._given = None if entry_points is None else tuple(entry_points)
+        self._entry_points: dict[str, list[importlib.metadata.EntryPoint]] | None = None
+        self._classes: dict[str, type[DBTRuntimePlugin[Any]]] = {}
+
+    def available(self) -> list[RuntimeEntry]:
+        """Every installed runtime, sorted by name, without importing any of them."""
+        return [_entry(point) for name in sorted(self._points()) for point in self._points()[name]]
+
+    def load_class(self, name: str) -> type[DBTRuntimePlugin[Any]]:
+        """Import runtime ``name`` (and only it) and check it honours the plugin contract."""
+        if name in self._classes:
+            return self._classes[name]
+        point = self._point(name)
+        entry = _entry(point)
+        try:
+            loaded = point.load()
+        except Exception as exc:
+            raise PluginError(
+                f"runtime '{name}': importing entry point {entry.value}"
+                f"{_from(entry)} failed: {type(exc).__name__}: {exc}",
+                hint=f"reinstall {entry.distribution or 'the package providing it'}, or check"
+                " that it matches this floe-core version",
+            ) from exc
+        if not (isinstance(loaded, type) and issubclass(loaded, DBTRuntimePlugin)):
+            raise PluginError(
+                f"runtime '{name}': entry point {entry.value}{_from(entry)} is not a"
+                " DBTRuntimePlugin subclass",
+                hint="the entry point must name a class deriving from floe_core.DBTRuntimePlugin",
+            )
+        _check_api_version(name, loaded)
+        self._classes[name] = loaded
+        return loaded
+
+    def validate_config(
+        self,
+        name: str,
+        config: dict[str, Any],
+        *,
+        location: str | None = None,
+        location_of: Locator | None = None,
+    ) -> BaseModel:
+        """``config`` (``plugins.dbt_runtime.config``) as runtime ``name``'s typed config.
+
+        ``${env:NAME}`` references are resolved first (:class:`SecretError` if unset).
+        Errors name the field, the expected type and where it is: ``location_of(field)``
+        when given, else ``location`` (e.g. the manifest file).
+        """
+        runtime = self.load_class(name)
+        resolved = resolve_secret_refs(config, field=CONFIG_FIELD)
+        try:
+            return runtime.config_model.model_validate(resolved)
+        except ValidationError as exc:
+            raise _config_error(name, exc, location, location_of) from None
+
+    def create(
+        self,
+        name: str,
+        config: dict[str, Any],
+        *,
+        events: EventBus | None = None,
+        location: str | None = None,
+        location_of: Locator | None = None,
+    ) -> DBTRuntimePlugin[Any]:
+        """An instance of runtime ``name`` with its validated ``config``."""
+        runtime = self.load_class(name)
+        typed = self.validate_config(name, config, location=location, location_of=location_of)
+        return runtime(typed, events=events)
+
+    def create_from_manifest(
+        self, manifest: PlatformManifest, *, events: EventBus | None = None
+    ) -> DBTRuntimePlugin[Any]:
+        """The runtime ``manifest`` selects, with errors located in the manifest file."""
+        plugin = manifest.plugins.dbt_runtime
+        try:
+            return self.create(
+                plugin.type, plugin.config, events=events, location_of=manifest.locate
+            )
+        except PluginNotFoundError as exc:
+            where = manifest.locate("plugins.dbt_runtime.type")
+            if where is None:
+                raise
+            raise PluginNotFoundError(f"{where}: {exc.message}", hint=exc.hint) from exc
+
+    # -- internals -----------------------------------------------------------------------
+    def _points(self) -> dict[str, list[importlib.metadata.EntryPoint]]:
+        if self._entry_points is None:
+            points = (
+                self._given
+                if self._given is not None
+                else importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+            )
+            grouped: dict[str, list[importlib.metadata.EntryPoint]] = {}
+            for point in points:
+                if point.group == ENTRY_POINT_GROUP:
+                    grouped.setdefault(point.name, []).append(point)
+            self._entry_points = grouped
+        return self._entry_points
+
+    def _point(self, name: str) -> importlib.metadata.EntryPoint:
+        points = self._points().get(name)
+        if not points:
+            raise _not_found(name, sorted(self._points()))
+        if len({point.value for point in points}) > 1:
+            providers = ", ".join(f"{entry.value}{_from(entry)}" for entry in map(_entry, points))
+            raise PluginError(
+                f"runtime '{name}' is provided by several installed packages: {providers}",
+                hint="uninstall all but one of them",
+            )
+        return points[0]
+
+
+def _entry(point: importlib.metadata.EntryPoint) -> RuntimeEntry:
+    dist = point.dist
+    return RuntimeEntry(
+        name=point.name,
+        value=point.value,
+        distribution=dist.name if dist is not None else None,
+        version=dist.version if dist is not None else None,
+    )
+
+
+def _from(entry: RuntimeEntry) -> str:
+    return f" (distribution {entry.distribution})" if entry.distribution else ""
+
+
+def _not_found(name: str, installed: list[str]) -> PluginNotFoundError:
+    listing = ", ".join(installed) if installed else "none"
+    message = f"runtime '{name}' is not installed (installed runtimes: {listing})"
+    if name in KNOWN_RUNTIMES:
+        return PluginNotFoundError(
+            message,
+            hint=f"install the distribution {KNOWN_RUNTIMES[name]}: "
+            f"pip install {KNOWN_RUNTIMES[name]}",
+        )
+    choices = sorted(set(installed) | set(KNOWN_RUNTIMES))
+    return PluginNotFoundError(
+        message,
+        hint=f"set plugins.dbt_runtime.type to one of: {', '.join(choices)}, or install the"
+        f" package registering '{name}' in entry point group {ENTRY_POINT_GROUP}",
+    )
+
+
+def _parse_version(text: str) -> tuple[int, int] | None:
+    major, _, minor = text.partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        return None
+    return int(major), int(minor)
+
+
+def _check_api_version(name: str, runtime: type[DBTRuntimePlugin[Any]]) -> None:
+    declared = getattr(runtime, "api_version", None)
+    ours = _parse_version(PLUGIN_API_VERSION)
+    theirs = _parse_version(declared) if isinstance(declared, str) else None
+    compatible = (
+        theirs is not None and ours is not None and theirs[0] == ours[0] and theirs[1] <= ours[1]
+    )
+    if not compatible:
+        raise PluginAPIVersionError(
+            f"runtime '{name}' ({runtime.__module__}.{runtime.__qualname__}) targets floe plugin"
+            f" API {declared!r}; this floe-core provides API {PLUGIN_API_VERSION}",
+            hint=f"install a version of the runtime built for floe plugin API"
+            f" {PLUGIN_API_VERSION.split('.')[0]}.x (minor <= {PLUGIN_API_VERSION}), or"
+            " upgrade floe-core",
+        )
+
+
+def _config_error(
+    name: str, exc: ValidationError, location: str | None, location_of: Locator | None
+) -> PluginConfigError:
+    problems = []
+    hints = []
+    for error in exc.errors():
+        field = dotted((*CONFIG_FIELD.split("."), *error["loc"]))
+        where = (location_of(field) if location_of is not None else None) or location
+        prefix = f"{where}: " if where else ""
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        problems.append(f"{prefix}{field}: {message}")
+        hints.append(expected_type_hint(error))
+    first_hint = hints[0] or (
+        f"see the configuration of runtime '{name}' (its config model"
+        f" {exc.title}) for the accepted keys"
+    )
+    if len(problems) == 1:
+        return PluginConfigError(f"runtime '{name}' config: {problems[0]}", hint=first_hint)
+    joined = "".join(f"\n  {problem}" for problem in problems)
+    return PluginConfigError(
+        f"runtime '{name}' config: {len(problems)} problems:{joined}", hint=first_hint
+    )
