@@ -57,6 +57,8 @@ from floe_core._runtime import (
     RuntimeMetadata,
     read_project_name,
 )
+from floe_core.hookspecs import hookimpl
+from floe_core.plugins import RunVetoedError, Veto
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -96,10 +98,13 @@ __all__ = [
     "RunPlanned",
     "RunStarted",
     "RunStatus",
+    "RunVetoedError",
     "RuntimeExecutionError",
     "RuntimeMetadata",
     "SecretError",
+    "Veto",
     "WarehouseError",
+    "hookimpl",
     "order_nodes",
     "read_project_name",
 ]
