@@ -1,7 +1,49 @@
-"""OpenLineage emission from the floe event stream (configuration: ``observability.lineage``)."""
+"""OpenLineage emission from the floe event stream (configuration: ``observability.lineage``).
+
+How the API wires it, per invocation (tracing first, so lineage runs carry their span ids)::
+
+    tracer = create_tracing_observer(manifest.observability.tracing)  # floe_core.tracing
+    lineage = create_lineage_observer(
+        manifest.observability.lineage,
+        compute_namespace=dataset_namespace("duckdb", path=compute.path),
+        # or dataset_namespace("postgres", host=compute.host, port=compute.port)
+        span_ids=tracer.span_ids if tracer else None,
+        extra_run_facets=plugins.lineage_run_facets,  # floe_core.plugins.FloePluginManager
+    )
+    observers = [o for o in (tracer, lineage) if o is not None]
+    for observer in observers:
+        invocation = observer.prepare(invocation)
+    with runtime.events.subscribed(*observers):  # in this order
+        result = runtime.build(invocation)
+    for observer in observers:
+        observer.close()  # bounded by flush_timeout; never raises for delivery problems
+
+Both factories return ``None`` when the section is disabled (or ``OPENLINEAGE_DISABLED`` /
+``OTEL_SDK_DISABLED`` is ``true``).
+"""
 
 from __future__ import annotations
 
 from floe_core.lineage._config import LineageConfig
+from floe_core.lineage._facets import OpenTelemetryRunFacet
+from floe_core.lineage._namespace import dataset_namespace
+from floe_core.lineage._observer import (
+    ExtraRunFacets,
+    LineageObserver,
+    SpanIdLookup,
+    create_lineage_observer,
+)
+from floe_core.lineage._translator import LINEAGE_RESOURCE_TYPES, LineageTranslator, TraceIds
 
-__all__ = ["LineageConfig"]
+__all__ = [
+    "LINEAGE_RESOURCE_TYPES",
+    "ExtraRunFacets",
+    "LineageConfig",
+    "LineageObserver",
+    "LineageTranslator",
+    "OpenTelemetryRunFacet",
+    "SpanIdLookup",
+    "TraceIds",
+    "create_lineage_observer",
+    "dataset_namespace",
+]

@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import os
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["LineageConfig"]
 
 
+def _default_namespace() -> str:
+    # dbt-ol's convention: OPENLINEAGE_NAMESPACE names the job namespace, default "dbt".
+    return os.environ.get("OPENLINEAGE_NAMESPACE") or "dbt"
+
+
 class LineageConfig(BaseModel):
+    """OpenLineage emission.
+
+    ``transport`` is handed as is to the OpenLineage client's transport factory, so every
+    transport it knows (``console``, ``file``, ``http``, ``kafka``, ``composite``, custom ones
+    by dotted path) works, e.g. ``{type: http, url: "https://marquez:5000", timeout: 5}``.
+    Without it the client's own configuration applies (``openlineage.yml``,
+    ``OPENLINEAGE__TRANSPORT__*``, ``OPENLINEAGE_URL``); ``OPENLINEAGE_DISABLED=true`` disables.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = False
-    namespace: str = "dbt"
+    namespace: str = Field(default_factory=_default_namespace, min_length=1)
+    """Job namespace of the events (``OPENLINEAGE_NAMESPACE``, default ``dbt``)."""
+    transport: dict[str, Any] | None = None
+    """OpenLineage client transport configuration; ``type`` selects the transport."""
+    flush_timeout: float = Field(default=5.0, ge=0)
+    """Longest time, in seconds, the end of a run waits for undelivered events."""

@@ -1,0 +1,173 @@
+"""The node metadata lineage needs, read from a run's dbt ``manifest.json`` (and catalog).
+
+Loaded on the lineage worker thread, never on a node's critical path, and cached by path and
+modification time so consecutive invocations of one project parse it once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Column", "DbtManifest", "NodeInfo", "load_manifest"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    data_type: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """One manifest node or source, reduced to what lineage and tracing use."""
+
+    unique_id: str
+    resource_type: str
+    name: str
+    database: str | None = None
+    schema: str | None = None
+    identifier: str | None = None
+    """The relation name (alias of models, seeds and snapshots; identifier of sources)."""
+    description: str = ""
+    owners: tuple[str, ...] = ()
+    columns: tuple[Column, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    materialization: str | None = None
+    compiled_code: str | None = None
+    # Tests only.
+    test_name: str | None = None
+    column_name: str | None = None
+    severity: str | None = None
+    attached_node: str | None = None
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def relation_path(self) -> str:
+        """``<database>.<schema>.<relation>`` (parts dbt leaves out are left out)."""
+        parts = (self.database, self.schema, self.identifier or self.name)
+        return ".".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
+class DbtManifest:
+    project_name: str | None
+    dbt_version: str | None
+    adapter_type: str | None
+    nodes: dict[str, NodeInfo]
+
+    def get(self, unique_id: str) -> NodeInfo | None:
+        return self.nodes.get(unique_id)
+
+
+def _owners(meta: Any) -> tuple[str, ...]:
+    owner = meta.get("owner") if isinstance(meta, dict) else None
+    if isinstance(owner, str) and owner:
+        return (owner,)
+    if isinstance(owner, list):
+        return tuple(str(item) for item in owner if item)
+    return ()
+
+
+def _columns(raw: dict[str, Any], catalog_columns: dict[str, Any]) -> tuple[Column, ...]:
+    columns: dict[str, Column] = {}
+    for name, spec in (raw.get("columns") or {}).items():
+        columns[name.lower()] = Column(
+            name=spec.get("name") or name,
+            data_type=spec.get("data_type") or None,
+            description=spec.get("description") or None,
+        )
+    # The catalog knows every column and its warehouse type; the manifest only documented ones.
+    ordered = sorted(catalog_columns.values(), key=lambda c: c.get("index") or 0)
+    for spec in ordered:
+        documented = columns.get(str(spec.get("name", "")).lower())
+        columns[str(spec.get("name", "")).lower()] = Column(
+            name=documented.name if documented else spec["name"],
+            data_type=spec.get("type") or (documented.data_type if documented else None),
+            description=documented.description if documented else None,
+        )
+    return tuple(columns.values())
+
+
+def _node_info(raw: dict[str, Any], catalog_columns: dict[str, Any]) -> NodeInfo:
+    config = raw.get("config") or {}
+    test_metadata = raw.get("test_metadata") or {}
+    kwargs = test_metadata.get("kwargs") or {}
+    severity = config.get("severity")
+    return NodeInfo(
+        unique_id=raw["unique_id"],
+        resource_type=raw.get("resource_type", ""),
+        name=raw.get("name", raw["unique_id"]),
+        database=raw.get("database"),
+        schema=raw.get("schema"),
+        identifier=raw.get("alias") or raw.get("identifier") or raw.get("name"),
+        description=raw.get("description") or "",
+        owners=_owners(raw.get("meta")) or _owners(config.get("meta")),
+        columns=_columns(raw, catalog_columns),
+        depends_on=tuple((raw.get("depends_on") or {}).get("nodes") or ()),
+        materialization=config.get("materialized"),
+        compiled_code=raw.get("compiled_code"),
+        test_name=(test_metadata.get("name") or raw.get("name"))
+        if raw.get("resource_type") == "test"
+        else None,
+        column_name=raw.get("column_name") or kwargs.get("column_name"),
+        severity=str(severity).lower() if severity else None,
+        attached_node=raw.get("attached_node"),
+        tags=tuple(raw.get("tags") or ()),
+    )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
+
+
+def _parse(manifest_path: Path) -> DbtManifest:
+    raw = _read_json(manifest_path)
+    catalog_path = manifest_path.with_name("catalog.json")
+    catalog: dict[str, Any] = {}
+    if catalog_path.is_file():
+        loaded = _read_json(catalog_path)
+        catalog = {**loaded.get("sources", {}), **loaded.get("nodes", {})}
+    metadata = raw.get("metadata") or {}
+    nodes: dict[str, NodeInfo] = {}
+    for section in ("nodes", "sources"):
+        for unique_id, node in (raw.get(section) or {}).items():
+            catalog_columns = (catalog.get(unique_id) or {}).get("columns") or {}
+            nodes[unique_id] = _node_info(node, catalog_columns)
+    return DbtManifest(
+        project_name=metadata.get("project_name"),
+        dbt_version=metadata.get("dbt_version"),
+        adapter_type=metadata.get("adapter_type"),
+        nodes=nodes,
+    )
+
+
+_CACHE_SIZE = 4
+_cache: OrderedDict[tuple[str, int, int], DbtManifest] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def load_manifest(manifest_path: Path) -> DbtManifest:
+    """Parse ``manifest_path`` (plus a ``catalog.json`` beside it), cached by path and mtime."""
+    catalog_path = manifest_path.with_name("catalog.json")
+    catalog_mtime = catalog_path.stat().st_mtime_ns if catalog_path.is_file() else 0
+    stat = manifest_path.stat()
+    key = (str(manifest_path.resolve()), stat.st_mtime_ns, catalog_mtime)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+            return cached
+    manifest = _parse(manifest_path)
+    with _cache_lock:
+        _cache[key] = manifest
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return manifest

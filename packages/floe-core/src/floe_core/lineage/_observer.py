@@ -1,0 +1,202 @@
+"""The lineage run observer: floe events in, OpenLineage events out, off the run's threads.
+
+``__call__`` only enqueues. One daemon worker thread per observer reads the run's manifest,
+translates and hands events to the OpenLineage client. A transport that fails is logged once
+per run and the rest of that run's events are dropped (so a dead receiver costs one timeout,
+not one per event); :meth:`LineageObserver.close` waits at most ``flush_timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from openlineage.client import OpenLineageClient
+
+from floe_core._errors import ConfigError
+from floe_core._events import FloeEvent, NodeFinished, NodeSkipped, NodeStarted, RunStarted
+from floe_core._invocation import DBTInvocation
+from floe_core.lineage._config import LineageConfig
+from floe_core.lineage._translator import LineageTranslator, TraceIds
+
+__all__ = ["ExtraRunFacets", "LineageObserver", "SpanIdLookup", "create_lineage_observer"]
+
+_log = structlog.get_logger("floe.lineage")
+
+SpanIdLookup = Callable[[str, str | None], tuple[str, str] | None]
+"""``(invocation_id, unique_id or None) -> (trace_id, span_id)`` in hex, or ``None``."""
+
+ExtraRunFacets = Callable[[FloeEvent], Mapping[str, Any]]
+"""Run facets to add to the lineage events of a floe event (extension plugins)."""
+
+
+class LineageObserver:
+    """A :class:`~floe_core.RunObserver` that emits OpenLineage events as nodes run."""
+
+    def __init__(
+        self,
+        client: OpenLineageClient,
+        translator: LineageTranslator,
+        *,
+        flush_timeout: float = 5.0,
+        span_ids: SpanIdLookup | None = None,
+        extra_run_facets: ExtraRunFacets | None = None,
+    ) -> None:
+        self.client = client
+        self.translator = translator
+        self.flush_timeout = flush_timeout
+        self._span_ids = span_ids
+        self._extra_run_facets = extra_run_facets
+        self._queue: queue.SimpleQueue[FloeEvent | None] = queue.SimpleQueue()  # None: stop
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._abandoned = False
+        self._failed_runs: set[str] = set()
+        self.emitted = 0
+        """Events handed to the transport successfully (for tests and benchmarks)."""
+        self.dropped = 0
+
+    # -- RunObserver -----------------------------------------------------------------------
+    def prepare(self, invocation: DBTInvocation) -> DBTInvocation:
+        return invocation
+
+    def __call__(self, event: FloeEvent) -> None:
+        if self._thread is None:
+            self._start_worker()
+        self._queue.put(event)
+
+    def close(self) -> None:
+        """Deliver what is queued, waiting at most ``flush_timeout`` seconds.
+
+        Final: call it once, after the last invocation this observer follows.
+        """
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            deadline = time.monotonic() + self.flush_timeout
+            self._queue.put(None)
+            thread.join(self.flush_timeout)
+            if thread.is_alive():
+                self._abandoned = True
+                _log.warning(
+                    "lineage events still undelivered after the flush timeout; giving up on them",
+                    flush_timeout=self.flush_timeout,
+                    transport=self.client.transport.kind,
+                )
+            remaining = max(deadline - time.monotonic(), 0.0)
+        else:
+            remaining = self.flush_timeout
+        self.client.close(timeout=remaining)
+
+    # -- worker ----------------------------------------------------------------------------
+    def _start_worker(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="floe-lineage", daemon=True)
+                self._thread.start()
+
+    def _work(self) -> None:
+        while not self._abandoned:
+            event = self._queue.get()
+            if event is None:
+                return
+            self._handle(event)
+
+    def _handle(self, event: FloeEvent) -> None:
+        if isinstance(event, RunStarted):
+            self._failed_runs.discard(event.invocation_id)
+        try:
+            run_events = self.translator.translate(event, self._trace_ids(event))
+            extra = self._extra_run_facets(event) if run_events and self._extra_run_facets else {}
+            for run_event in run_events:
+                facets = run_event.run.facets or {}
+                run_event.run.facets = {**extra, **facets}  # floe's own facets win
+        except Exception:
+            # A metadata surprise must not stop lineage for the other nodes.
+            _log.exception("could not build lineage for an event", event=event.kind, **_ids(event))
+            return
+        for run_event in run_events:
+            if event.invocation_id in self._failed_runs:
+                self.dropped += 1
+                continue
+            try:
+                self.client.emit(run_event)
+                self.emitted += 1
+            except Exception as exc:
+                self._failed_runs.add(event.invocation_id)
+                self.dropped += 1
+                _log.warning(
+                    "lineage delivery failed; the run goes on without lineage",
+                    transport=self.client.transport.kind,
+                    error=f"{type(exc).__name__}: {exc}",
+                    invocation_id=event.invocation_id,
+                )
+
+    def _trace_ids(self, event: FloeEvent) -> TraceIds | None:
+        if self._span_ids is None:
+            return None
+        unique_id = (
+            event.unique_id
+            if isinstance(event, NodeStarted)
+            else event.result.unique_id
+            if isinstance(event, NodeFinished | NodeSkipped)
+            else None
+        )
+        ids = self._span_ids(event.invocation_id, unique_id)
+        return TraceIds(trace_id=ids[0], span_id=ids[1]) if ids else None
+
+
+def _ids(event: FloeEvent) -> dict[str, str]:
+    ids = {"invocation_id": event.invocation_id}
+    if isinstance(event, NodeStarted):
+        ids["unique_id"] = event.unique_id
+    elif isinstance(event, NodeFinished | NodeSkipped):
+        ids["unique_id"] = event.result.unique_id
+    return ids
+
+
+def create_lineage_observer(
+    config: LineageConfig,
+    *,
+    compute_namespace: str,
+    span_ids: SpanIdLookup | None = None,
+    extra_run_facets: ExtraRunFacets | None = None,
+    client: OpenLineageClient | None = None,
+) -> LineageObserver | None:
+    """The lineage observer for ``config``, or ``None`` when lineage is off.
+
+    ``compute_namespace`` is the dataset namespace of the warehouse (see
+    :func:`dataset_namespace`); ``span_ids`` links each lineage run to its OpenTelemetry span
+    (pass ``TracingObserver.span_ids``); ``extra_run_facets`` adds run facets (pass
+    ``FloePluginManager.lineage_run_facets``); ``client`` replaces the configured client.
+    """
+    if not config.enabled or os.environ.get("OPENLINEAGE_DISABLED", "").lower() == "true":
+        return None
+    if client is None:
+        try:
+            client = (
+                OpenLineageClient(config={"transport": copy.deepcopy(config.transport)})
+                if config.transport
+                else OpenLineageClient()
+            )
+        except Exception as exc:
+            raise ConfigError(
+                f"observability.lineage.transport: the OpenLineage client rejected it: {exc}",
+                hint="see https://openlineage.io/docs/client/python#configuration for the "
+                "transport types and their options",
+            ) from exc
+    translator = LineageTranslator(
+        job_namespace=config.namespace, dataset_namespace=compute_namespace
+    )
+    return LineageObserver(
+        client,
+        translator,
+        flush_timeout=config.flush_timeout,
+        span_ids=span_ids,
+        extra_run_facets=extra_run_facets,
+    )

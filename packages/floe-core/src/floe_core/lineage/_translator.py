@@ -1,0 +1,426 @@
+"""Translate floe's node event stream into OpenLineage run events.
+
+One :class:`LineageTranslator` follows any number of invocations. The invocation is the parent
+job (``dbt-<command>-<project>``); every model, seed, snapshot and test is a child job named
+``<database>.<schema>.<relation>`` whose runs point at the invocation's run through the
+``parent`` facet. Subclass and override the ``get_*`` methods to change names or facets.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import (
+    JobFacet,
+    RunFacet,
+    data_quality_assertions_dataset,
+    datasource_dataset,
+    documentation_dataset,
+    error_message_run,
+    external_query_run,
+    job_type_job,
+    output_statistics_output_dataset,
+    ownership_dataset,
+    parent_run,
+    processing_engine_run,
+    schema_dataset,
+    sql_job,
+)
+from openlineage.client.generated.base import (
+    DatasetFacet,
+    InputDatasetFacet,
+    OutputDatasetFacet,
+)
+from openlineage.client.uuid import generate_new_uuid
+
+from floe_core._events import (
+    FloeEvent,
+    NodeSkipped,
+    NodeStarted,
+    RunFinished,
+    RunPlanned,
+    RunStarted,
+)
+from floe_core._results import NodeResult, NodeStatus, RunStatus
+from floe_core.lineage._dbt_manifest import DbtManifest, NodeInfo, load_manifest
+from floe_core.lineage._facets import FLOE_VERSION, PRODUCER, OpenTelemetryRunFacet
+
+__all__ = ["LINEAGE_RESOURCE_TYPES", "LineageTranslator", "TraceIds"]
+
+LINEAGE_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot", "test"})
+"""The node types that become OpenLineage jobs."""
+
+_RELATION_TYPES = frozenset({"model", "seed", "snapshot", "source"})
+_RUN_END_STATE = {
+    RunStatus.SUCCESS: RunState.COMPLETE,
+    RunStatus.FAILED: RunState.FAIL,
+    RunStatus.ERROR: RunState.FAIL,
+    RunStatus.CANCELLED: RunState.ABORT,
+    RunStatus.TIMED_OUT: RunState.ABORT,
+}
+
+
+@dataclass(frozen=True)
+class TraceIds:
+    """Hex trace and span id of the OpenTelemetry span matching a lineage run."""
+
+    trace_id: str
+    span_id: str
+
+
+@dataclass
+class _Invocation:
+    run_id: str
+    job_name: str
+    manifest: DbtManifest | None = None
+    node_runs: dict[str, str] = field(default_factory=dict)
+
+
+def _run_id(invocation_id: str) -> str:
+    """The invocation id when it is a UUID (dbt's and floe's are), else a stable UUID of it."""
+    try:
+        return str(uuid.UUID(invocation_id))
+    except ValueError:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"floe:{invocation_id}"))
+
+
+class LineageTranslator:
+    """Builds the OpenLineage events of floe events; keeps per-invocation state.
+
+    Not thread-safe: the lineage observer calls it from its single worker thread.
+    """
+
+    def __init__(self, *, job_namespace: str, dataset_namespace: str) -> None:
+        self.job_namespace = job_namespace
+        self.dataset_namespace = dataset_namespace
+        self._invocations: dict[str, _Invocation] = {}
+
+    # -- entry point -----------------------------------------------------------------------
+    def translate(self, event: FloeEvent, trace: TraceIds | None = None) -> list[RunEvent]:
+        if isinstance(event, RunStarted):
+            return self._run_started(event, trace)
+        invocation = self._invocations.get(event.invocation_id)
+        if invocation is None:
+            return []  # started before this translator existed: nothing to parent it under
+        if isinstance(event, RunPlanned):
+            if event.manifest_path is not None and event.manifest_path.is_file():
+                invocation.manifest = load_manifest(event.manifest_path)
+            return []
+        if isinstance(event, RunFinished):
+            del self._invocations[event.invocation_id]
+            return [self._run_finished(invocation, event, trace)]
+        if isinstance(event, NodeStarted):
+            if event.resource_type not in LINEAGE_RESOURCE_TYPES:
+                return []
+            return [
+                self._node_event(
+                    invocation, event.unique_id, RunState.START, event.started_at, None, trace
+                )
+            ]
+        result = event.result
+        if result.resource_type not in LINEAGE_RESOURCE_TYPES:
+            return []
+        events: list[RunEvent] = []
+        ended_at = result.completed_at or result.started_at or event.emitted_at
+        if isinstance(event, NodeSkipped) and result.unique_id not in invocation.node_runs:
+            # Every OpenLineage run has a START; a node skipped before it began gets one too.
+            events.append(
+                self._node_event(
+                    invocation, result.unique_id, RunState.START, ended_at, None, trace
+                )
+            )
+        state = {
+            NodeStatus.SUCCESS: RunState.COMPLETE,
+            NodeStatus.WARN: RunState.COMPLETE,
+            NodeStatus.SKIPPED: RunState.ABORT,
+        }.get(result.status, RunState.FAIL)
+        events.append(
+            self._node_event(invocation, result.unique_id, state, ended_at, result, trace)
+        )
+        invocation.node_runs.pop(result.unique_id, None)
+        return events
+
+    # -- overridable naming and facets -----------------------------------------------------
+    def get_parent_job_name(self, event: RunStarted) -> str:
+        return f"dbt-{event.command.value}-{event.project_name}"
+
+    def get_job_name(self, node: NodeInfo) -> str:
+        return node.relation_path
+
+    def get_dataset_facets(self, node: NodeInfo) -> dict[str, DatasetFacet]:
+        facets: dict[str, DatasetFacet] = {
+            "dataSource": datasource_dataset.DatasourceDatasetFacet(
+                name=self.dataset_namespace, uri=self.dataset_namespace, producer=PRODUCER
+            ),
+        }
+        if node.columns:
+            facets["schema"] = schema_dataset.SchemaDatasetFacet(
+                fields=[
+                    schema_dataset.SchemaDatasetFacetFields(
+                        name=column.name, type=column.data_type, description=column.description
+                    )
+                    for column in node.columns
+                ],
+                producer=PRODUCER,
+            )
+        if node.description:
+            facets["documentation"] = documentation_dataset.DocumentationDatasetFacet(
+                description=node.description, producer=PRODUCER
+            )
+        if node.owners:
+            facets["ownership"] = ownership_dataset.OwnershipDatasetFacet(
+                owners=[ownership_dataset.Owner(name=owner) for owner in node.owners],
+                producer=PRODUCER,
+            )
+        return facets
+
+    # -- the invocation (parent job) -------------------------------------------------------
+    def _run_started(self, event: RunStarted, trace: TraceIds | None) -> list[RunEvent]:
+        invocation = _Invocation(
+            run_id=_run_id(event.invocation_id), job_name=self.get_parent_job_name(event)
+        )
+        self._invocations[event.invocation_id] = invocation
+        run_facets: dict[str, RunFacet] = {}
+        self._add_trace(run_facets, trace)
+        return [
+            RunEvent(
+                eventType=RunState.START,
+                eventTime=event.started_at.isoformat(),
+                run=Run(runId=invocation.run_id, facets=run_facets),
+                job=self._parent_job(invocation),
+                producer=PRODUCER,
+            )
+        ]
+
+    def _run_finished(
+        self, invocation: _Invocation, event: RunFinished, trace: TraceIds | None
+    ) -> RunEvent:
+        result = event.result
+        run_facets: dict[str, RunFacet] = {}
+        dbt_version = result.dbt_version or (
+            invocation.manifest.dbt_version if invocation.manifest else None
+        )
+        if dbt_version:
+            run_facets["processing_engine"] = self._processing_engine(dbt_version)
+        failed = [node.unique_id for node in result.nodes if node.status.is_failure]
+        if result.status is not RunStatus.SUCCESS and (result.error or failed):
+            message = result.error or f"{len(failed)} node(s) failed: {', '.join(failed)}"
+            run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+                message=message, programmingLanguage="python", producer=PRODUCER
+            )
+        self._add_trace(run_facets, trace)
+        return RunEvent(
+            eventType=_RUN_END_STATE[result.status],
+            eventTime=result.completed_at.isoformat(),
+            run=Run(runId=invocation.run_id, facets=run_facets),
+            job=self._parent_job(invocation),
+            producer=PRODUCER,
+        )
+
+    def _parent_job(self, invocation: _Invocation) -> Job:
+        facets: dict[str, JobFacet] = {
+            "jobType": job_type_job.JobTypeJobFacet(
+                processingType="BATCH", integration="DBT", jobType="JOB", producer=PRODUCER
+            )
+        }
+        return Job(namespace=self.job_namespace, name=invocation.job_name, facets=facets)
+
+    # -- nodes -----------------------------------------------------------------------------
+    def _node_event(
+        self,
+        invocation: _Invocation,
+        unique_id: str,
+        state: RunState,
+        when: datetime,
+        result: NodeResult | None,
+        trace: TraceIds | None,
+    ) -> RunEvent:
+        """One event of a node's run; ``result`` is ``None`` for its START."""
+        manifest = invocation.manifest
+        node = (manifest.get(unique_id) if manifest else None) or self._fallback_node(
+            unique_id, result
+        )
+        run_id = invocation.node_runs.setdefault(unique_id, str(generate_new_uuid()))
+        inputs, outputs = self._datasets(invocation, node, result)
+        return RunEvent(
+            eventType=state,
+            eventTime=when.isoformat(),
+            run=Run(runId=run_id, facets=self._node_run_facets(invocation, result, trace)),
+            job=Job(
+                namespace=self.job_namespace,
+                name=self.get_job_name(node),
+                facets=self._node_job_facets(invocation, node, result),
+            ),
+            inputs=inputs,
+            outputs=outputs,
+            producer=PRODUCER,
+        )
+
+    @staticmethod
+    def _fallback_node(unique_id: str, result: NodeResult | None) -> NodeInfo:
+        """Node metadata when the runtime gave no manifest: the ids the events carry."""
+        resource_type = unique_id.split(".", 1)[0]
+        relation_name = result.relation_name if result else None
+        relation = (relation_name or "").replace('"', "").replace("`", "")
+        database, schema, identifier = ([None, None, *relation.split(".")])[-3:]
+        return NodeInfo(
+            unique_id=unique_id,
+            resource_type=resource_type,
+            name=result.name if result else unique_id.rsplit(".", 1)[-1],
+            database=database,
+            schema=schema,
+            identifier=identifier or unique_id,
+            materialization=result.materialization if result else None,
+        )
+
+    def _node_run_facets(
+        self, invocation: _Invocation, result: NodeResult | None, trace: TraceIds | None
+    ) -> dict[str, RunFacet]:
+        root = parent_run.Root(
+            run=parent_run.RootRun(runId=invocation.run_id),
+            job=parent_run.RootJob(namespace=self.job_namespace, name=invocation.job_name),
+        )
+        facets: dict[str, RunFacet] = {
+            "parent": parent_run.ParentRunFacet(
+                run=parent_run.Run(runId=invocation.run_id),
+                job=parent_run.Job(namespace=self.job_namespace, name=invocation.job_name),
+                root=root,
+                producer=PRODUCER,
+            )
+        }
+        if invocation.manifest and invocation.manifest.dbt_version:
+            facets["processing_engine"] = self._processing_engine(invocation.manifest.dbt_version)
+        if result is not None and result.status.is_failure:
+            facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+                message=result.message or f"{result.unique_id} {result.status.value}",
+                programmingLanguage="sql",
+                producer=PRODUCER,
+            )
+        if result is not None and result.adapter_response.query_id:
+            facets["externalQuery"] = external_query_run.ExternalQueryRunFacet(
+                externalQueryId=result.adapter_response.query_id,
+                source=self.dataset_namespace,
+                producer=PRODUCER,
+            )
+        self._add_trace(facets, trace)
+        return facets
+
+    def _node_job_facets(
+        self, invocation: _Invocation, node: NodeInfo, result: NodeResult | None
+    ) -> dict[str, JobFacet]:
+        facets: dict[str, JobFacet] = {
+            "jobType": job_type_job.JobTypeJobFacet(
+                processingType="BATCH",
+                integration="DBT",
+                jobType=node.resource_type.upper(),
+                producer=PRODUCER,
+            )
+        }
+        sql = (result.compiled_code if result else None) or node.compiled_code
+        if sql:
+            dialect = invocation.manifest.adapter_type if invocation.manifest else None
+            facets["sql"] = sql_job.SQLJobFacet(query=sql, dialect=dialect, producer=PRODUCER)
+        return facets
+
+    def _datasets(
+        self, invocation: _Invocation, node: NodeInfo, finished: NodeResult | None
+    ) -> tuple[list[InputDataset], list[OutputDataset]]:
+        manifest = invocation.manifest
+        if node.resource_type == "test":
+            tested = [node.attached_node] if node.attached_node else list(node.depends_on)
+            input_facets: dict[str, InputDatasetFacet] = {}
+            if finished is not None and finished.status is not NodeStatus.SKIPPED:
+                input_facets["dataQualityAssertions"] = self._assertions(node, finished)
+            inputs = [
+                InputDataset(
+                    namespace=self.dataset_namespace,
+                    name=upstream.relation_path,
+                    facets=self.get_dataset_facets(upstream),
+                    inputFacets=dict(input_facets),
+                )
+                for upstream in self._relations(manifest, tested)
+            ]
+            return inputs, []
+        inputs = [
+            InputDataset(
+                namespace=self.dataset_namespace,
+                name=upstream.relation_path,
+                facets=self.get_dataset_facets(upstream),
+            )
+            for upstream in self._relations(manifest, node.depends_on)
+        ]
+        if node.materialization == "ephemeral":
+            return inputs, []
+        output_facets: dict[str, OutputDatasetFacet] = {}
+        rows = finished.adapter_response.rows_affected if finished else None
+        if rows is not None and rows >= 0:
+            output_facets["outputStatistics"] = (
+                output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+                    rowCount=rows, producer=PRODUCER
+                )
+            )
+        output = OutputDataset(
+            namespace=self.dataset_namespace,
+            name=node.relation_path,
+            facets=self.get_dataset_facets(node),
+            outputFacets=output_facets,
+        )
+        return inputs, [output]
+
+    @staticmethod
+    def _relations(
+        manifest: DbtManifest | None, unique_ids: list[str] | tuple[str, ...]
+    ) -> list[NodeInfo]:
+        """The relations behind ``unique_ids``, looking through ephemeral models."""
+        if manifest is None:
+            return []
+        found: dict[str, NodeInfo] = {}
+        pending, seen = list(unique_ids), set[str]()
+        while pending:
+            unique_id = pending.pop(0)
+            node = manifest.get(unique_id)
+            if node is None or unique_id in seen or node.resource_type not in _RELATION_TYPES:
+                continue
+            seen.add(unique_id)
+            if node.materialization == "ephemeral":
+                pending.extend(node.depends_on)
+            else:
+                found[unique_id] = node
+        return list(found.values())
+
+    @staticmethod
+    def _assertions(
+        node: NodeInfo, result: NodeResult
+    ) -> data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet:
+        return data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
+            assertions=[
+                data_quality_assertions_dataset.Assertion(
+                    assertion=node.test_name or node.name,
+                    # A warn-severity test that found rows did not fail the pipeline.
+                    success=result.status in (NodeStatus.SUCCESS, NodeStatus.WARN),
+                    column=node.column_name,
+                    severity=node.severity,
+                    name=node.name,
+                )
+            ],
+            producer=PRODUCER,
+        )
+
+    @staticmethod
+    def _processing_engine(dbt_version: str) -> processing_engine_run.ProcessingEngineRunFacet:
+        return processing_engine_run.ProcessingEngineRunFacet(
+            version=dbt_version,
+            name="dbt",
+            openlineageAdapterVersion=FLOE_VERSION,
+            producer=PRODUCER,
+        )
+
+    @staticmethod
+    def _add_trace(facets: dict[str, RunFacet], trace: TraceIds | None) -> None:
+        if trace is not None:
+            facets["opentelemetry"] = OpenTelemetryRunFacet(
+                traceId=trace.trace_id, spanId=trace.span_id, producer=PRODUCER
+            )
