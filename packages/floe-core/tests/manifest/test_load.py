@@ -184,7 +184,7 @@ def test_unknown_compute_type_lists_the_supported_ones(tmp_path: Path) -> None:
     error = load_error(path)
     assert error.location == f"{path}:7"
     assert error.field == "compute"
-    assert error.hint == "set `type:` to one of: duckdb, postgres"
+    assert error.hint == "set `type:` to one of: 'duckdb', 'postgres'"
 
 
 @pytest.mark.parametrize(
@@ -245,6 +245,19 @@ def test_empty_or_non_mapping_manifest(tmp_path: Path, text: str) -> None:
     assert str(path) in error.message
     assert error.hint is not None
     assert "apiVersion: floe.dev/v1" in error.hint
+
+
+def test_constraint_and_choice_errors_say_what_is_allowed(tmp_path: Path) -> None:
+    path = write(tmp_path, "compute:\n  type: duckdb\n  config:\n    threads: 0\n")
+    assert load_error(path).hint == "use a value >= 1"
+    path = write(
+        tmp_path,
+        "compute:\n  type: postgres\n  config: {host: h, user: u, dbname: d, sslmode: nope}\n",
+    )
+    error = load_error(path)
+    assert error.field == "compute.config.sslmode"
+    assert error.hint is not None
+    assert error.hint.startswith("use one of: 'disable', 'allow'")
 
 
 def test_several_problems_are_all_reported(tmp_path: Path) -> None:

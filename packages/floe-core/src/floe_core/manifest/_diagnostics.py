@@ -20,7 +20,7 @@ from pydantic_core import ErrorDetails
 from floe_core._errors import ManifestError
 from floe_core.manifest._yaml import KeyPath, LineMap, dotted, line_of
 
-__all__ = ["allowed_keys", "data_path", "expected_type_hint", "manifest_error"]
+__all__ = ["allowed_keys", "data_path", "manifest_error", "value_hint"]
 
 _EXPECTED = {
     "int": "an integer",
@@ -33,7 +33,12 @@ _EXPECTED = {
     "list": "a list",
     "tuple": "a list",
     "path": "a path string",
-    "literal": "one of the listed values",
+}
+_BOUNDS = {
+    "greater_than_equal": ">=",
+    "greater_than": ">",
+    "less_than_equal": "<=",
+    "less_than": "<",
 }
 
 
@@ -56,11 +61,22 @@ def data_path(loc: Sequence[str | int], data: Any) -> KeyPath:
     return tuple(path)
 
 
-def expected_type_hint(error: ErrorDetails) -> str | None:
-    """``"expected an integer, got a string"`` for a type error, else ``None``."""
-    kind = error["type"].rsplit("_", 1)[0]
-    expected = _EXPECTED.get(kind)
-    if expected is None or kind == "literal":
+def value_hint(error: ErrorDetails) -> str | None:
+    """What a valid value looks like: the expected type, bound or choices; else ``None``."""
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    if kind == "literal_error" and "expected" in ctx:
+        return f"use one of: {ctx['expected']}"
+    if kind == "union_tag_invalid" and "expected_tags" in ctx:
+        discriminator = str(ctx.get("discriminator", "type")).strip("'")
+        return f"set `{discriminator}:` to one of: {ctx['expected_tags']}"
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values()), None)
+        return f"use a value {_BOUNDS[kind]} {bound}" if bound is not None else None
+    if kind == "string_too_short":
+        return "use a non-empty string"
+    expected = _EXPECTED.get(kind.rsplit("_", 1)[0])
+    if expected is None:
         return None
     return f"expected {expected}, got {_describe(error.get('input'))}"
 
@@ -165,8 +181,8 @@ def _hint(error: ErrorDetails, model: type[BaseModel], path: KeyPath) -> str | N
         return (
             "a platform manifest starts with `apiVersion: floe.dev/v1` and `kind: PlatformManifest`"
         )
-    if kind in {"union_tag_invalid", "union_tag_not_found"}:
-        return "set `type:` to one of: duckdb, postgres"
+    if kind == "union_tag_not_found":
+        return "add `type:` to say which kind it is"
     if path and path[-1] == "password":
         return "keep the password in an environment variable: `password: ${env:PG_PASSWORD}`"
-    return expected_type_hint(error)
+    return value_hint(error)

@@ -22,7 +22,7 @@ from floe_core._errors import (
 from floe_core._events import EventBus
 from floe_core._runtime import PLUGIN_API_VERSION, DBTRuntimePlugin
 from floe_core.manifest import PlatformManifest, resolve_secret_refs
-from floe_core.manifest._diagnostics import expected_type_hint
+from floe_core.manifest._diagnostics import value_hint
 from floe_core.manifest._yaml import dotted
 
 __all__ = [
@@ -244,7 +244,7 @@ def _config_error(
         if error["type"] == "extra_forbidden":
             message = "unknown key"
         problems.append(f"{prefix}{field}: {message}")
-        hints.append(expected_type_hint(error))
+        hints.append(value_hint(error))
     first_hint = hints[0] or (
         f"see the configuration of runtime '{name}' (its config model"
         f" {exc.title}) for the accepted keys"
