@@ -210,7 +210,9 @@ def test_compute_and_profile_together_are_rejected(tmp_path: Path) -> None:
     path = write(tmp_path, "compute: {type: duckdb}\nprofile: {profiles_dir: ~/.dbt}\n")
     error = load_error(path)
     assert "not both" in error.message
-    assert error.location == str(path)
+    assert error.location == f"{path}:8"
+    assert error.field == "profile"
+    assert error.hint == "keep only one of 'compute' and 'profile'"
 
 
 def test_missing_file_points_at_floe_init(tmp_path: Path) -> None:
@@ -227,6 +229,8 @@ def test_malformed_yaml_names_line_and_column(tmp_path: Path) -> None:
     error = load_error(path)
     assert error.location == f"{path}:9"
     assert "not valid YAML (line 9, column 1)" in error.message
+    assert error.hint is not None
+    assert "YAML syntax" in error.hint
 
 
 def test_duplicate_keys_are_rejected(tmp_path: Path) -> None:
@@ -235,6 +239,8 @@ def test_duplicate_keys_are_rejected(tmp_path: Path) -> None:
     assert error.location == f"{path}:8"
     assert error.field == "compute"
     assert "first defined on line 7" in error.message
+    assert error.hint is not None
+    assert "remove one of them" in error.hint
 
 
 @pytest.mark.parametrize("text", ["", "# only a comment\n", "- a\n- b\n"])

@@ -154,7 +154,9 @@ def manifest_error(
 def _describe_error(
     error: ErrorDetails, model: type[BaseModel], data: Any, source: str, lines: LineMap
 ) -> tuple[str, str | None, str, str]:
-    path = data_path(error["loc"], data)
+    # a whole-model check names the field it blames in its context
+    loc = error["loc"] or (str(error.get("ctx", {}).get("field", "")),)
+    path = data_path(loc, data)
     field = dotted(path) or "(top level)"
     line = line_of(lines, path)
     location = f"{source}:{line}" if line is not None else source
@@ -181,6 +183,9 @@ def _hint(error: ErrorDetails, model: type[BaseModel], path: KeyPath) -> str | N
         return (
             "a platform manifest starts with `apiVersion: floe.dev/v1` and `kind: PlatformManifest`"
         )
+    ctx = error.get("ctx", {})
+    if "hint" in ctx:  # a check of our own models says how to fix it
+        return str(ctx["hint"])
     if kind == "union_tag_not_found":
         return "add `type:` to say which kind it is"
     if path and path[-1] == "password":

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from floe_core.lineage import LineageConfig
 from floe_core.manifest._secrets import is_secret_ref
@@ -173,9 +174,11 @@ class PlatformManifest(BaseModel):
     @model_validator(mode="after")
     def _one_profile_source(self) -> PlatformManifest:
         if self.compute is not None and self.profile is not None:
-            raise ValueError(
+            raise PydanticCustomError(
+                "exclusive_sections",
                 "set either 'compute' (floe generates the dbt profile) or 'profile' (an"
-                " existing profiles.yml), not both"
+                " existing profiles.yml), not both",
+                {"field": "profile", "hint": "keep only one of 'compute' and 'profile'"},
             )
         return self
 
