@@ -188,6 +188,4 @@ def _hint(error: ErrorDetails, model: type[BaseModel], path: KeyPath) -> str | N
         return str(ctx["hint"])
     if kind == "union_tag_not_found":
         return "add `type:` to say which kind it is"
-    if path and path[-1] == "password":
-        return "keep the password in an environment variable: `password: ${env:PG_PASSWORD}`"
     return value_hint(error)

@@ -107,7 +107,14 @@ class PostgresSettings(BaseModel):
     def _password_is_a_reference(cls, value: str | None) -> str | None:
         if value is not None and not is_secret_ref(value):
             # The message must not contain the value: it is (probably) a real password.
-            raise ValueError("a plain-text password is not allowed; use a ${env:NAME} reference")
+            raise PydanticCustomError(
+                "plain_text_secret",
+                "a plain-text password is not allowed; use a ${env:NAME} reference",
+                {
+                    "hint": "keep the password in an environment variable and write"
+                    " `password: ${env:PG_PASSWORD}`"
+                },
+            )
         return value
 
 
