@@ -342,7 +342,7 @@ def test_otel_environment_selects_exporter_and_service(monkeypatch: pytest.Monke
     monkeypatch.setenv("OTEL_SERVICE_NAME", "nightly-dbt")
     observer = create_tracing_observer(TracingConfig(enabled=True))
     assert observer is not None
-    resource = observer.tracer_provider.resource  # type: ignore[attr-defined]
+    resource = observer.tracer_provider.resource
     assert resource.attributes["service.name"] == "nightly-dbt"
     assert observer.meter_provider is None
     observer.close()

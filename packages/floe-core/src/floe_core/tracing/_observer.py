@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from datetime import datetime
 
 import structlog
 from opentelemetry import trace
-from opentelemetry.metrics import MeterProvider
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from floe_core._events import (
     FloeEvent,
@@ -125,14 +127,34 @@ class TracingObserver:
         for span in open_spans:
             span.set_status(Status(StatusCode.ERROR, "the run ended without reporting it"))
             span.end()
-        for provider in (self.tracer_provider, self.meter_provider):
-            flush = getattr(provider, "force_flush", None)
-            if flush is not None:
-                flush(self._timeout_ms)
+        providers: list[TracerProvider | MeterProvider] = [self.tracer_provider]
+        if self.meter_provider is not None:
+            providers.append(self.meter_provider)
+        # Spans and metrics flush side by side, so a dead collector costs one timeout, not two.
+        finishers = [
+            threading.Thread(target=self._finish, args=(provider,), daemon=True)
+            for provider in providers
+        ]
+        for finisher in finishers:
+            finisher.start()
+        deadline = time.monotonic() + self._timeout_ms / 1000
+        for finisher in finishers:
+            finisher.join(max(deadline - time.monotonic(), 0.0))
+        if any(finisher.is_alive() for finisher in finishers):
+            _log.warning(
+                "telemetry export did not finish within the timeout; the rest is dropped",
+                timeout=self._timeout_ms / 1000,
+            )
+
+    def _finish(self, provider: TracerProvider | MeterProvider) -> None:
+        """Flush a provider, shut it down if it is ours; export problems are only logged."""
+        try:
             if self._owns_providers:
-                shutdown = getattr(provider, "shutdown", None)
-                if shutdown is not None:
-                    shutdown()
+                provider.shutdown()  # flushes first
+            else:
+                provider.force_flush(self._timeout_ms)
+        except Exception:
+            _log.exception("telemetry export failed")
 
     # -- lookups ---------------------------------------------------------------------------
     def span_ids(self, invocation_id: str, unique_id: str | None = None) -> tuple[str, str] | None:

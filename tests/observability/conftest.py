@@ -1,0 +1,112 @@
+"""Loopback receivers: the OpenLineage HTTP API and an OTLP/HTTP collector that decodes spans.
+
+Both are ``ThreadingHTTPServer`` on port 0 that keep what they receive; ``delay`` makes them
+slow (to check a slow receiver never slows a run beyond the configured timeout).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+
+class Receiver:
+    """What a loopback server received, by path, with a way to wait for it."""
+
+    def __init__(self) -> None:
+        self.received: dict[str, list[Any]] = {}
+        self.delay = 0.0
+        self._condition = threading.Condition()
+        self.server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def add(self, path: str, item: Any) -> None:
+        with self._condition:
+            self.received.setdefault(path, []).append(item)
+            self._condition.notify_all()
+
+    def wait_for(self, path: str, count: int, timeout: float = 10.0) -> list[Any]:
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while len(self.received.get(path, [])) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._condition.wait(remaining)
+            return list(self.received.get(path, []))
+
+
+def _decode(path: str, body: bytes) -> Any:
+    if path == "/api/v1/lineage":
+        return json.loads(body)
+    if path == "/v1/traces":
+        traces = ExportTraceServiceRequest()
+        traces.ParseFromString(body)
+        return traces
+    if path == "/v1/metrics":
+        metrics = ExportMetricsServiceRequest()
+        metrics.ParseFromString(body)
+        return metrics
+    return None
+
+
+def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            if receiver.delay:
+                time.sleep(receiver.delay)
+            item = _decode(self.path, body)
+            if item is None:
+                self.send_error(404)
+                return
+            receiver.add(self.path, item)
+            status = 201 if self.path == "/api/v1/lineage" else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    server.daemon_threads = True
+    receiver.server = server
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield receiver
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on (bound, then released)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = server.server_address[1]
+    server.server_close()
+    return f"http://127.0.0.1:{port}"
