@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.report import BEGIN, END, render_markdown, to_json, write_markdown
+from bench.runner import SubjectResult, select_subjects
+
+
+def _result(subject: str, baseline: str | None, action: str, walls: list[float]) -> SubjectResult:
+    result = SubjectResult(subject, "x", action, "local", "warm", baseline, models=100, nodes=200)
+    for wall in walls:
+        result.samples.append(
+            {"wall_seconds": wall, "peak_rss_bytes": 100 * 2**20, "cpu_seconds": wall / 2,
+             "returncode": 0}
+        )  # fmt: skip
+    return result
+
+
+def _sizes() -> list[dict[str, Any]]:
+    spec = {"models": 100, "tests_per_model": 1, "warehouse": "duckdb"}
+    results = [
+        _result("dbt-build", None, "build", [10.0, 12.0, 11.0]),
+        _result("floe-build[local]", "dbt-build", "build", [11.0, 13.0, 12.0]),
+    ]
+    return [{"spec": spec, "results": results}]
+
+
+def test_ratios_overhead_and_targets_come_from_medians() -> None:
+    document = to_json({}, _sizes())
+    floe = document["sizes"][0]["results"][1]
+
+    assert floe["wall_seconds"] == {"median": 12.0, "min": 11.0, "max": 13.0}
+    assert floe["wall_ratio"] == pytest.approx(12 / 11)
+    assert floe["rss_ratio"] == 1.0
+    assert floe["overhead_ms_per_node"] == pytest.approx(1000 / 200)
+    wall_target = next(t for t in document["targets"] if t["metric"] == "wall")
+    assert (wall_target["met"], wall_target["limit"]) == (False, 1.05)
+
+
+def test_markdown_replaces_only_the_generated_section(tmp_path: Path) -> None:
+    path = tmp_path / "benchmarks.md"
+    path.write_text(f"# Benchmarks\n\nintro\n\n{BEGIN}\nold figures\n{END}\n\n## Notes\nkept\n")
+    meta = {
+        "command": "python -m bench",
+        "finished_at": "now",
+        "machine": "m",
+        "versions": "v",
+        "repetitions": "100: 3",
+        "threads": 4,
+        "elapsed_seconds": 60,
+        "json_path": "r.json",
+    }
+
+    write_markdown(path, render_markdown(meta, _sizes()))
+
+    text = path.read_text()
+    assert "old figures" not in text
+    assert text.startswith("# Benchmarks\n\nintro\n")
+    assert text.endswith("## Notes\nkept\n")
+    assert "| floe-build[local] | dbt-build | 12.00 s (11.00-13.00) | 1.09x |" in text
+    assert "| floe-build[local] wall <= 1.05x dbt-build | 100 | 1.09x | **no** |" in text
+
+
+def test_selecting_a_floe_subject_brings_its_dbt_baseline() -> None:
+    names = [s.name for s in select_subjects(["floe-build[local]"])]
+
+    assert names == ["dbt-build", "floe-build[local]"]
+    with pytest.raises(ValueError, match="no bench subject matches"):
+        select_subjects(["nope"])
