@@ -1,0 +1,90 @@
+"""A :class:`~floe_core.DBTInvocation` as dbt command-line arguments."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from dbt.cli.main import cli
+
+from floe_core import DBTInvocation
+from floe_core.profiles import MaterializedProfile
+from floe_dbt_local._config import LocalRuntimeConfig
+
+__all__ = ["dbt_args", "log_path_for"]
+
+
+@functools.cache
+def _options_of(command: str) -> frozenset[str]:
+    """Every option string the dbt sub-command accepts (``--threads``, ``--no-write-json``...)."""
+    params = cli.commands[command].params
+    return frozenset(opt for param in params for opt in (*param.opts, *param.secondary_opts))
+
+
+def log_path_for(invocation: DBTInvocation, config: LocalRuntimeConfig) -> Path:
+    """Folder of dbt's ``dbt.log`` for this invocation."""
+    if config.log_path is not None:
+        return config.log_path
+    if invocation.target_path is not None:
+        return invocation.target_path / "logs"
+    return invocation.project_dir / "logs"
+
+
+def dbt_args(
+    command: str,
+    invocation: DBTInvocation,
+    profile: MaterializedProfile,
+    config: LocalRuntimeConfig,
+    *,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """Arguments for ``dbtRunner.invoke`` running ``command`` (``build``, ``parse``, ``ls``...).
+
+    Options the sub-command does not accept (``--threads`` for ``ls``) are left out, so one
+    mapping serves every command. dbt never writes to the console: floe owns it; dbt's own
+    log goes to ``dbt.log`` at ``config.log_level``.
+    """
+    accepted = _options_of(command)
+    args = [command, *extra]
+
+    def add(option: str, *values: str) -> None:
+        if option in accepted:
+            args.extend((option, *values))
+
+    def toggle(name: str, enabled: bool) -> None:
+        add(f"--{name}" if enabled else f"--no-{name}")
+
+    add("--project-dir", str(invocation.project_dir))
+    add("--profiles-dir", str(profile.profiles_dir))
+    if profile.profile_name:
+        add("--profile", profile.profile_name)
+    target = invocation.target or profile.target
+    if target:
+        add("--target", target)
+    if invocation.target_path is not None:
+        add("--target-path", str(invocation.target_path))
+    add("--log-path", str(log_path_for(invocation, config)))
+    add("--log-level", "none")
+    add("--log-level-file", config.log_level)
+    toggle("use-colors-file", False)
+    toggle("partial-parse", config.partial_parse)
+    toggle("send-anonymous-usage-stats", config.send_anonymous_usage_stats)
+    toggle("populate-cache", config.populate_cache)
+    if invocation.vars:
+        add("--vars", json.dumps(invocation.vars, sort_keys=True, default=str))
+    threads = invocation.threads or config.threads
+    if threads is not None:
+        add("--threads", str(threads))
+    if invocation.full_refresh:
+        add("--full-refresh")
+    if invocation.fail_fast:
+        add("--fail-fast")
+    if invocation.select:
+        add("--select", *invocation.select)
+    if invocation.exclude:
+        add("--exclude", *invocation.exclude)
+    if invocation.selector:
+        add("--selector", invocation.selector)
+    return args

@@ -1,0 +1,93 @@
+"""The nodes a selection would execute, in dependency order, from a parsed manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from floe_core import DBTCommand, ExecutionPlan, PlannedNode, order_nodes
+
+__all__ = ["EXECUTED_RESOURCE_TYPES", "build_plan", "executed_node_ids"]
+
+EXECUTED_RESOURCE_TYPES: Mapping[DBTCommand, frozenset[str]] = {
+    DBTCommand.BUILD: frozenset({"model", "seed", "snapshot", "test", "unit_test", "function"}),
+    DBTCommand.RUN: frozenset({"model"}),
+    DBTCommand.TEST: frozenset({"test", "unit_test"}),
+    DBTCommand.SEED: frozenset({"seed"}),
+    DBTCommand.SNAPSHOT: frozenset({"snapshot"}),
+    DBTCommand.COMPILE: frozenset({"model", "test", "unit_test", "snapshot", "analysis"}),
+}
+"""Resource types each command executes (and reports node events for)."""
+
+
+def executed_node_ids(
+    manifest: Any, command: DBTCommand, selected: Iterable[str]
+) -> tuple[str, ...]:
+    """The selected ids ``command`` executes: right resource type, ephemeral models left out
+    (dbt compiles them into their children and reports no result for them)."""
+    types = EXECUTED_RESOURCE_TYPES[command]
+    executed = []
+    for unique_id in selected:
+        node = manifest.nodes.get(unique_id)
+        if node is None or str(node.resource_type) not in types:
+            continue
+        if getattr(node.config, "materialized", None) == "ephemeral":
+            continue
+        executed.append(unique_id)
+    return tuple(sorted(executed))
+
+
+def build_plan(manifest: Any, project_name: str, node_ids: Iterable[str]) -> ExecutionPlan:
+    """An :class:`ExecutionPlan` of ``node_ids`` ordered the way ``dbt build`` runs them.
+
+    Besides ``ref``/``source`` edges, ``dbt build`` makes a node wait for the tests of its
+    ancestors when the node descends from every node such a test depends on (dbt's
+    ``add_test_edges``), so a failing test stops bad data before it propagates.
+    """
+    selected = set(node_ids)
+    parents = {uid: _parents(manifest.nodes[uid]) for uid in manifest.nodes}
+    tests_by_parent: dict[str, list[str]] = {}
+    for uid in selected:
+        if str(manifest.nodes[uid].resource_type) in ("test", "unit_test"):
+            for parent in parents[uid]:
+                tests_by_parent.setdefault(parent, []).append(uid)
+    ancestors_of: dict[str, frozenset[str]] = {}
+
+    def ancestors(uid: str) -> frozenset[str]:
+        if uid not in ancestors_of:
+            found: set[str] = set()
+            stack = list(parents.get(uid, ()))
+            while stack:
+                current = stack.pop()
+                if current not in found:
+                    found.add(current)
+                    stack.extend(parents.get(current, ()))
+            ancestors_of[uid] = frozenset(found)
+        return ancestors_of[uid]
+
+    planned = []
+    for uid in selected:
+        node = manifest.nodes[uid]
+        depends_on = set(parents[uid]) & selected
+        if str(node.resource_type) not in ("test", "unit_test"):
+            upstream = ancestors(uid)
+            for ancestor in upstream & tests_by_parent.keys():
+                depends_on.update(
+                    test for test in tests_by_parent[ancestor] if parents[test] <= upstream
+                )
+        planned.append(
+            PlannedNode(
+                unique_id=uid,
+                name=node.name,
+                resource_type=str(node.resource_type),
+                materialization=getattr(node.config, "materialized", None),
+                relation_name=getattr(node, "relation_name", None),
+                depends_on=tuple(sorted(depends_on)),
+            )
+        )
+    return ExecutionPlan(project_name=project_name, nodes=order_nodes(planned))
+
+
+def _parents(node: Any) -> frozenset[str]:
+    depends_on = getattr(node, "depends_on", None)
+    return frozenset(getattr(depends_on, "nodes", None) or ())

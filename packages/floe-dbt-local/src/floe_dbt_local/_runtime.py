@@ -1,0 +1,266 @@
+"""Runtime ``local``: dbt-core in this process through ``dbtRunner``."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import dbt.version
+from dbt.artifacts.schemas.run import RunExecutionResult
+from dbt.cli.main import dbtRunnerResult
+from dbt.parser.manifest import write_manifest
+
+from floe_core import (
+    DBTCommand,
+    DBTCompilationError,
+    DBTInvocation,
+    DBTRunResult,
+    DBTRuntimePlugin,
+    ExecutionPlan,
+    HealthStatus,
+    RunPlanned,
+    RunStatus,
+    RuntimeMetadata,
+    read_project_name,
+)
+from floe_core.profiles import MaterializedProfile, materialize_profile
+from floe_dbt_local._args import dbt_args, log_path_for
+from floe_dbt_local._config import LocalRuntimeConfig
+from floe_dbt_local._dbt_runner import (
+    DBT_LOCK,
+    close_embedded_databases,
+    invoke_dbt,
+    release_adapters,
+)
+from floe_dbt_local._errors import floe_error_from_dbt
+from floe_dbt_local._event_translation import DbtEventTranslator
+from floe_dbt_local._manifest_cache import CachedManifest, ManifestCache, manifest_fingerprint
+from floe_dbt_local._plan import build_plan, executed_node_ids
+
+__all__ = ["LocalRuntime"]
+
+_MANIFEST_FILE = "manifest.json"
+_RUN_RESULTS_FILE = "run_results.json"
+
+
+class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
+    """Runs dbt-core in-process: the DAG in parallel on dbt's threads, events as nodes run.
+
+    One process runs one dbt invocation at a time (dbt's global state); the parsed manifest
+    is cached per project fingerprint so an unchanged project is parsed once per process.
+    """
+
+    name: ClassVar[str] = "local"
+    config_model: ClassVar[type[LocalRuntimeConfig]] = LocalRuntimeConfig
+    translator_class: ClassVar[type[DbtEventTranslator]] = DbtEventTranslator
+
+    def __init__(self, config: LocalRuntimeConfig | None = None, **kwargs: Any) -> None:
+        super().__init__(config if config is not None else LocalRuntimeConfig(), **kwargs)
+        self.manifest_cache = ManifestCache(self.config.manifest_cache_size)
+        self.parse_count = 0
+        """dbt parses done by this runtime (a cache hit does none)."""
+
+    # -- the contract --------------------------------------------------------------------
+    def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        started_at = datetime.now(UTC)
+        clock = time.perf_counter()
+        profile = self._profile(invocation)
+        with DBT_LOCK:
+            cached, parse_seconds = self._manifest(invocation, profile)
+            selected = self._selection(cached, command, invocation, profile)
+            manifest_path = self._write_manifest(cached, invocation)
+            self.events.emit(
+                RunPlanned(
+                    invocation_id=invocation.invocation_id,
+                    manifest_path=manifest_path,
+                    node_ids=executed_node_ids(cached.manifest, command, selected),
+                )
+            )
+            translator = self.translator_class(invocation.invocation_id, self.events.emit)
+            outcome = invoke_dbt(
+                dbt_args(command.value, invocation, profile, self.config),
+                manifest=cached.manifest,
+                callbacks=[translator],
+            )
+            self._remember_written(cached, manifest_path)
+        return self._run_result(
+            command,
+            invocation,
+            outcome,
+            translator,
+            started_at=started_at,
+            elapsed=time.perf_counter() - clock,
+            metadata={"parse_seconds": parse_seconds, "manifest_cache_hit": parse_seconds == 0},
+        )
+
+    def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
+        project_name = read_project_name(invocation.project_dir)
+        profile = self._profile(invocation)
+        with DBT_LOCK:
+            cached, _ = self._manifest(invocation, profile)
+            selected = self._selection(cached, DBTCommand.BUILD, invocation, profile)
+        node_ids = executed_node_ids(cached.manifest, DBTCommand.BUILD, selected)
+        return build_plan(cached.manifest, project_name, node_ids)
+
+    def supports_parallel_execution(self) -> bool:
+        return True
+
+    def health_check(self) -> HealthStatus:
+        from dbt.adapters.factory import FACTORY
+
+        checks = {"dbt": dbt.version.__version__}
+        for adapter in ("duckdb", "postgres"):
+            try:
+                FACTORY.load_plugin(adapter)
+                checks[adapter] = "installed"
+            except Exception as exc:  # any import problem means "not usable"
+                checks[adapter] = f"unavailable: {type(exc).__name__}"
+        healthy = any(value == "installed" for key, value in checks.items() if key != "dbt")
+        message = f"dbt-core {checks['dbt']} in-process" + ("" if healthy else ", no adapter")
+        return HealthStatus(healthy=healthy, message=message, checks=checks)
+
+    def get_runtime_metadata(self) -> RuntimeMetadata:
+        base = super().get_runtime_metadata()
+        return base.model_copy(
+            update={
+                "dbt_version": dbt.version.__version__,
+                "details": {"adapters": _installed_adapters(), "threads": self.config.threads},
+            }
+        )
+
+    def close(self) -> None:
+        release_adapters()
+        close_embedded_databases()
+        self.manifest_cache.clear()
+
+    # -- steps ---------------------------------------------------------------------------
+    def _profile(self, invocation: DBTInvocation) -> MaterializedProfile:
+        read_project_name(invocation.project_dir)  # ProjectError before dbt says it vaguely
+        return materialize_profile(invocation.profile, cache_dir=self.config.profiles_cache_dir)
+
+    def _manifest(
+        self, invocation: DBTInvocation, profile: MaterializedProfile
+    ) -> tuple[CachedManifest, float]:
+        """The cached manifest for this project state, parsing it on a miss."""
+        key = manifest_fingerprint(
+            invocation.project_dir, profile, invocation.target, invocation.vars
+        )
+        cached = self.manifest_cache.get(key)
+        if cached is not None:
+            return cached, 0.0
+        clock = time.perf_counter()
+        outcome = invoke_dbt(dbt_args("parse", invocation, profile, self.config))
+        self.parse_count += 1
+        if not outcome.success or outcome.result is None:
+            raise self._error(outcome, invocation, "dbt parse")
+        cached = self.manifest_cache.put(key, outcome.result)
+        # parse wrote manifest.json into the target path
+        self._remember_written(cached, invocation.artifacts_dir / _MANIFEST_FILE)
+        return cached, time.perf_counter() - clock
+
+    def _selection(
+        self,
+        cached: CachedManifest,
+        command: DBTCommand,
+        invocation: DBTInvocation,
+        profile: MaterializedProfile,
+    ) -> tuple[str, ...]:
+        """Unique ids the invocation's selection picks (``dbt ls``, done once per manifest)."""
+        key = (invocation.select, invocation.exclude, invocation.selector)
+        if key not in cached.selections:
+            extra = ["--output", "json", "--output-keys", "unique_id"]
+            args = dbt_args("ls", invocation, profile, self.config, extra=extra)
+            outcome = invoke_dbt([*args, "--no-write-json"], manifest=cached.manifest)
+            if not outcome.success or not isinstance(outcome.result, list):
+                raise self._error(outcome, invocation, "dbt ls")
+            cached.selections[key] = tuple(json.loads(line)["unique_id"] for line in outcome.result)
+        return cached.selections[key]
+
+    def _write_manifest(self, cached: CachedManifest, invocation: DBTInvocation) -> Path:
+        """manifest.json of this invocation, written before any node runs (lineage reads it)."""
+        path = invocation.artifacts_dir / _MANIFEST_FILE
+        if cached.written_to.get(path) != _stat(path):
+            write_manifest(cached.manifest, str(invocation.artifacts_dir))
+            self._remember_written(cached, path)
+        return path
+
+    @staticmethod
+    def _remember_written(cached: CachedManifest, path: Path) -> None:
+        stat = _stat(path)
+        if stat is not None:
+            cached.written_to[path] = stat
+
+    def _run_result(
+        self,
+        command: DBTCommand,
+        invocation: DBTInvocation,
+        outcome: dbtRunnerResult,
+        translator: DbtEventTranslator,
+        *,
+        started_at: datetime,
+        elapsed: float,
+        metadata: dict[str, Any],
+    ) -> DBTRunResult:
+        if isinstance(outcome.result, RunExecutionResult):
+            nodes = tuple(translator.get_final_result(r) for r in outcome.result.results)
+        elif outcome.exception is not None:
+            raise self._error(outcome, invocation, f"dbt {command.value}")
+        else:
+            nodes = tuple(translator.live_results.values())
+        status = DBTRunResult.status_from_nodes(nodes)
+        error = None
+        if not outcome.success and status is RunStatus.SUCCESS:
+            # dbt failed although no node did (e.g. an on-run-end hook): the run itself broke
+            status, error = RunStatus.ERROR, "dbt reported a failure outside the nodes; see dbt.log"
+        artifacts = invocation.artifacts_dir
+        return DBTRunResult(
+            invocation_id=invocation.invocation_id,
+            command=command,
+            runtime=self.name,
+            status=status,
+            started_at=started_at,
+            completed_at=datetime.now(UTC),
+            elapsed_seconds=elapsed,
+            nodes=nodes,
+            manifest_path=_existing(artifacts / _MANIFEST_FILE),
+            run_results_path=_existing(artifacts / _RUN_RESULTS_FILE),
+            log_path=_existing(log_path_for(invocation, self.config) / "dbt.log"),
+            error=error,
+            dbt_version=dbt.version.__version__,
+            metadata=metadata,
+        )
+
+    @staticmethod
+    def _error(outcome: dbtRunnerResult, invocation: DBTInvocation, action: str) -> Exception:
+        if outcome.exception is None:
+            return DBTCompilationError(f"{action} in {invocation.project_dir} failed", hint=None)
+        return floe_error_from_dbt(
+            outcome.exception, project_dir=invocation.project_dir, action=action
+        )
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _existing(path: Path) -> Path | None:
+    return path if path.exists() else None
+
+
+def _installed_adapters() -> list[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for adapter in ("duckdb", "postgres"):
+        try:
+            found.append(f"{adapter} {version(f'dbt-{adapter}')}")
+        except PackageNotFoundError:
+            continue
+    return found
