@@ -175,6 +175,7 @@ def test_config_errors_are_located_in_the_manifest(
     message = str(info.value)
     assert f"{tmp_path}/platform-manifest.yaml:7: plugins.dbt_runtime.config.threads" in message
     assert f"{tmp_path}/platform-manifest.yaml:8: plugins.dbt_runtime.config.tread" in message
+    assert "did you mean 'threads'?" in message
     assert SECRET not in message
 
 

@@ -1,4 +1,4 @@
-"""Turn pydantic validation errors into a :class:`ManifestError` that points into the file.
+"""Turn pydantic validation errors into problems that point into the file the user edits.
 
 Pydantic reports where in the *data* an error is (``("compute", "postgres", "config",
 "port")``); this module maps that to the YAML path the user wrote (``compute.config.port``),
@@ -11,16 +11,23 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from floe_core._errors import ManifestError
-from floe_core.manifest._yaml import KeyPath, LineMap, dotted, line_of
+from floe_core.manifest._yaml import KeyPath, dotted
 
-__all__ = ["allowed_keys", "data_path", "manifest_error", "value_hint"]
+__all__ = [
+    "Problem",
+    "allowed_keys",
+    "data_path",
+    "describe_errors",
+    "summarize",
+    "value_hint",
+]
 
 _EXPECTED = {
     "int": "an integer",
@@ -135,42 +142,68 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return []
 
 
-def manifest_error(
-    exc: ValidationError, *, model: type[BaseModel], data: Any, source: str, lines: LineMap
-) -> ManifestError:
-    """One :class:`ManifestError` for all of ``exc``'s errors, located at the first one."""
-    described = [_describe_error(error, model, data, source, lines) for error in exc.errors()]
-    _, hint, location, field = described[0]
-    if len(described) == 1:
-        message = described[0][0]
-    else:
-        message = f"{len(described)} problems in {source}:" + "".join(
-            f"\n  {text}" + (f" ({extra})" if extra and index else "")
-            for index, (text, extra, _, _) in enumerate(described)
+@dataclass(frozen=True)
+class Problem:
+    """One validation error, located in the file the user edits."""
+
+    field: str
+    location: str | None
+    message: str
+    hint: str | None
+
+    def __str__(self) -> str:
+        return (
+            f"{self.location}: {self.field}: {self.message}"
+            if self.location
+            else (f"{self.field}: {self.message}")
         )
-    return ManifestError(message, hint=hint, location=location, field=field)
 
 
-def _describe_error(
-    error: ErrorDetails, model: type[BaseModel], data: Any, source: str, lines: LineMap
-) -> tuple[str, str | None, str, str]:
-    # a whole-model check names the field it blames in its context
-    loc = error["loc"] or (str(error.get("ctx", {}).get("field", "")),)
-    path = data_path(loc, data)
-    field = dotted(path) or "(top level)"
-    line = line_of(lines, path)
-    location = f"{source}:{line}" if line is not None else source
-    message = error["msg"].removeprefix("Value error, ")
-    hint = _hint(error, model, path)
-    if error["type"] == "extra_forbidden":
-        message = f"unknown key '{path[-1]}'"
-    elif error["type"] == "missing":
-        message = "required key is missing"
-    return f"{location}: {field}: {message}", hint, location, field
+def describe_errors(
+    exc: ValidationError,
+    *,
+    model: type[BaseModel],
+    data: Any,
+    locate: Callable[[KeyPath], str | None],
+    prefix: KeyPath = (),
+    field_hints: Mapping[KeyPath, str] | None = None,
+) -> list[Problem]:
+    """``exc`` (from validating ``data`` with ``model``) as :class:`Problem` s.
+
+    ``prefix`` is where ``data`` sits in the file; ``locate`` maps a full key path to
+    ``file:line``; ``field_hints`` overrides the hint for particular fields.
+    """
+    problems = []
+    for error in exc.errors():
+        # a whole-model check names the field it blames in its context
+        loc = error["loc"] or (str(error.get("ctx", {}).get("field", "")),)
+        path = data_path(loc, data)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = f"unknown key '{path[-1]}'"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        hint = (field_hints or {}).get(path) or _hint(error, model, (*prefix, *path))
+        full = (*prefix, *path)
+        problems.append(Problem(dotted(full) or "(top level)", locate(full), message, hint))
+    return problems
+
+
+def summarize(problems: Sequence[Problem], source: str) -> str:
+    """One problem as is; several as a list, each after the first with its hint."""
+    if len(problems) == 1:
+        return str(problems[0])
+    return f"{len(problems)} problems in {source}:" + "".join(
+        f"\n  {problem}" + (f" ({problem.hint})" if problem.hint and index else "")
+        for index, problem in enumerate(problems)
+    )
 
 
 def _hint(error: ErrorDetails, model: type[BaseModel], path: KeyPath) -> str | None:
     kind = error["type"]
+    ctx = error.get("ctx", {})
+    if "hint" in ctx:  # a check of our own models says how to fix it
+        return str(ctx["hint"])
     if kind == "extra_forbidden":
         keys = allowed_keys(model, error["loc"][:-1])
         close = difflib.get_close_matches(str(path[-1]), keys, n=1)
@@ -179,13 +212,6 @@ def _hint(error: ErrorDetails, model: type[BaseModel], path: KeyPath) -> str | N
     if kind == "missing":
         parent = dotted(path[:-1]) or "the top level"
         return f"add '{path[-1]}' under {parent}"
-    if path == ("apiVersion",) or path == ("kind",):
-        return (
-            "a platform manifest starts with `apiVersion: floe.dev/v1` and `kind: PlatformManifest`"
-        )
-    ctx = error.get("ctx", {})
-    if "hint" in ctx:  # a check of our own models says how to fix it
-        return str(ctx["hint"])
     if kind == "union_tag_not_found":
         return "add `type:` to say which kind it is"
     return value_hint(error)

@@ -13,14 +13,25 @@ from typing import Any
 from pydantic import ValidationError
 
 from floe_core._errors import ManifestError
-from floe_core.manifest._diagnostics import manifest_error
+from floe_core.manifest._diagnostics import describe_errors, summarize
 from floe_core.manifest._models import API_VERSION, KIND, PlatformManifest
 from floe_core.manifest._secrets import find_secret_refs, invalid_secret_ref, walk_strings
-from floe_core.manifest._yaml import LineMap, line_of, load_yaml_with_lines, parse_field_path
+from floe_core.manifest._yaml import (
+    KeyPath,
+    LineMap,
+    line_of,
+    load_yaml_with_lines,
+    parse_field_path,
+)
 
 __all__ = ["MANIFEST_FILENAME", "load_manifest", "missing_secrets", "parse_manifest"]
 
 MANIFEST_FILENAME = "platform-manifest.yaml"
+
+_HEADER_HINTS: dict[KeyPath, str] = {
+    (key,): f"a platform manifest starts with `apiVersion: {API_VERSION}` and `kind: {KIND}`"
+    for key in ("apiVersion", "kind")
+}
 
 
 def load_manifest(path: Path | str) -> PlatformManifest:
@@ -73,8 +84,16 @@ def parse_manifest(
             data, source_path=source_path, base_dir=base_dir, lines=lines
         )
     except ValidationError as exc:
-        raise manifest_error(
-            exc, model=PlatformManifest, data=data, source=source, lines=lines
+        problems = describe_errors(
+            exc,
+            model=PlatformManifest,
+            data=data,
+            locate=lambda path: _location(source, line_of(lines, path)),
+            field_hints=_HEADER_HINTS,
+        )
+        first = problems[0]
+        raise ManifestError(
+            summarize(problems, source), hint=first.hint, location=first.location, field=first.field
         ) from None
 
 
@@ -83,8 +102,7 @@ def _check_secret_syntax(data: Any, source: str, lines: LineMap) -> None:
         bad = invalid_secret_ref(value)
         if bad is None:
             continue
-        line = line_of(lines, parse_field_path(field))
-        location = f"{source}:{line}" if line else source
+        location = _location(source, line_of(lines, parse_field_path(field)))
         shown = bad if bad.startswith("${env:") else "${...}"
         raise ManifestError(
             f"{location}: {field}: malformed secret reference {shown}",
@@ -93,6 +111,10 @@ def _check_secret_syntax(data: Any, source: str, lines: LineMap) -> None:
             location=location,
             field=field,
         )
+
+
+def _location(source: str, line: int | None) -> str:
+    return f"{source}:{line}" if line is not None else source
 
 
 def missing_secrets(manifest: PlatformManifest) -> list[tuple[str, str]]:

@@ -22,8 +22,8 @@ from floe_core._errors import (
 from floe_core._events import EventBus
 from floe_core._runtime import PLUGIN_API_VERSION, DBTRuntimePlugin
 from floe_core.manifest import PlatformManifest, resolve_secret_refs
-from floe_core.manifest._diagnostics import value_hint
-from floe_core.manifest._yaml import dotted
+from floe_core.manifest._diagnostics import describe_errors, summarize
+from floe_core.manifest._yaml import KeyPath, dotted, parse_field_path
 
 __all__ = [
     "CONFIG_FIELD",
@@ -117,7 +117,9 @@ class PluginRegistry:
         try:
             return runtime.config_model.model_validate(resolved)
         except ValidationError as exc:
-            raise _config_error(name, exc, location, location_of) from None
+            raise _config_error(
+                name, runtime.config_model, resolved, exc, location, location_of
+            ) from None
 
     def create(
         self,
@@ -232,26 +234,22 @@ def _check_api_version(name: str, runtime: type[DBTRuntimePlugin[Any]]) -> None:
 
 
 def _config_error(
-    name: str, exc: ValidationError, location: str | None, location_of: Locator | None
+    name: str,
+    model: type[BaseModel],
+    config: dict[str, Any],
+    exc: ValidationError,
+    location: str | None,
+    location_of: Locator | None,
 ) -> PluginConfigError:
-    problems = []
-    hints = []
-    for error in exc.errors():
-        field = dotted((*CONFIG_FIELD.split("."), *error["loc"]))
-        where = (location_of(field) if location_of is not None else None) or location
-        prefix = f"{where}: " if where else ""
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown key"
-        problems.append(f"{prefix}{field}: {message}")
-        hints.append(value_hint(error))
-    first_hint = hints[0] or (
-        f"see the configuration of runtime '{name}' (its config model"
-        f" {exc.title}) for the accepted keys"
+    def locate(path: KeyPath) -> str | None:
+        return (location_of(dotted(path)) if location_of is not None else None) or location
+
+    problems = describe_errors(
+        exc, model=model, data=config, locate=locate, prefix=parse_field_path(CONFIG_FIELD)
     )
-    if len(problems) == 1:
-        return PluginConfigError(f"runtime '{name}' config: {problems[0]}", hint=first_hint)
-    joined = "".join(f"\n  {problem}" for problem in problems)
+    hint = problems[0].hint or (
+        f"see the configuration of runtime '{name}' ({model.__name__}) for the accepted keys"
+    )
     return PluginConfigError(
-        f"runtime '{name}' config: {len(problems)} problems:{joined}", hint=first_hint
+        f"runtime '{name}' config: {summarize(problems, location or CONFIG_FIELD)}", hint=hint
     )
