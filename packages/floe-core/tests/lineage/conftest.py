@@ -89,6 +89,9 @@ MANIFEST: dict[str, Any] = {
             test_metadata={"name": "not_null", "kwargs": {"column_name": "order_id"}},
             column_name="order_id",
             attached_node="model.shop.stg_orders",
+            package_name="shop",
+            original_file_path="models/_staging.yml",
+            path="not_null_stg_orders_order_id.sql",
             depends_on={"nodes": ["model.shop.stg_orders"]},
         ),
         "test.shop.assert_orders_positive": _node(
@@ -115,11 +118,17 @@ MANIFEST: dict[str, Any] = {
 }
 
 
+NOT_NULL_SQL = "select order_id from shop.main.stg_orders where order_id is null"
+
+
 @pytest.fixture
 def manifest_path(tmp_path: Path) -> Path:
     path = tmp_path / "target" / "manifest.json"
     path.parent.mkdir()
     path.write_text(json.dumps(MANIFEST))
+    compiled = path.parent / "compiled/shop/models/_staging.yml/not_null_stg_orders_order_id.sql"
+    compiled.parent.mkdir(parents=True)
+    compiled.write_text(NOT_NULL_SQL)
     return path
 
 

@@ -179,6 +179,11 @@ def test_tests_report_data_quality_assertions_on_the_tested_dataset(
     }
     assert "dataQualityAssertions" not in start["inputs"][0].get("inputFacets", {})
     assert fail["run"]["facets"]["errorMessage"]["message"].startswith("Got 2 results")
+    # The result carried no SQL: it is read from where dbt compiled it, in the run's target/.
+    assert fail["job"]["facets"]["sql"]["query"] == (
+        "select order_id from shop.main.stg_orders where order_id is null"
+    )
+    assert "sql" not in start["job"]["facets"]
 
     _, abort = _by_job(transport.events, "shop.main_dbt_test__audit.assert_orders_positive")
     assert abort["inputs"][0]["name"] == "shop.main.orders"

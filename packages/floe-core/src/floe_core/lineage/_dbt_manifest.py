@@ -40,6 +40,8 @@ class NodeInfo:
     depends_on: tuple[str, ...] = ()
     materialization: str | None = None
     compiled_code: str | None = None
+    compiled_file: str | None = None
+    """Where dbt writes the compiled SQL, relative to ``<target>/compiled``."""
     # Tests only.
     test_name: str | None = None
     column_name: str | None = None
@@ -56,6 +58,7 @@ class NodeInfo:
 
 @dataclass(frozen=True)
 class DbtManifest:
+    path: Path
     project_name: str | None
     dbt_version: str | None
     adapter_type: str | None
@@ -63,6 +66,17 @@ class DbtManifest:
 
     def get(self, unique_id: str) -> NodeInfo | None:
         return self.nodes.get(unique_id)
+
+    def compiled_sql(self, node: NodeInfo) -> str | None:
+        """The SQL dbt compiled for ``node`` in this run's target folder, if it wrote it."""
+        if node.compiled_code:
+            return node.compiled_code
+        if node.compiled_file is None:
+            return None
+        try:
+            return (self.path.parent / "compiled" / node.compiled_file).read_text("utf-8")
+        except OSError:
+            return None
 
 
 def _owners(meta: Any) -> tuple[str, ...]:
@@ -94,6 +108,16 @@ def _columns(raw: dict[str, Any], catalog_columns: dict[str, Any]) -> tuple[Colu
     return tuple(columns.values())
 
 
+def _compiled_file(raw: dict[str, Any]) -> str | None:
+    source_file, package = raw.get("original_file_path"), raw.get("package_name")
+    if not source_file or not package or raw.get("resource_type") == "seed":
+        return None
+    if str(source_file).endswith((".yml", ".yaml")):
+        # Generic tests and YAML snapshots compile into a folder named after their YAML file.
+        return f"{package}/{source_file}/{Path(raw.get('path') or '').name}"
+    return f"{package}/{source_file}"
+
+
 def _node_info(raw: dict[str, Any], catalog_columns: dict[str, Any]) -> NodeInfo:
     config = raw.get("config") or {}
     test_metadata = raw.get("test_metadata") or {}
@@ -112,6 +136,7 @@ def _node_info(raw: dict[str, Any], catalog_columns: dict[str, Any]) -> NodeInfo
         depends_on=tuple((raw.get("depends_on") or {}).get("nodes") or ()),
         materialization=config.get("materialized"),
         compiled_code=raw.get("compiled_code"),
+        compiled_file=_compiled_file(raw),
         test_name=(test_metadata.get("name") or raw.get("name"))
         if raw.get("resource_type") == "test"
         else None,
@@ -142,6 +167,7 @@ def _parse(manifest_path: Path) -> DbtManifest:
             catalog_columns = (catalog.get(unique_id) or {}).get("columns") or {}
             nodes[unique_id] = _node_info(node, catalog_columns)
     return DbtManifest(
+        path=manifest_path,
         project_name=metadata.get("project_name"),
         dbt_version=metadata.get("dbt_version"),
         adapter_type=metadata.get("adapter_type"),

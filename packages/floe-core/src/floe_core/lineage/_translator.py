@@ -319,9 +319,13 @@ class LineageTranslator:
                 producer=PRODUCER,
             )
         }
-        sql = (result.compiled_code if result else None) or node.compiled_code
+        manifest = invocation.manifest
+        sql = result.compiled_code if result else None
+        if not sql and manifest is not None and result is not None:
+            # Runtimes that report results live may not carry the SQL; dbt wrote it to target/.
+            sql = manifest.compiled_sql(node)
         if sql:
-            dialect = invocation.manifest.adapter_type if invocation.manifest else None
+            dialect = manifest.adapter_type if manifest else None
             facets["sql"] = sql_job.SQLJobFacet(query=sql, dialect=dialect, producer=PRODUCER)
         return facets
 
