@@ -50,6 +50,14 @@ def test_duckdb_profile_has_an_absolute_path(tmp_path: Path) -> None:
     )
 
 
+def test_duckdb_folder_is_created(tmp_path: Path) -> None:
+    database = tmp_path / "fresh" / "warehouse" / "shop.duckdb"
+    source = GeneratedProfile(outputs={"dev": {"type": "duckdb", "path": str(database)}})
+    materialize_profile(source, cache_dir=tmp_path / "cache")
+    assert database.parent.is_dir()
+    assert not database.exists()  # the file is DuckDB's to create
+
+
 def test_in_memory_duckdb_keeps_its_path(tmp_path: Path) -> None:
     source = profile_source_for(
         manifest(tmp_path, "compute: {type: duckdb, config: {path: ':memory:'}}\n")

@@ -33,9 +33,12 @@ def materialize_profile(source: ProfileSource, *, cache_dir: Path) -> Materializ
 
     A generated profile is written once into ``cache_dir/profiles/<content hash>/`` (atomic,
     so concurrent runtimes never read a half-written file); later calls only ``stat`` it.
+    The folders of its DuckDB files are created (DuckDB creates a file, not its folder), on
+    every call, since this may run on another machine than the previous call.
     An existing profiles directory is checked, not copied.
     """
     if isinstance(source, GeneratedProfile):
+        _create_duckdb_folders(source)
         return _write_generated(source, Path(cache_dir))
     profiles_dir = source.profiles_dir.expanduser()
     if not (profiles_dir / PROFILES_FILENAME).is_file():
@@ -47,6 +50,13 @@ def materialize_profile(source: ProfileSource, *, cache_dir: Path) -> Materializ
     return MaterializedProfile(
         profiles_dir=profiles_dir, profile_name=source.profile_name, target=None
     )
+
+
+def _create_duckdb_folders(source: GeneratedProfile) -> None:
+    for output in source.outputs.values():
+        path = output.get("path")
+        if output.get("type") == "duckdb" and isinstance(path, str) and Path(path).is_absolute():
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _write_generated(source: GeneratedProfile, cache_dir: Path) -> MaterializedProfile:
