@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import structlog
 
@@ -21,6 +22,10 @@ __all__ = ["EventLogger"]
 _log = structlog.get_logger("floe.run")
 
 
+def _log_event(level: int, text: str, /, **fields: Any) -> None:
+    _log.log(level, text, **{key: value for key, value in fields.items() if value is not None})
+
+
 class EventLogger:
     """An event subscriber that logs the stream.
 
@@ -34,7 +39,8 @@ class EventLogger:
     def __call__(self, event: FloeEvent) -> None:
         context = {"invocation_id": event.invocation_id}
         if isinstance(event, RunStarted):
-            _log.info(
+            _log_event(
+                logging.INFO,
                 "run started",
                 **context,
                 command=event.command.value,
@@ -43,12 +49,12 @@ class EventLogger:
                 target=event.target,
             )
         elif isinstance(event, RunPlanned):
-            _log.debug("run planned", **context, nodes=len(event.node_ids))
+            _log_event(logging.DEBUG, "run planned", **context, nodes=len(event.node_ids))
         elif isinstance(event, NodeStarted):
-            _log.debug("node started", **context, node=event.unique_id)
+            _log_event(logging.DEBUG, "node started", **context, node=event.unique_id)
         elif isinstance(event, NodeFinished | NodeSkipped):
             result = event.result
-            _log.log(
+            _log_event(
                 logging.WARNING if result.status.is_failure else self._node_level,
                 "node finished" if isinstance(event, NodeFinished) else "node skipped",
                 **context,
@@ -59,7 +65,7 @@ class EventLogger:
             )
         elif isinstance(event, RunFinished):
             run = event.result
-            _log.log(
+            _log_event(
                 logging.INFO if run.success else logging.WARNING,
                 "run finished",
                 **context,

@@ -1,0 +1,197 @@
+"""``Floe``: the Python API; every CLI command is one call on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, Self, Unpack, overload
+
+from floe_core._events import EventBus, EventSubscriber
+from floe_core._invocation import DBTCommand, DBTInvocation, ProfileSource
+from floe_core._observer import RunObserver
+from floe_core._plan import ExecutionPlan
+from floe_core._results import DBTRunResult
+from floe_core._runtime import DBTRuntimePlugin, read_project_name
+from floe_core.api._observers import observers_from_manifest
+from floe_core.api._options import InvocationOptions, build_invocation
+from floe_core.api._validate import check_secrets
+from floe_core.artifacts import LocalResultsStore
+from floe_core.logging import EventLogger, bind_invocation
+from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
+from floe_core.plugins import FloePluginManager
+from floe_core.profiles import profile_source_for
+from floe_core.registry import PluginRegistry
+
+__all__ = ["Floe"]
+
+
+class _BoundCommand(Protocol):
+    def __call__(self, **options: Unpack[InvocationOptions]) -> DBTRunResult: ...
+
+
+class _Command:
+    """A :class:`Floe` method that runs one dbt command through :meth:`Floe.invoke`."""
+
+    def __init__(self, command: DBTCommand) -> None:
+        self.command = command
+        self.__doc__ = (
+            f"``dbt {command.value}`` on the manifest's runtime; options as in"
+            " :class:`~floe_core.api.InvocationOptions`. Node failures are in the result"
+            " (status ``failed``), not raised."
+        )
+
+    @overload
+    def __get__(self, floe: None, owner: type[Floe]) -> Self: ...
+    @overload
+    def __get__(self, floe: Floe, owner: type[Floe]) -> _BoundCommand: ...
+    def __get__(self, floe: Floe | None, owner: type[Floe]) -> Self | _BoundCommand:
+        if floe is None:
+            return self
+        command = self.command
+
+        def run_command(**options: Unpack[InvocationOptions]) -> DBTRunResult:
+            return floe.invoke(command, **options)
+
+        return run_command
+
+
+def _preflight(
+    manifest: PlatformManifest, project_dir: Path | None
+) -> tuple[Path, str, ProfileSource]:
+    """The project folder, its name and the profile; a ConfigError if any is unusable."""
+    directory = (project_dir or manifest.project_dir()).resolve()
+    project_name = read_project_name(directory)
+    profile = profile_source_for(manifest)
+    check_secrets(manifest)
+    return directory, project_name, profile
+
+
+class Floe:
+    """A dbt project bound to the runtime a platform manifest selects.
+
+    >>> with Floe.from_manifest("platform-manifest.yaml") as floe:
+    ...     result = floe.build(select=["orders+"])
+
+    Every invocation's events go to the subscribers added with :meth:`subscribe` and to
+    the observers (results store, lineage, tracing), each of which sees ``prepare`` before
+    the run and ``close`` when this object closes.
+    """
+
+    compile = _Command(DBTCommand.COMPILE)
+    run = _Command(DBTCommand.RUN)
+    build = _Command(DBTCommand.BUILD)
+    test = _Command(DBTCommand.TEST)
+    seed = _Command(DBTCommand.SEED)
+    snapshot = _Command(DBTCommand.SNAPSHOT)
+
+    def __init__(
+        self,
+        manifest: PlatformManifest,
+        runtime: DBTRuntimePlugin[Any],
+        *,
+        project_dir: Path | None = None,
+        observers: Iterable[RunObserver] = (),
+        plugins: FloePluginManager | None = None,
+        event_logger: EventSubscriber | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.runtime = runtime
+        self.project_dir, self.project_name, self.profile = _preflight(manifest, project_dir)
+        self.observers: tuple[RunObserver, ...] = tuple(observers)
+        self.plugins = plugins if plugins is not None else FloePluginManager()
+        self.runtime.events.subscribe(event_logger or EventLogger())
+
+    @classmethod
+    def from_manifest(
+        cls,
+        path: str | Path | None = None,
+        *,
+        project_dir: str | Path | None = None,
+        runtime: str | None = None,
+        runtime_config: dict[str, Any] | None = None,
+        observers: Iterable[RunObserver] = (),
+        event_logger: EventSubscriber | None = None,
+    ) -> Floe:
+        """Load the manifest (default ``./platform-manifest.yaml``) and build its runtime.
+
+        ``runtime`` replaces ``plugins.dbt_runtime.type``; ``runtime_config`` its ``config``
+        (an overriding runtime starts from an empty config, not another runtime's).
+        ``observers`` come on top of the ones the manifest asks for; extension plugins
+        (entry point group ``floe.plugins``) are loaded and may veto a run. Raises a
+        :class:`~floe_core.ConfigError` naming the file/field and the fix.
+        """
+        manifest = load_manifest(Path(path) if path is not None else Path(MANIFEST_FILENAME))
+        # Cheap checks first: building a runtime may open connections or start workers.
+        _preflight(manifest, Path(project_dir) if project_dir is not None else None)
+        plugin = manifest.plugins.dbt_runtime
+        name = runtime or plugin.type
+        if runtime_config is None:
+            runtime_config = plugin.config if name == plugin.type else {}
+        plugin_instance = PluginRegistry().create(
+            name, runtime_config, events=EventBus(), location_of=manifest.locate
+        )
+        try:
+            plugins = FloePluginManager.from_entry_points()
+            return cls(
+                manifest,
+                plugin_instance,
+                project_dir=Path(project_dir) if project_dir is not None else None,
+                observers=[*observers, *observers_from_manifest(manifest, plugins)],
+                plugins=plugins,
+                event_logger=event_logger,
+            )
+        except BaseException:
+            plugin_instance.close()
+            raise
+
+    @property
+    def events(self) -> EventBus:
+        return self.runtime.events
+
+    @property
+    def results(self) -> LocalResultsStore | None:
+        """The store that keeps each invocation's results, if the manifest has one."""
+        stores = [o for o in self.observers if isinstance(o, LocalResultsStore)]
+        return stores[0] if stores else None
+
+    def subscribe(self, subscriber: EventSubscriber) -> Callable[[], None]:
+        """Receive every event of every invocation; returns a function that unsubscribes."""
+        self.events.subscribe(subscriber)
+        return lambda: self.events.unsubscribe(subscriber)
+
+    def invocation(self, **options: Unpack[InvocationOptions]) -> DBTInvocation:
+        """The :class:`DBTInvocation` the options describe (nothing runs)."""
+        return build_invocation(self.manifest, self.project_dir, self.profile, options)
+
+    def plan(self, **options: Unpack[InvocationOptions]) -> ExecutionPlan:
+        """The nodes ``build`` would execute, in dependency order; nothing is executed."""
+        return self.runtime.plan(self.invocation(**options))
+
+    def invoke(self, command: DBTCommand, **options: Unpack[InvocationOptions]) -> DBTRunResult:
+        """Run ``command``: the one path every command method and CLI command takes."""
+        invocation = self.invocation(**options)
+        self.plugins.check_run_allowed(invocation, command)
+        for observer in self.observers:
+            invocation = observer.prepare(invocation)
+        with bind_invocation(invocation.invocation_id), self.events.subscribed(*self.observers):
+            return self.runtime.invoke(command, invocation)
+
+    def close(self) -> None:
+        """Flush and close the observers, then the runtime. Idempotent."""
+        try:
+            for observer in self.observers:
+                observer.close()
+        finally:
+            self.runtime.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,68 @@
+"""The options every dbt command takes, and how they become a :class:`DBTInvocation`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypedDict
+
+from floe_core._errors import ConfigError
+from floe_core._invocation import DBTInvocation, GeneratedProfile, ProfileSource
+from floe_core.manifest import PlatformManifest
+
+__all__ = ["InvocationOptions", "build_invocation", "split_selectors"]
+
+
+class InvocationOptions(TypedDict, total=False):
+    """Keyword options of :meth:`Floe.build` and friends (and of ``floe build``)."""
+
+    select: Iterable[str]
+    """dbt selection syntax; a value may hold several space-separated selectors, as in dbt."""
+    exclude: Iterable[str]
+    selector: str | None
+    """A named selector from the project's selectors.yml."""
+    vars: Mapping[str, Any] | None
+    """Merged over the manifest's ``project.vars``."""
+    target: str | None
+    threads: int | None
+    full_refresh: bool
+    fail_fast: bool
+
+
+def split_selectors(values: Iterable[str]) -> tuple[str, ...]:
+    """``["a b", "c"]`` -> ``("a", "b", "c")``: dbt splits each value on spaces."""
+    return tuple(part for value in values for part in value.split())
+
+
+def _check_target(profile: ProfileSource, target: str | None) -> None:
+    if target is None or not isinstance(profile, GeneratedProfile) or target in profile.outputs:
+        return
+    raise ConfigError(
+        f"target {target!r} does not exist: the profile floe generates from 'compute' has"
+        f" only {', '.join(sorted(profile.outputs))}",
+        hint="drop --target, or set project.target in the manifest (the generated profile"
+        " has one output, named after it)",
+    )
+
+
+def build_invocation(
+    manifest: PlatformManifest,
+    project_dir: Path,
+    profile: ProfileSource,
+    options: InvocationOptions,
+) -> DBTInvocation:
+    """The invocation for ``options``, with the manifest's project defaults under them."""
+    target = options.get("target") or manifest.project.target
+    _check_target(profile, target)
+    return DBTInvocation(
+        project_dir=project_dir,
+        profile=profile,
+        target=target,
+        select=split_selectors(options.get("select", ())),
+        exclude=split_selectors(options.get("exclude", ())),
+        selector=options.get("selector"),
+        vars={**manifest.project.vars, **(options.get("vars") or {})},
+        full_refresh=options.get("full_refresh", False),
+        threads=options.get("threads"),
+        fail_fast=options.get("fail_fast", False),
+    )

@@ -1,0 +1,132 @@
+"""``floe validate``: every check a run would fail on, reported together, nothing executed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from floe_core._errors import ConfigError, SecretError
+from floe_core._invocation import GeneratedProfile
+from floe_core._runtime import read_project_name
+from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest, missing_secrets
+from floe_core.profiles import PROFILES_FILENAME, profile_source_for
+from floe_core.registry import PluginRegistry
+
+__all__ = ["Check", "ValidationReport", "check_secrets", "validate"]
+
+
+class Check(BaseModel):
+    """One validation step: ``ok`` with what was found, or the error and how to fix it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    ok: bool
+    message: str
+    hint: str | None = None
+
+
+class ValidationReport(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    manifest_path: Path
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def failures(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if not check.ok)
+
+
+def _run_check(name: str, step: Callable[[], str]) -> Check:
+    try:
+        return Check(name=name, ok=True, message=step())
+    except ConfigError as exc:
+        return Check(name=name, ok=False, message=exc.message, hint=exc.hint)
+
+
+def check_secrets(manifest: PlatformManifest) -> str:
+    """Raise :class:`SecretError` naming every unset ``${env:NAME}`` and where it is used."""
+    missing = missing_secrets(manifest)
+    if missing:
+        listing = ", ".join(
+            f"{name} ({manifest.locate(field) or field})" for field, name in missing
+        )
+        raise SecretError(
+            f"environment variables referenced by the manifest are not set: {listing}",
+            hint="export them before running floe (values are never written to the manifest)",
+        )
+    return "every ${env:NAME} reference is set"
+
+
+def _check_profile(manifest: PlatformManifest) -> str:
+    source = profile_source_for(manifest)
+    if isinstance(source, GeneratedProfile):
+        output = next(iter(source.outputs.values()))
+        return f"generated from compute ({output.get('type')}, target {source.target})"
+    profiles = source.profiles_dir / PROFILES_FILENAME
+    if not profiles.is_file():
+        raise ConfigError(
+            f"{manifest.locate('profile.profiles_dir') or 'profile.profiles_dir'}:"
+            f" {profiles} does not exist",
+            hint="point profile.profiles_dir at the folder holding profiles.yml",
+        )
+    return f"{profiles} (profile {source.profile_name or 'from dbt_project.yml'})"
+
+
+def validate(
+    path: str | Path | None = None,
+    *,
+    project_dir: str | Path | None = None,
+    runtime: str | None = None,
+    runtime_config: dict[str, Any] | None = None,
+) -> ValidationReport:
+    """Check the manifest, its runtime and config, the project, the profile and secrets.
+
+    Unlike :meth:`Floe.from_manifest`, which stops at the first problem, this reports every
+    problem it can find (a later check is skipped only when it depends on a failed one).
+    """
+    manifest_path = Path(path) if path is not None else Path(MANIFEST_FILENAME)
+    loaded: list[PlatformManifest] = []
+
+    def load() -> str:
+        loaded.append(load_manifest(manifest_path))
+        return f"{loaded[0].source_path} is valid"
+
+    checks = [_run_check("manifest", load)]
+    if not loaded:
+        return ValidationReport(manifest_path=manifest_path, checks=tuple(checks))
+    manifest = loaded[0]
+    plugin = manifest.plugins.dbt_runtime
+    name = runtime or plugin.type
+    config = runtime_config if runtime_config is not None else plugin.config
+    registry = PluginRegistry()
+
+    def load_runtime() -> str:
+        runtime_class = registry.load_class(name)
+        entry = next(e for e in registry.available() if e.name == name)
+        return f"{name}: {runtime_class.__qualname__} from {entry.distribution} {entry.version}"
+
+    def validate_config() -> str:
+        registry.validate_config(name, config, location_of=manifest.locate)
+        return f"plugins.dbt_runtime.config is valid for runtime {name!r}"
+
+    def load_project() -> str:
+        directory = Path(project_dir) if project_dir is not None else manifest.project_dir()
+        return f"dbt project {read_project_name(directory)!r} at {directory.resolve()}"
+
+    checks.append(runtime_check := _run_check("runtime", load_runtime))
+    if runtime_check.ok:
+        checks.append(_run_check("runtime config", validate_config))
+    checks += [
+        _run_check("project", load_project),
+        _run_check("profile", lambda: _check_profile(manifest)),
+        _run_check("secrets", lambda: check_secrets(manifest)),
+    ]
+    return ValidationReport(manifest_path=manifest_path, checks=tuple(checks))

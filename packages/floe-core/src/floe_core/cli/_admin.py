@@ -1,0 +1,135 @@
+"""``floe init``, ``floe validate`` and ``floe plugins list``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError
+from floe_core.api import validate as validate_manifest
+from floe_core.cli._console import stdout_console
+from floe_core.cli._options import json_option, logging_options, manifest_options
+from floe_core.manifest import MANIFEST_FILENAME, load_manifest, starter_manifest
+from floe_core.registry import PluginRegistry, RuntimeEntry
+
+__all__ = ["init", "plugins", "validate"]
+
+
+@click.command()
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(path_type=Path),
+    default=Path(MANIFEST_FILENAME),
+    show_default=True,
+    help="Where to write the manifest.",
+)
+@click.option("--project-dir", default=".", show_default=True, help="dbt project folder.")
+@click.option("--runtime", default="local", show_default=True, help="Runtime to configure.")
+@click.option("--name", default="floe", show_default=True, help="metadata.name.")
+@click.option("--force", is_flag=True, help="Overwrite an existing manifest.")
+@logging_options
+def init(manifest_path: Path, project_dir: str, runtime: str, name: str, force: bool) -> None:
+    """Write a commented starter platform-manifest.yaml."""
+    if manifest_path.exists() and not force:
+        raise ConfigError(
+            f"{manifest_path} already exists",
+            hint="pass --force to overwrite it, or --manifest to write somewhere else",
+        )
+    manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    manifest_path.write_text(
+        starter_manifest(project_dir=project_dir, runtime=runtime, name=name), encoding="utf-8"
+    )
+    click.echo(f"wrote {manifest_path}; check it with: floe validate --manifest {manifest_path}")
+
+
+@click.command()
+@manifest_options
+@json_option
+@logging_options
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    /,
+    manifest_path: Path | None,
+    project_dir: Path | None,
+    runtime: str | None,
+    as_json: bool,
+) -> None:
+    """Check the manifest, runtime, runtime config, project, profile and secrets."""
+    report = validate_manifest(manifest_path, project_dir=project_dir, runtime=runtime)
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        console = stdout_console()
+        for check in report.checks:
+            mark = Text("ok    ", style="green") if check.ok else Text("error ", style="red")
+            console.print(mark + Text(f"{check.name}: {check.message}"))
+            if check.hint:
+                console.print(f"      hint: {check.hint}", markup=False)
+        console.print("OK" if report.ok else f"{len(report.failures)} problem(s) found")
+    ctx.exit(0 if report.ok else 2)
+
+
+@click.group()
+def plugins() -> None:
+    """Installed floe runtimes."""
+
+
+def _api_compatibility(registry: PluginRegistry, entry: RuntimeEntry) -> str:
+    try:
+        return f"{registry.load_class(entry.name).api_version} ok"
+    except PluginAPIVersionError as exc:
+        return f"incompatible: {exc.message}"
+    except FloeError as exc:
+        return f"broken: {exc.message}"
+
+
+def _health(registry: PluginRegistry, name: str, config: dict[str, Any]) -> Text:
+    try:
+        with registry.create(name, config) as runtime:
+            status = runtime.health_check()
+    except FloeError as exc:
+        return Text(f"cannot create: {exc.message}", style="yellow")
+    checks = ", ".join(f"{key}={value}" for key, value in status.checks.items())
+    text = f"{status.message}" + (f" ({checks})" if checks else "")
+    return Text(text, style="green" if status.healthy else "red")
+
+
+@plugins.command("list")
+@click.argument("names", nargs=-1)
+@click.option("--health", is_flag=True, help="Also run each runtime's health check.")
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(path_type=Path),
+    help="Manifest whose runtime config the health check uses for its runtime.",
+)
+@logging_options
+def list_plugins(names: tuple[str, ...], health: bool, manifest_path: Path | None) -> None:
+    """List installed runtimes (all, or NAMES): distribution, version, plugin API."""
+    registry = PluginRegistry()
+    configs: dict[str, dict[str, Any]] = {}
+    if health and (manifest_path is not None or Path(MANIFEST_FILENAME).is_file()):
+        plugin = load_manifest(manifest_path or Path(MANIFEST_FILENAME)).plugins.dbt_runtime
+        configs[plugin.type] = plugin.config
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("runtime", "distribution", "version", "plugin API", *(["health"] * health)):
+        table.add_column(column, overflow="fold")
+    for entry in registry.available():
+        if names and entry.name not in names:
+            continue
+        row: list[str | Text] = [
+            entry.name,
+            entry.distribution or "",
+            entry.version or "",
+            _api_compatibility(registry, entry),
+        ]
+        if health:
+            row.append(_health(registry, entry.name, configs.get(entry.name, {})))
+        table.add_row(*row)
+    stdout_console().print(table)

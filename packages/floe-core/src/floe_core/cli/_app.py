@@ -1,0 +1,109 @@
+"""The ``floe`` command group: built-in commands, plugin commands, errors and exit codes.
+
+Exit codes: 0 success; 1 a run with failures (or a runtime error); 2 a usage or
+configuration error (any :class:`~floe_core.ConfigError`); 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from typing import Any
+
+import click
+import structlog
+
+from floe_core._errors import FloeError
+from floe_core.cli._admin import init, plugins, validate
+from floe_core.cli._console import error
+from floe_core.cli._options import logging_options
+from floe_core.cli._run import COMMANDS, plan
+
+__all__ = ["CLI_COMMANDS_ENTRY_POINT_GROUP", "FloeGroup", "cli", "main"]
+
+CLI_COMMANDS_ENTRY_POINT_GROUP = "floe.cli_commands"
+"""Entry point group of extra commands: ``name = "package.module:click_command"``."""
+
+EXIT_INTERRUPTED = 130
+
+_log = structlog.get_logger("floe.cli")
+
+
+def _warn_broken(name: str, origin: str, problem: str) -> None:
+    click.echo(
+        f"warning: floe command {name!r} from {origin} could not be loaded"
+        f" and is not available: {problem}",
+        err=True,
+    )
+
+
+class FloeGroup(click.Group):
+    """Built-in commands plus commands contributed by installed packages, loaded lazily.
+
+    Contributed commands come from entry point group ``floe.cli_commands`` and from
+    extension plugins' ``floe_cli_commands`` hook; one that fails to load is named in a
+    warning and left out, it never breaks the CLI.
+    """
+
+    def _entry_points(self) -> dict[str, importlib.metadata.EntryPoint]:
+        points = importlib.metadata.entry_points(group=CLI_COMMANDS_ENTRY_POINT_GROUP)
+        return {point.name: point for point in points if point.name not in self.commands}
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        from floe_core.plugins import FloePluginManager
+
+        contributed = FloePluginManager.from_entry_points().cli_commands()
+        return {c.name: c for c in contributed if c.name and c.name not in self.commands}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = {*self.commands, *self._entry_points(), *self._plugin_commands()}
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        point = self._entry_points().get(cmd_name)
+        if point is None:
+            return self._plugin_commands().get(cmd_name)
+        origin = point.dist.name if point.dist is not None else point.value
+        try:
+            command = point.load()
+        except Exception as exc:
+            _warn_broken(cmd_name, origin, f"{type(exc).__name__}: {exc}")
+            return None
+        if not isinstance(command, click.Command):
+            _warn_broken(cmd_name, origin, f"{point.value} is not a click command")
+            return None
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except FloeError as exc:
+            error(exc)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: the results produced so far were saved", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            _log.debug("unexpected error", exc_info=True)
+            click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+            click.echo("run with --log-level debug for the traceback", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=FloeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="floe-core", prog_name="floe")
+@logging_options
+def cli() -> None:
+    """floe: run dbt projects through pluggable execution runtimes."""
+
+
+for _command in (*COMMANDS, plan, init, validate, plugins):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console script entry point (``floe``)."""
+    cli.main(prog_name="floe")

@@ -1,0 +1,127 @@
+"""Options shared by the CLI commands, defined once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import yaml
+
+from floe_core.logging import LOG_FORMATS, LOG_LEVELS, configure_logging
+
+__all__ = [
+    "invocation_options",
+    "json_option",
+    "log_format",
+    "logging_options",
+    "manifest_options",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_LOGGING_KEY = "floe.logging"
+
+
+def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+def _parse_vars(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    """``--vars`` like dbt: a YAML (or JSON) mapping such as ``'{fail_model: true}'``."""
+    if value is None:
+        return None
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        raise click.BadParameter(f"not valid YAML: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise click.BadParameter("must be a YAML/JSON mapping, e.g. '{my_var: 1}'")
+    return parsed
+
+
+def _settings(ctx: click.Context) -> dict[str, str]:
+    settings: dict[str, str] = ctx.find_root().meta.setdefault(
+        _LOGGING_KEY, {"log_format": "console", "log_level": "info"}
+    )
+    return settings
+
+
+def _set_logging(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Accepted before and after the command name; the later one wins."""
+    settings = _settings(ctx)
+    if value is not None and param.name is not None:
+        settings[param.name] = value
+    configure_logging(settings["log_format"], settings["log_level"])  # type: ignore[arg-type]
+
+
+def log_format(ctx: click.Context) -> str:
+    """The ``--log-format`` in force for this command line."""
+    return _settings(ctx)["log_format"]
+
+
+logging_options = _stack(
+    click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS),
+        envvar="FLOE_LOG_FORMAT",
+        expose_value=False,
+        callback=_set_logging,
+        help="Log lines on stderr: readable console lines or JSON lines.  [default: console]",
+    ),
+    click.option(
+        "--log-level",
+        type=click.Choice(LOG_LEVELS, case_sensitive=False),
+        envvar="FLOE_LOG_LEVEL",
+        expose_value=False,
+        callback=_set_logging,
+        help="Least severe level logged; debug also shows tracebacks.  [default: info]",
+    ),
+)
+
+manifest_options = _stack(
+    click.option(
+        "--manifest",
+        "manifest_path",
+        type=click.Path(path_type=Path),
+        envvar="FLOE_MANIFEST",
+        help="Platform manifest.  [default: ./platform-manifest.yaml]",
+    ),
+    click.option(
+        "--project-dir",
+        type=click.Path(path_type=Path),
+        help="dbt project folder.  [default: the manifest's project.dir]",
+    ),
+    click.option("--runtime", help="Runtime to use instead of plugins.dbt_runtime.type."),
+)
+
+invocation_options = _stack(
+    click.option(
+        "--select",
+        "-s",
+        "select",
+        multiple=True,
+        help="dbt node selection; repeatable, and a value may hold several selectors.",
+    ),
+    click.option("--exclude", multiple=True, help="Nodes to leave out (dbt syntax)."),
+    click.option("--selector", help="A named selector from selectors.yml."),
+    click.option(
+        "--vars", callback=_parse_vars, help="YAML/JSON mapping merged over project.vars."
+    ),
+    click.option("--target", help="dbt target.  [default: the manifest's project.target]"),
+    click.option("--threads", type=click.IntRange(min=1), help="Nodes run at once."),
+    click.option("--full-refresh", is_flag=True, help="Rebuild incremental models and seeds."),
+    click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure."),
+)
+
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the machine-readable result as JSON on stdout (and nothing else).",
+)

@@ -1,0 +1,112 @@
+"""``floe compile|run|build|test|seed|snapshot`` and ``floe plan``: one Floe call each."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from floe_core._events import FloeEvent, RunStarted
+from floe_core._invocation import DBTCommand
+from floe_core.api import Floe
+from floe_core.cli._console import stdout_console
+from floe_core.cli._options import (
+    invocation_options,
+    json_option,
+    log_format,
+    logging_options,
+    manifest_options,
+)
+from floe_core.cli._progress import ProgressDisplay
+from floe_core.cli._summary import print_plan, print_summary
+from floe_core.logging import EventLogger
+
+__all__ = ["COMMANDS", "plan"]
+
+_HELP = {
+    DBTCommand.COMPILE: "Compile the selected nodes to SQL (nothing is executed).",
+    DBTCommand.RUN: "Run the selected models.",
+    DBTCommand.BUILD: "Seed, run, snapshot and test the selected nodes in DAG order.",
+    DBTCommand.TEST: "Run the selected data and unit tests.",
+    DBTCommand.SEED: "Load the selected seed files.",
+    DBTCommand.SNAPSHOT: "Run the selected snapshots.",
+}
+
+
+def _open(ctx: click.Context, options: dict[str, Any], *, quiet_nodes: bool) -> Floe:
+    """The :class:`Floe` for the command line's manifest options (popped from ``options``)."""
+    node_level = logging.DEBUG if quiet_nodes and log_format(ctx) == "console" else logging.INFO
+    return Floe.from_manifest(
+        options.pop("manifest_path"),
+        project_dir=options.pop("project_dir"),
+        runtime=options.pop("runtime"),
+        event_logger=EventLogger(node_level=node_level),
+    )
+
+
+def _results_dir(floe: Floe, started: list[str]) -> Path | None:
+    return floe.results.run_dir(started[0]) if started and floe.results is not None else None
+
+
+def _run(ctx: click.Context, command: DBTCommand, as_json: bool, options: dict[str, Any]) -> int:
+    started: list[str] = []
+
+    def remember_invocation(event: FloeEvent) -> None:
+        if isinstance(event, RunStarted):
+            started.append(event.invocation_id)
+
+    console = stdout_console()
+    with _open(ctx, options, quiet_nodes=not as_json) as floe:
+        floe.subscribe(remember_invocation)
+        display = None if as_json else ProgressDisplay(console, live=console.is_terminal)
+        if display is not None:
+            floe.subscribe(display)
+        try:
+            with display if display is not None else contextlib.nullcontext():
+                result = floe.invoke(command, **options)
+        except BaseException:
+            # The summary that names the results folder is not coming: name it now.
+            saved = _results_dir(floe, started)
+            if saved is not None:
+                click.echo(f"results of invocation {saved.name} so far: {saved}", err=True)
+            raise
+        if as_json:
+            click.echo(result.model_dump_json(indent=2))
+        else:
+            print_summary(console, result, _results_dir(floe, started))
+    return 0 if result.success else 1
+
+
+def _command(command: DBTCommand) -> click.Command:
+    @click.command(name=command.value, help=_HELP[command])
+    @manifest_options
+    @invocation_options
+    @json_option
+    @logging_options
+    @click.pass_context
+    def dbt_command(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
+        ctx.exit(_run(ctx, command, as_json, options))
+
+    return dbt_command
+
+
+COMMANDS = [_command(command) for command in DBTCommand]
+
+
+@click.command()
+@manifest_options
+@invocation_options
+@json_option
+@logging_options
+@click.pass_context
+def plan(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
+    """List the nodes `build` would run, in dependency order; execute nothing."""
+    with _open(ctx, options, quiet_nodes=True) as floe:
+        execution_plan = floe.plan(**options)
+    if as_json:
+        click.echo(execution_plan.model_dump_json(indent=2))
+    else:
+        print_plan(stdout_console(), execution_plan)

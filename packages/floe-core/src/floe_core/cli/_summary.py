@@ -1,0 +1,101 @@
+"""The end-of-run summary (table, failures, counts) and the plan listing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from floe_core._plan import ExecutionPlan
+from floe_core._results import DBTRunResult, NodeResult, NodeStatus
+from floe_core.cli._progress import STATUS_STYLES
+
+__all__ = ["print_plan", "print_summary"]
+
+MAX_TABLE_ROWS = 50
+"""Above this many nodes the table keeps only the nodes that did not succeed."""
+
+_COUNT_LABELS = {
+    NodeStatus.SUCCESS: "PASS",
+    NodeStatus.WARN: "WARN",
+    NodeStatus.ERROR: "ERROR",
+    NodeStatus.FAIL: "FAIL",
+    NodeStatus.SKIPPED: "SKIP",
+}
+
+
+def _rows(node: NodeResult) -> str:
+    rows = node.adapter_response.rows_affected
+    return "" if rows is None or rows < 0 else str(rows)
+
+
+def _table(nodes: tuple[NodeResult, ...]) -> Table:
+    table = Table(title=None, show_edge=False, pad_edge=False)
+    table.add_column("node", overflow="fold")
+    table.add_column("type")
+    table.add_column("status")
+    table.add_column("time", justify="right")
+    table.add_column("rows", justify="right")
+    table.add_column("message", overflow="fold")
+    for node in nodes:
+        table.add_row(
+            node.name,
+            node.resource_type,
+            Text(node.status.value, style=STATUS_STYLES[node.status]),
+            f"{node.execution_time:.2f}s",
+            _rows(node),
+            node.message or "",
+        )
+    return table
+
+
+def print_summary(console: Console, result: DBTRunResult, results_dir: Path | None) -> None:
+    """Table of nodes, every failure with its full message, a counts line, the run status."""
+    nodes = result.nodes
+    if len(nodes) > MAX_TABLE_ROWS:
+        shown = tuple(node for node in nodes if node.status is not NodeStatus.SUCCESS)
+        console.print(f"\n{len(nodes) - len(shown)} successful nodes not listed (see result.json)")
+    else:
+        shown = nodes
+    if shown:
+        console.print()
+        console.print(_table(shown))
+    failures = [node for node in nodes if node.status.is_failure]
+    for node in failures:
+        console.print(
+            Text(f"\n{node.status.value.upper()} in {node.resource_type} {node.name}", style="red")
+            + Text(f" ({node.unique_id})")
+        )
+        if node.message:
+            console.print(f"  {node.message}", markup=False)
+    counts = result.counts()
+    tally = " ".join(f"{label}={counts[status]}" for status, label in _COUNT_LABELS.items())
+    console.print(f"\nDone. {tally} TOTAL={len(nodes)} in {result.elapsed_seconds:.2f}s")
+    if result.error:
+        console.print(Text(f"run {result.status.value}: {result.error}", style="red"))
+    status_style = "green" if result.success else "red"
+    console.print(Text(f"{result.command.value} {result.status.value}", style=status_style))
+    if results_dir is not None:
+        console.print(f"results: {results_dir}", markup=False)
+
+
+def print_plan(console: Console, plan: ExecutionPlan) -> None:
+    """The selected nodes in dependency order, each with the selected nodes it waits for."""
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column("#", justify="right")
+    table.add_column("node", overflow="fold")
+    table.add_column("type")
+    table.add_column("materialized")
+    table.add_column("after", overflow="fold")
+    for position, node in enumerate(plan.nodes, start=1):
+        table.add_row(
+            str(position),
+            node.unique_id,
+            node.resource_type,
+            node.materialization or "",
+            ", ".join(parent.split(".")[-1] for parent in node.depends_on),
+        )
+    console.print(table)
+    console.print(f"{len(plan)} nodes in project {plan.project_name}; nothing was executed")

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from floe_core import (
+    ConfigError,
+    DBTCommand,
+    DBTInvocation,
+    DBTRunResult,
+    DBTRuntimePlugin,
+    ExecutionPlan,
+    FloeEvent,
+    HealthStatus,
+    ManifestError,
+    ProjectError,
+    RunStarted,
+    RunStatus,
+    hookimpl,
+)
+from floe_core.api import Floe, validate
+from floe_core.artifacts import LocalResultsStore, read_index
+from floe_core.manifest import PlatformManifest, load_manifest
+from floe_core.plugins import FloePluginManager, RunVetoedError, Veto
+
+
+class _Config(BaseModel):
+    pass
+
+
+class _RecordingRuntime(DBTRuntimePlugin[_Config]):
+    """Returns an empty successful result and remembers what it was asked."""
+
+    name = "recording"
+    config_model = _Config
+
+    def __init__(self) -> None:
+        super().__init__(_Config())
+        self.invocations: list[tuple[DBTCommand, DBTInvocation]] = []
+        self.closed = False
+
+    def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        self.invocations.append((command, invocation))
+        now = datetime.now(UTC)
+        return DBTRunResult(
+            invocation_id=invocation.invocation_id,
+            command=command,
+            runtime=self.name,
+            status=RunStatus.SUCCESS,
+            started_at=now,
+            completed_at=now,
+            elapsed_seconds=0.0,
+        )
+
+    def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
+        return ExecutionPlan(project_name="shop", nodes=())
+
+    def supports_parallel_execution(self) -> bool:
+        return True
+
+    def health_check(self) -> HealthStatus:
+        return HealthStatus(healthy=True, message="ok")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _TracingObserver:
+    """Adds a trace context in ``prepare``, as the OpenTelemetry observer does."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self.closed = False
+
+    def prepare(self, invocation: DBTInvocation) -> DBTInvocation:
+        return invocation.model_copy(update={"trace_context": {"traceparent": "00-abc-def-01"}})
+
+    def __call__(self, event: FloeEvent) -> None:
+        self.events.append(event.kind)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def manifest(tmp_path: Path) -> PlatformManifest:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "dbt_project.yml").write_text("name: shop\nprofile: floe\n")
+    path = tmp_path / "platform-manifest.yaml"
+    path.write_text(
+        "apiVersion: floe.dev/v1\nkind: PlatformManifest\n"
+        "project: {dir: shop, target: dev, vars: {region: eu, days: 7}}\n"
+        "plugins: {dbt_runtime: {type: recording}}\n"
+        "compute: {type: duckdb}\n"
+        "artifacts: {path: out}\n"
+    )
+    return load_manifest(path)
+
+
+def _floe(manifest: PlatformManifest, **kwargs: object) -> tuple[Floe, _RecordingRuntime]:
+    runtime = _RecordingRuntime()
+    store = LocalResultsStore(manifest.artifacts_dir())
+    observers = kwargs.pop("observers", ())
+    return Floe(manifest, runtime, observers=[*observers, store], **kwargs), runtime  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("command", list(DBTCommand))
+def test_each_command_method_routes_to_the_runtime(
+    manifest: PlatformManifest, command: DBTCommand
+) -> None:
+    floe, runtime = _floe(manifest)
+    result = getattr(floe, command.value)()
+    assert result.command is command
+    assert runtime.invocations[0][0] is command
+
+
+def test_options_sit_on_top_of_the_manifest_defaults(manifest: PlatformManifest) -> None:
+    floe, runtime = _floe(manifest)
+    floe.run(select=["orders+ customers", "tag:daily"], vars={"days": 1}, threads=2)
+    invocation = runtime.invocations[0][1]
+    assert invocation.select == ("orders+", "customers", "tag:daily")
+    assert invocation.vars == {"region": "eu", "days": 1}
+    assert (invocation.target, invocation.threads) == ("dev", 2)
+    assert invocation.project_dir == manifest.base_dir / "shop"
+
+
+def test_observers_prepare_the_invocation_see_events_and_close_with_floe(
+    manifest: PlatformManifest,
+) -> None:
+    tracer = _TracingObserver()
+    floe, runtime = _floe(manifest, observers=[tracer])
+    seen: list[FloeEvent] = []
+    unsubscribe = floe.subscribe(seen.append)
+    with floe:
+        result = floe.build()
+        unsubscribe()
+        floe.build()
+    assert runtime.invocations[0][1].trace_context == {"traceparent": "00-abc-def-01"}
+    assert tracer.events == ["run_started", "run_finished"] * 2
+    assert [e.kind for e in seen] == ["run_started", "run_finished"]
+    assert isinstance(seen[0], RunStarted)
+    assert (tracer.closed, runtime.closed) == (True, True)
+    [first, _] = read_index(manifest.artifacts_dir(), "shop")
+    assert first.invocation_id == result.invocation_id
+    recorded = DBTInvocation.model_validate_json(
+        (manifest.artifacts_dir() / "shop" / result.invocation_id / "invocation.json").read_text()
+    )
+    assert recorded.trace_context == {"traceparent": "00-abc-def-01"}
+
+
+class _NoBuildsOnDev:
+    @hookimpl
+    def floe_check_run(self, invocation: DBTInvocation) -> Veto | None:
+        return Veto("no builds on dev") if invocation.target == "dev" else None
+
+
+def test_a_plugin_policy_veto_stops_the_run_before_it_starts(manifest: PlatformManifest) -> None:
+    plugins = FloePluginManager()
+    plugins.register(_NoBuildsOnDev(), "policy")
+    floe, runtime = _floe(manifest, plugins=plugins)
+    with pytest.raises(RunVetoedError, match="no builds on dev"):
+        floe.build()
+    assert runtime.invocations == []
+    assert read_index(manifest.artifacts_dir(), "shop") == []
+
+
+def test_from_manifest_fails_on_config_before_building_a_runtime(
+    manifest: PlatformManifest, tmp_path: Path
+) -> None:
+    # "recording" is not installed: reaching the registry would raise PluginNotFoundError.
+    with pytest.raises(ProjectError, match="no dbt project at"):
+        Floe.from_manifest(manifest.source_path, project_dir=tmp_path / "nowhere")
+    with pytest.raises(ManifestError, match="platform manifest not found"):
+        Floe.from_manifest(tmp_path / "missing.yaml")
+
+
+def test_a_target_the_generated_profile_lacks_is_a_config_error(
+    manifest: PlatformManifest,
+) -> None:
+    floe, _ = _floe(manifest)
+    with pytest.raises(ConfigError, match="target 'prod' does not exist"):
+        floe.plan(target="prod")
+
+
+def test_validate_stops_after_an_unloadable_manifest(tmp_path: Path) -> None:
+    report = validate(tmp_path / "missing.yaml")
+    assert not report.ok
+    assert [(check.name, check.ok) for check in report.checks] == [("manifest", False)]
+    assert report.checks[0].hint is not None

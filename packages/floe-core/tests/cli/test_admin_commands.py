@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import json
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from floe_core.cli import cli
+from floe_core.manifest import load_manifest
+
+
+def test_init_writes_a_manifest_that_loads_and_refuses_to_overwrite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["init", "--project-dir", "shop", "--name", "demo"])
+    assert first.exit_code == 0
+    manifest = load_manifest(tmp_path / "platform-manifest.yaml")
+    assert (manifest.metadata.name, manifest.project.dir) == ("demo", Path("shop"))
+
+    again = runner.invoke(cli, ["init"])
+    assert again.exit_code == 2
+    assert "error: platform-manifest.yaml already exists" in again.stderr
+    assert "--force" in again.stderr
+    forced = runner.invoke(cli, ["init", "--force"])
+    assert forced.exit_code == 0
+    assert load_manifest(tmp_path / "platform-manifest.yaml").project.dir == Path(".")
+
+
+def test_validate_prints_ok_for_a_good_manifest(write_manifest) -> None:
+    write_manifest()
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "ok    runtime: scripted: ScriptedRuntime from floe-scripted 0.3.0" in result.stdout
+    assert "ok    project: dbt project 'shop'" in result.stdout
+    assert result.stdout.rstrip().endswith("OK")
+
+
+def test_validate_reports_every_problem_at_once(write_manifest, tmp_path: Path) -> None:
+    write_manifest(config="{threads: many}")
+    result = CliRunner().invoke(
+        cli, ["validate", "--json", "--project-dir", str(tmp_path / "nowhere")]
+    )
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    failed = {check["name"] for check in report["checks"] if not check["ok"]}
+    assert failed == {"runtime config", "project"}
+
+
+def test_plugins_list_shows_runtimes_with_distribution_and_health(write_manifest) -> None:
+    write_manifest()
+    result = CliRunner().invoke(cli, ["plugins", "list", "scripted", "--health"])
+    assert result.exit_code == 0, result.output
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("scripted")]
+    for text in ("floe-scripted", "0.3.0", "1.0 ok", "scripted and ready"):
+        assert text in row
+
+
+def _install_cli_command(site: Path, name: str, source: str) -> None:
+    module = f"floe_cli_ext_{uuid.uuid4().hex}"
+    (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    dist_info = site / f"floe_{name}-1.0.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: floe-{name}\nVersion: 1.0.0\n", encoding="utf-8"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        f"[floe.cli_commands]\n{name} = {module}:command\n", encoding="utf-8"
+    )
+
+
+def test_commands_from_entry_points_load_lazily_and_a_broken_one_only_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _install_cli_command(
+        tmp_path,
+        "worker",
+        """
+        import click
+
+        @click.command()
+        def command():
+            "Run a worker."
+            click.echo("worker running")
+        """,
+    )
+    _install_cli_command(tmp_path, "broken", "raise ImportError('missing temporalio')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    runner = CliRunner()
+
+    worker = runner.invoke(cli, ["worker"])
+    assert (worker.exit_code, worker.stdout) == (0, "worker running\n")
+
+    listing = runner.invoke(cli, ["--help"])
+    assert listing.exit_code == 0
+    assert "worker" in listing.stdout
+    assert "build" in listing.stdout
+    assert "'broken' from floe-broken could not be loaded" in listing.stderr
+    assert "missing temporalio" in listing.stderr

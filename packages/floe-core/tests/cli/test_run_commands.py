@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from floe_core import DBTCommand, DBTRunResult, NodeStatus, RunStatus
+from floe_core.artifacts import read_index
+from floe_core.cli import cli
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_build_prints_node_lines_a_summary_table_and_exits_0(
+    runner: CliRunner, write_manifest, tmp_path: Path
+) -> None:
+    write_manifest()
+    result = runner.invoke(cli, ["build"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "1 of 2 OK sql table model main.stg_orders" in out
+    assert "[OK in 0.25s]" in out
+    assert "2 of 2 OK" in out
+    for header in ("node", "type", "status", "time", "rows", "message"):
+        assert header in out
+    assert "Done. PASS=2 WARN=0 ERROR=0 FAIL=0 SKIP=0 TOTAL=2" in out
+    [record] = read_index(tmp_path / "results", "shop")
+    assert f"results: {tmp_path / 'results' / 'shop' / record.invocation_id}" in out
+
+
+def test_a_failed_node_exits_1_naming_the_node_and_the_database_message(
+    runner: CliRunner, write_manifest, tmp_path: Path
+) -> None:
+    write_manifest()
+    result = runner.invoke(cli, ["run", "--vars", "{fail: true}"])
+    assert result.exit_code == 1
+    assert "ERROR in model stg_orders (model.shop.stg_orders)" in result.stdout
+    assert 'Binder Error: column "amount" not found' in result.stdout
+    assert "SKIP=1" in result.stdout
+    [record] = read_index(tmp_path / "results", "shop")
+    assert (record.status, record.failures) == (RunStatus.FAILED, 1)
+
+
+def test_json_puts_only_the_run_result_on_stdout(runner: CliRunner, write_manifest) -> None:
+    write_manifest()
+    result = runner.invoke(cli, ["--log-format", "json", "build", "--json"])
+    assert result.exit_code == 0
+    run = DBTRunResult.model_validate_json(result.stdout)
+    assert run.command is DBTCommand.BUILD
+    assert [node.status for node in run.nodes] == [NodeStatus.SUCCESS, NodeStatus.SUCCESS]
+    log_lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert {line["invocation_id"] for line in log_lines} == {run.invocation_id}
+    assert "model.shop.orders" in {line.get("node") for line in log_lines}
+
+
+@pytest.mark.parametrize("command", [c.value for c in DBTCommand])
+def test_every_dbt_command_reaches_the_runtime(
+    runner: CliRunner, write_manifest, command: str
+) -> None:
+    write_manifest()
+    result = runner.invoke(cli, [command, "--json"])
+    assert result.exit_code == 0, result.output
+    assert DBTRunResult.model_validate_json(result.stdout).command.value == command
+
+
+def test_plan_lists_nodes_in_dependency_order_and_select_splits_like_dbt(
+    runner: CliRunner, write_manifest
+) -> None:
+    write_manifest()
+    everything = runner.invoke(cli, ["plan", "--json"])
+    assert everything.exit_code == 0
+    ids = [node["unique_id"] for node in json.loads(everything.stdout)["nodes"]]
+    assert ids == ["model.shop.stg_orders", "model.shop.orders"]
+    table = runner.invoke(cli, ["plan", "-s", "orders stg_orders"])
+    assert table.stdout.index("model.shop.stg_orders") < table.stdout.index("model.shop.orders")
+    assert "2 nodes in project shop; nothing was executed" in table.stdout
+    one = runner.invoke(cli, ["plan", "--select", "orders", "--json"])
+    assert [node["name"] for node in json.loads(one.stdout)["nodes"]] == ["orders"]
+
+
+def test_a_runtime_error_is_one_line_exit_1_and_results_are_kept(
+    runner: CliRunner, write_manifest, tmp_path: Path
+) -> None:
+    write_manifest(config="{crash: warehouse}")
+    result = runner.invoke(cli, ["build"])
+    assert result.exit_code == 1
+    assert "error: lost the warehouse\nhint: check that it is running" in result.stderr
+    assert "Traceback" not in result.output
+    [record] = read_index(tmp_path / "results", "shop")
+    assert record.status is RunStatus.ERROR
+    assert f"results of invocation {record.invocation_id}" in result.stderr
+    saved = DBTRunResult.model_validate_json(
+        (tmp_path / "results" / "shop" / record.invocation_id / "result.json").read_text()
+    )
+    assert [node.name for node in saved.nodes] == ["stg_orders"]
+
+
+def test_an_unexpected_exception_points_at_debug_logging(runner: CliRunner, write_manifest) -> None:
+    write_manifest(config="{crash: unexpected}")
+    result = runner.invoke(cli, ["build"])
+    assert result.exit_code == 1
+    assert "error: unexpected RuntimeError: scripted bug" in result.stderr
+    assert "run with --log-level debug for the traceback" in result.stderr
+    assert "Traceback" not in result.stderr
+    debug = runner.invoke(cli, ["build", "--log-level", "debug"])
+    assert "Traceback" in debug.stderr
+
+
+def test_ctrl_c_exits_130_after_saving_partial_results(
+    runner: CliRunner, write_manifest, tmp_path: Path
+) -> None:
+    write_manifest(config="{crash: interrupt}")
+    result = runner.invoke(cli, ["build"])
+    assert result.exit_code == 130
+    [record] = read_index(tmp_path / "results", "shop")
+    assert record.status is RunStatus.CANCELLED
+    assert record.nodes == 1
