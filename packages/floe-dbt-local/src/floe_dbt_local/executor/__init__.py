@@ -1,0 +1,28 @@
+"""The warm node executor, shared by the local and the temporal runtimes.
+
+A :class:`WarmExecutor` parses a project and links its graph once, keeps the adapter and its
+connections open, and executes one node at the cost dbt pays per node inside a batch run
+(instead of a whole ``dbtRunner`` invocation per node). All dbt-core internals it relies on
+are isolated in ``_dbt_internals``.
+"""
+
+from __future__ import annotations
+
+from floe_dbt_local.executor._executor import ExecutorSpec, WarmExecutor
+from floe_dbt_local.executor._outcome import (
+    FailureKind,
+    NodeExecution,
+    classify_exception,
+    to_node_result,
+)
+from floe_dbt_local.executor._pool import ExecutorPool
+
+__all__ = [
+    "ExecutorPool",
+    "ExecutorSpec",
+    "FailureKind",
+    "NodeExecution",
+    "WarmExecutor",
+    "classify_exception",
+    "to_node_result",
+]

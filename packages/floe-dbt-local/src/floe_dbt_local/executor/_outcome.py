@@ -1,0 +1,161 @@
+"""dbt's result of one node, translated to floe's :class:`NodeResult`, and whether to retry.
+
+A node that fails is a result, not an exception. What a scheduler needs on top is whether
+trying again can help: a warehouse that dropped the connection may answer next time; SQL
+that does not compile or a failing test never will.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from dbt_common.exceptions import CompilationError, DbtConfigError, DbtValidationError
+from pydantic import BaseModel, ConfigDict
+
+from floe_core import AdapterResponse, NodeResult, NodeStatus, NodeTiming
+
+__all__ = [
+    "FailureKind",
+    "NodeExecution",
+    "classify_exception",
+    "to_node_execution",
+    "to_node_result",
+]
+
+_STATUS = {
+    "success": NodeStatus.SUCCESS,
+    "pass": NodeStatus.SUCCESS,
+    "no-op": NodeStatus.SUCCESS,
+    "error": NodeStatus.ERROR,
+    "runtime error": NodeStatus.ERROR,
+    "partial success": NodeStatus.ERROR,
+    "fail": NodeStatus.FAIL,
+    "warn": NodeStatus.WARN,
+    "skipped": NodeStatus.SKIPPED,
+}
+
+# Driver errors that describe the connection or the server's state, not the statement.
+_TRANSIENT_DRIVER_ERRORS = {
+    ("duckdb", "OperationalError"),
+    ("duckdb", "IOException"),
+    ("duckdb", "ConnectionException"),
+    ("duckdb", "TransactionException"),
+    ("duckdb", "OutOfMemoryException"),
+    ("duckdb", "InterruptException"),
+    ("psycopg2", "OperationalError"),
+    ("psycopg2", "InterfaceError"),
+}
+# PostgreSQL SQLSTATE classes: connection, transaction rollback (serialization, deadlock),
+# insufficient resources, operator intervention, system error.
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
+
+
+class FailureKind(StrEnum):
+    """Why a node did not succeed, as far as retrying is concerned."""
+
+    PERMANENT = "permanent"
+    """Compilation, configuration, a failing test or a statement the warehouse rejects."""
+    TRANSIENT = "transient"
+    """The warehouse or the connection failed; the same node may succeed on a new attempt."""
+
+
+class NodeExecution(BaseModel):
+    """The result of executing one node, and (if it errored) whether a retry may help."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    result: NodeResult
+    failure: FailureKind | None = None
+    error_type: str | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.failure is FailureKind.TRANSIENT
+
+
+def _is_transient_driver_error(exc: BaseException) -> bool:
+    # duckdb's classes live in the private module ``_duckdb``.
+    return any(
+        (cls.__module__.split(".")[0].lstrip("_"), cls.__name__) in _TRANSIENT_DRIVER_ERRORS
+        for cls in type(exc).__mro__
+    )
+
+
+def classify_exception(exc: BaseException) -> FailureKind:
+    """Transient if any exception in the cause chain is a connection/server driver error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if _is_transient_driver_error(seen):
+            return FailureKind.TRANSIENT
+        sqlstate = getattr(seen, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES:
+            return FailureKind.TRANSIENT
+        if type(seen).__name__ == "FailedToConnectError":
+            return FailureKind.TRANSIENT
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, CompilationError | DbtConfigError | DbtValidationError):
+        return FailureKind.PERMANENT
+    if type(exc).__module__.split(".")[0] in ("dbt", "dbt_common"):
+        return FailureKind.PERMANENT
+    # An unknown error below dbt (network stack, driver) is worth another attempt.
+    return FailureKind.TRANSIENT
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _adapter_response(raw: dict[str, Any] | None) -> AdapterResponse:
+    raw = dict(raw or {})
+    rows = raw.pop("rows_affected", None)
+    return AdapterResponse(
+        message=raw.pop("_message", None),
+        code=raw.pop("code", None),
+        rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
+        query_id=raw.pop("query_id", None),
+        extra=raw,
+    )
+
+
+def to_node_result(run_result: Any) -> NodeResult:
+    """floe's result for a dbt ``RunResult`` (from ``run_with_hooks`` or ``run_results.json``)."""
+    node = run_result.node
+    timing = tuple(
+        NodeTiming(name=t.name, started_at=_utc(t.started_at), completed_at=_utc(t.completed_at))
+        for t in run_result.timing
+    )
+    starts = [t.started_at for t in timing if t.started_at is not None]
+    ends = [t.completed_at for t in timing if t.completed_at is not None]
+    config = getattr(node, "config", None)
+    return NodeResult(
+        unique_id=node.unique_id,
+        name=node.name,
+        resource_type=str(node.resource_type),
+        status=_STATUS.get(str(run_result.status), NodeStatus.ERROR),
+        started_at=min(starts) if starts else None,
+        completed_at=max(ends) if ends else None,
+        execution_time=float(run_result.execution_time or 0.0),
+        message=run_result.message,
+        adapter_response=_adapter_response(run_result.adapter_response),
+        failures=run_result.failures,
+        relation_name=getattr(node, "relation_name", None),
+        materialization=getattr(config, "materialized", None),
+        compiled_code=getattr(node, "compiled_code", None),
+        thread_id=run_result.thread_id,
+        timing=timing,
+    )
+
+
+def to_node_execution(run_result: Any, exception: BaseException | None) -> NodeExecution:
+    result = to_node_result(run_result)
+    if result.status is NodeStatus.ERROR:
+        kind = classify_exception(exception) if exception is not None else FailureKind.PERMANENT
+        error_type = type(exception).__name__ if exception is not None else None
+        return NodeExecution(result=result, failure=kind, error_type=error_type)
+    if result.status is NodeStatus.FAIL:
+        return NodeExecution(result=result, failure=FailureKind.PERMANENT)
+    return NodeExecution(result=result)
