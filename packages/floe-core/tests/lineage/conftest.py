@@ -15,9 +15,6 @@ from typing import Any
 
 import pytest
 from openlineage.client import OpenLineageClient
-from openlineage.client.event_v2 import RunEvent
-from openlineage.client.serde import Serde
-from openlineage.client.transport.transport import Config, Transport
 
 from floe_core import (
     AdapterResponse,
@@ -34,6 +31,7 @@ from floe_core import (
     RunStarted,
     RunStatus,
 )
+from floe_core.lineage import InMemoryTransport
 
 INVOCATION_ID = "0d6e9d4a-43a3-4c8e-a1cf-5d4b1b7d9a11"
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -132,15 +130,11 @@ def manifest_path(tmp_path: Path) -> Path:
     return path
 
 
-class RecordingTransport(Transport):
-    """Accumulates events in memory, serialised as the wire would carry them."""
+class RecordingTransport(InMemoryTransport):
+    """An in-memory transport that can be made slow or broken."""
 
-    kind = "recording"
-    config_class = Config
-
-    def __init__(self, config: Config | None = None) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
+    def __init__(self) -> None:
+        super().__init__()
         self.fail_with: Exception | None = None
         self.delay = 0.0
         self.calls = 0
@@ -151,9 +145,7 @@ class RecordingTransport(Transport):
             threading.Event().wait(self.delay)
         if self.fail_with is not None:
             raise self.fail_with
-        assert isinstance(event, RunEvent)
-        with self.lock:
-            self.events.append(json.loads(Serde.to_json(event)))
+        super().emit(event)
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def test_events_follow_the_run_in_order_with_one_parent_job(
 ) -> None:
     _observe(client, synthetic_run, manifest_path)
 
-    assert [(e["eventType"], e["job"]["name"]) for e in transport.events] == [
+    assert [(e["eventType"], e["job"]["name"]) for e in transport.json_events()] == [
         ("START", "dbt-build-shop"),
         ("START", "shop.main.raw_orders"),
         ("COMPLETE", "shop.main.raw_orders"),
@@ -68,10 +68,10 @@ def test_events_follow_the_run_in_order_with_one_parent_job(
         ("ABORT", "shop.main_dbt_test__audit.assert_orders_positive"),
         ("FAIL", "dbt-build-shop"),
     ]
-    assert {e["job"]["namespace"] for e in transport.events} == {"dbt"}
-    parent_runs = {e["run"]["runId"] for e in _by_job(transport.events, "dbt-build-shop")}
+    assert {e["job"]["namespace"] for e in transport.json_events()} == {"dbt"}
+    parent_runs = {e["run"]["runId"] for e in _by_job(transport.json_events(), "dbt-build-shop")}
     assert parent_runs == {invocation_id}
-    node_events = [e for e in transport.events if e["job"]["name"] != "dbt-build-shop"]
+    node_events = [e for e in transport.json_events() if e["job"]["name"] != "dbt-build-shop"]
     for event in node_events:
         parent = event["run"]["facets"]["parent"]
         assert parent["run"]["runId"] == invocation_id
@@ -93,7 +93,7 @@ def test_event_times_are_the_node_times_not_the_delivery_times(
     manifest_path: Path,
 ) -> None:
     _observe(client, synthetic_run, manifest_path)
-    start, complete = _by_job(transport.events, "shop.main.raw_orders")
+    start, complete = _by_job(transport.json_events(), "shop.main.raw_orders")
     assert start["eventTime"] == "2026-01-02T03:04:06+00:00"
     assert complete["eventTime"] == "2026-01-02T03:04:07+00:00"
 
@@ -105,7 +105,7 @@ def test_model_events_carry_job_run_and_dataset_facets(
     manifest_path: Path,
 ) -> None:
     _observe(client, synthetic_run, manifest_path)
-    start, complete = _by_job(transport.events, "shop.main.stg_orders")
+    start, complete = _by_job(transport.json_events(), "shop.main.stg_orders")
 
     job_type = complete["job"]["facets"]["jobType"]
     assert (job_type["jobType"], job_type["integration"], job_type["processingType"]) == (
@@ -135,7 +135,7 @@ def test_model_events_carry_job_run_and_dataset_facets(
     assert [i["name"] for i in complete["inputs"]] == ["shop.main.raw_orders"]
     assert start["outputs"][0]["name"] == "shop.main.stg_orders"
 
-    [seed_output] = _by_job(transport.events, "shop.main.raw_orders")[1]["outputs"]
+    [seed_output] = _by_job(transport.json_events(), "shop.main.raw_orders")[1]["outputs"]
     assert seed_output["outputFacets"]["outputStatistics"]["rowCount"] == 10
 
 
@@ -146,7 +146,7 @@ def test_inputs_look_through_ephemeral_models_to_their_sources(
     manifest_path: Path,
 ) -> None:
     _observe(client, synthetic_run, manifest_path)
-    _, fail = _by_job(transport.events, "shop.main.orders")
+    _, fail = _by_job(transport.json_events(), "shop.main.orders")
     assert [i["name"] for i in fail["inputs"]] == ["shop.main.stg_orders", "shop.ext.events_v2"]
     source = fail["inputs"][1]["facets"]
     assert source["ownership"]["owners"] == [{"name": "alice"}, {"name": "bob"}]
@@ -162,7 +162,7 @@ def test_tests_report_data_quality_assertions_on_the_tested_dataset(
 ) -> None:
     _observe(client, synthetic_run, manifest_path)
     start, fail = _by_job(
-        transport.events, "shop.main_dbt_test__audit.not_null_stg_orders_order_id"
+        transport.json_events(), "shop.main_dbt_test__audit.not_null_stg_orders_order_id"
     )
     assert fail["job"]["facets"]["jobType"]["jobType"] == "TEST"
     assert fail["outputs"] == []
@@ -185,7 +185,7 @@ def test_tests_report_data_quality_assertions_on_the_tested_dataset(
     )
     assert "sql" not in start["job"]["facets"]
 
-    _, abort = _by_job(transport.events, "shop.main_dbt_test__audit.assert_orders_positive")
+    _, abort = _by_job(transport.json_events(), "shop.main_dbt_test__audit.assert_orders_positive")
     assert abort["inputs"][0]["name"] == "shop.main.orders"
     assert "dataQualityAssertions" not in abort["inputs"][0].get("inputFacets", {})
 
@@ -197,7 +197,7 @@ def test_parent_end_event_names_the_failed_nodes(
     manifest_path: Path,
 ) -> None:
     _observe(client, synthetic_run, manifest_path)
-    end = transport.events[-1]
+    end = transport.json_events()[-1]
     assert end["run"]["facets"]["errorMessage"]["message"] == (
         "2 node(s) failed: test.shop.not_null_stg_orders_order_id.1a2b, model.shop.orders"
     )
@@ -209,9 +209,9 @@ def test_without_a_manifest_jobs_are_named_from_the_events(
     client: OpenLineageClient, transport: Any, synthetic_run: SyntheticRun
 ) -> None:
     _observe(client, synthetic_run, None)
-    names = [e["job"]["name"] for e in transport.events]
+    names = [e["job"]["name"] for e in transport.json_events()]
     assert "model.shop.orders" in names
-    assert len(transport.events) == 12
+    assert len(transport.json_events()) == 12
 
 
 def test_lineage_runs_carry_their_opentelemetry_span(
@@ -231,7 +231,9 @@ def test_lineage_runs_carry_their_opentelemetry_span(
     with bus.subscribed(observer):
         synthetic_run(bus, manifest_path)
     observer.close()
-    facet = _by_job(transport.events, "shop.main.orders")[0]["run"]["facets"]["opentelemetry"]
+    facet = _by_job(transport.json_events(), "shop.main.orders")[0]["run"]["facets"][
+        "opentelemetry"
+    ]
     assert (facet["traceId"], facet["spanId"]) == ("ab" * 16, "model.shop.orders"[-16:])
     assert facet["_schemaURL"].endswith("OpenTelemetryRunFacet.json")
 
@@ -255,7 +257,7 @@ def test_plugin_run_facets_are_merged_without_replacing_floe_facets(
     with bus.subscribed(observer):
         synthetic_run(bus, manifest_path)
     observer.close()
-    node_event = _by_job(transport.events, "shop.main.orders")[0]
+    node_event = _by_job(transport.json_events(), "shop.main.orders")[0]
     assert node_event["run"]["facets"]["team"]["name"] == "sales"
     assert node_event["run"]["facets"]["parent"]["run"]["runId"] == invocation_id
 
@@ -296,7 +298,7 @@ def test_close_waits_at_most_the_flush_timeout_for_a_slow_transport(
     closing = time.monotonic() - began - emitting
     assert emitting < 0.1  # the run's threads never wait for delivery
     assert 0.4 < closing < 0.9
-    assert 1 <= len(transport.events) < 12
+    assert 1 <= len(transport.json_events()) < 12
 
 
 def test_transport_configuration_is_passed_to_the_openlineage_client(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from floe_core.lineage._config import LineageConfig
 from floe_core.lineage._facets import OpenTelemetryRunFacet
+from floe_core.lineage._memory import InMemoryTransport
 from floe_core.lineage._namespace import dataset_namespace
 from floe_core.lineage._observer import (
     ExtraRunFacets,
@@ -38,6 +39,7 @@ from floe_core.lineage._translator import LINEAGE_RESOURCE_TYPES, LineageTransla
 __all__ = [
     "LINEAGE_RESOURCE_TYPES",
     "ExtraRunFacets",
+    "InMemoryTransport",
     "LineageConfig",
     "LineageObserver",
     "LineageTranslator",
