@@ -69,10 +69,6 @@ class NextMajorRuntime(FakeRuntime):
     api_version: ClassVar[str] = "2.0"
 
 
-class NotARuntime:
-    pass
-
-
 def point(name: str, target: str) -> EntryPoint:
     return EntryPoint(name, target, ENTRY_POINT_GROUP)
 
@@ -81,20 +77,24 @@ def registry(*points: EntryPoint) -> PluginRegistry:
     return PluginRegistry([point("fake", f"{MODULE}:FakeRuntime"), *points])
 
 
-def test_available_lists_without_importing() -> None:
-    broken = point("broken", "floe_no_such_module_anywhere:Runtime")
+def test_available_lists_without_importing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "floe_lazy_probe.py").write_text("Runtime = None\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "floe_lazy_probe", raising=False)
+    probe = point("probe", "floe_lazy_probe:Runtime")
     other_group = EntryPoint("ignored", f"{MODULE}:FakeRuntime", "other.group")
-    entries = registry(broken, other_group).available()
-    assert entries == [
-        RuntimeEntry(
-            name="broken",
-            value="floe_no_such_module_anywhere:Runtime",
-            distribution=None,
-            version=None,
-        ),
+    plugins = registry(probe, other_group)
+
+    assert plugins.available() == [
         RuntimeEntry(name="fake", value=f"{MODULE}:FakeRuntime", distribution=None, version=None),
+        RuntimeEntry(
+            name="probe", value="floe_lazy_probe:Runtime", distribution=None, version=None
+        ),
     ]
-    assert "floe_no_such_module_anywhere" not in sys.modules
+    assert "floe_lazy_probe" not in sys.modules
+    with pytest.raises(PluginError, match="is not a DBTRuntimePlugin subclass"):
+        plugins.load_class("probe")
+    assert "floe_lazy_probe" in sys.modules
 
 
 def test_load_class_and_create() -> None:
@@ -128,12 +128,6 @@ def test_import_error_names_entry_point() -> None:
         plugins.load_class("broken")
     assert "floe_no_such_module_anywhere:Runtime" in info.value.message
     assert isinstance(info.value.__cause__, ModuleNotFoundError)
-
-
-def test_entry_point_must_be_a_runtime_class() -> None:
-    with pytest.raises(PluginError) as info:
-        registry(point("odd", f"{MODULE}:NotARuntime")).load_class("odd")
-    assert "is not a DBTRuntimePlugin subclass" in info.value.message
 
 
 @pytest.mark.parametrize(
