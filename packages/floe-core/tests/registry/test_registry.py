@@ -24,7 +24,7 @@ from floe_core import (
     PluginNotFoundError,
     SecretError,
 )
-from floe_core.manifest import parse_manifest
+from floe_core.manifest import load_manifest, parse_manifest
 from floe_core.registry import ENTRY_POINT_GROUP, PluginRegistry, RuntimeEntry
 
 SECRET = "tok-Secret-value-never-shown"
@@ -196,9 +196,15 @@ def test_unknown_runtime_in_manifest_is_located(tmp_path: Path) -> None:
     assert "floe-dbt-temporal" in (info.value.hint or "")
 
 
-def test_installed_local_runtime_is_discovered() -> None:
-    entries = {entry.name: entry for entry in PluginRegistry().available()}
+def test_installed_local_runtime_is_discovered_and_built_from_the_repository_manifest() -> None:
+    plugins = PluginRegistry()
+    entries = {entry.name: entry for entry in plugins.available()}
     local = entries["local"]
     assert local.value == "floe_dbt_local:LocalRuntime"
     assert local.distribution == "floe-dbt-local"
     assert local.version
+
+    manifest = load_manifest(Path(__file__).resolve().parents[4] / "platform-manifest.yaml")
+    with plugins.create_from_manifest(manifest) as runtime:
+        assert runtime.name == "local"
+        assert type(runtime) is plugins.load_class("local")
