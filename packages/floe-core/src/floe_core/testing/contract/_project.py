@@ -13,11 +13,15 @@ from floe_core._results import NodeStatus
 __all__ = [
     "BUILD_WITH_FAILURES",
     "CONTRACT_PROJECT_DIR",
+    "FAILURE_VARS",
     "ContractProject",
 ]
 
 CONTRACT_PROJECT_DIR = Path(__file__).parent / "project"
 """The pristine project; tests work on a copy (dbt writes target/ and logs/ into it)."""
+
+FAILURE_VARS = {"fail_model": True, "fail_test": True}
+"""Vars that make one model error (and its child skip) and one test fail."""
 
 BUILD_WITH_FAILURES: dict[str, NodeStatus] = {
     "raw_customers": NodeStatus.SUCCESS,
@@ -34,7 +38,7 @@ BUILD_WITH_FAILURES: dict[str, NodeStatus] = {
     "order_totals": NodeStatus.ERROR,
     "order_report": NodeStatus.SKIPPED,
 }
-"""Node name -> status of ``build`` with vars ``fail_model`` and ``fail_test`` set."""
+"""Node name -> status of ``build`` with :data:`FAILURE_VARS`."""
 
 
 @dataclass(frozen=True)
