@@ -272,3 +272,23 @@ def test_several_problems_are_all_reported(tmp_path: Path) -> None:
     assert error.message.startswith(f"2 problems in {path}:")
     assert "compute.config.threads" in error.message
     assert "did you mean 'schema'?" in error.message
+
+
+def test_merge_keys_override_without_counting_as_duplicates(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        project:
+          vars: {defaults: &duck {threads: 2, path: a.duckdb}}
+        compute:
+          type: duckdb
+          config:
+            <<: *duck
+            threads: 8
+        """,
+    )
+    manifest = load_manifest(path)
+    assert isinstance(manifest.compute, DuckDBCompute)
+    assert (manifest.compute.config.threads, manifest.compute.config.path) == (8, "a.duckdb")
+    assert manifest.locate("compute.config.threads") == f"{path}:13"
+    assert manifest.locate("compute.config.path") == f"{path}:8"

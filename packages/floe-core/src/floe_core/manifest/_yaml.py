@@ -22,6 +22,7 @@ KeyPath = tuple[str | int, ...]
 LineMap = dict[KeyPath, int]
 """Key path (``("plugins", "dbt_runtime", "config")``) -> 1-based line of that key."""
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
@@ -65,20 +66,32 @@ class _LineRecordingLoader(yaml.SafeLoader):
 
     def _record(self, node: yaml.Node, path: KeyPath, lines: LineMap) -> None:
         if isinstance(node, yaml.MappingNode):
-            self.flatten_mapping(node)  # resolve `<<:` merge keys like construction does
-            for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-                if not isinstance(key, str):
+            own: dict[str, int] = {}
+            for key_node, _ in node.value:
+                key = _key(key_node)
+                if key is None or key_node.tag == _MERGE_TAG:
                     continue
-                child = (*path, key)
-                if child in lines:
-                    raise _DuplicateKeyError(child, lines[child], key_node.start_mark.line + 1)
-                lines[child] = key_node.start_mark.line + 1
-                self._record(value_node, child, lines)
+                line = key_node.start_mark.line + 1
+                if key in own:
+                    raise _DuplicateKeyError((*path, key), own[key], line)
+                own[key] = line
+            self.flatten_mapping(node)  # `<<: *anchor` keys, as construction will see them
+            effective = {_key(key_node): value for key_node, value in node.value}
+            for key_node, _ in node.value:
+                key = _key(key_node)
+                if key is not None:
+                    lines[(*path, key)] = own.get(key, key_node.start_mark.line + 1)
+            for key, value_node in effective.items():
+                if key is not None:
+                    self._record(value_node, (*path, key), lines)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 lines[(*path, index)] = item.start_mark.line + 1
                 self._record(item, (*path, index), lines)
+
+
+def _key(node: yaml.Node) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str) else None
 
 
 class _DuplicateKeyError(Exception):
