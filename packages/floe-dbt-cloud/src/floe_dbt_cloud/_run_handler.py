@@ -1,0 +1,159 @@
+"""The lifecycle of one dbt Cloud run: trigger (idempotently), poll, cancel, rerun.
+
+Triggering is the one request that must never be repeated blindly: a POST whose answer was
+lost may still have created a run. So after a failed trigger the handler looks for a run of
+the job carrying the invocation's cause tag and adopts it; only if there is none does it
+trigger again. Reruns are guarded the same way by the job's newest run id.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from floe_core import FloeError
+from floe_dbt_cloud._client import DbtCloudClient
+from floe_dbt_cloud._config import CloudConfig
+from floe_dbt_cloud._errors import DbtCloudAPIError, DbtCloudTransientError
+from floe_dbt_cloud._models import CloudRun
+
+__all__ = ["CloudRunHandler", "RunOutcome"]
+
+_log = structlog.get_logger("floe.dbt_cloud")
+
+_CAUSE_SEARCH_DEPTH = 100
+"""Newest runs of the job searched for our cause tag (one page)."""
+_CANCEL_GRACE_POLLS = 10
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A run in a terminal status (or as far as it got), and whether floe gave up waiting."""
+
+    run: CloudRun
+    timed_out_by_floe: bool = False
+
+
+class CloudRunHandler:
+    """Drives runs of one account's jobs; time and sleep are injectable for tests."""
+
+    def __init__(
+        self,
+        client: DbtCloudClient,
+        config: CloudConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._config = config
+        self._clock = clock
+        self._sleep = sleep
+
+    def trigger(self, job_id: int, body: Mapping[str, Any], *, tag: str) -> CloudRun:
+        """Start one run of ``job_id``; never two, whatever the network loses."""
+        return self._create_once(
+            lambda: self._client.trigger_job_run(job_id, body),
+            lambda: self.find_run_by_tag(job_id, tag),
+            what=f"trigger of job {job_id}",
+        )
+
+    def rerun(self, job_id: int) -> CloudRun:
+        """Retry the job's latest run from its failure point (``POST jobs/{id}/rerun/``)."""
+        newest = self._client.list_runs(job_id, limit=1)
+        newest_id = newest[0].id if newest else 0
+
+        def find_new_run() -> CloudRun | None:
+            runs = self._client.list_runs(job_id, limit=1)
+            return runs[0] if runs and runs[0].id > newest_id else None
+
+        return self._create_once(
+            lambda: self._client.rerun_job(job_id), find_new_run, what=f"rerun of job {job_id}"
+        )
+
+    def find_run_by_tag(self, job_id: int, tag: str) -> CloudRun | None:
+        for run in self._client.list_runs(job_id, limit=_CAUSE_SEARCH_DEPTH):
+            if tag in (run.cause or ""):
+                return run
+        return None
+
+    def _create_once(
+        self,
+        create: Callable[[], CloudRun],
+        find_created: Callable[[], CloudRun | None],
+        *,
+        what: str,
+    ) -> CloudRun:
+        attempts = self._config.retry.max_attempts
+        for attempt in range(attempts):
+            try:
+                return create()
+            except DbtCloudTransientError as exc:
+                if attempt + 1 >= attempts:
+                    raise
+                self._sleep(self._client.retry_delay(attempt, exc.retry_after))
+                existing = find_created()
+                if existing is not None:
+                    _log.warning(
+                        "the answer to a run-creating request was lost; adopting the run it made",
+                        request=what,
+                        run_id=existing.id,
+                        error=exc.message,
+                    )
+                    return existing
+                _log.warning("run-creating request failed; trying again", request=what)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def wait(self, run: CloudRun, on_poll: Callable[[CloudRun], None]) -> RunOutcome:
+        """Poll until ``run`` ends; past ``timeout_seconds`` cancel it and read it once more.
+
+        ``on_poll`` sees every observed state (progress reporting). On ``KeyboardInterrupt``
+        the remote run is cancelled before the interrupt propagates.
+        """
+        deadline = self._clock() + self._config.timeout_seconds
+        try:
+            while True:
+                run = self._client.get_run(run.id)
+                on_poll(run)
+                if run.status.is_terminal:
+                    return RunOutcome(run)
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    _log.warning(
+                        "dbt Cloud run exceeded floe's timeout; cancelling it",
+                        run_id=run.id,
+                        timeout_seconds=self._config.timeout_seconds,
+                    )
+                    final = self.cancel(run.id)
+                    on_poll(final)
+                    return RunOutcome(final, timed_out_by_floe=True)
+                self._sleep(min(self._config.poll_interval_seconds, remaining))
+        except KeyboardInterrupt:
+            self._cancel_quietly(run.id)
+            raise
+
+    def cancel(self, run_id: int) -> CloudRun:
+        """Cancel ``run_id`` and return its state once it is terminal (or after a grace)."""
+        try:
+            run = self._client.cancel_run(run_id)
+        except DbtCloudAPIError as exc:
+            # A run that finished meanwhile cannot be cancelled; its state says what happened.
+            _log.warning("cancel request failed; reading the run", run_id=run_id, error=str(exc))
+            run = self._client.get_run(run_id)
+        for _ in range(_CANCEL_GRACE_POLLS):
+            if run.status.is_terminal:
+                return run
+            self._sleep(self._config.poll_interval_seconds)
+            run = self._client.get_run(run_id)
+        return run
+
+    def _cancel_quietly(self, run_id: int) -> None:
+        try:
+            self._client.cancel_run(run_id)
+            _log.warning("cancelled dbt Cloud run after interrupt", run_id=run_id)
+        except FloeError as exc:
+            _log.error("could not cancel dbt Cloud run", run_id=run_id, error=str(exc))

@@ -1,0 +1,168 @@
+"""``CloudRuntime``: floe's runtime ``cloud``, running invocations as dbt Cloud job runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from floe_core import (
+    DBTCommand,
+    DBTInvocation,
+    DBTRunResult,
+    DBTRuntimePlugin,
+    EventBus,
+    ExecutionPlan,
+    FloeError,
+    HealthStatus,
+    RunStatus,
+    RuntimeExecutionError,
+    read_project_name,
+)
+from floe_dbt_cloud._client import DbtCloudClient
+from floe_dbt_cloud._config import CloudConfig
+from floe_dbt_cloud._models import CloudRunStatus
+from floe_dbt_cloud._progress import RunProgress
+from floe_dbt_cloud._run_handler import CloudRunHandler, RunOutcome
+from floe_dbt_cloud._steps import cause_tag, trigger_body
+from floe_dbt_cloud._translator import CloudEventTranslator
+
+__all__ = ["CloudRuntime"]
+
+
+def _tail(logs: str, lines: int = 15) -> str:
+    """The end of a step's log, where dbt prints the error."""
+    return "\n".join(logs.strip().splitlines()[-lines:])
+
+
+class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
+    """Triggers the configured dbt Cloud job with ``steps_override`` built from the invocation.
+
+    ``transport``, ``sleep`` and ``clock`` exist for tests; ``translator`` lets users change
+    how dbt Cloud data maps to floe results.
+    """
+
+    name = "cloud"
+    config_model = CloudConfig
+
+    def __init__(
+        self,
+        config: CloudConfig,
+        *,
+        events: EventBus | None = None,
+        translator: CloudEventTranslator | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(config, events=events)
+        self.translator = translator if translator is not None else CloudEventTranslator()
+        self._transport = transport
+        self._sleep = sleep
+        self._clock = clock
+        self._client: DbtCloudClient | None = None
+
+    @property
+    def client(self) -> DbtCloudClient:
+        """Built on first use, so a missing token fails the run, not the manifest load."""
+        if self._client is None:
+            self._client = DbtCloudClient(self.config, transport=self._transport, sleep=self._sleep)
+        return self._client
+
+    def supports_parallel_execution(self) -> bool:
+        return True  # dbt Cloud runs the DAG with the job's threads
+
+    def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        started_at = datetime.now(UTC)
+        job_id = self.config.job_for_target(invocation.target)
+        handler = CloudRunHandler(self.client, self.config, clock=self._clock, sleep=self._sleep)
+        if self.config.retry_failed:
+            run = handler.rerun(job_id)
+        else:
+            body = trigger_body(
+                command, invocation, project_name=read_project_name(invocation.project_dir)
+            )
+            run = handler.trigger(job_id, body, tag=cause_tag(invocation.invocation_id))
+        progress = RunProgress(
+            client=self.client,
+            translator=self.translator,
+            events=self.events,
+            invocation_id=invocation.invocation_id,
+            artifacts_dir=Path(self.config.artifacts_dir or invocation.artifacts_dir),
+            use_discovery=self.config.use_discovery,
+        )
+        outcome = handler.wait(run, progress.on_poll)
+        nodes = progress.finish()
+        status = self.translator.get_run_status(
+            outcome.run, nodes, timed_out_by_floe=outcome.timed_out_by_floe
+        )
+        completed_at = datetime.now(UTC)
+        return DBTRunResult(
+            invocation_id=invocation.invocation_id,
+            command=command,
+            runtime=self.name,
+            status=status,
+            started_at=started_at,
+            completed_at=completed_at,
+            elapsed_seconds=(completed_at - started_at).total_seconds(),
+            nodes=tuple(nodes),
+            manifest_path=progress.manifest_path,
+            run_results_path=progress.run_results_path,
+            error=self._run_error(outcome, status),
+            dbt_version=progress.dbt_version or outcome.run.dbt_version,
+            metadata={
+                "dbt_cloud_run_id": outcome.run.id,
+                "dbt_cloud_job_id": job_id,
+                "dbt_cloud_status": outcome.run.status_humanized or outcome.run.status.name,
+                "dbt_cloud_url": outcome.run.href,
+                "retried_from_failure": self.config.retry_failed,
+            },
+        )
+
+    def _run_error(self, outcome: RunOutcome, status: RunStatus) -> str | None:
+        run = outcome.run
+        if status in (RunStatus.SUCCESS, RunStatus.FAILED):
+            return None
+        where = f"dbt Cloud run {run.id}" + (f" ({run.href})" if run.href else "")
+        if outcome.timed_out_by_floe:
+            return (
+                f"{where} did not finish within floe's timeout of "
+                f"{self.config.timeout_seconds:g}s; floe cancelled it and its final status "
+                f"is {run.status_humanized or run.status.name}"
+            )
+        failed_steps = [step for step in run.run_steps if step.status is CloudRunStatus.ERROR]
+        details = [run.status_message or ""]
+        if failed_steps and failed_steps[-1].logs:
+            details.append(f"{failed_steps[-1].name}:\n{_tail(failed_steps[-1].logs)}")
+        status_name = run.status_humanized or run.status.name
+        return f"{where} ended {status_name}: " + "\n".join(d for d in details if d)
+
+    def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
+        raise RuntimeExecutionError(
+            "runtime 'cloud' cannot plan: the dbt Cloud API lists a job's nodes only after a "
+            "run has executed them",
+            hint="plan with the local runtime on the same project (`--runtime local`), or "
+            "read the nodes of a finished run from its manifest.json",
+        )
+
+    def health_check(self) -> HealthStatus:
+        job_id = self.config.job_id or next(iter(self.config.jobs.values()))
+        try:
+            job = self.client.get_job(job_id)
+        except FloeError as exc:
+            return HealthStatus(
+                healthy=False, message=exc.message, checks={"dbt_cloud_api": "unreachable"}
+            )
+        return HealthStatus(
+            healthy=True,
+            message=f"dbt Cloud job {job_id} ({job.get('name', '?')}) is reachable",
+            checks={"dbt_cloud_api": "ok", "job": str(job.get("name", job_id))},
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

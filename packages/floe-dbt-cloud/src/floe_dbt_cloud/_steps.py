@@ -1,0 +1,61 @@
+"""A floe invocation -> the body of a dbt Cloud job trigger (``steps_override`` & co)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from floe_core import DBTCommand, DBTInvocation
+
+__all__ = ["CAUSE_MAX_LENGTH", "cause_tag", "dbt_command_line", "trigger_body"]
+
+CAUSE_MAX_LENGTH = 255
+"""dbt Cloud rejects a longer ``cause``."""
+
+_FULL_REFRESH_COMMANDS = {DBTCommand.RUN, DBTCommand.BUILD, DBTCommand.SEED}
+
+
+def cause_tag(invocation_id: str) -> str:
+    """The marker that identifies runs floe triggered for one invocation."""
+    return f"[floe:{invocation_id}]"
+
+
+def _cause(command: DBTCommand, invocation: DBTInvocation, project_name: str) -> str:
+    tag = cause_tag(invocation.invocation_id)
+    text = f"Triggered by floe: dbt {command.value} of {project_name}"
+    room = CAUSE_MAX_LENGTH - len(tag) - 1
+    return f"{text[:room]} {tag}"
+
+
+def dbt_command_line(command: DBTCommand, invocation: DBTInvocation) -> str:
+    """One ``steps_override`` entry, every argument shell-quoted as dbt Cloud splits it."""
+    args = ["dbt", command.value]
+    if invocation.select:
+        args += ["--select", *invocation.select]
+    if invocation.exclude:
+        args += ["--exclude", *invocation.exclude]
+    if invocation.selector:
+        args += ["--selector", invocation.selector]
+    if invocation.vars:
+        args += ["--vars", json.dumps(invocation.vars, sort_keys=True, separators=(",", ":"))]
+    if invocation.full_refresh and command in _FULL_REFRESH_COMMANDS:
+        args.append("--full-refresh")
+    if invocation.fail_fast and command is not DBTCommand.COMPILE:
+        args.append("--fail-fast")
+    return shlex.join(args)
+
+
+def trigger_body(
+    command: DBTCommand, invocation: DBTInvocation, *, project_name: str
+) -> dict[str, Any]:
+    """The ``POST jobs/{id}/run/`` body for ``command`` of ``invocation``."""
+    body: dict[str, Any] = {
+        "cause": _cause(command, invocation, project_name),
+        "steps_override": [dbt_command_line(command, invocation)],
+    }
+    if invocation.threads is not None:
+        body["threads_override"] = invocation.threads
+    if invocation.target is not None:
+        body["target_name_override"] = invocation.target
+    return body
