@@ -75,7 +75,7 @@ def test_standard_library_logs_share_the_format(capsys: pytest.CaptureFixture[st
 
 def test_event_logger_logs_node_outcomes_with_the_node(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("json", "info")
-    logger = EventLogger(node_level=logging.INFO)
+    logger = EventLogger(logging.INFO)
     for status in (NodeStatus.SUCCESS, NodeStatus.ERROR):
         result = NodeResult(
             unique_id="model.shop.a", name="a", resource_type="model", status=status
@@ -87,3 +87,14 @@ def test_event_logger_logs_node_outcomes_with_the_node(capsys: pytest.CaptureFix
         ("model.shop.a", "error", "warning"),
     ]
     assert all(line["invocation_id"] == "inv-3" for line in lines)
+
+
+def test_event_logger_at_debug_keeps_failures_out_of_an_info_log(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("json", "info")
+    result = NodeResult(
+        unique_id="model.shop.a", name="a", resource_type="model", status=NodeStatus.ERROR
+    )
+    EventLogger(logging.DEBUG)(NodeFinished(invocation_id="inv-4", result=result))
+    assert capsys.readouterr().err == ""

@@ -38,7 +38,12 @@ def _label(result: NodeResult) -> str:
 
 
 def _description(result: NodeResult) -> str:
-    target = result.relation_name or result.name
+    # dbt's own lines say schema.table: drop the database and the quoting.
+    target = (
+        ".".join(result.relation_name.replace('"', "").split(".")[-2:])
+        if result.relation_name
+        else result.name
+    )
     if result.resource_type == "model" and result.materialization:
         return f"sql {result.materialization} model {target}"
     if result.resource_type == "seed":

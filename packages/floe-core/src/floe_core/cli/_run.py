@@ -36,14 +36,18 @@ _HELP = {
 }
 
 
-def _open(ctx: click.Context, options: dict[str, Any], *, quiet_nodes: bool) -> Floe:
-    """The :class:`Floe` for the command line's manifest options (popped from ``options``)."""
-    node_level = logging.DEBUG if quiet_nodes and log_format(ctx) == "console" else logging.INFO
+def _open(ctx: click.Context, options: dict[str, Any], *, progress_shown: bool) -> Floe:
+    """The :class:`Floe` for the command line's manifest options (popped from ``options``).
+
+    Run and node log lines drop to debug when a human reads the same in the progress display;
+    JSON logs always carry them.
+    """
+    quiet = progress_shown and log_format(ctx) == "console"
     return Floe.from_manifest(
         options.pop("manifest_path"),
         project_dir=options.pop("project_dir"),
         runtime=options.pop("runtime"),
-        event_logger=EventLogger(node_level=node_level),
+        event_logger=EventLogger(logging.DEBUG if quiet else logging.INFO),
     )
 
 
@@ -59,7 +63,7 @@ def _run(ctx: click.Context, command: DBTCommand, as_json: bool, options: dict[s
             started.append(event.invocation_id)
 
     console = stdout_console()
-    with _open(ctx, options, quiet_nodes=not as_json) as floe:
+    with _open(ctx, options, progress_shown=not as_json) as floe:
         floe.subscribe(remember_invocation)
         display = None if as_json else ProgressDisplay(console, live=console.is_terminal)
         if display is not None:
@@ -104,7 +108,7 @@ COMMANDS = [_command(command) for command in DBTCommand]
 @click.pass_context
 def plan(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     """List the nodes `build` would run, in dependency order; execute nothing."""
-    with _open(ctx, options, quiet_nodes=True) as floe:
+    with _open(ctx, options, progress_shown=True) as floe:
         execution_plan = floe.plan(**options)
     if as_json:
         click.echo(execution_plan.model_dump_json(indent=2))

@@ -29,18 +29,20 @@ def _log_event(level: int, text: str, /, **fields: Any) -> None:
 class EventLogger:
     """An event subscriber that logs the stream.
 
-    ``node_level`` is the level of per-node lines: ``debug`` when a human watches the CLI's
-    own progress display, ``info`` when the logs are the record (JSON lines in CI).
+    Run starts/ends and node outcomes are logged at ``level``; failures are raised to
+    ``warning`` unless ``level`` is ``debug``, which the CLI uses while its own progress
+    display shows the same facts to a human.
     """
 
-    def __init__(self, node_level: int = logging.DEBUG) -> None:
-        self._node_level = node_level
+    def __init__(self, level: int = logging.INFO) -> None:
+        self._level = level
+        self._failure_level = logging.WARNING if level >= logging.INFO else level
 
     def __call__(self, event: FloeEvent) -> None:
         context = {"invocation_id": event.invocation_id}
         if isinstance(event, RunStarted):
             _log_event(
-                logging.INFO,
+                self._level,
                 "run started",
                 **context,
                 command=event.command.value,
@@ -55,7 +57,7 @@ class EventLogger:
         elif isinstance(event, NodeFinished | NodeSkipped):
             result = event.result
             _log_event(
-                logging.WARNING if result.status.is_failure else self._node_level,
+                self._failure_level if result.status.is_failure else self._level,
                 "node finished" if isinstance(event, NodeFinished) else "node skipped",
                 **context,
                 node=result.unique_id,
@@ -66,7 +68,7 @@ class EventLogger:
         elif isinstance(event, RunFinished):
             run = event.result
             _log_event(
-                logging.INFO if run.success else logging.WARNING,
+                self._level if run.success else self._failure_level,
                 "run finished",
                 **context,
                 status=run.status.value,

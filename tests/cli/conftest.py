@@ -1,0 +1,57 @@
+"""A private copy of examples/shop with its own manifest, DuckDB file and results folder."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FLOE = Path(sys.executable).parent / "floe"
+
+MANIFEST = """\
+apiVersion: floe.dev/v1
+kind: PlatformManifest
+metadata: {name: cli-e2e}
+project: {dir: shop, target: dev}
+plugins: {dbt_runtime: {type: local}}
+compute: {type: duckdb, config: {path: warehouse/shop.duckdb, threads: 4}}
+artifacts: {path: results}
+"""
+
+RunFloe = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding ``platform-manifest.yaml`` and ``shop/``; the manifest's path."""
+    root = tmp_path_factory.mktemp("cli-e2e")
+    shutil.copytree(
+        REPO / "examples" / "shop",
+        root / "shop",
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "*.duckdb*"),
+    )
+    manifest = root / "platform-manifest.yaml"
+    manifest.write_text(MANIFEST, encoding="utf-8")
+    return manifest
+
+
+@pytest.fixture(scope="session")
+def run_floe(shop: Path) -> RunFloe:
+    """``run_floe("build", ...)``: the installed ``floe`` console script, in a real process."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(FLOE), *args],
+            cwd=shop.parent,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    return run
