@@ -114,7 +114,7 @@ class TracingObserver:
         elif isinstance(event, NodeStarted):
             self._node_started(event)
         elif isinstance(event, NodeFinished | NodeSkipped):
-            self._node_finished(event.invocation_id, event.result)
+            self._node_finished(event.invocation_id, event.result, event.emitted_at)
         elif isinstance(event, RunFinished):
             self._run_finished(event)
 
@@ -239,7 +239,7 @@ class TracingObserver:
         self._ids[(invocation_id, unique_id)] = _hex_ids(span)
         return span
 
-    def _node_finished(self, invocation_id: str, result: NodeResult) -> None:
+    def _node_finished(self, invocation_id: str, result: NodeResult, emitted_at: datetime) -> None:
         with self._lock:
             span = self._nodes.pop((invocation_id, result.unique_id), None)
         if span is None:  # skipped before it began, or the runtime reports only results
@@ -248,7 +248,7 @@ class TracingObserver:
                 result.unique_id,
                 result.resource_type,
                 result.materialization,
-                result.started_at or result.completed_at,
+                result.started_at or result.completed_at or emitted_at,
             )
         task_result = _TASK_RESULT[result.status]
         span.set_attribute("cicd.pipeline.task.run.result", task_result)
@@ -267,10 +267,10 @@ class TracingObserver:
             span.add_event(
                 "exception",
                 {"exception.type": error_type, "exception.message": message},
-                timestamp=_ns(result.completed_at),
+                timestamp=_ns(result.completed_at or emitted_at),
             )
             span.set_status(Status(StatusCode.ERROR, message))
-        span.end(end_time=_ns(result.completed_at))
+        span.end(end_time=_ns(result.completed_at or emitted_at))
         if self.meter_provider is not None:
             attributes = {
                 **self._run_attributes.get(invocation_id, {}),
