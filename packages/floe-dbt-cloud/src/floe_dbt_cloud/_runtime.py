@@ -18,6 +18,7 @@ from floe_core import (
     ExecutionPlan,
     FloeError,
     HealthStatus,
+    PluginError,
     RunStatus,
     RuntimeExecutionError,
     read_project_name,
@@ -141,12 +142,24 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
         return f"{where} ended {status_name}: " + "\n".join(d for d in details if d)
 
     def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
-        raise RuntimeExecutionError(
-            "runtime 'cloud' cannot plan: the dbt Cloud API lists a job's nodes only after a "
-            "run has executed them",
-            hint="plan with the local runtime on the same project (`--runtime local`), or "
-            "read the nodes of a finished run from its manifest.json",
-        )
+        """Planned by parsing the project locally with the ``local`` runtime (no queries).
+
+        The dbt Cloud API lists a job's nodes only once a run executed them, so the honest
+        way to know them beforehand is dbt's own parse and selection of the same project.
+        """
+        from floe_core.registry import PluginRegistry
+
+        try:
+            local = PluginRegistry().create("local", {})
+        except PluginError as exc:
+            raise RuntimeExecutionError(
+                "runtime 'cloud' plans by parsing the project locally, which needs the "
+                f"'local' runtime: {exc.message}",
+                hint="pip install floe-dbt-local (and the dbt adapter of the profile), or skip "
+                "planning: `floe build` works without it",
+            ) from exc
+        with local:
+            return local.plan(invocation)
 
     def health_check(self) -> HealthStatus:
         job_id = self.config.job_id or next(iter(self.config.jobs.values()))

@@ -30,6 +30,11 @@ from floe_dbt_cloud.testing._state import (
 
 __all__ = ["RunExecutor", "setup_steps"]
 
+try:  # dbt must not run twice at once in a process: share the local runtime's lock if present
+    from floe_dbt_local import DBT_LOCK as _DBT_LOCK
+except ImportError:  # pragma: no cover - the fake alone serialises through its single worker
+    _DBT_LOCK = threading.RLock()
+
 
 def setup_steps(connection_type: str) -> list[FakeStep]:
     return [
@@ -156,10 +161,11 @@ class RunExecutor:
             "--quiet",
         ]
         _reuse_partial_parse(run, step.target_dir)
-        try:
-            result = dbtRunner(callbacks=[_EventRecorder(run, logs)]).invoke(args)
-        finally:
-            _release_dbt_globals()
+        with _DBT_LOCK:
+            try:
+                result = dbtRunner(callbacks=[_EventRecorder(run, logs)]).invoke(args)
+            finally:
+                _release_dbt_globals()
         if result.exception is not None:
             logs.append(f"{type(result.exception).__name__}: {result.exception}")
         step.logs = "\n".join(logs)
