@@ -137,16 +137,17 @@ def scripted_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def write_manifest(
     tmp_path: Path, scripted_runtime: str, monkeypatch: pytest.MonkeyPatch
 ) -> WriteManifest:
-    """``write_manifest(config="{}")`` writes ``platform-manifest.yaml`` beside ``project/``
-    (a dbt project named shop) in a working directory of its own, and returns its path."""
+    """``write_manifest(config="{}", extra="more: yaml")`` writes platform-manifest.yaml
+    beside ``project/`` (a dbt project named shop) in a working directory of its own and
+    returns its path; ``text`` replaces the whole manifest."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "dbt_project.yml").write_text("name: shop\nprofile: floe\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
 
-    def write(config: str = "{}", text: str | None = None) -> Path:
+    def write(config: str = "{}", text: str | None = None, extra: str = "") -> Path:
         path = tmp_path / "platform-manifest.yaml"
-        path.write_text(text if text is not None else MANIFEST.format(config=config))
+        path.write_text((text if text is not None else MANIFEST.format(config=config)) + extra)
         return path
 
     return write

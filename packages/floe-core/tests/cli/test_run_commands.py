@@ -120,3 +120,28 @@ def test_ctrl_c_exits_130_after_saving_partial_results(
     [record] = read_index(tmp_path / "results", "shop")
     assert record.status is RunStatus.CANCELLED
     assert record.nodes == 1
+
+
+def test_observability_from_the_manifest_sees_the_run(
+    runner: CliRunner, write_manifest, tmp_path: Path
+) -> None:
+    lineage_file = tmp_path / "lineage.jsonl"
+    write_manifest(
+        extra="observability:\n"
+        "  tracing: {enabled: true, exporter: none}\n"
+        "  lineage:\n"
+        "    enabled: true\n"
+        f"    transport: {{type: file, log_file_path: '{lineage_file}', append: true}}\n"
+    )
+    result = runner.invoke(cli, ["build", "--json"])
+    assert result.exit_code == 0, result.output
+    invocation_id = json.loads(result.stdout)["invocation_id"]
+    recorded = json.loads(
+        (tmp_path / "results" / "shop" / invocation_id / "invocation.json").read_text()
+    )
+    assert recorded["trace_context"]["traceparent"].startswith("00-")
+    lineage = [json.loads(line) for line in lineage_file.read_text().splitlines()]
+    assert {event["eventType"] for event in lineage} >= {"START", "COMPLETE"}
+    jobs = {event["job"]["name"] for event in lineage}
+    assert len(jobs) == 3  # the run and its two nodes
+    assert "dbt-build-shop" in jobs

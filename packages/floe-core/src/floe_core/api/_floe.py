@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, Unpack, overload
@@ -128,22 +129,25 @@ class Floe:
         name = runtime or plugin.type
         if runtime_config is None:
             runtime_config = plugin.config if name == plugin.type else {}
-        plugin_instance = PluginRegistry().create(
-            name, runtime_config, events=EventBus(), location_of=manifest.locate
-        )
-        try:
+        with ExitStack() as close_on_error:
             plugins = FloePluginManager.from_entry_points()
-            return cls(
+            built = [*observers, *observers_from_manifest(manifest, plugins)]
+            for observer in built:
+                close_on_error.callback(observer.close)
+            runtime_instance = PluginRegistry().create(
+                name, runtime_config, events=EventBus(), location_of=manifest.locate
+            )
+            close_on_error.callback(runtime_instance.close)
+            floe = cls(
                 manifest,
-                plugin_instance,
+                runtime_instance,
                 project_dir=Path(project_dir) if project_dir is not None else None,
-                observers=[*observers, *observers_from_manifest(manifest, plugins)],
+                observers=built,
                 plugins=plugins,
                 event_logger=event_logger,
             )
-        except BaseException:
-            plugin_instance.close()
-            raise
+            close_on_error.pop_all()
+        return floe
 
     @property
     def events(self) -> EventBus:
