@@ -1,0 +1,208 @@
+"""Write docs/manifest-reference.md from the platform-manifest.yaml pydantic models.
+
+Types, constraints and defaults come from the models' JSON schema; descriptions from the
+fields' attribute docstrings. Run after changing ``floe_core.manifest`` (a test fails until
+the committed reference matches)::
+
+    .venv/bin/python docs/generate_manifest_reference.py
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import itertools
+import json
+import textwrap
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import to_jsonable_python
+
+from floe_core.manifest import PlatformManifest, starter_manifest
+
+REFERENCE = Path(__file__).with_name("manifest-reference.md")
+
+# Examples for fields whose default says nothing (required, or None by default).
+EXAMPLES: dict[str, Any] = {
+    "metadata.name": "shop-demo",
+    "metadata.labels": {"team": "data-platform"},
+    "project.dir": "examples/shop",
+    "project.target": "prod",
+    "project.vars": {"start_date": "2024-01-01"},
+    "plugins.dbt_runtime.type": "local",
+    "plugins.dbt_runtime.config": {"threads": 8},
+    "compute.config.path": ".floe/warehouse/shop.duckdb",
+    "compute.config.extensions": ["httpfs"],
+    "compute.config.settings": {"memory_limit": "2GB"},
+    "compute.config.host": "localhost",
+    "compute.config.user": "floe",
+    "compute.config.password": "${env:PG_PASSWORD}",
+    "compute.config.dbname": "shop",
+    "profile.profiles_dir": "~/.dbt",
+    "profile.profile_name": "shop",
+    "observability.lineage.namespace": "shop",
+    "observability.lineage.transport": {"type": "http", "url": "http://marquez:5000"},
+    "observability.tracing.endpoint": "http://otel-collector:4318",
+    "observability.tracing.headers": {"x-tenant": "data"},
+    "observability.tracing.service_name": "floe",
+}
+
+
+def _attribute_docstrings(model: type[BaseModel]) -> dict[str, str]:
+    """``{field: docstring}`` for string literals written right under a field."""
+    docs: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or cls is BaseModel:
+            continue
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+        body = tree.body[0].body if isinstance(tree.body[0], ast.ClassDef) else []
+        for field, after in itertools.pairwise(body):
+            if (
+                isinstance(field, ast.AnnAssign)
+                and isinstance(field.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+            ):
+                docs[field.target.id] = inspect.cleandoc(after.value.value)
+    return docs
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _models_in(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []
+
+
+def _type(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return "section (below)"
+    if "const" in schema:
+        return f"`{schema['const']}`"
+    if "enum" in schema:
+        return " \\| ".join(f"`{value}`" for value in schema["enum"])
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return " \\| ".join(dict.fromkeys(_type(option) for option in schema[key]))
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"list of {_type(schema.get('items', {}))}"
+    if kind == "object":
+        values = schema.get("additionalProperties")
+        return f"mapping of {_type(values)}" if isinstance(values, dict) else "mapping"
+    if schema.get("format") == "path":
+        kind = "path"
+    bounds = [
+        f"{symbol} {schema[key]}"
+        for key, symbol in (
+            ("minimum", "≥"),
+            ("exclusiveMinimum", ">"),
+            ("maximum", "≤"),
+            ("exclusiveMaximum", "<"),
+        )
+        if key in schema
+    ]
+    if schema.get("minLength") == 1:
+        bounds.append("non-empty")
+    return f"{kind} ({', '.join(bounds)})" if bounds else kind
+
+
+def _code(value: Any) -> str:
+    return f"`{json.dumps(to_jsonable_python(value))}`"
+
+
+def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "**required**"
+    value = field.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return "see below"
+    return _code(value)
+
+
+def _example(path: str, field: FieldInfo, schema: dict[str, Any]) -> str:
+    if path in EXAMPLES:
+        return _code(EXAMPLES[path])
+    if schema.get("examples"):
+        return _code(schema["examples"][0])
+    if "const" in schema:
+        return _code(schema["const"])
+    if not field.is_required():
+        value = field.get_default(call_default_factory=True)
+        if value not in (None, {}, []) and not isinstance(value, BaseModel):
+            return _code(value)
+    enum = schema.get("enum") or next(
+        (o["enum"] for o in schema.get("anyOf", ()) if "enum" in o), None
+    )
+    return _code(enum[0]) if enum else ""
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _sections(
+    model: type[BaseModel], path: str, title: str, variant: str = ""
+) -> list[tuple[str, type[BaseModel], str]]:
+    """``(heading, model, dotted prefix)`` of ``model`` and every section nested in it."""
+    found = [(title + variant, model, path)]
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        options = _models_in(field.annotation)
+        for option in options:
+            type_field = option.model_fields.get("type")
+            which = variant
+            if len(options) > 1 and type_field is not None:
+                which = f" (`{path}{key}.type: {type_field.default}`)"
+            found += _sections(option, f"{path}{key}.", f"`{path}{key}`", which)
+    return found
+
+
+def render() -> str:
+    lines = [
+        "# platform-manifest.yaml reference",
+        "",
+        "<!-- generated by docs/generate_manifest_reference.py from floe_core.manifest;"
+        " do not edit -->",
+        "",
+        "Every field floe reads from `platform-manifest.yaml`. Unknown fields are errors"
+        " (reported with their line). `plugins.dbt_runtime.config` is validated by the chosen"
+        " runtime's own config model (`floe validate` checks it). Secrets are written as"
+        " `${env:NAME}` references, never as values.",
+    ]
+    for title, model, path in _sections(PlatformManifest, "", "Top level"):
+        schema = model.model_json_schema(by_alias=True)
+        docs = _attribute_docstrings(model)
+        summary = inspect.cleandoc(model.__doc__ or "").split("\n\n")[0]
+        lines += ["", f"## {title}", ""]
+        if summary and model.__doc__ != BaseModel.__doc__:
+            lines += [_cell(summary), ""]
+        lines += [
+            "| field | type | default | description | example |",
+            "|---|---|---|---|---|",
+        ]
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            prop = schema["properties"][key]
+            description = field.description or docs.get(name, "")
+            lines.append(
+                f"| `{key}` | {_type(prop)} | {_default(field)} | {_cell(description)} |"
+                f" {_example(path + key, field, prop)} |"
+            )
+    example = starter_manifest(project_dir="examples/shop", runtime="local", name="shop-demo")
+    lines += ["", "## A complete manifest", "", "```yaml", example.rstrip("\n"), "```"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    REFERENCE.write_text(render(), encoding="utf-8")
+    print(f"wrote {REFERENCE}")
