@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import bench.cloud  # noqa: F401  (runtime subject modules register their subjects on import)
 from bench.report import render_markdown, to_json, write_json, write_markdown
 from bench.runner import BenchConfig, Pass, run_benchmarks
 from bench.subjects import SUBJECTS

@@ -56,6 +56,17 @@ def _overhead_ms(result: SubjectResult, baseline: SubjectResult | None) -> float
     return (result.wall.median - baseline.wall.median) / result.executed_nodes * 1000
 
 
+def _client_overhead(result: SubjectResult) -> Spread | None:
+    """Wall time above the server's own execution, for subjects that observe a server."""
+    return Spread.of(
+        [
+            sample["wall_seconds"] - sample["extra"]["server_seconds"]
+            for sample in result.ok_samples
+            if "server_seconds" in sample.get("extra", {})
+        ]
+    )
+
+
 def _by_name(results: Sequence[SubjectResult]) -> dict[str, SubjectResult]:
     return {result.subject: result for result in results}
 
@@ -70,6 +81,7 @@ def to_json(meta: dict[str, Any], sizes: Sequence[dict[str, Any]]) -> dict[str, 
         for result in results:
             baseline = named.get(result.baseline) if result.baseline else None
             row = asdict(result)
+            overhead = _client_overhead(result)
             row |= {
                 "wall_seconds": asdict(result.wall) if result.wall else None,
                 "peak_rss_bytes": asdict(result.rss) if result.rss else None,
@@ -78,6 +90,7 @@ def to_json(meta: dict[str, Any], sizes: Sequence[dict[str, Any]]) -> dict[str, 
                 "cpu_ratio": _ratio(result, baseline, "cpu"),
                 "rss_ratio": _ratio(result, baseline, "rss"),
                 "overhead_ms_per_node": _overhead_ms(result, baseline),
+                "client_overhead_seconds": asdict(overhead) if overhead else None,
                 "failures": result.failures,
             }
             rows.append(row)
@@ -154,28 +167,71 @@ def _size_table(size: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _overhead_fit(points: dict[int, tuple[int, float]]) -> tuple[float, float] | None:
+    """(fixed seconds, marginal ms per node) through the smallest and largest project."""
+    if len(points) < 2:
+        return None
+    (small_nodes, small_delta), (large_nodes, large_delta) = (
+        points[min(points)],
+        points[max(points)],
+    )
+    slope = (large_delta - small_delta) / (large_nodes - small_nodes)
+    return small_delta - slope * small_nodes, slope * 1000
+
+
 def _overhead_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
     columns = [size["spec"]["models"] for size in sizes]
     cells: dict[str, dict[int, str]] = {}
+    deltas: dict[str, dict[int, tuple[int, float]]] = {}
     for size in sizes:
         named = _by_name(size["results"])
+        models = size["spec"]["models"]
         for result in size["results"]:
             baseline = named.get(result.baseline) if result.baseline else None
             overhead = _overhead_ms(result, baseline)
-            if overhead is not None:
-                cells.setdefault(result.subject, {})[size["spec"]["models"]] = f"{overhead:+.1f} ms"
+            if overhead is None:
+                continue
+            cells.setdefault(result.subject, {})[models] = f"{overhead:+.1f} ms"
+            delta = overhead * result.executed_nodes / 1000
+            deltas.setdefault(result.subject, {})[models] = (result.executed_nodes, delta)
     if not cells:
         return []
     header = " | ".join(f"{models:,} models" for models in columns)
     lines = [
         "### Per-node overhead: (floe wall - dbt wall) / executed nodes",
         "",
-        f"| subject | {header} |",
-        "| --- |" + " --- |" * len(columns),
+        "The last columns split the difference into a fixed part and a marginal cost per node,",
+        "from a straight line through the smallest and the largest project.",
+        "",
+        f"| subject | {header} | fixed | marginal per node |",
+        "| --- |" + " --- |" * (len(columns) + 2),
     ]
     for subject, by_size in cells.items():
-        lines.append(f"| {subject} | " + " | ".join(by_size.get(m, "") for m in columns) + " |")
+        fit = _overhead_fit(deltas[subject])
+        fitted = "| | |" if fit is None else f"| {fit[0]:+.2f} s | {fit[1]:+.1f} ms |"
+        row = " | ".join(by_size.get(m, "") for m in columns)
+        lines.append(f"| {subject} | {row} {fitted}")
     return [*lines, ""]
+
+
+def _client_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
+    lines = [
+        "### Client overhead above the server's own execution",
+        "",
+        "Wall time of the floe command minus the time the server spent executing the run",
+        "(the fake dbt Cloud's run `started_at` to `finished_at`), per repetition.",
+        "",
+        "| subject | models | wall median | client overhead median (min-max) |",
+        "| --- | --- | --- | --- |",
+    ]
+    rows = [
+        f"| {result.subject} | {size['spec']['models']:,} | {_seconds(result.wall)} "
+        f"| {_seconds(overhead)} |"
+        for size in sizes
+        for result in size["results"]
+        if (overhead := _client_overhead(result)) is not None
+    ]
+    return [*lines, *rows, ""] if rows else []
 
 
 def _targets_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
@@ -207,6 +263,7 @@ def render_markdown(meta: dict[str, Any], sizes: Sequence[dict[str, Any]]) -> st
     ]
     lines += _targets_table(sizes)
     lines += _overhead_table(sizes)
+    lines += _client_table(sizes)
     for size in sizes:
         lines += _size_table(size)
     return "\n".join(lines)

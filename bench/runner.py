@@ -89,9 +89,10 @@ class SubjectResult:
     error: str | None = None
     """Why the subject did not run or failed (priming failed, command missing, ...)."""
 
-    def add(self, measurement: Measurement) -> None:
+    def add(self, measurement: Measurement, extra: dict[str, float] | None = None) -> None:
         sample = asdict(measurement)
         sample["log_path"] = str(measurement.log_path)
+        sample["extra"] = extra or {}
         self.samples.append(sample)
 
     @property
@@ -161,7 +162,8 @@ class _SizeRun:
         self.repetitions = repetitions
         self.root = config.workdir / f"{spec.warehouse}-{spec.models}"
         self.warehouse, self.services = warehouse, services
-        self.env = {**os.environ, **_ENV, **warehouse.env()}
+        service_env = {k: v for info in services.values() for k, v in info.get("env", {}).items()}
+        self.env = {**os.environ, **_ENV, **warehouse.env(), **service_env}
 
     def workspace(self, subject: Subject) -> Workspace:
         services = {name: self.services[name] for name in subject.services}
@@ -212,7 +214,8 @@ class _SizeRun:
                         env=self.env,
                         timeout=self.config.timeout,
                     )
-                    results[subject.name].add(measurement)
+                    extra = subject.observe(ws) if subject.observe and measurement.ok else {}
+                    results[subject.name].add(measurement, extra)
                     self.progress(
                         f"[{self.spec.models} models] rep {repetition}/{self.repetitions} "
                         f"{subject.name}: {measurement.wall_seconds:.2f} s, "

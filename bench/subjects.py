@@ -121,6 +121,8 @@ class Subject:
     """Untimed command that warms the caches (run once before the repetitions)."""
     services: tuple[str, ...] = ()
     warehouses: frozenset[str] = frozenset({"duckdb", "postgres"})
+    observe: Callable[[Workspace], dict[str, float]] | None = None
+    """Extra figures read after each repetition (e.g. a server's own execution time)."""
 
     @property
     def baseline(self) -> str | None:
@@ -234,10 +236,14 @@ def floe_subjects(
     services: Iterable[str] = (),
     warehouses: Iterable[str] = ("duckdb", "postgres"),
     actions: Iterable[Action] = (Action.PLAN, Action.RUN, Action.BUILD),
+    prime: Action = Action.PLAN,
+    observe: Callable[[Workspace], dict[str, float]] | None = None,
 ) -> list[Subject]:
     """floe ``plan`` (cold and warm), ``run`` and ``build`` with one runtime configuration.
 
-    ``plugin`` returns the ``plugins.dbt_runtime`` section of the manifest for a workspace.
+    ``plugin`` returns the ``plugins.dbt_runtime`` section of the manifest for a workspace
+    (it may also prepare the services for that workspace); ``prime`` is the untimed command
+    run once before the repetitions.
     """
     subjects = []
     for action in actions:
@@ -253,9 +259,10 @@ def floe_subjects(
                     cache=cache,
                     argv=_floe_argv(action),
                     configure=_manifest_writer(plugin),
-                    prime_argv=_floe_argv(Action.PLAN),
+                    prime_argv=_floe_argv(prime),
                     services=tuple(services),
                     warehouses=frozenset(warehouses),
+                    observe=observe,
                 )
             )
     return subjects

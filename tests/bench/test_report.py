@@ -70,3 +70,21 @@ def test_selecting_a_floe_subject_brings_its_dbt_baseline() -> None:
     assert names == ["dbt-build", "floe-build[local]"]
     with pytest.raises(ValueError, match="no bench subject matches"):
         select_subjects(["nope"])
+
+
+def test_overhead_splits_into_fixed_and_marginal_cost_across_sizes() -> None:
+    small, large = _sizes()[0], _sizes()[0]
+    large["spec"] = {**large["spec"], "models": 1000}
+    large["results"] = [
+        _result("dbt-build", None, "build", [100.0]),
+        _result("floe-build[local]", "dbt-build", "build", [105.0]),
+    ]
+    for result in large["results"]:
+        result.models, result.nodes = 1000, 2000
+    meta = {"command": "c", "finished_at": "f", "machine": "m", "versions": "v"}
+    meta |= {"repetitions": "r", "threads": 4, "elapsed_seconds": 1, "json_path": "j"}
+
+    text = render_markdown(meta, [small, large])
+
+    # +1 s over 200 nodes, +5 s over 2,000 nodes: 4 s more for 1,800 more nodes.
+    assert "| floe-build[local] | +5.0 ms | +2.5 ms | +0.56 s | +2.2 ms |" in text
