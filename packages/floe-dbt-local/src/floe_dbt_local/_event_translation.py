@@ -66,7 +66,7 @@ class DbtEventTranslator:
         except Exception:
             if not self._failed_once:
                 self._failed_once = True
-                _log.exception("could not translate a dbt event", event=msg.info.name)
+                _log.exception("could not translate a dbt event", dbt_event=msg.info.name)
 
     def handle(self, msg: EventMsg) -> None:
         name = msg.info.name

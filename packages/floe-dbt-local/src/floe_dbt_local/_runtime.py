@@ -15,14 +15,15 @@ from dbt.parser.manifest import write_manifest
 
 from floe_core import (
     DBTCommand,
-    DBTCompilationError,
     DBTInvocation,
     DBTRunResult,
     DBTRuntimePlugin,
     ExecutionPlan,
+    FloeError,
     HealthStatus,
     RunPlanned,
     RunStatus,
+    RuntimeExecutionError,
     RuntimeMetadata,
     read_project_name,
 )
@@ -155,7 +156,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         outcome = invoke_dbt(dbt_args("parse", invocation, profile, self.config))
         self.parse_count += 1
         if not outcome.success or outcome.result is None:
-            raise self._error(outcome, invocation, "dbt parse")
+            raise self._error(outcome, invocation, "dbt parse") from outcome.exception
         cached = self.manifest_cache.put(key, outcome.result)
         # parse wrote manifest.json into the target path
         self._remember_written(cached, invocation.artifacts_dir / _MANIFEST_FILE)
@@ -175,7 +176,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             args = dbt_args("ls", invocation, profile, self.config, extra=extra)
             outcome = invoke_dbt([*args, "--no-write-json"], manifest=cached.manifest)
             if not outcome.success or not isinstance(outcome.result, list):
-                raise self._error(outcome, invocation, "dbt ls")
+                raise self._error(outcome, invocation, "dbt ls") from outcome.exception
             cached.selections[key] = tuple(json.loads(line)["unique_id"] for line in outcome.result)
         return cached.selections[key]
 
@@ -207,7 +208,8 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         if isinstance(outcome.result, RunExecutionResult):
             nodes = tuple(translator.get_final_result(r) for r in outcome.result.results)
         elif outcome.exception is not None:
-            raise self._error(outcome, invocation, f"dbt {command.value}")
+            action = f"dbt {command.value}"
+            raise self._error(outcome, invocation, action) from outcome.exception
         else:
             nodes = tuple(translator.live_results.values())
         status = DBTRunResult.status_from_nodes(nodes)
@@ -234,9 +236,12 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         )
 
     @staticmethod
-    def _error(outcome: dbtRunnerResult, invocation: DBTInvocation, action: str) -> Exception:
+    def _error(outcome: dbtRunnerResult, invocation: DBTInvocation, action: str) -> FloeError:
         if outcome.exception is None:
-            return DBTCompilationError(f"{action} in {invocation.project_dir} failed", hint=None)
+            return RuntimeExecutionError(
+                f"{action} in {invocation.project_dir} failed without saying why",
+                hint="see dbt.log in the log path",
+            )
         return floe_error_from_dbt(
             outcome.exception, project_dir=invocation.project_dir, action=action
         )
