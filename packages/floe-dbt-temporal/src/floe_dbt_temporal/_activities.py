@@ -1,0 +1,267 @@
+"""The activities of ``floe_dbt_run``: plan, project hooks, one node, store artifacts.
+
+They run on workers, synchronously in the worker's thread pool, on top of one shared
+:class:`~floe_dbt_local.executor.ExecutorPool` (one warm executor per project version).
+Errors leave as ``ApplicationError`` whose ``type`` is the floe error class name; only
+warehouse/connection errors are retryable.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from floe_core import (
+    ExecutionPlan,
+    FloeError,
+    NodeResult,
+    NodeStatus,
+    RunCancelledError,
+    SecretError,
+    WarehouseError,
+)
+from floe_core.profiles import materialize_profile
+from floe_dbt_local.executor import ExecutorPool, ExecutorSpec, WarmExecutor
+from floe_dbt_temporal._artifacts import RunArtifacts, node_result_key
+from floe_dbt_temporal._models import (
+    CompletedRequest,
+    HookRequest,
+    NodeTask,
+    PlanPage,
+    PlanPageRequest,
+    PlanRequest,
+    PlanSummary,
+    RunContext,
+    StoredRun,
+    StoreRequest,
+)
+from floe_dbt_temporal._projects import ProjectRegistry
+from floe_dbt_temporal._store import ArtifactStore
+
+__all__ = ["PLAN_PAGE_SIZE", "RunActivities"]
+
+PLAN_PAGE_SIZE = 2000
+"""Nodes per plan page: ~100-200 KiB per page payload, far below Temporal's 2 MiB."""
+
+T = TypeVar("T")
+
+
+def _application_error(exc: FloeError) -> ApplicationError:
+    return ApplicationError(
+        str(exc), type=type(exc).__name__, non_retryable=not isinstance(exc, WarehouseError)
+    )
+
+
+@contextmanager
+def _heartbeating(interval: float) -> Iterator[None]:
+    """Heartbeat from a side thread while the node runs (dbt blocks the activity thread)."""
+    stop = threading.Event()
+    context = contextvars.copy_context()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            activity.heartbeat()
+
+    thread = threading.Thread(target=context.run, args=(beat,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+class RunActivities:
+    """Activity implementations bound to one worker's registry, executors and store."""
+
+    def __init__(
+        self,
+        *,
+        registry: ProjectRegistry,
+        pool: ExecutorPool,
+        store: ArtifactStore,
+        work_dir: Path,
+    ) -> None:
+        self.registry = registry
+        self.pool = pool
+        self.store = store
+        self.work_dir = Path(work_dir)
+        self._verified: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    # -- helpers -------------------------------------------------------------------------
+    def _spec(self, context: RunContext, version: str) -> ExecutorSpec:
+        missing = [name for name in context.secret_env if name not in os.environ]
+        if missing:
+            raise SecretError(
+                f"environment variable(s) {', '.join(missing)} not set on this worker",
+                hint="export them in the worker's environment; runs only carry their names",
+            )
+        entry = self.registry.entry(context)
+        with self._lock:
+            known = (entry.source.model_dump_json(), version) in self._verified
+        project_dir = (
+            Path(entry.source.path)
+            if known and entry.source.kind == "path"
+            else self.registry.checkout(entry.source, version)
+        )
+        with self._lock:
+            self._verified.add((entry.source.model_dump_json(), version))
+        profile = materialize_profile(
+            self.registry.profile(context), cache_dir=self.work_dir / "profiles"
+        )
+        return ExecutorSpec(
+            command=context.command,
+            project_dir=project_dir,
+            profiles_dir=profile.profiles_dir,
+            profile_name=profile.profile_name,
+            target=context.target or profile.target,
+            vars=context.vars,
+            full_refresh=context.full_refresh,
+            env=context.env,
+            project_version=version,
+        )
+
+    def _with_executor(
+        self, context: RunContext, version: str, use: Callable[[WarmExecutor], T]
+    ) -> T:
+        try:
+            with self.pool.lease(self._spec(context, version)) as executor:
+                return use(executor)
+        except FloeError as exc:
+            raise _application_error(exc) from exc
+
+    # -- activities ----------------------------------------------------------------------
+    @activity.defn(name="floe_plan")
+    def plan(self, request: PlanRequest) -> PlanSummary:
+        """Parse (warm), select, and store the manifest and the plan; return references."""
+        context = request.context
+        try:
+            version = self.registry.current_version(self.registry.entry(context).source)
+        except FloeError as exc:
+            raise _application_error(exc) from exc
+
+        def build(executor: WarmExecutor) -> PlanSummary:
+            plan = executor.plan(request.select, request.exclude, request.selector)
+            manifest = executor.manifest_path.read_bytes()
+            return PlanSummary(
+                project_name=executor.project_name,
+                project_version=version,
+                plan=self.store.put(
+                    f"runs/{context.run_id}/plan.json", plan.model_dump_json().encode()
+                ),
+                manifest=self.store.put(f"runs/{context.run_id}/manifest.json", manifest),
+                node_count=len(plan),
+                page_size=PLAN_PAGE_SIZE,
+                dbt_version=executor.dbt_version,
+            )
+
+        return self._with_executor(context, version, build)
+
+    @activity.defn(name="floe_plan_page")
+    def plan_page(self, request: PlanPageRequest) -> PlanPage:
+        plan = ExecutionPlan.model_validate_json(self.store.get(request.plan))
+        index = {node.unique_id: i for i, node in enumerate(plan.nodes)}
+        nodes = plan.nodes[request.start : request.start + request.count]
+        return PlanPage(
+            unique_ids=tuple(node.unique_id for node in nodes),
+            parents=tuple(tuple(index[p] for p in node.depends_on) for node in nodes),
+        )
+
+    @activity.defn(name="floe_project_hooks")
+    def project_hooks(self, request: HookRequest) -> list[NodeResult]:
+        """``on-run-start`` (after creating the run's schemas) or ``on-run-end``."""
+        plan = ExecutionPlan.model_validate_json(self.store.get(request.plan.plan))
+        artifacts = RunArtifacts(self.store, request.context.run_id)
+
+        def run(executor: WarmExecutor) -> list[NodeResult]:
+            if request.hook_type == "on-run-start":
+                executor.prepare_run(plan.unique_ids)
+                return executor.run_hooks("on-run-start")
+            succeeded = [r.unique_id for r in artifacts.node_results() if not r.status.is_failure]
+            return executor.run_hooks("on-run-end", succeeded=succeeded)
+
+        results = self._with_executor(request.context, request.plan.project_version, run)
+        for result in results:
+            artifacts.put_node_result(result)
+        return [result.model_copy(update={"compiled_code": None}) for result in results]
+
+    @activity.defn(name="floe_node")
+    def node(self, task: NodeTask) -> NodeResult:
+        """Execute one node; its full result goes to the store, a light copy to history.
+
+        A node whose success is already in the store (its worker died before reporting) is
+        not executed again.
+        """
+        key = node_result_key(task.context.run_id, task.unique_id)
+        if self.store.exists(key):
+            previous = NodeResult.model_validate_json(self.store.get_key(key))
+            if previous.status is NodeStatus.SUCCESS:
+                return previous.model_copy(update={"compiled_code": None})
+        info = activity.info()
+        interval = max(
+            0.5, (info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30) / 3
+        )
+
+        def run(executor: WarmExecutor) -> NodeResult:
+            with _heartbeating(interval):
+                outcome = executor.execute(task.unique_id, run_id=task.context.run_id)
+            if activity.is_cancelled():
+                raise _application_error(RunCancelledError(f"{task.unique_id} cancelled"))
+            self.store.put(key, outcome.result.model_dump_json().encode())
+            if outcome.retryable:
+                raise ApplicationError(
+                    outcome.result.message or f"{task.unique_id} failed",
+                    outcome.result.model_copy(update={"compiled_code": None}).model_dump(
+                        mode="json"
+                    ),
+                    type="WarehouseError",
+                )
+            return outcome.result.model_copy(update={"compiled_code": None})
+
+        return self._with_executor(task.context, task.context.project_version, run)
+
+    @activity.defn(name="floe_store_artifacts")
+    def store_artifacts(self, request: StoreRequest) -> StoredRun:
+        """run_results.json, floe's results and a CLI-style log, next to the manifest."""
+        plan = ExecutionPlan.model_validate_json(self.store.get(request.plan.plan))
+        artifacts = RunArtifacts(self.store, request.context.run_id)
+        results = artifacts.complete_results(plan)
+        refs = artifacts.write_run_files(
+            results,
+            command=request.context.command,
+            status=request.status,
+            started_at=request.started_at,
+            elapsed_seconds=request.elapsed_seconds,
+            dbt_version=request.plan.dbt_version,
+        )
+        counts = {status.value: 0 for status in NodeStatus}
+        for result in results:
+            counts[result.status.value] += 1
+        return StoredRun(counts=counts, **refs)
+
+    @activity.defn(name="floe_completed_nodes")
+    def completed_nodes(self, request: CompletedRequest) -> dict[str, str]:
+        """One page of the statuses of nodes this run executed (for continue-as-new)."""
+        keys = self.store.list(f"runs/{request.context.run_id}/nodes")
+        page = keys[request.start : request.start + PLAN_PAGE_SIZE]
+        results = [NodeResult.model_validate_json(self.store.get_key(key)) for key in page]
+        return {r.unique_id: r.status.value for r in results if r.resource_type != "operation"}
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.plan,
+            self.plan_page,
+            self.project_hooks,
+            self.node,
+            self.store_artifacts,
+            self.completed_nodes,
+        ]

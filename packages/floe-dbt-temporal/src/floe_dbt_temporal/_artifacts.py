@@ -1,0 +1,177 @@
+"""A run's files in the artifact store: node results as they land, then the run's artifacts.
+
+Layout under ``runs/<run_id>/``: ``plan.json``, ``manifest.json``, ``nodes/<unique_id>.json``
+(one floe NodeResult per executed node, written by the worker that ran it), and at the end
+``results.json`` (every node, skipped ones included), dbt's ``run_results.json`` and a
+CLI-style ``dbt.log``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from floe_core import DBTCommand, ExecutionPlan, NodeResult, NodeStatus, RunStatus
+from floe_dbt_temporal._models import ArtifactRef
+from floe_dbt_temporal._store import ArtifactStore
+
+__all__ = ["RunArtifacts", "node_result_key"]
+
+_RESULTS = TypeAdapter(list[NodeResult])
+_RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
+
+
+def node_result_key(run_id: str, unique_id: str) -> str:
+    return f"runs/{run_id}/nodes/{unique_id}.json"
+
+
+def _dbt_status(result: NodeResult) -> str:
+    if result.status is NodeStatus.SUCCESS and result.resource_type in ("test", "unit_test"):
+        return "pass"
+    return result.status.value
+
+
+class RunArtifacts:
+    def __init__(self, store: ArtifactStore, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+
+    def put_node_result(self, result: NodeResult) -> ArtifactRef:
+        key = node_result_key(self.run_id, result.unique_id)
+        return self.store.put(key, result.model_dump_json().encode())
+
+    def node_results(self) -> list[NodeResult]:
+        return [
+            NodeResult.model_validate_json(self.store.get_key(key))
+            for key in self.store.list(f"runs/{self.run_id}/nodes")
+        ]
+
+    def complete_results(self, plan: ExecutionPlan) -> list[NodeResult]:
+        """Hook results, then every planned node in plan order; a node without a result was
+        skipped, and the message says whether an upstream failure or fail-fast caused it."""
+        stored = {result.unique_id: result for result in self.node_results()}
+        ordered = [r for r in stored.values() if r.resource_type == "operation"]
+        for node in plan.nodes:
+            result = stored.get(node.unique_id)
+            if result is None:
+                culprit = next(
+                    (
+                        parent
+                        for parent in node.depends_on
+                        if parent not in stored or stored[parent].status.is_failure
+                    ),
+                    None,
+                )
+                reason = (
+                    f"skipped: upstream node {culprit} did not succeed"
+                    if culprit
+                    else "skipped: the run stopped (fail-fast or cancellation)"
+                )
+                result = NodeResult(
+                    unique_id=node.unique_id,
+                    name=node.name,
+                    resource_type=node.resource_type,
+                    status=NodeStatus.SKIPPED,
+                    message=reason,
+                    relation_name=node.relation_name,
+                    materialization=node.materialization,
+                )
+                stored[node.unique_id] = result
+            ordered.append(result)
+        return ordered
+
+    def write_run_files(
+        self,
+        results: list[NodeResult],
+        *,
+        command: DBTCommand,
+        status: RunStatus,
+        started_at: datetime,
+        elapsed_seconds: float,
+        dbt_version: str,
+    ) -> dict[str, ArtifactRef]:
+        prefix = f"runs/{self.run_id}"
+        return {
+            "results": self.store.put(f"{prefix}/results.json", _RESULTS.dump_json(results)),
+            "run_results": self.store.put(
+                f"{prefix}/run_results.json",
+                json.dumps(
+                    self._run_results(results, elapsed_seconds, dbt_version), indent=2
+                ).encode(),
+            ),
+            "log": self.store.put(
+                f"{prefix}/dbt.log",
+                self._log(results, command, status, started_at, elapsed_seconds).encode(),
+            ),
+        }
+
+    def _run_results(
+        self, results: list[NodeResult], elapsed_seconds: float, dbt_version: str
+    ) -> dict[str, Any]:
+        return {
+            "metadata": {
+                "dbt_schema_version": _RUN_RESULTS_SCHEMA,
+                "dbt_version": dbt_version,
+                "generated_at": datetime.now(UTC).isoformat(),
+                "invocation_id": self.run_id,
+            },
+            "results": [
+                {
+                    "unique_id": r.unique_id,
+                    "status": _dbt_status(r),
+                    "timing": [t.model_dump(mode="json") for t in r.timing],
+                    "thread_id": r.thread_id,
+                    "execution_time": r.execution_time,
+                    "adapter_response": {
+                        k: v
+                        for k, v in {
+                            "_message": r.adapter_response.message,
+                            "code": r.adapter_response.code,
+                            "rows_affected": r.adapter_response.rows_affected,
+                            "query_id": r.adapter_response.query_id,
+                            **r.adapter_response.extra,
+                        }.items()
+                        if v is not None
+                    },
+                    "message": r.message,
+                    "failures": r.failures,
+                    "compiled": r.compiled_code is not None,
+                    "compiled_code": r.compiled_code,
+                    "relation_name": r.relation_name,
+                    "batch_results": None,
+                }
+                for r in results
+            ],
+            "elapsed_time": elapsed_seconds,
+            "args": {},
+        }
+
+    @staticmethod
+    def _log(
+        results: list[NodeResult],
+        command: DBTCommand,
+        status: RunStatus,
+        started_at: datetime,
+        elapsed_seconds: float,
+    ) -> str:
+        total = len(results)
+        lines = [f"{started_at:%H:%M:%S}  floe temporal: dbt {command} of {total} nodes"]
+        for index, r in enumerate(results, 1):
+            stamp = f"{r.completed_at:%H:%M:%S}" if r.completed_at else " " * 8
+            label = _dbt_status(r).upper()
+            message = (r.message or "").splitlines()[0] if r.message else ""
+            lines.append(
+                f"{stamp}  {index} of {total} {label:<7} {r.resource_type} {r.name} "
+                f"[{message} in {r.execution_time:.2f}s]"
+            )
+        tally = {s: sum(1 for r in results if r.status is s) for s in NodeStatus}
+        lines.append(
+            f"Finished in {elapsed_seconds:.2f}s: {status}. "
+            f"PASS={tally[NodeStatus.SUCCESS]} WARN={tally[NodeStatus.WARN]} "
+            f"ERROR={tally[NodeStatus.ERROR]} FAIL={tally[NodeStatus.FAIL]} "
+            f"SKIP={tally[NodeStatus.SKIPPED]} TOTAL={total}"
+        )
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,250 @@
+"""What crosses Temporal: workflow and activity inputs and outputs, all small and secret-free.
+
+Everything here ends up in workflow history. Sizes stay bounded whatever the project size:
+manifests, plans and full node results travel as :class:`ArtifactRef` (a location and a
+content hash in the artifact store), never inline. Secrets are never values here: profiles
+keep dbt ``env_var()`` templates and ``secret_env`` lists *names* workers resolve locally.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from floe_core import DBTCommand, NodeResult, ProfileSource, RunStatus
+
+__all__ = [
+    "ArtifactRef",
+    "CompletedRequest",
+    "GitProject",
+    "HookOnError",
+    "HookRequest",
+    "HookSpec",
+    "LocalProject",
+    "NodeTask",
+    "PlanPage",
+    "PlanPageRequest",
+    "PlanRequest",
+    "PlanSummary",
+    "PreRunDecision",
+    "ProgressEvent",
+    "ProgressPage",
+    "ProjectSource",
+    "RetrySettings",
+    "RunContext",
+    "RunInput",
+    "RunOutput",
+    "StoreRequest",
+    "StoredRun",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ArtifactRef(_Frozen):
+    """Where an artifact lives in the store and the SHA-256 of its content."""
+
+    uri: str
+    sha256: str
+    size: int
+
+
+class LocalProject(_Frozen):
+    """A dbt project in a folder every worker can read (same path on each machine)."""
+
+    kind: Literal["path"] = "path"
+    path: Path
+
+
+class GitProject(_Frozen):
+    """A dbt project in a git repository; workers check out the commit the plan resolved."""
+
+    kind: Literal["git"] = "git"
+    url: str
+    ref: str = "HEAD"
+    subdir: str = ""
+
+
+ProjectSource = Annotated[LocalProject | GitProject, Field(discriminator="kind")]
+
+
+class RetrySettings(_Frozen):
+    """Retry policy of node activities for transient (warehouse/connection) errors."""
+
+    maximum_attempts: int = Field(default=3, ge=1)
+    initial_interval_seconds: float = Field(default=5.0, gt=0)
+    backoff_coefficient: float = Field(default=2.0, ge=1)
+    maximum_interval_seconds: float = Field(default=60.0, gt=0)
+
+
+class HookOnError(StrEnum):
+    FAIL = "fail"
+    """The run fails (a pre-run hook failing stops the run before any node)."""
+    WARN = "warn"
+    """Logged in the run output; the run goes on."""
+    IGNORE = "ignore"
+
+
+class HookSpec(_Frozen):
+    """A child workflow run around the dbt run (pre_run, on_success, on_failure)."""
+
+    workflow: str
+    task_queue: str | None = None
+    """Default: the run's own task queue."""
+    timeout_seconds: float = Field(default=300.0, gt=0)
+    on_error: HookOnError = HookOnError.FAIL
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class PreRunDecision(_Frozen):
+    """What a pre_run hook workflow returns: skip the run, or add non-secret env vars."""
+
+    skip: bool = False
+    reason: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class RunContext(_Frozen):
+    """What a worker needs to find (or build) the warm executor of a run."""
+
+    run_id: str
+    project: str | None = None
+    """Name in the worker's project registry; or give ``source``."""
+    source: ProjectSource | None = None
+    project_version: str = ""
+    command: DBTCommand
+    profile: ProfileSource | None = None
+    """None: the profile the worker's registry gives ``project``."""
+    target: str | None = None
+    vars: dict[str, Any] = Field(default_factory=dict)
+    full_refresh: bool = False
+    env: dict[str, str] = Field(default_factory=dict)
+    """Non-secret environment variables for dbt (``env_var()``); secrets: ``secret_env``."""
+    secret_env: tuple[str, ...] = ()
+    """Names of environment variables every worker must have (values stay on the workers)."""
+    trace_context: dict[str, str] = Field(default_factory=dict)
+
+
+class RunInput(_Frozen):
+    """Input of the ``floe_dbt_run`` workflow."""
+
+    context: RunContext
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    selector: str | None = None
+    fail_fast: bool = False
+    max_concurrency: int = Field(default=32, ge=1, le=1500)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    node_timeout_seconds: float = Field(default=3600.0, gt=0)
+    heartbeat_timeout_seconds: float = Field(default=30.0, gt=0)
+    pre_run: HookSpec | None = None
+    on_success: HookSpec | None = None
+    on_failure: HookSpec | None = None
+    search_attributes: bool = True
+    resume: PlanSummary | None = None
+    """Set by continue-as-new: the plan of the run so far (results are in the store)."""
+    started_at: datetime | None = None
+
+
+class PlanRequest(_Frozen):
+    context: RunContext
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    selector: str | None = None
+
+
+class PlanSummary(_Frozen):
+    """The plan activity's answer: the plan and manifest stay in the store."""
+
+    project_name: str
+    project_version: str
+    plan: ArtifactRef
+    manifest: ArtifactRef
+    node_count: int
+    page_size: int
+    dbt_version: str
+
+
+class PlanPage(_Frozen):
+    """A slice of the plan: node ids and, for each, the indices of its parents in the plan."""
+
+    unique_ids: tuple[str, ...]
+    parents: tuple[tuple[int, ...], ...]
+
+
+class NodeTask(_Frozen):
+    context: RunContext
+    unique_id: str
+
+
+class StoreRequest(_Frozen):
+    context: RunContext
+    plan: PlanSummary
+    status: RunStatus
+    started_at: datetime
+    elapsed_seconds: float
+
+
+class ProgressPage(_Frozen):
+    """Answer of the ``progress`` query: node events from a cursor on."""
+
+    events: tuple[ProgressEvent, ...]
+    next_cursor: int
+    plan: PlanSummary | None = None
+    finished: bool = False
+
+
+class PlanPageRequest(_Frozen):
+    plan: ArtifactRef
+    start: int
+    count: int
+
+
+class HookRequest(_Frozen):
+    context: RunContext
+    plan: PlanSummary
+    hook_type: str
+
+
+class CompletedRequest(_Frozen):
+    context: RunContext
+    start: int
+
+
+class StoredRun(_Frozen):
+    results: ArtifactRef
+    run_results: ArtifactRef
+    log: ArtifactRef
+    counts: dict[str, int]
+
+
+class ProgressEvent(_Frozen):
+    """A node event as the workflow saw it: scheduled (``started``), finished or skipped."""
+
+    kind: Literal["started", "finished", "skipped"]
+    unique_id: str
+    at: datetime
+    result: NodeResult | None = None
+
+
+class RunOutput(_Frozen):
+    """Result of the ``floe_dbt_run`` workflow; full node results are in ``results``."""
+
+    status: RunStatus
+    error: str | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
+    plan: PlanSummary | None = None
+    results: ArtifactRef | None = None
+    """floe's NodeResult list (JSON), compiled code included."""
+    run_results: ArtifactRef | None = None
+    log: ArtifactRef | None = None
+    hook_messages: tuple[str, ...] = ()
+    skipped_reason: str | None = None
+    started_at: datetime
+    completed_at: datetime

@@ -1,0 +1,357 @@
+"""The ``floe_dbt_run`` workflow: plan, hooks, dependency-driven node fan-out, artifacts.
+
+pre_run hook -> plan (activity) -> on-run-start -> nodes: each starts as soon as its parents
+succeeded, at most ``max_concurrency`` at a time -> store artifacts -> on-run-end ->
+on_success / on_failure hook. Long DAGs continue-as-new when Temporal suggests it: node
+results live in the artifact store, so the new run only reloads statuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from floe_core import NodeResult, NodeStatus, RunStatus
+    from floe_dbt_temporal._models import (
+        CompletedRequest,
+        HookOnError,
+        HookRequest,
+        HookSpec,
+        NodeTask,
+        PlanPage,
+        PlanPageRequest,
+        PlanRequest,
+        PlanSummary,
+        PreRunDecision,
+        ProgressEvent,
+        ProgressPage,
+        RunContext,
+        RunInput,
+        RunOutput,
+        StoredRun,
+        StoreRequest,
+    )
+    from floe_dbt_temporal._scheduler import DagScheduler
+
+__all__ = ["SEARCH_ATTRIBUTES", "WORKFLOW_NAME", "DbtRunWorkflow"]
+
+WORKFLOW_NAME = "floe_dbt_run"
+PROJECT = SearchAttributeKey.for_keyword("DbtProject")
+COMMAND = SearchAttributeKey.for_keyword("DbtCommand")
+TARGET = SearchAttributeKey.for_keyword("DbtTarget")
+STATUS = SearchAttributeKey.for_keyword("DbtStatus")
+SEARCH_ATTRIBUTES = (PROJECT, COMMAND, TARGET, STATUS)
+
+_QUERY_PAGE = 500
+_SHORT = timedelta(minutes=10)
+_SETUP_RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["DBTCompilationError"])
+
+
+class _HookFailed(Exception):
+    pass
+
+
+def _stub_result(unique_id: str, status: NodeStatus, message: str) -> NodeResult:
+    """A result for a node that produced none (skipped, or its activity failed outright)."""
+    resource_type, _, rest = unique_id.partition(".")
+    return NodeResult(
+        unique_id=unique_id,
+        name=rest.split(".")[1] if "." in rest else rest,
+        resource_type=resource_type,
+        status=status,
+        message=message,
+    )
+
+
+def _failure_message(exc: BaseException) -> str:
+    cause = exc.cause if isinstance(exc, ActivityError | ChildWorkflowError) else None
+    return str(cause or exc)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class DbtRunWorkflow:
+    def __init__(self) -> None:
+        self._events: list[ProgressEvent] = []
+        self._plan: PlanSummary | None = None
+        self._finished = False
+
+    @workflow.query(name="progress")
+    def progress(self, cursor: int) -> ProgressPage:
+        """Node events from ``cursor`` on (pages of 500) and the plan once it is known."""
+        events = self._events[cursor : cursor + _QUERY_PAGE]
+        end = cursor + len(events)
+        return ProgressPage(
+            events=tuple(events),
+            next_cursor=end,
+            plan=self._plan,
+            finished=self._finished and end >= len(self._events),
+        )
+
+    def _event(self, kind: str, unique_id: str, result: NodeResult | None = None) -> None:
+        self._events.append(
+            ProgressEvent.model_validate(
+                {"kind": kind, "unique_id": unique_id, "at": workflow.now(), "result": result}
+            )
+        )
+
+    def _tag(self, run: RunInput, status: str) -> None:
+        if not run.search_attributes:
+            return
+        context = run.context
+        project = context.project or (context.source.kind if context.source else "")
+        workflow.upsert_search_attributes(
+            [
+                PROJECT.value_set(project),
+                COMMAND.value_set(context.command.value),
+                TARGET.value_set(context.target or "default"),
+                STATUS.value_set(status),
+            ]
+        )
+
+    @workflow.run
+    async def run(self, run: RunInput) -> RunOutput:
+        started_at = run.started_at or workflow.now()
+        self._tag(run, "running")
+        messages: list[str] = []
+        context = run.context
+        try:
+            if run.resume is None and run.pre_run is not None:
+                decision = await self._pre_run(run, messages)
+                if decision.skip:
+                    self._finished = True
+                    self._tag(run, "skipped")
+                    return RunOutput(
+                        status=RunStatus.SUCCESS,
+                        skipped_reason=decision.reason or "the pre_run hook skipped the run",
+                        hook_messages=tuple(messages),
+                        started_at=started_at,
+                        completed_at=workflow.now(),
+                    )
+                context = context.model_copy(update={"env": {**context.env, **decision.env}})
+            plan = run.resume or await self._plan_run(run, context)
+        except (ActivityError, _HookFailed) as exc:
+            return await self._finish_error(run, started_at, _failure_message(exc), messages)
+        self._plan = plan
+        context = context.model_copy(update={"project_version": plan.project_version})
+        status = await self._execute(run, context, plan, started_at)
+        stored = await workflow.execute_activity(
+            "floe_store_artifacts",
+            StoreRequest(
+                context=context,
+                plan=plan,
+                status=status,
+                started_at=started_at,
+                elapsed_seconds=(workflow.now() - started_at).total_seconds(),
+            ),
+            result_type=StoredRun,
+            start_to_close_timeout=_SHORT,
+            retry_policy=_SETUP_RETRY,
+        )
+        await self._project_hooks(context, plan, "on-run-end", messages)
+        hook = run.on_success if status is RunStatus.SUCCESS else run.on_failure
+        if hook is not None:
+            kind = "on_success" if status is RunStatus.SUCCESS else "on_failure"
+            try:
+                await self._child(hook, kind, run, status.value, messages)
+            except _HookFailed as exc:
+                messages.append(str(exc))
+                status = RunStatus.ERROR
+        self._finished = True
+        self._tag(run, status.value)
+        return RunOutput(
+            status=status,
+            counts=stored.counts,
+            plan=plan,
+            results=stored.results,
+            run_results=stored.run_results,
+            log=stored.log,
+            hook_messages=tuple(messages),
+            started_at=started_at,
+            completed_at=workflow.now(),
+        )
+
+    # -- phases --------------------------------------------------------------------------
+    async def _plan_run(self, run: RunInput, context: RunContext) -> PlanSummary:
+        plan: PlanSummary = await workflow.execute_activity(
+            "floe_plan",
+            PlanRequest(
+                context=context, select=run.select, exclude=run.exclude, selector=run.selector
+            ),
+            result_type=PlanSummary,
+            start_to_close_timeout=_SHORT,
+            retry_policy=_SETUP_RETRY,
+        )
+        return plan
+
+    async def _load_plan(self, plan: PlanSummary) -> tuple[list[str], list[tuple[int, ...]]]:
+        ids: list[str] = []
+        parents: list[tuple[int, ...]] = []
+        for start in range(0, plan.node_count, plan.page_size):
+            page = await workflow.execute_activity(
+                "floe_plan_page",
+                PlanPageRequest(plan=plan.plan, start=start, count=plan.page_size),
+                result_type=PlanPage,
+                start_to_close_timeout=_SHORT,
+            )
+            ids.extend(page.unique_ids)
+            parents.extend(page.parents)
+        return ids, parents
+
+    async def _completed(self, context: RunContext, total: int) -> dict[str, str]:
+        done: dict[str, str] = {}
+        for start in range(0, total + 1, 2000):
+            page = await workflow.execute_activity(
+                "floe_completed_nodes",
+                CompletedRequest(context=context, start=start),
+                result_type=dict[str, str],
+                start_to_close_timeout=_SHORT,
+            )
+            done.update(page)
+        return done
+
+    async def _project_hooks(
+        self, context: RunContext, plan: PlanSummary, hook_type: str, messages: list[str]
+    ) -> bool:
+        results = await workflow.execute_activity(
+            "floe_project_hooks",
+            HookRequest(context=context, plan=plan, hook_type=hook_type),
+            result_type=list[NodeResult],
+            start_to_close_timeout=_SHORT,
+            retry_policy=_SETUP_RETRY,
+        )
+        for result in results:
+            self._event("finished", result.unique_id, result)
+        failed = [r.unique_id for r in results if r.status.is_failure]
+        if failed:
+            messages.append(f"{hook_type} hook(s) failed: {', '.join(failed)}")
+        return not failed
+
+    async def _execute(
+        self, run: RunInput, context: RunContext, plan: PlanSummary, started_at: datetime
+    ) -> RunStatus:
+        ids, parents = await self._load_plan(plan)
+        scheduler = DagScheduler(ids, parents, fail_fast=run.fail_fast)
+        if run.resume is not None:
+            for uid, status in (await self._completed(context, len(ids))).items():
+                if uid in scheduler.unique_ids:
+                    self._skip(scheduler, scheduler.restore(uid, NodeStatus(status)))
+        elif not await self._project_hooks(context, plan, "on-run-start", []):
+            self._skip(scheduler, scheduler.stop("skipped: on-run-start hooks failed"))
+        running: dict[asyncio.Task[NodeResult], str] = {}
+        continuing = False
+        try:
+            while True:
+                if not continuing:
+                    for uid in scheduler.take_ready(run.max_concurrency - len(running)):
+                        running[self._start_node(run, context, uid)] = uid
+                        self._event("started", uid)
+                if not running:
+                    break
+                await workflow.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
+                for task in [t for t in running if t.done()]:
+                    uid = running.pop(task)
+                    result = self._node_result(task, uid)
+                    self._event("finished", uid, result)
+                    self._skip(scheduler, scheduler.complete(uid, result.status))
+                continuing = continuing or workflow.info().is_continue_as_new_suggested()
+        except asyncio.CancelledError:
+            for task in running:
+                task.cancel()
+            raise
+        if continuing and not scheduler.finished:
+            workflow.continue_as_new(
+                run.model_copy(
+                    update={"resume": plan, "context": context, "started_at": started_at}
+                )
+            )
+        return scheduler.run_status
+
+    def _skip(self, scheduler: DagScheduler, skipped: list[str]) -> None:
+        for uid in skipped:
+            reason = scheduler.skip_reasons[uid]
+            self._event("skipped", uid, _stub_result(uid, NodeStatus.SKIPPED, reason))
+
+    def _start_node(self, run: RunInput, context: RunContext, uid: str) -> asyncio.Task[NodeResult]:
+        retry = run.retry
+        return workflow.start_activity(
+            "floe_node",
+            NodeTask(context=context, unique_id=uid),
+            result_type=NodeResult,
+            activity_id=uid,
+            start_to_close_timeout=timedelta(seconds=run.node_timeout_seconds),
+            heartbeat_timeout=timedelta(seconds=run.heartbeat_timeout_seconds),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(seconds=retry.initial_interval_seconds),
+                backoff_coefficient=retry.backoff_coefficient,
+                maximum_interval=timedelta(seconds=retry.maximum_interval_seconds),
+                maximum_attempts=retry.maximum_attempts,
+            ),
+        )
+
+    @staticmethod
+    def _node_result(task: asyncio.Task[NodeResult], uid: str) -> NodeResult:
+        try:
+            return task.result()
+        except ActivityError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.details:
+                return NodeResult.model_validate(cause.details[0])
+            return _stub_result(uid, NodeStatus.ERROR, _failure_message(exc))
+
+    # -- hooks (child workflows) ---------------------------------------------------------
+    async def _child(
+        self, hook: HookSpec, kind: str, run: RunInput, status: str, messages: list[str]
+    ) -> Any:
+        info = workflow.info()
+        payload = {
+            "run_id": run.context.run_id,
+            "project": run.context.project,
+            "command": run.context.command.value,
+            "target": run.context.target,
+            "status": status,
+            "args": hook.args,
+        }
+        try:
+            return await workflow.execute_child_workflow(
+                hook.workflow,
+                payload,
+                id=f"{info.workflow_id}-{kind}",
+                task_queue=hook.task_queue or info.task_queue,
+                execution_timeout=timedelta(seconds=hook.timeout_seconds),
+            )
+        except ChildWorkflowError as exc:
+            message = f"{kind} hook {hook.workflow} failed: {_failure_message(exc)}"
+            if hook.on_error is HookOnError.FAIL:
+                raise _HookFailed(message) from exc
+            if hook.on_error is HookOnError.WARN:
+                messages.append(message)
+            return None
+
+    async def _pre_run(self, run: RunInput, messages: list[str]) -> PreRunDecision:
+        assert run.pre_run is not None
+        answer = await self._child(run.pre_run, "pre_run", run, "pending", messages)
+        return PreRunDecision.model_validate(answer or {})
+
+    async def _finish_error(
+        self, run: RunInput, started_at: datetime, error: str, messages: list[str]
+    ) -> RunOutput:
+        if run.on_failure is not None:
+            try:
+                await self._child(run.on_failure, "on_failure", run, "error", messages)
+            except _HookFailed as exc:
+                messages.append(str(exc))
+        self._finished = True
+        self._tag(run, RunStatus.ERROR.value)
+        return RunOutput(
+            status=RunStatus.ERROR,
+            error=error,
+            hook_messages=tuple(messages),
+            started_at=started_at,
+            completed_at=workflow.now(),
+        )

@@ -1,0 +1,182 @@
+"""A real Temporal dev server per session, in-process workers, and private project copies."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from floe_core import GeneratedProfile
+from floe_dbt_temporal import (
+    SEARCH_ATTRIBUTES,
+    TemporalRuntime,
+    TemporalRuntimeConfig,
+    WorkerSettings,
+    build_worker,
+)
+from floe_dbt_temporal._client import connect
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parents[3]
+TEMPORAL_CLI = shutil.which("temporal") or str(REPO / ".venv" / "bin" / "temporal")
+SHOP = REPO / "examples" / "shop"
+
+
+class LoopThread:
+    """An event loop in a thread: sync tests drive the async SDK through :meth:`run`."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 120) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+
+
+class TemporalServer:
+    def __init__(self, loop: LoopThread, env: WorkflowEnvironment) -> None:
+        self.loop = loop
+        self.env = env
+        self.address = env.client.service_client.config.target_host
+
+    @contextmanager
+    def worker(
+        self, settings: WorkerSettings, *, extra_workflows: tuple[type, ...] = ()
+    ) -> Iterator[None]:
+        """An in-process worker for the block; shut down explicitly (sdk-python #300)."""
+
+        async def start() -> Any:
+            client = await connect(settings)
+            worker, pool = build_worker(client, settings, extra_workflows=extra_workflows)
+            task = asyncio.ensure_future(worker.run())
+            return worker, pool, task
+
+        worker, pool, task = self.loop.run(start())
+        try:
+            yield
+        finally:
+            self.loop.run(worker.shutdown())
+            self.loop.run(asyncio.wait_for(task, 30))
+            pool.close()
+
+
+@pytest.fixture(scope="session")
+def temporal_server() -> Iterator[TemporalServer]:
+    loop = LoopThread()
+    env = loop.run(
+        WorkflowEnvironment.start_local(
+            dev_server_existing_path=TEMPORAL_CLI,
+            search_attributes=SEARCH_ATTRIBUTES,
+            data_converter=pydantic_data_converter,
+        )
+    )
+    try:
+        yield TemporalServer(loop, env)
+    finally:
+        loop.run(env.shutdown())
+        loop.close()
+
+
+@pytest.fixture
+def duckdb_profile(tmp_path: Path) -> GeneratedProfile:
+    """A generated profile on a DuckDB file of this test."""
+    path = tmp_path / "warehouse.duckdb"
+    return GeneratedProfile(outputs={"dev": {"type": "duckdb", "path": str(path), "threads": 4}})
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    project = tmp_path / "shop"
+    shutil.copytree(SHOP, project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb"))
+    return project
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"floe-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def settings(temporal_server: TemporalServer, tmp_path: Path, task_queue: str) -> WorkerSettings:
+    return WorkerSettings(
+        address=temporal_server.address,
+        task_queue=task_queue,
+        artifact_dir=tmp_path / "artifacts",
+        work_dir=tmp_path / "worker",
+        max_concurrent_activities=4,
+    )
+
+
+@pytest.fixture
+def make_runtime(settings: WorkerSettings) -> Callable[..., TemporalRuntime]:
+    """A client runtime for the test's task queue and artifact store; kwargs: config fields."""
+
+    def make(**overrides: Any) -> TemporalRuntime:
+        config = TemporalRuntimeConfig(
+            address=settings.address,
+            task_queue=settings.task_queue,
+            artifact_dir=settings.artifact_dir,
+            work_dir=settings.work_dir.parent / "client",
+            **overrides,
+        )
+        return TemporalRuntime(config)
+
+    return make
+
+
+_DAG_MODELS = {
+    # ~1-3 s of DuckDB work; everything else is ~0.1 s.
+    "slow": "select sum(i % 7) as total from range(300000000) t(i)",
+    "fast_a": "select 1 as id",
+    "fast_b": "select id + 1 as id from {{ ref('fast_a') }}",
+    "fast_c": "select id + 1 as id from {{ ref('fast_b') }}",
+    "joined": "select * from {{ ref('fast_c') }} cross join {{ ref('slow') }}",
+    # Fails with an I/O error (transient) on its first attempt, succeeds on the second:
+    # each attempt leaves a marker file, the first finds none.
+    "flaky": """
+{%- set markers = var('marker_dir') -%}
+{%- if execute -%}
+{%- set count_markers = "select count(*) from glob('" ~ markers ~ "/*.csv')" -%}
+{%- set n = run_query(count_markers).columns[0].values()[0] -%}
+{%- do run_query("copy (select 1 as x) to '" ~ markers ~ "/attempt_" ~ n ~ ".csv'") -%}
+{%- else -%}{%- set n = 1 -%}{%- endif -%}
+{%- if n == 0 %}select * from read_csv('{{ markers }}/missing.csv')
+{%- else %}select {{ n }} as attempts{% endif %}
+""",
+    # A compilation error only when the model runs (parsing succeeds).
+    "broken": """
+{%- if execute -%}{{ exceptions.raise_compiler_error("broken on purpose") }}{%- endif -%}
+select 1 as id
+""",
+}
+
+
+@pytest.fixture
+def dag_project(tmp_path: Path) -> Path:
+    """A project made to observe scheduling and retries (see ``_DAG_MODELS``)."""
+    project = tmp_path / "dag"
+    (project / "models").mkdir(parents=True)
+    (tmp_path / "markers").mkdir()
+    (project / "dbt_project.yml").write_text(
+        "name: dag\nversion: '1.0'\nconfig-version: 2\nprofile: floe\n"
+        f"vars:\n  marker_dir: {tmp_path / 'markers'}\n"
+        "models:\n  dag:\n    +materialized: table\n",
+        encoding="utf-8",
+    )
+    for name, sql in _DAG_MODELS.items():
+        (project / "models" / f"{name}.sql").write_text(sql, encoding="utf-8")
+    return project
