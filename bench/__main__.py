@@ -10,6 +10,7 @@ import argparse
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -62,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, help="default bench/results/bench-<time>.json")
     parser.add_argument("--markdown", type=Path, default=_REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-markdown", action="store_true", help="only write the JSON")
+    parser.add_argument(
+        "--at-commit",
+        metavar="REV",
+        help="benchmark floe's packages as committed at REV (git archive), not the working tree",
+    )
     parser.add_argument("--list", action="store_true", help="list the subjects and exit")
     return parser
 
@@ -74,6 +80,32 @@ def _passes(args: argparse.Namespace) -> tuple[Pass, ...]:
     return tuple(Pass(models, subjects, args.repetitions) for models in sizes)
 
 
+def _source(rev: str | None, workdir: Path) -> tuple[str, dict[str, str]]:
+    """Describe the floe source measured; for ``rev``, extract it and put it first on paths.
+
+    The packages are installed editable (``.pth`` path entries), so ``PYTHONPATH`` entries
+    take precedence over them in the commands, and ``sys.path`` in this process (services
+    such as the fake dbt Cloud run here).
+    """
+    git = ["git", "-C", str(_REPO)]
+    if rev is None:
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        )
+        dirty = subprocess.run([*git, "status", "--porcelain", "packages"], capture_output=True)
+        return f"{head.stdout.strip()}{' + uncommitted changes' if dirty.stdout else ''}", {}
+    commit = subprocess.run(
+        [*git, "rev-parse", "--short", rev], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    snapshot = workdir / "source"
+    snapshot.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run([*git, "archive", commit, "packages"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(snapshot)], input=archive.stdout, check=True)
+    paths = [str(src) for src in sorted((snapshot / "packages").glob("*/src"))]
+    sys.path[0:0] = paths
+    return commit, {"PYTHONPATH": os.pathsep.join(paths)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.list:
@@ -83,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     passes = _passes(args)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="floe-bench-"))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    source, source_env = _source(args.at_commit, workdir)
     json_path = args.json or _REPO / "bench" / "results" / f"bench-{stamp}.json"
     config = BenchConfig(
         workdir=workdir,
@@ -94,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sleep_ms=args.sleep_ms,
         seed=args.seed,
         timeout=args.timeout,
+        env=source_env,
     )
     started = time.perf_counter()
     try:
@@ -109,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
         "versions": _versions(),
+        "floe_source": source,
         "repetitions": ", ".join(f"{p.models}: {p.repetitions}" for p in passes),
         "threads": args.threads,
         "warehouse": args.warehouse,

@@ -256,7 +256,8 @@ def _targets_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
 def render_markdown(meta: dict[str, Any], sizes: Sequence[dict[str, Any]]) -> str:
     lines = [
         f"Run `{meta['command']}` at {meta['finished_at']} on {meta['machine']}; "
-        f"{meta['versions']}. {meta['repetitions']} interleaved repetitions per subject, "
+        f"floe at {meta.get('floe_source', 'unknown')}; {meta['versions']}. "
+        f"Interleaved repetitions per size: {meta['repetitions']}; "
         f"`--threads {meta['threads']}`, took {meta['elapsed_seconds'] / 60:.1f} min. "
         f"Raw samples: `{meta['json_path']}`.",
         "",

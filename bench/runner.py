@@ -58,6 +58,8 @@ class BenchConfig:
     sleep_ms: int = 0
     seed: int = 42
     timeout: float = 1800.0
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment of every command (e.g. ``PYTHONPATH`` of a source snapshot)."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ class _SizeRun:
         self.root = config.workdir / f"{spec.warehouse}-{spec.models}"
         self.warehouse, self.services = warehouse, services
         service_env = {k: v for info in services.values() for k, v in info.get("env", {}).items()}
-        self.env = {**os.environ, **_ENV, **warehouse.env(), **service_env}
+        self.env = {**os.environ, **_ENV, **config.env, **warehouse.env(), **service_env}
 
     def workspace(self, subject: Subject) -> Workspace:
         services = {name: self.services[name] for name in subject.services}
