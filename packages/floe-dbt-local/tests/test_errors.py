@@ -16,6 +16,7 @@ from floe_core import (
     FloeError,
     ProfileError,
     ProjectError,
+    RunCancelledError,
     RuntimeExecutionError,
     WarehouseError,
 )
@@ -32,13 +33,14 @@ from floe_dbt_local._errors import floe_error_from_dbt
         (ParsingError("Invalid models/x.yml"), DBTCompilationError),
         (CompilationError("'nope' is undefined in model x"), DBTCompilationError),
         (ValueError("unexpected"), RuntimeExecutionError),
+        (KeyboardInterrupt(), RunCancelledError),
     ],
 )
 def test_dbt_errors_map_to_floe_errors(dbt_error: BaseException, floe_type: type) -> None:
     error = floe_error_from_dbt(dbt_error, project_dir=Path("/proj"), action="dbt build")
     assert type(error) is floe_type
     assert "dbt build in /proj" in error.message
-    assert str(dbt_error).strip() in error.message
+    assert str(dbt_error).strip() in error.message or isinstance(dbt_error, KeyboardInterrupt)
 
 
 def test_a_floe_error_passes_through_unchanged() -> None:

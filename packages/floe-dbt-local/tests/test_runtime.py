@@ -21,7 +21,7 @@ from floe_core import (
     RunStatus,
     WarehouseError,
 )
-from floe_core.testing.contract import RecordedRun, record
+from floe_core.testing.contract import RecordedRun, assert_event_stream, record
 from floe_dbt_local import LocalRuntime
 
 pytestmark = pytest.mark.slow
@@ -139,6 +139,20 @@ def test_failing_test_is_a_node_with_status_fail(shop_fail_test: RecordedRun) ->
     assert failing.failures > 0
     assert result.counts()[NodeStatus.FAIL] == 1
     assert result.counts()[NodeStatus.SKIPPED] == 0
+
+
+def test_fail_fast_stops_early_and_still_accounts_for_every_node(
+    local_runtime: LocalRuntime, shop_invocation: MakeInvocation, shop_fail_model: RecordedRun
+) -> None:
+    invocation = shop_invocation(vars={"fail_model": True}, fail_fast=True)
+    run = record(local_runtime, DBTCommand.BUILD, invocation)
+    assert run.error is None
+    assert run.result.status is RunStatus.FAILED
+    assert run.result.node("model.shop.orders").status is NodeStatus.ERROR
+    assert run.result.node("model.shop.customers").status is NodeStatus.SKIPPED
+    assert len(run.result.nodes) == 46
+    # nodes dbt cancelled get their terminal event too, with the result's status
+    assert_event_stream(run, "local")
 
 
 def test_missing_project_dir_is_a_project_error(

@@ -8,6 +8,7 @@ floe error a user can act on and keeps dbt's own message (which names the file o
     DbtUsageException                       -> ConfigError         (bad selection syntax)
     FailedToConnectError, DbtDatabaseError  -> WarehouseError
     ParsingError, CompilationError, ...     -> DBTCompilationError (DbtValidationError too)
+    KeyboardInterrupt                       -> RunCancelledError
     anything else                           -> RuntimeExecutionError
 """
 
@@ -30,6 +31,7 @@ from floe_core import (
     FloeError,
     ProfileError,
     ProjectError,
+    RunCancelledError,
     RuntimeExecutionError,
     WarehouseError,
 )
@@ -43,6 +45,8 @@ def floe_error_from_dbt(exc: BaseException, *, project_dir: Path, action: str) -
         return exc
     detail = _message(exc)
     where = f"{action} in {project_dir}"
+    if isinstance(exc, KeyboardInterrupt):
+        return RunCancelledError(f"{where} was interrupted")
     if isinstance(exc, DbtProfileError):
         return ProfileError(
             f"{where}: the dbt profile is unusable: {detail}",

@@ -15,7 +15,7 @@ translator); set the subclass as ``LocalRuntime.translator_class``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,6 +109,33 @@ class DbtEventTranslator:
         else:
             self._emit(NodeFinished(invocation_id=self.invocation_id, result=result))
 
+    def complete(self, results: Iterable[NodeResult]) -> None:
+        """Emit the terminal event of every node dbt reported but no event announced.
+
+        With ``--fail-fast`` dbt cancels the run and marks the remaining nodes skipped in its
+        results without firing their events; the stream must still account for each node.
+        """
+        for result in results:
+            with self._lock:
+                missing = result.unique_id not in self._done
+                started = result.unique_id in self._started
+            if not missing:
+                continue
+            if result.status is not NodeStatus.SKIPPED and not started:
+                with self._lock:
+                    self._started.add(result.unique_id)
+                self._emit(
+                    NodeStarted(
+                        invocation_id=self.invocation_id,
+                        unique_id=result.unique_id,
+                        name=result.name,
+                        resource_type=result.resource_type,
+                        materialization=result.materialization,
+                        started_at=result.started_at or datetime.now(UTC),
+                    )
+                )
+            self._node_done(result.unique_id, result)
+
     # -- overridable mapping -----------------------------------------------------------------
     def get_node_started(self, node_info: Any, index: int | None, total: int | None) -> NodeStarted:
         return NodeStarted(
@@ -175,6 +202,10 @@ class DbtEventTranslator:
         live = self.live_results.get(final.unique_id)
         if live is None:
             return final
+        if final.status is NodeStatus.SKIPPED and live.status is not NodeStatus.SKIPPED:
+            # --fail-fast: dbt marks nodes whose result it had not collected yet as skipped,
+            # although they ran to the end; the node's own NodeFinished is the truth.
+            return live.model_copy(update={"compiled_code": final.compiled_code})
         return final.model_copy(
             update={
                 "started_at": final.started_at or live.started_at,

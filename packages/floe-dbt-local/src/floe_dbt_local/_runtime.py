@@ -207,6 +207,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     ) -> DBTRunResult:
         if isinstance(outcome.result, RunExecutionResult):
             nodes = tuple(translator.get_final_result(r) for r in outcome.result.results)
+            translator.complete(nodes)
         elif outcome.exception is not None:
             action = f"dbt {command.value}"
             raise self._error(outcome, invocation, action) from outcome.exception
