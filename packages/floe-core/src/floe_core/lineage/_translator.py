@@ -77,6 +77,8 @@ class _Invocation:
     job_name: str
     manifest: DbtManifest | None = None
     node_runs: dict[str, str] = field(default_factory=dict)
+    dataset_facets: dict[str, dict[str, DatasetFacet]] = field(default_factory=dict)
+    """Per relation: its facets are the same in every event of the run, so built once."""
 
 
 def _run_id(invocation_id: str) -> str:
@@ -175,6 +177,12 @@ class LineageTranslator:
                 owners=[ownership_dataset.Owner(name=owner) for owner in node.owners],
                 producer=PRODUCER,
             )
+        return facets
+
+    def _dataset_facets(self, invocation: _Invocation, node: NodeInfo) -> dict[str, DatasetFacet]:
+        facets = invocation.dataset_facets.get(node.unique_id)
+        if facets is None:
+            facets = invocation.dataset_facets[node.unique_id] = self.get_dataset_facets(node)
         return facets
 
     # -- the invocation (parent job) -------------------------------------------------------
@@ -342,7 +350,7 @@ class LineageTranslator:
                 InputDataset(
                     namespace=self.dataset_namespace,
                     name=upstream.relation_path,
-                    facets=self.get_dataset_facets(upstream),
+                    facets=self._dataset_facets(invocation, upstream),
                     inputFacets=dict(input_facets),
                 )
                 for upstream in self._relations(manifest, tested)
@@ -352,7 +360,7 @@ class LineageTranslator:
             InputDataset(
                 namespace=self.dataset_namespace,
                 name=upstream.relation_path,
-                facets=self.get_dataset_facets(upstream),
+                facets=self._dataset_facets(invocation, upstream),
             )
             for upstream in self._relations(manifest, node.depends_on)
         ]
@@ -369,7 +377,7 @@ class LineageTranslator:
         output = OutputDataset(
             namespace=self.dataset_namespace,
             name=node.relation_path,
-            facets=self.get_dataset_facets(node),
+            facets=self._dataset_facets(invocation, node),
             outputFacets=output_facets,
         )
         return inputs, [output]
