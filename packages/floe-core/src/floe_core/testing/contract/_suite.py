@@ -236,6 +236,19 @@ class RuntimeContractTests:
         _assert_well_formed(run.result, run, runtime.name)
         assert_event_stream(run, runtime.name)
 
+    def test_models_are_in_the_warehouse(
+        self, selected_run: RecordedRun, contract_project: ContractProject
+    ) -> None:
+        """What the results claim really landed: three customers, one row each."""
+        import duckdb
+
+        # Same (default) configuration as an in-process dbt-duckdb, which may still hold it.
+        with duckdb.connect(str(contract_project.warehouse)) as warehouse:
+            rows = warehouse.execute(
+                "select name, order_count from customer_orders order by customer_id"
+            ).fetchall()
+        assert rows == [("Ada", 2), ("Grace", 1), ("Edsger", 1)]
+
     def test_compile_returns_compiled_sql(self, selected_compile: RecordedRun) -> None:
         (node,) = selected_compile.result.nodes
         assert node.compiled_code is not None, "compile must return each node's compiled SQL"
