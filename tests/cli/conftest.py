@@ -41,6 +41,12 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def floe_bin() -> Path:
+    """The ``floe`` console script installed in this virtualenv."""
+    return FLOE
+
+
+@pytest.fixture(scope="session")
 def run_floe(shop: Path) -> RunFloe:
     """``run_floe("build", ...)``: the installed ``floe`` console script, in a real process."""
 

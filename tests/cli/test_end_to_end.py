@@ -8,6 +8,8 @@ warehouse that build made.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,27 @@ def test_bad_input_in_a_real_process_is_exit_2_without_traceback(run_floe, shop:
     assert result.stderr.startswith("error: ")
     assert "broken-manifest.yaml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_exits_130_and_keeps_the_partial_results(built, floe_bin: Path, shop: Path) -> None:
+    process = subprocess.Popen(
+        [str(floe_bin), "build", "--manifest", str(shop)],
+        cwd=shop.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("3 of "):
+            process.send_signal(signal.SIGINT)
+            break
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted: the results produced so far were saved" in stderr
+    assert "Traceback" not in stderr
+    record = read_index(shop.parent / "results", "shop")[-1]
+    assert record.status in (RunStatus.CANCELLED, RunStatus.ERROR)
+    assert 3 <= record.nodes < 46
+    run_dir = shop.parent / "results" / "shop" / record.invocation_id
+    assert (run_dir / "result.json").is_file()

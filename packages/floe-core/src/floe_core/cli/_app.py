@@ -7,7 +7,7 @@ configuration error (any :class:`~floe_core.ConfigError`); 130 interrupted (Ctrl
 from __future__ import annotations
 
 import importlib.metadata
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import structlog
@@ -34,6 +34,23 @@ def _warn_broken(name: str, origin: str, problem: str) -> None:
         f" and is not available: {problem}",
         err=True,
     )
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether Ctrl-C is behind ``exc`` (runtimes may translate it into their own error)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _interrupted(ctx: click.Context) -> NoReturn:
+    click.echo("\ninterrupted: the results produced so far were saved", err=True)
+    ctx.exit(EXIT_INTERRUPTED)
 
 
 class FloeGroup(click.Group):
@@ -81,11 +98,12 @@ class FloeGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except FloeError as exc:
-            error(exc)
-            ctx.exit(exc.exit_code)
+            if not _caused_by_interrupt(exc):
+                error(exc)
+                ctx.exit(exc.exit_code)
+            _interrupted(ctx)
         except KeyboardInterrupt:
-            click.echo("\ninterrupted: the results produced so far were saved", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+            _interrupted(ctx)
         except Exception as exc:
             _log.debug("unexpected error", exc_info=True)
             click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
