@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,18 @@ import pytest
 import structlog
 from openlineage.client import OpenLineageClient
 
-from floe_core import ConfigError, DBTRunResult, EventBus
+from floe_core import (
+    ConfigError,
+    DBTCommand,
+    DBTRunResult,
+    EventBus,
+    NodeFinished,
+    NodeResult,
+    NodeStarted,
+    NodeStatus,
+    RunPlanned,
+    RunStarted,
+)
 from floe_core.lineage import (
     LineageConfig,
     LineageObserver,
@@ -370,3 +382,80 @@ def test_dataset_namespace_resolves_relative_duckdb_paths(
     assert dataset_namespace("duckdb", path="shop.duckdb") == f"duckdb://{tmp_path}/shop.duckdb"
     with pytest.raises(ConfigError, match=r"compute\.host"):
         dataset_namespace("postgres")
+
+
+def test_an_orchestrator_parent_run_becomes_the_invocations_parent_and_root(
+    client: OpenLineageClient,
+    transport: Any,
+    synthetic_run: SyntheticRun,
+    manifest_path: Path,
+    invocation_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    airflow_run = "01890bbd-5a0c-7b2c-a1de-1f2e3d4c5b6a"
+    monkeypatch.setenv("OPENLINEAGE_PARENT_ID", f"airflow/shop_dag.dbt_build/{airflow_run}")
+    _observe(client, synthetic_run, manifest_path)
+    events = transport.json_events()
+    for invocation_event in (events[0], events[-1]):
+        parent = invocation_event["run"]["facets"]["parent"]
+        assert (parent["job"]["namespace"], parent["job"]["name"]) == (
+            "airflow",
+            "shop_dag.dbt_build",
+        )
+        assert parent["run"]["runId"] == parent["root"]["run"]["runId"] == airflow_run
+    node_parent = _by_job(events, "shop.main.orders")[0]["run"]["facets"]["parent"]
+    assert node_parent["run"]["runId"] == invocation_id
+    assert node_parent["root"]["run"]["runId"] == airflow_run
+    assert node_parent["root"]["job"]["name"] == "shop_dag.dbt_build"
+
+
+def test_a_malformed_parent_id_is_a_config_error_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENLINEAGE_PARENT_ID", "airflow/not-a-uuid")
+    with pytest.raises(ConfigError, match="OPENLINEAGE_PARENT_ID"):
+        create_lineage_observer(LineageConfig(enabled=True), compute_namespace=NAMESPACE)
+
+
+def test_a_warning_test_is_a_successful_assertion(
+    client: OpenLineageClient, transport: Any, manifest_path: Path, invocation_id: str
+) -> None:
+    observer = create_lineage_observer(
+        LineageConfig(enabled=True), compute_namespace=NAMESPACE, client=client
+    )
+    assert observer is not None
+    test_id, now = "test.shop.assert_orders_positive", datetime.now(UTC)
+    warned = NodeResult(
+        unique_id=test_id,
+        name="assert_orders_positive",
+        resource_type="test",
+        status=NodeStatus.WARN,
+        started_at=now,
+        completed_at=now,
+        failures=3,
+    )
+    for event in (
+        RunStarted(
+            invocation_id=invocation_id,
+            command=DBTCommand.TEST,
+            runtime="synthetic",
+            project_name="shop",
+            project_dir=Path("/projects/shop"),
+            started_at=now,
+        ),
+        RunPlanned(invocation_id=invocation_id, manifest_path=manifest_path),
+        NodeStarted(
+            invocation_id=invocation_id,
+            unique_id=test_id,
+            name="assert_orders_positive",
+            resource_type="test",
+            started_at=now,
+        ),
+        NodeFinished(invocation_id=invocation_id, result=warned),
+    ):
+        observer(event)
+    observer.close()
+    end = transport.json_events()[-1]
+    assert end["eventType"] == "COMPLETE"
+    [assertion] = end["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
+    assert (assertion["success"], assertion["severity"]) == (True, "warn")

@@ -34,7 +34,12 @@ from floe_core.lineage._observer import (
     SpanIdLookup,
     create_lineage_observer,
 )
-from floe_core.lineage._translator import LINEAGE_RESOURCE_TYPES, LineageTranslator, TraceIds
+from floe_core.lineage._translator import (
+    LINEAGE_RESOURCE_TYPES,
+    LineageTranslator,
+    RunRef,
+    TraceIds,
+)
 
 __all__ = [
     "LINEAGE_RESOURCE_TYPES",
@@ -44,6 +49,7 @@ __all__ = [
     "LineageObserver",
     "LineageTranslator",
     "OpenTelemetryRunFacet",
+    "RunRef",
     "SpanIdLookup",
     "TraceIds",
     "create_lineage_observer",

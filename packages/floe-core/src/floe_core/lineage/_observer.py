@@ -23,7 +23,7 @@ from floe_core._errors import ConfigError
 from floe_core._events import FloeEvent, NodeFinished, NodeSkipped, NodeStarted, RunStarted
 from floe_core._invocation import DBTInvocation
 from floe_core.lineage._config import LineageConfig
-from floe_core.lineage._translator import LineageTranslator, TraceIds
+from floe_core.lineage._translator import LineageTranslator, RunRef, TraceIds
 
 __all__ = ["ExtraRunFacets", "LineageObserver", "SpanIdLookup", "create_lineage_observer"]
 
@@ -174,6 +174,8 @@ def create_lineage_observer(
     :func:`dataset_namespace`); ``span_ids`` links each lineage run to its OpenTelemetry span
     (pass ``TracingObserver.span_ids``); ``extra_run_facets`` adds run facets (pass
     ``FloePluginManager.lineage_run_facets``); ``client`` replaces the configured client.
+    As with dbt-ol, ``OPENLINEAGE_PARENT_ID`` (and ``OPENLINEAGE_ROOT_PARENT_ID``), set by an
+    orchestrator as ``<namespace>/<job>/<run id>``, make the invocation a child of that run.
     """
     if not config.enabled or os.environ.get("OPENLINEAGE_DISABLED", "").lower() == "true":
         return None
@@ -190,8 +192,15 @@ def create_lineage_observer(
                 hint="see https://openlineage.io/docs/client/python#configuration for the "
                 "transport types and their options",
             ) from exc
+    parent, root = (
+        RunRef.parse(value, source=name) if (value := os.environ.get(name)) else None
+        for name in ("OPENLINEAGE_PARENT_ID", "OPENLINEAGE_ROOT_PARENT_ID")
+    )
     translator = LineageTranslator(
-        job_namespace=config.namespace, dataset_namespace=compute_namespace
+        job_namespace=config.namespace,
+        dataset_namespace=compute_namespace,
+        parent=parent,
+        root=root,
     )
     return LineageObserver(
         client,

@@ -36,6 +36,7 @@ from openlineage.client.generated.base import (
 )
 from openlineage.client.uuid import generate_new_uuid
 
+from floe_core._errors import ConfigError
 from floe_core._events import (
     FloeEvent,
     NodeSkipped,
@@ -48,7 +49,7 @@ from floe_core._results import NodeResult, NodeStatus, RunStatus
 from floe_core.lineage._dbt_manifest import DbtManifest, NodeInfo, load_manifest
 from floe_core.lineage._facets import FLOE_VERSION, PRODUCER, OpenTelemetryRunFacet
 
-__all__ = ["LINEAGE_RESOURCE_TYPES", "LineageTranslator", "TraceIds"]
+__all__ = ["LINEAGE_RESOURCE_TYPES", "LineageTranslator", "RunRef", "TraceIds"]
 
 LINEAGE_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot", "test"})
 """The node types that become OpenLineage jobs."""
@@ -69,6 +70,43 @@ class TraceIds:
 
     trace_id: str
     span_id: str
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """A run of a job elsewhere, e.g. the orchestrator task that started floe."""
+
+    namespace: str
+    job_name: str
+    run_id: str
+
+    @classmethod
+    def parse(cls, value: str, *, source: str) -> RunRef:
+        """``<namespace>/<job name>/<run id>``, the ``OPENLINEAGE_PARENT_ID`` format."""
+        namespace, _, rest = value.partition("/")
+        job_name, _, run_id = rest.rpartition("/")
+        try:
+            uuid.UUID(run_id)
+        except ValueError:
+            run_id = ""
+        if not (namespace and job_name and run_id):
+            raise ConfigError(
+                f"{source}: {value!r} is not <namespace>/<job name>/<run id (a UUID)>",
+                hint="e.g. airflow/my_dag.dbt_task/01890bbd-5a0c-7b2c-a1de-1f2e3d4c5b6a",
+            )
+        return cls(namespace, job_name, run_id)
+
+
+def _parent_facet(parent: RunRef, root: RunRef) -> parent_run.ParentRunFacet:
+    return parent_run.ParentRunFacet(
+        run=parent_run.Run(runId=parent.run_id),
+        job=parent_run.Job(namespace=parent.namespace, name=parent.job_name),
+        root=parent_run.Root(
+            run=parent_run.RootRun(runId=root.run_id),
+            job=parent_run.RootJob(namespace=root.namespace, name=root.job_name),
+        ),
+        producer=PRODUCER,
+    )
 
 
 @dataclass
@@ -95,9 +133,19 @@ class LineageTranslator:
     Not thread-safe: the lineage observer calls it from its single worker thread.
     """
 
-    def __init__(self, *, job_namespace: str, dataset_namespace: str) -> None:
+    def __init__(
+        self,
+        *,
+        job_namespace: str,
+        dataset_namespace: str,
+        parent: RunRef | None = None,
+        root: RunRef | None = None,
+    ) -> None:
+        """``parent``/``root``: the run that started floe and the top of its hierarchy."""
         self.job_namespace = job_namespace
         self.dataset_namespace = dataset_namespace
+        self.parent = parent
+        self.root = root or parent
         self._invocations: dict[str, _Invocation] = {}
 
     # -- entry point -----------------------------------------------------------------------
@@ -191,7 +239,7 @@ class LineageTranslator:
             run_id=_run_id(event.invocation_id), job_name=self.get_parent_job_name(event)
         )
         self._invocations[event.invocation_id] = invocation
-        run_facets: dict[str, RunFacet] = {}
+        run_facets = self._invocation_run_facets()
         self._add_trace(run_facets, trace)
         return [
             RunEvent(
@@ -207,7 +255,7 @@ class LineageTranslator:
         self, invocation: _Invocation, event: RunFinished, trace: TraceIds | None
     ) -> RunEvent:
         result = event.result
-        run_facets: dict[str, RunFacet] = {}
+        run_facets = self._invocation_run_facets()
         dbt_version = result.dbt_version or (
             invocation.manifest.dbt_version if invocation.manifest else None
         )
@@ -227,6 +275,11 @@ class LineageTranslator:
             job=self._parent_job(invocation),
             producer=PRODUCER,
         )
+
+    def _invocation_run_facets(self) -> dict[str, RunFacet]:
+        if self.parent is None or self.root is None:
+            return {}
+        return {"parent": _parent_facet(self.parent, self.root)}
 
     def _parent_job(self, invocation: _Invocation) -> Job:
         facets: dict[str, JobFacet] = {
@@ -287,18 +340,8 @@ class LineageTranslator:
     def _node_run_facets(
         self, invocation: _Invocation, result: NodeResult | None, trace: TraceIds | None
     ) -> dict[str, RunFacet]:
-        root = parent_run.Root(
-            run=parent_run.RootRun(runId=invocation.run_id),
-            job=parent_run.RootJob(namespace=self.job_namespace, name=invocation.job_name),
-        )
-        facets: dict[str, RunFacet] = {
-            "parent": parent_run.ParentRunFacet(
-                run=parent_run.Run(runId=invocation.run_id),
-                job=parent_run.Job(namespace=self.job_namespace, name=invocation.job_name),
-                root=root,
-                producer=PRODUCER,
-            )
-        }
+        own = RunRef(self.job_namespace, invocation.job_name, invocation.run_id)
+        facets: dict[str, RunFacet] = {"parent": _parent_facet(own, self.root or own)}
         if invocation.manifest and invocation.manifest.dbt_version:
             facets["processing_engine"] = self._processing_engine(invocation.manifest.dbt_version)
         if result is not None and result.status.is_failure:
