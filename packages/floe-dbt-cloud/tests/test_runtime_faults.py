@@ -192,3 +192,34 @@ def test_retry_failed_reruns_only_what_failed(
     assert second.metadata["retried_from_failure"] is True
     assert len(fake.runs()) == 2
     assert fake.runs()[1].steps[-1].name == "Invoke dbt with `dbt retry`"
+
+
+def test_nodes_are_reported_while_the_run_is_still_going(
+    fake: FakeDbtCloud, make_runtime: Callable[..., CloudRuntime], invocation: DBTInvocation
+) -> None:
+    # dbt pauses after `numbers` until floe reports it: only live progress can release it.
+    release = fake.faults.hold_after_node("numbers")
+    runtime = make_runtime()
+    seen_while_running: list[bool] = []
+
+    def on_event(event: FloeEvent) -> None:
+        if isinstance(event, NodeFinished) and event.result.name == "numbers":
+            seen_while_running.append(not fake.runs()[0].is_complete)
+            release.set()
+
+    runtime.events.subscribe(on_event)
+    result = runtime.build(invocation)
+    assert result.status is RunStatus.SUCCESS, result.error
+    assert seen_while_running == [True]
+    assert result.elapsed_seconds < 25, "the run waited for the hold to expire"
+
+
+def test_discovery_outage_only_degrades_progress(
+    fake: FakeDbtCloud, make_runtime: Callable[..., CloudRuntime], invocation: DBTInvocation
+) -> None:
+    fake.faults.server_error(times=1000, path="/graphql")
+    result = make_runtime().build(invocation)
+    assert result.status is RunStatus.SUCCESS, result.error
+    assert _statuses(result) == TINY_BUILD
+    graphql_posts = [r for r in fake.requests if r.path == "/graphql"]
+    assert len(graphql_posts) == 5  # one query's retries, then progress comes from artifacts

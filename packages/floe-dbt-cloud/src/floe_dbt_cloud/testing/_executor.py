@@ -163,7 +163,8 @@ class RunExecutor:
         _reuse_partial_parse(run, step.target_dir)
         with _DBT_LOCK:
             try:
-                result = dbtRunner(callbacks=[_EventRecorder(run, logs)]).invoke(args)
+                recorder = _EventRecorder(run, logs, self._faults)
+                result = dbtRunner(callbacks=[recorder]).invoke(args)
             finally:
                 _release_dbt_globals()
         if result.exception is not None:
@@ -207,12 +208,16 @@ def _copy_previous_state(previous: FakeRun, target_dir: Path) -> None:
             return
 
 
+_HOLD_SECONDS = 30.0
+
+
 class _EventRecorder:
     """dbt event callback: step logs, and the live node view the Discovery API serves."""
 
-    def __init__(self, run: FakeRun, logs: list[str]) -> None:
+    def __init__(self, run: FakeRun, logs: list[str], faults: FaultInjector) -> None:
         self._run = run
         self._logs = logs
+        self._faults = faults
 
     def __call__(self, msg: Any) -> None:
         name = msg.info.name
@@ -230,5 +235,8 @@ class _EventRecorder:
                 node["executionTime"] = result.execution_time
                 node["executeCompletedAt"] = info.node_finished_at or None
                 node["error"] = result.message if result.status in ("error", "fail") else None
+                hold = self._faults.hold_for(info.node_name)
+                if hold is not None:
+                    hold.wait(_HOLD_SECONDS)
         if msg.info.level in ("info", "warn", "error") and msg.info.msg:
             self._logs.append(msg.info.msg)

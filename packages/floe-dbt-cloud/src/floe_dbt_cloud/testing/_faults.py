@@ -11,6 +11,7 @@ matching ``method`` and the ``path`` regex (``None`` matches any)::
     fake.faults.lose_response(method="POST", path=r"/jobs/\\d+/run/$")  # run created, no answer
     fake.faults.redirect(path=r"/runs/")                # 307 to the same URL (must be followed)
     fake.faults.slow_run(seconds=5)                     # the next run's dbt steps start late
+    release = fake.faults.hold_after_node("orders")     # dbt pauses once `orders` finished
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._run_delays: list[float] = []
+        self._holds: dict[str, threading.Event] = {}
         self.fired: list[tuple[str, str, str]] = []
         """``(kind, method, path)`` of every fault that fired, for assertions."""
 
@@ -106,6 +108,18 @@ class FaultInjector:
         with self._lock:
             self._run_delays.append(seconds)
 
+    def hold_after_node(self, name: str) -> threading.Event:
+        """Pause dbt (up to 30 s) after node ``name`` finishes, until the event is set.
+
+        Lets a test prove progress is reported while the run is still going.
+        """
+        with self._lock:
+            return self._holds.setdefault(name, threading.Event())
+
+    def hold_for(self, name: str) -> threading.Event | None:
+        with self._lock:
+            return self._holds.get(name)
+
     def take(self, method: str, path: str) -> Fault | None:
         """The first pending fault matching the request, consuming one of its ``times``."""
         with self._lock:
@@ -128,4 +142,5 @@ class FaultInjector:
         with self._lock:
             self._faults.clear()
             self._run_delays.clear()
+            self._holds.clear()
             self.fired.clear()
