@@ -350,3 +350,14 @@ def test_otel_environment_selects_exporter_and_service(monkeypatch: pytest.Monke
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "zipkin")
     with pytest.raises(ConfigError, match="OTEL_TRACES_EXPORTER"):
         create_tracing_observer(TracingConfig(enabled=True))
+
+
+def test_span_ids_of_old_invocations_are_forgotten(observer: TracingObserver) -> None:
+    invocations = [observer.prepare(_invocation()) for _ in range(20)]
+    for invocation in invocations:
+        bus = EventBus()
+        with bus.subscribed(observer):
+            _run(bus, invocation)
+    known = [observer.span_ids(i.invocation_id) is not None for i in invocations]
+    assert known == [False] * 4 + [True] * 16
+    assert observer.span_ids(invocations[-1].invocation_id, "model.shop.orders") is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from datetime import datetime
 
 import structlog
@@ -37,6 +38,7 @@ from floe_core.tracing._providers import build_providers
 __all__ = ["TracingObserver", "create_tracing_observer"]
 
 _log = structlog.get_logger("floe.tracing")
+_KEPT_INVOCATIONS = 16
 _SCOPE = "floe"
 
 _RUN_RESULT = {
@@ -83,7 +85,10 @@ class TracingObserver:
         self._lock = threading.Lock()
         self._runs: dict[str, Span] = {}
         self._nodes: dict[tuple[str, str], Span] = {}
-        self._ids: dict[tuple[str, str | None], tuple[str, str]] = {}
+        # Span ids by invocation, then node (None: the invocation's own span). Kept for a few
+        # finished invocations, as the lineage worker may look them up a little later.
+        self._ids: dict[str, dict[str | None, tuple[str, str]]] = {}
+        self._finished: deque[str] = deque()
         self._run_attributes: dict[str, dict[str, str]] = {}
         if meter_provider is not None:
             meter = meter_provider.get_meter(_SCOPE, FLOE_VERSION)
@@ -159,7 +164,7 @@ class TracingObserver:
     # -- lookups ---------------------------------------------------------------------------
     def span_ids(self, invocation_id: str, unique_id: str | None = None) -> tuple[str, str] | None:
         """Hex ``(trace_id, span_id)`` of a node's span (the invocation's without a node)."""
-        return self._ids.get((invocation_id, unique_id))
+        return self._ids.get(invocation_id, {}).get(unique_id)
 
     # -- spans -----------------------------------------------------------------------------
     def _start_run_span(
@@ -178,7 +183,7 @@ class TracingObserver:
         )
         with self._lock:
             self._runs[invocation_id] = span
-            self._ids[(invocation_id, None)] = _hex_ids(span)
+            self._ids[invocation_id] = {None: _hex_ids(span)}
         return span
 
     def _run_started(self, event: RunStarted) -> None:
@@ -236,7 +241,7 @@ class TracingObserver:
         span = self._tracer.start_span(
             unique_id, context=context, start_time=_ns(start), attributes=attributes
         )
-        self._ids[(invocation_id, unique_id)] = _hex_ids(span)
+        self._ids.setdefault(invocation_id, {})[unique_id] = _hex_ids(span)
         return span
 
     def _node_finished(self, invocation_id: str, result: NodeResult, emitted_at: datetime) -> None:
@@ -285,6 +290,9 @@ class TracingObserver:
         result = event.result
         with self._lock:
             span = self._runs.pop(event.invocation_id, None)
+            self._finished.append(event.invocation_id)
+            while len(self._finished) > _KEPT_INVOCATIONS:
+                self._ids.pop(self._finished.popleft(), None)
         if span is None:
             return
         span.set_attribute("cicd.pipeline.result", _RUN_RESULT[result.status])
