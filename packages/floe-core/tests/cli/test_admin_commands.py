@@ -78,26 +78,26 @@ def test_commands_from_entry_points_load_lazily_and_a_broken_one_only_warns(
 ) -> None:
     _install_cli_command(
         tmp_path,
-        "worker",
+        "greet",
         """
         import click
 
         @click.command()
         def command():
-            "Run a worker."
-            click.echo("worker running")
+            "Say hello."
+            click.echo("hello from a plugin")
         """,
     )
     _install_cli_command(tmp_path, "broken", "raise ImportError('missing temporalio')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     runner = CliRunner()
 
-    worker = runner.invoke(cli, ["worker"])
-    assert (worker.exit_code, worker.stdout) == (0, "worker running\n")
+    greet = runner.invoke(cli, ["greet"])
+    assert (greet.exit_code, greet.stdout) == (0, "hello from a plugin\n")
 
     listing = runner.invoke(cli, ["--help"])
     assert listing.exit_code == 0
-    assert "worker" in listing.stdout
+    assert "Say hello." in listing.stdout
     assert "build" in listing.stdout
     assert "'broken' from floe-broken could not be loaded" in listing.stderr
     assert "missing temporalio" in listing.stderr
