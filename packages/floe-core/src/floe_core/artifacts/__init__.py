@@ -1,7 +1,15 @@
-"""Where invocation results are kept: a local results directory (object storage later)."""
+"""Where invocation results are kept: run folders and a run index in an artifact store."""
 
 from __future__ import annotations
 
-from floe_core.artifacts._store import LocalResultsStore, RunRecord, read_index
+from floe_core.artifacts._history import RunHistory, RunRecord, index_key, read_index
+from floe_core.artifacts._store import LocalResultsStore, ResultsStore
 
-__all__ = ["LocalResultsStore", "RunRecord", "read_index"]
+__all__ = [
+    "LocalResultsStore",
+    "ResultsStore",
+    "RunHistory",
+    "RunRecord",
+    "index_key",
+    "read_index",
+]

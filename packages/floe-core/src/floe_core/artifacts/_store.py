@@ -1,95 +1,100 @@
-"""The local results directory: one folder per invocation, written as the run happens.
+"""The results store: a RunObserver writing each invocation's files to an artifact store.
 
-Layout under the manifest's ``artifacts.path``::
+Layout under the store (a local folder by default, or object storage)::
 
-    <project>/index.jsonl                  one RunRecord per finished invocation
-    <project>/<invocation_id>/invocation.json   what was asked (no secrets in it)
-    <project>/<invocation_id>/events.jsonl      every event, flushed as it arrives
-    <project>/<invocation_id>/result.json       the DBTRunResult
-    <project>/<invocation_id>/manifest.json     dbt's artifacts, copied
+    <project>/runs/<started_at>-<invocation_id>.json   one RunRecord per finished run
+    <project>/<invocation_id>/invocation.json          what was asked (no secrets in it)
+    <project>/<invocation_id>/events.jsonl             every event
+    <project>/<invocation_id>/result.json              the DBTRunResult
+    <project>/<invocation_id>/manifest.json            dbt's artifacts, copied
     <project>/<invocation_id>/run_results.json
+    <project>/<invocation_id>/catalog.json             (after ``docs generate``)
+    <project>/<invocation_id>/dbt.log                  the runtime's CLI-style log, if any
 
-``events.jsonl`` is flushed per event so a crash keeps what happened; ``result.json`` and the
-dbt artifacts are written when ``RunFinished`` arrives, which the runtime ABC emits on
-failures and exceptions too (with the node results produced so far).
+``events.jsonl`` is flushed per event so a crash keeps what happened: straight into the
+store's folder when it is local, else into a local spool file uploaded when the run ends.
+``result.json`` and the dbt artifacts are written when ``RunFinished`` arrives, which the
+runtime ABC emits on failures and exceptions too; the run's index object is written last,
+so a listed run always has its files.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 import structlog
-from pydantic import BaseModel, ConfigDict
 
 from floe_core._events import FloeEvent, RunFinished, RunStarted
-from floe_core._invocation import DBTCommand, DBTInvocation
-from floe_core._results import DBTRunResult, RunStatus
-from floe_core.artifacts._files import atomic_copy, atomic_write_bytes
+from floe_core._invocation import DBTInvocation
+from floe_core._results import DBTRunResult
+from floe_core.artifacts._history import RESULT_FILE, RunHistory, RunRecord, index_key
+from floe_core.manifest import RetentionConfig
+from floe_core.stores import (
+    ArtifactStore,
+    ArtifactStoreError,
+    LocalArtifactStore,
+    StoredArtifact,
+)
+from floe_core.stores._base import sha256_of_file
 
-__all__ = ["LocalResultsStore", "RunRecord", "read_index"]
+__all__ = ["LocalResultsStore", "ResultsStore"]
 
 _log = structlog.get_logger("floe.artifacts")
 
-INDEX_FILE = "index.jsonl"
-DBT_ARTIFACTS = ("manifest.json", "run_results.json")
-
-
-class RunRecord(BaseModel):
-    """One line of ``index.jsonl``: enough to list runs without opening their folders."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    invocation_id: str
-    project: str
-    command: DBTCommand
-    runtime: str
-    status: RunStatus
-    started_at: datetime
-    completed_at: datetime
-    elapsed_seconds: float
-    nodes: int
-    failures: int
-    path: str
-    """The run's folder, relative to the project's folder in the results directory."""
+EVENTS_FILE = "events.jsonl"
+DBT_ARTIFACTS = ("manifest.json", "run_results.json", "catalog.json", "dbt.log")
 
 
 @dataclass
 class _OpenRun:
     project: str
-    directory: Path
+    folder: str
+    events_path: Path
     events: IO[str]
+    spooled: bool
+    """The event log is a local spool file, uploaded when the run ends."""
     invocation: DBTInvocation | None
+    files: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def read_index(root: Path, project: str) -> list[RunRecord]:
-    """The finished runs of ``project`` under ``root``, oldest first."""
-    index = root / project / INDEX_FILE
-    if not index.is_file():
-        return []
-    lines = index.read_text(encoding="utf-8").splitlines()
-    return [RunRecord.model_validate_json(line) for line in lines if line.strip()]
+class ResultsStore:
+    """A :class:`~floe_core.RunObserver` that keeps every invocation's results in a store.
 
+    ``store`` is an :class:`~floe_core.stores.ArtifactStore` or a local folder; ``retention``
+    prunes a project's old runs after each run of it finishes.
+    """
 
-class LocalResultsStore:
-    """A :class:`~floe_core.RunObserver` that keeps every invocation's results under ``root``."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(
+        self, store: ArtifactStore | Path, *, retention: RetentionConfig | None = None
+    ) -> None:
+        self.store = store if isinstance(store, ArtifactStore) else LocalArtifactStore(store)
+        self.retention = retention or RetentionConfig()
+        self.history = RunHistory(self.store)
         self._lock = threading.Lock()
         self._prepared: dict[str, DBTInvocation] = {}
         self._runs: dict[str, _OpenRun] = {}
         self._finished: dict[str, Path] = {}
 
+    @property
+    def root(self) -> Path | None:
+        """The local folder of the store, if it is one."""
+        return self.store.root if isinstance(self.store, LocalArtifactStore) else None
+
     def run_dir(self, invocation_id: str) -> Path | None:
-        """The folder of an invocation this store has seen start, if any."""
+        """The local folder of an invocation this store has seen start, if it has one."""
         with self._lock:
             run = self._runs.get(invocation_id)
-            return run.directory if run is not None else self._finished.get(invocation_id)
+            if run is not None and not run.spooled:
+                return run.events_path.parent
+            return self._finished.get(invocation_id)
 
     # -- RunObserver -----------------------------------------------------------------------
     def prepare(self, invocation: DBTInvocation) -> DBTInvocation:
@@ -111,40 +116,48 @@ class LocalResultsStore:
             self._finish(run, event.result)
 
     def close(self) -> None:
-        """Close the event logs of runs that never finished (their events stay on disk)."""
+        """Close (and upload) the event logs of runs that never finished."""
         with self._lock:
             runs, self._runs = list(self._runs.values()), {}
             self._prepared.clear()
         for run in runs:
-            with run.lock:
-                run.events.close()
+            self._close_events(run)
 
     # -- internals -------------------------------------------------------------------------
     def _open(self, event: RunStarted) -> None:
-        directory = self.root / event.project_name / event.invocation_id
-        directory.mkdir(parents=True, exist_ok=True)
+        folder = f"{event.project_name}/{event.invocation_id}"
+        local = self.store.local_path(f"{folder}/{EVENTS_FILE}")
+        if local is not None:
+            local.parent.mkdir(parents=True, exist_ok=True)
+            events_path = local
+        else:
+            descriptor, spool = tempfile.mkstemp(prefix="floe-events-", suffix=".jsonl")
+            os.close(descriptor)
+            events_path = Path(spool)
         with self._lock:
             invocation = self._prepared.pop(event.invocation_id, None)
-            self._runs[event.invocation_id] = _OpenRun(
+            run = _OpenRun(
                 project=event.project_name,
-                directory=directory,
-                events=(directory / "events.jsonl").open("a", encoding="utf-8"),
+                folder=folder,
+                events_path=events_path,
+                events=events_path.open("a", encoding="utf-8"),
+                spooled=local is None,
                 invocation=invocation,
             )
+            self._runs[event.invocation_id] = run
         if invocation is not None:
-            atomic_write_bytes(
-                directory / "invocation.json", invocation.model_dump_json(indent=2).encode()
-            )
+            data = invocation.model_dump_json(indent=2).encode()
+            self._keep(run, "invocation.json", partial(self.store.put, data=data))
 
     def _finish(self, run: _OpenRun, result: DBTRunResult) -> None:
         with self._lock:
             self._runs.pop(result.invocation_id, None)
-            self._finished[result.invocation_id] = run.directory
-        with run.lock:
-            run.events.close()
+            if not run.spooled:
+                self._finished[result.invocation_id] = run.events_path.parent
+        self._close_events(run)
         self._copy_dbt_artifacts(run, result)
-        atomic_write_bytes(run.directory / "result.json", result.model_dump_json(indent=2).encode())
-        failures = sum(1 for node in result.nodes if node.status.is_failure)
+        data = result.model_dump_json(indent=2).encode()
+        self._keep(run, RESULT_FILE, partial(self.store.put, data=data))
         record = RunRecord(
             invocation_id=result.invocation_id,
             project=run.project,
@@ -155,24 +168,47 @@ class LocalResultsStore:
             completed_at=result.completed_at,
             elapsed_seconds=result.elapsed_seconds,
             nodes=len(result.nodes),
-            failures=failures,
-            path=run.directory.name,
+            failures=sum(1 for node in result.nodes if node.status.is_failure),
+            path=result.invocation_id,
+            files=dict(run.files),
         )
-        # One short O_APPEND write per run: concurrent writers do not interleave lines.
-        with (run.directory.parent / INDEX_FILE).open("a", encoding="utf-8") as index:
-            index.write(record.model_dump_json() + "\n")
+        key = index_key(run.project, result.started_at, result.invocation_id)
+        try:
+            self.store.put(key, record.model_dump_json(indent=2).encode())
+            self.history.prune(run.project, self.retention)
+        except ArtifactStoreError as exc:
+            _log.warning("could not index or prune runs", error=str(exc))
+
+    def _close_events(self, run: _OpenRun) -> None:
+        with run.lock:
+            if run.events.closed:
+                return
+            run.events.close()
+        if run.spooled:
+            self._keep(run, EVENTS_FILE, partial(self.store.put_file, source=run.events_path))
+            run.events_path.unlink(missing_ok=True)
+        else:
+            run.files[EVENTS_FILE] = sha256_of_file(run.events_path)
 
     def _copy_dbt_artifacts(self, run: _OpenRun, result: DBTRunResult) -> None:
         explicit = {
             "manifest.json": result.manifest_path,
             "run_results.json": result.run_results_path,
+            "dbt.log": result.log_path,
         }
         fallback_dir = run.invocation.artifacts_dir if run.invocation is not None else None
         for name in DBT_ARTIFACTS:
-            source = explicit[name] or (fallback_dir / name if fallback_dir else None)
-            if source is None or not source.is_file():
-                continue
-            try:
-                atomic_copy(source, run.directory / name)
-            except OSError as exc:
-                _log.warning("could not copy a dbt artifact", file=str(source), error=str(exc))
+            source = explicit.get(name) or (fallback_dir / name if fallback_dir else None)
+            if source is not None and source.is_file():
+                self._keep(run, name, partial(self.store.put_file, source=source))
+
+    def _keep(self, run: _OpenRun, name: str, write: Callable[[str], StoredArtifact]) -> None:
+        """Write one file of the run; a store failure is logged, never fails the run."""
+        try:
+            run.files[name] = write(f"{run.folder}/{name}").sha256
+        except ArtifactStoreError as exc:
+            _log.warning("could not keep a run file", file=name, error=str(exc))
+
+
+LocalResultsStore = ResultsStore
+"""The name this class had while it could only write a local folder."""

@@ -27,6 +27,7 @@ from floe_core.manifest._models import (
     PostgresCompute,
     PostgresSettings,
     ProjectConfig,
+    RetentionConfig,
     RuntimePluginConfig,
 )
 from floe_core.manifest._secrets import (
@@ -54,6 +55,7 @@ __all__ = [
     "PostgresCompute",
     "PostgresSettings",
     "ProjectConfig",
+    "RetentionConfig",
     "RuntimePluginConfig",
     "find_secret_refs",
     "load_manifest",

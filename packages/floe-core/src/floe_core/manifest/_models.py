@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from floe_core.lineage import LineageConfig
@@ -26,6 +35,7 @@ __all__ = [
     "PluginsConfig",
     "PostgresCompute",
     "ProjectConfig",
+    "RetentionConfig",
     "RuntimePluginConfig",
 ]
 
@@ -138,13 +148,95 @@ class ExistingProfileConfig(BaseModel):
     profile_name: str | None = None
 
 
-class ArtifactsConfig(BaseModel):
-    """Where run results, logs and dbt artifacts are kept."""
+_URL_SCHEMES = {
+    "s3": ("s3://", "s3a://"),
+    "gcs": ("gs://",),
+    "azure": ("az://", "abfs://", "abfss://", "azure://", "adl://"),
+}
+_CREDENTIAL_OPTION = re.compile(r"secret|token|password|access_key$|customer_key|sas_key|_key$")
+
+
+class RetentionConfig(BaseModel):
+    """Which finished runs are kept; a run is deleted when either limit says so."""
 
     model_config = _STRICT
 
-    type: Literal["local"] = "local"
+    keep_last: int | None = Field(default=None, ge=1)
+    """Keep at most this many runs per project (the newest)."""
+    keep_days: float | None = Field(default=None, gt=0)
+    """Delete runs that started more than this many days ago."""
+
+
+class ArtifactsConfig(BaseModel):
+    """Where run results, logs and dbt artifacts are kept: a local folder or object storage.
+
+    ``type: local`` uses ``path``; ``s3``/``gcs``/``azure`` use ``url`` (``s3://bucket/prefix``)
+    and ``options`` (the store's settings: ``endpoint``, ``region``, credentials as
+    ``${env:NAME}`` references).
+    """
+
+    model_config = _STRICT
+
+    type: Literal["local", "s3", "gcs", "azure"] = "local"
     path: Path = Path(".floe/artifacts")
+    url: str | None = Field(default=None, validate_default=True)
+    options: dict[str, str | bool | int] = Field(default_factory=dict)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+
+    @field_validator("url")
+    @classmethod
+    def _url_matches_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("type", "local")
+        if kind == "local":
+            if value is not None:
+                raise PydanticCustomError(
+                    "url_for_local",
+                    "'url' is for object storage; a local store uses 'path'",
+                    {"hint": "remove 'url', or set `type:` to s3, gcs or azure"},
+                )
+            return value
+        schemes = _URL_SCHEMES[kind]
+        example = f"{schemes[0]}bucket/prefix"
+        if value is None:
+            raise PydanticCustomError(
+                "url_required",
+                "an object store needs 'url'",
+                {"hint": f"add `url: {example}` under artifacts"},
+            )
+        if not value.startswith(schemes):
+            raise PydanticCustomError(
+                "url_scheme",
+                "the url does not match type {kind}",
+                {"kind": kind, "hint": f"write the url as {example}"},
+            )
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _credentials_are_references(
+        cls, value: dict[str, str | bool | int]
+    ) -> dict[str, str | bool | int]:
+        for name, option in value.items():
+            if _CREDENTIAL_OPTION.search(name) and not (
+                isinstance(option, str) and is_secret_ref(option)
+            ):
+                # The message must not contain the value: it is (probably) a real credential.
+                raise PydanticCustomError(
+                    "plain_text_secret",
+                    "option '{name}' is a credential and must be a ${env:NAME} reference",
+                    {"name": name, "hint": f"write `{name}: ${{env:{name.upper()}}}`"},
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _path_only_for_local(self) -> ArtifactsConfig:
+        if self.type != "local" and "path" in self.model_fields_set:
+            raise PydanticCustomError(
+                "path_for_object_store",
+                "'path' is for a local store; an object store ({kind}) uses 'url'",
+                {"kind": self.type, "hint": "remove 'path' and keep 'url'"},
+            )
+        return self
 
 
 class ObservabilityConfig(BaseModel):

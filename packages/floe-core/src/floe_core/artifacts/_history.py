@@ -1,0 +1,136 @@
+"""The runs of a project in an artifact store: one small index object per finished run.
+
+Each finished run writes ``<project>/runs/<started_at>-<invocation_id>.json`` (a
+:class:`RunRecord`) after its files. Listing that prefix lists the runs, oldest first (the
+names sort by start time), from any machine; two writers never touch the same object, so
+there is no shared index file for them to corrupt. Retention deletes a run's folder first
+and its index object last, so an interrupted prune is finished by the next one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from floe_core._invocation import DBTCommand
+from floe_core._results import DBTRunResult, RunStatus
+from floe_core.manifest import RetentionConfig
+from floe_core.stores import (
+    ArtifactCorruptedError,
+    ArtifactNotFoundError,
+    ArtifactStore,
+    LocalArtifactStore,
+)
+
+__all__ = ["RunHistory", "RunRecord", "index_key", "read_index"]
+
+RUNS_FOLDER = "runs"
+RESULT_FILE = "result.json"
+
+
+class RunRecord(BaseModel):
+    """One run's index object: enough to list runs without opening their folders."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invocation_id: str
+    project: str
+    command: DBTCommand
+    runtime: str
+    status: RunStatus
+    started_at: datetime
+    completed_at: datetime
+    elapsed_seconds: float
+    nodes: int
+    failures: int
+    path: str
+    """The run's folder, relative to the project's folder in the store."""
+    files: dict[str, str] = Field(default_factory=dict)
+    """SHA-256 of each file in the run's folder, checked when the file is read back."""
+
+
+def index_key(project: str, started_at: datetime, invocation_id: str) -> str:
+    stamp = started_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    return f"{project}/{RUNS_FOLDER}/{stamp}-{invocation_id}.json"
+
+
+class RunHistory:
+    """Reads, finds and prunes the finished runs kept in ``store``."""
+
+    def __init__(self, store: ArtifactStore) -> None:
+        self.store = store
+
+    def runs(self, project: str) -> list[RunRecord]:
+        """The finished runs of ``project``, oldest first."""
+        return [self._record(key) for key in self.store.list(f"{project}/{RUNS_FOLDER}")]
+
+    def find(self, project: str, invocation_id: str) -> RunRecord:
+        """The run whose id is (or starts with) ``invocation_id``."""
+        keys = self.store.list(f"{project}/{RUNS_FOLDER}")
+        matches = [key for key in keys if _id_of(key).startswith(invocation_id)]
+        if len(matches) != 1:
+            hint = (
+                f"{len(matches)} runs start with {invocation_id!r}; give more of the id"
+                if matches
+                else f"`floe runs list` shows the runs of project {project!r}"
+            )
+            raise ArtifactNotFoundError(
+                self.store.uri(f"{project}/{RUNS_FOLDER}/*-{invocation_id}*.json"), hint=hint
+            )
+        return self._record(matches[0])
+
+    def read(self, record: RunRecord, name: str) -> bytes:
+        """A file of the run, checked against the hash written in its record."""
+        key = f"{record.project}/{record.path}/{name}"
+        expected = record.files.get(name)
+        return self.store.get_verified(key, expected) if expected else self.store.get(key)
+
+    def result(self, record: RunRecord) -> DBTRunResult:
+        data = self.read(record, RESULT_FILE)
+        try:
+            return DBTRunResult.model_validate_json(data)
+        except ValidationError as exc:
+            key = f"{record.project}/{record.path}/{RESULT_FILE}"
+            raise ArtifactCorruptedError(self.store.uri(key), _first_error(exc)) from exc
+
+    def prune(
+        self, project: str, retention: RetentionConfig, *, now: datetime | None = None
+    ) -> list[RunRecord]:
+        """Delete the runs ``retention`` no longer keeps; returns them."""
+        runs = self.runs(project)
+        expired: list[RunRecord] = []
+        if retention.keep_last is not None and len(runs) > retention.keep_last:
+            expired = runs[: len(runs) - retention.keep_last]
+        if retention.keep_days is not None:
+            cutoff = (now or datetime.now(UTC)) - timedelta(days=retention.keep_days)
+            expired += [run for run in runs if run.started_at < cutoff and run not in expired]
+        for run in expired:
+            self.store.delete_prefix(f"{project}/{run.path}")
+            self.store.delete([index_key(project, run.started_at, run.invocation_id)])
+        return expired
+
+    def _record(self, key: str) -> RunRecord:
+        data = self.store.get(key)
+        try:
+            return RunRecord.model_validate_json(data)
+        except ValidationError as exc:
+            raise ArtifactCorruptedError(self.store.uri(key), _first_error(exc)) from exc
+
+
+def _id_of(key: str) -> str:
+    """``<stamp>-<invocation_id>.json`` -> ``<invocation_id>``."""
+    return key.rsplit("/", 1)[-1].removesuffix(".json").split("-", 1)[-1]
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else error["msg"]
+
+
+def read_index(root: Path | ArtifactStore, project: str) -> list[RunRecord]:
+    """The finished runs of ``project`` in ``root`` (a local folder or a store), oldest first."""
+    store = root if isinstance(root, ArtifactStore) else LocalArtifactStore(root)
+    return RunHistory(store).runs(project)
