@@ -223,3 +223,16 @@ def test_discovery_outage_only_degrades_progress(
     assert _statuses(result) == TINY_BUILD
     graphql_posts = [r for r in fake.requests if r.path == "/graphql"]
     assert len(graphql_posts) == 5  # one query's retries, then progress comes from artifacts
+
+
+def test_outages_longer_than_the_retry_budget_lose_nothing(
+    fake: FakeDbtCloud, make_runtime: Callable[..., CloudRuntime], invocation: DBTInvocation
+) -> None:
+    # 5 attempts per request: 12 failed polls and 6 failed downloads outlast two budgets.
+    fake.faults.server_error(times=12, path=RUNS_PATH)
+    fake.faults.html_502(times=6, path="run_results.json")
+    result = make_runtime().build(invocation)
+    assert result.status is RunStatus.SUCCESS, result.error
+    assert _statuses(result) == TINY_BUILD
+    assert len(fake.runs()) == 1
+    assert fake.faults.pending() == 0

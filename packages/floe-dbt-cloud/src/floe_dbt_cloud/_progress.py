@@ -21,7 +21,7 @@ import structlog
 
 from floe_core import EventBus, FloeError, NodeResult, RunPlanned
 from floe_dbt_cloud._client import DbtCloudClient
-from floe_dbt_cloud._errors import DbtCloudAccessError
+from floe_dbt_cloud._errors import DbtCloudAccessError, DbtCloudTransientError
 from floe_dbt_cloud._models import CloudRun
 from floe_dbt_cloud._translator import CloudEventTranslator
 
@@ -75,21 +75,33 @@ class RunProgress:
     def on_poll(self, run: CloudRun) -> None:
         if self._use_discovery and run.job_definition_id is not None:
             self._poll_discovery(run)
-        for step in run.command_steps():
-            if step.status.is_terminal and step.index not in self._done_steps:
-                self._done_steps.add(step.index)
-                self._read_step_artifacts(run, step.index)
+        self._collect_steps(run, last_chance=False)
 
-    def finish(self) -> list[NodeResult]:
+    def finish(self, run: CloudRun) -> list[NodeResult]:
         """Every node observed, artifact results taking precedence over Discovery's.
 
-        Also announces the plan if no node ever ran (a run that failed before dbt did).
+        Steps whose artifacts could not be fetched yet get a last try (errors propagate);
+        the plan is announced if no node ever ran (a run that failed before dbt did).
         """
+        self._collect_steps(run, last_chance=True)
         self._ensure_planned(())
         merged = {**self._discovered, **self._final}
         return list(merged.values())
 
     # -- sources --------------------------------------------------------------------------
+    def _collect_steps(self, run: CloudRun, *, last_chance: bool) -> None:
+        for step in run.command_steps():
+            if not step.status.is_terminal or step.index in self._done_steps:
+                continue
+            try:
+                self._read_step_artifacts(run, step.index)
+            except DbtCloudTransientError as exc:
+                if last_chance:
+                    raise
+                _log.warning("step artifacts unavailable; retrying next poll", error=exc.message)
+                continue
+            self._done_steps.add(step.index)
+
     def _poll_discovery(self, run: CloudRun) -> None:
         try:
             data = self._client.graphql(

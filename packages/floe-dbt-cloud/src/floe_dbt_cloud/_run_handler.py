@@ -117,10 +117,17 @@ class CloudRunHandler:
         deadline = self._clock() + self._config.timeout_seconds
         try:
             while True:
-                run = self._client.get_run(run.id)
-                on_poll(run)
-                if run.status.is_terminal:
-                    return RunOutcome(run)
+                try:
+                    run = self._client.get_run(run.id)
+                except DbtCloudTransientError as exc:
+                    # The run goes on in dbt Cloud: an API outage must not lose it.
+                    if self._clock() >= deadline:
+                        raise
+                    _log.warning("dbt Cloud unreachable; still waiting", error=exc.message)
+                else:
+                    on_poll(run)
+                    if run.status.is_terminal:
+                        return RunOutcome(run)
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     _log.warning(

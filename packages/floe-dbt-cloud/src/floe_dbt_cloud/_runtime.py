@@ -96,7 +96,7 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             use_discovery=self.config.use_discovery,
         )
         outcome = handler.wait(run, progress.on_poll)
-        nodes = progress.finish()
+        nodes = progress.finish(outcome.run)
         status = self.translator.get_run_status(
             outcome.run, nodes, timed_out_by_floe=outcome.timed_out_by_floe
         )
