@@ -18,7 +18,7 @@ from floe_core.api._observers import observers_from_manifest
 from floe_core.api._options import InvocationOptions, build_invocation
 from floe_core.api._validate import check_secrets
 from floe_core.artifacts import LocalResultsStore
-from floe_core.logging import EventLogger, bind_invocation
+from floe_core.logging import bind_invocation
 from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
 from floe_core.plugins import FloePluginManager
 from floe_core.profiles import profile_source_for
@@ -76,7 +76,8 @@ class Floe:
 
     Every invocation's events go to the subscribers added with :meth:`subscribe` and to
     the observers (results store, lineage, tracing), each of which sees ``prepare`` before
-    the run and ``close`` when this object closes.
+    the run and ``close`` when this object closes. Like a library should, it logs nothing
+    about runs unless given an ``event_logger`` (e.g. :class:`floe_core.logging.EventLogger`).
     """
 
     compile = _Command(DBTCommand.COMPILE)
@@ -101,7 +102,8 @@ class Floe:
         self.project_dir, self.project_name, self.profile = _preflight(manifest, project_dir)
         self.observers: tuple[RunObserver, ...] = tuple(observers)
         self.plugins = plugins if plugins is not None else FloePluginManager()
-        self.runtime.events.subscribe(event_logger or EventLogger())
+        if event_logger is not None:
+            self.runtime.events.subscribe(event_logger)
 
     @classmethod
     def from_manifest(
