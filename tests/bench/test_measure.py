@@ -61,3 +61,14 @@ def test_failure_and_timeout_are_reported_with_the_log(tmp_path: Path) -> None:
     assert failed.log_path.read_text() == "boom\n"
     assert timed_out.returncode == -9
     assert timed_out.wall_seconds < 10
+
+
+def test_a_large_benchmark_process_does_not_inflate_the_commands_peak(tmp_path: Path) -> None:
+    # Linux carries ru_maxrss across execve: without the trampoline a tiny command spawned from
+    # this process (holding 300 MiB) would report >= 300 MiB.
+    held = bytearray(300 * _MIB)
+    result = measure([sys.executable, "-c", "pass"], cwd=tmp_path, log_path=tmp_path / "log")
+
+    assert len(held) == 300 * _MIB
+    assert result.ok
+    assert result.peak_rss_bytes < 100 * _MIB
