@@ -96,7 +96,7 @@ def test_plugin_that_fails_to_import_is_recorded_and_floe_continues(
         (
             "from floe_core import hookimpl\n"
             "@hookimpl(wrapper=True)\ndef floe_run_finished(result):\n    yield\n",
-            "wrapper implementations",
+            "wrapper implementation(s) of floe_run_finished",
         ),
     ],
     ids=["unknown-argument", "unknown-hook", "wrapper"],

@@ -137,7 +137,9 @@ class FloePluginManager:
             self._pm.unregister(plugin)
             known = ", ".join(sorted(n for n in hookspecs.__all__ if n.startswith("floe_")))
             problem = (
-                f"unknown hook(s) {', '.join(unknown)}" if unknown else "wrapper implementations"
+                f"unknown hook(s) {', '.join(unknown)}"
+                if unknown
+                else f"wrapper implementation(s) of {', '.join(wrappers)}"
             )
             raise PluginError(
                 f"{who} declares {problem}",
