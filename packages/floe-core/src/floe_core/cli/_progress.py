@@ -90,14 +90,14 @@ class ProgressDisplay:
                 console=console,
                 transient=True,
             )
-            self._bar = (progress, progress.add_task("nodes", total=None))
+            self._bar = (progress, progress.add_task("planning", total=None))
 
     def __call__(self, event: FloeEvent) -> None:
         with self._lock:
             if isinstance(event, RunPlanned):
                 self._total = len(event.node_ids)
                 if self._bar is not None:
-                    self._bar[0].update(self._bar[1], total=self._total)
+                    self._bar[0].update(self._bar[1], total=self._total, description="nodes")
             elif isinstance(event, NodeFinished | NodeSkipped):
                 self._done += 1
                 self._console.print(node_line(self._done, self._total, event.result))
