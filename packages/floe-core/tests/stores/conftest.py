@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,17 @@ import boto3  # type: ignore[import-untyped]
 import pytest
 from moto.server import ThreadedMotoServer
 
+from floe_core import (
+    DBTCommand,
+    DBTRunResult,
+    NodeFinished,
+    NodeResult,
+    NodeStatus,
+    RunFinished,
+    RunStarted,
+    RunStatus,
+)
+from floe_core.artifacts import ResultsStore
 from floe_core.stores import ArtifactStore, LocalArtifactStore, ObjectArtifactStore
 
 BUCKET = "floe-artifacts"
@@ -18,6 +31,7 @@ BUCKET = "floe-artifacts"
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -68,3 +82,48 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactStore:
     return ObjectArtifactStore(
         request.getfixturevalue("s3_url"), request.getfixturevalue("s3_options")
     )
+
+
+def _play_run(
+    writer: ResultsStore, started_at: datetime, *, artifacts_dir: Path | None = None
+) -> str:
+    """Feed ``writer`` the events of a finished one-node run; returns its invocation id."""
+    invocation_id = str(uuid.uuid4())
+    node = NodeResult(
+        unique_id="model.shop.a", name="a", resource_type="model", status=NodeStatus.ERROR
+    )
+    manifest = artifacts_dir / "manifest.json" if artifacts_dir else None
+    if manifest is not None:
+        manifest.write_text('{"nodes": {}}')
+    result = DBTRunResult(
+        invocation_id=invocation_id,
+        command=DBTCommand.BUILD,
+        runtime="scripted",
+        status=RunStatus.FAILED,
+        started_at=started_at,
+        completed_at=started_at + timedelta(seconds=2),
+        elapsed_seconds=2.0,
+        nodes=(node,),
+        manifest_path=manifest,
+    )
+    for event in (
+        RunStarted(
+            invocation_id=invocation_id,
+            command=DBTCommand.BUILD,
+            runtime="scripted",
+            project_name="shop",
+            project_dir=Path("/nowhere"),
+            started_at=started_at,
+        ),
+        NodeFinished(invocation_id=invocation_id, result=node),
+        RunFinished(invocation_id=invocation_id, result=result),
+    ):
+        writer(event)
+    return invocation_id
+
+
+@pytest.fixture
+def play_run() -> Callable[..., str]:
+    """``play_run(writer, started_at, artifacts_dir=None)``: one finished run of project shop
+    (one failed model) fed to a results store as a runtime would; returns its id."""
+    return _play_run

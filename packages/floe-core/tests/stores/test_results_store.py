@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,13 +11,6 @@ from typing import Any
 import pytest
 
 from floe_core import (
-    DBTCommand,
-    DBTRunResult,
-    NodeFinished,
-    NodeResult,
-    NodeStatus,
-    RunFinished,
-    RunStarted,
     RunStatus,
 )
 from floe_core.artifacts import ResultsStore, RunHistory
@@ -32,46 +25,8 @@ from floe_core.stores import (
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def play_run(
-    writer: ResultsStore, started_at: datetime, *, artifacts_dir: Path | None = None
-) -> str:
-    """Feed ``writer`` the events of a finished one-node run; returns its invocation id."""
-    invocation_id = str(uuid.uuid4())
-    node = NodeResult(
-        unique_id="model.shop.a", name="a", resource_type="model", status=NodeStatus.ERROR
-    )
-    manifest = artifacts_dir / "manifest.json" if artifacts_dir else None
-    if manifest is not None:
-        manifest.write_text('{"nodes": {}}')
-    result = DBTRunResult(
-        invocation_id=invocation_id,
-        command=DBTCommand.BUILD,
-        runtime="scripted",
-        status=RunStatus.FAILED,
-        started_at=started_at,
-        completed_at=started_at + timedelta(seconds=2),
-        elapsed_seconds=2.0,
-        nodes=(node,),
-        manifest_path=manifest,
-    )
-    for event in (
-        RunStarted(
-            invocation_id=invocation_id,
-            command=DBTCommand.BUILD,
-            runtime="scripted",
-            project_name="shop",
-            project_dir=Path("/nowhere"),
-            started_at=started_at,
-        ),
-        NodeFinished(invocation_id=invocation_id, result=node),
-        RunFinished(invocation_id=invocation_id, result=result),
-    ):
-        writer(event)
-    return invocation_id
-
-
 def test_a_run_written_to_s3_is_listed_and_read_from_another_process(
-    s3_url: str, s3_options: dict[str, Any], tmp_path: Path
+    s3_url: str, s3_options: dict[str, Any], tmp_path: Path, play_run: Callable[..., str]
 ) -> None:
     writer = ResultsStore(ObjectArtifactStore(s3_url, s3_options))
     invocation_id = play_run(writer, START, artifacts_dir=tmp_path)
@@ -94,7 +49,7 @@ def test_a_run_written_to_s3_is_listed_and_read_from_another_process(
 
 
 def test_two_writers_on_one_bucket_never_lose_each_others_runs(
-    s3_url: str, s3_options: dict[str, Any]
+    s3_url: str, s3_options: dict[str, Any], play_run: Callable[..., str]
 ) -> None:
     writers = [ResultsStore(ObjectArtifactStore(s3_url, s3_options)) for _ in range(2)]
     written: list[str] = []
@@ -114,7 +69,9 @@ def test_two_writers_on_one_bucket_never_lose_each_others_runs(
     assert [run.started_at for run in runs] == sorted(run.started_at for run in runs)
 
 
-def test_retention_keeps_the_newest_runs_and_drops_old_ones(store: ArtifactStore) -> None:
+def test_retention_keeps_the_newest_runs_and_drops_old_ones(
+    store: ArtifactStore, play_run: Callable[..., str]
+) -> None:
     writer = ResultsStore(store, retention=RetentionConfig(keep_last=2))
     ids = [play_run(writer, START + timedelta(hours=hour)) for hour in range(4)]
 
@@ -128,7 +85,9 @@ def test_retention_keeps_the_newest_runs_and_drops_old_ones(store: ArtifactStore
     assert [run.invocation_id for run in RunHistory(store).runs("shop")] == [ids[3]]
 
 
-def test_a_corrupted_or_missing_run_file_is_named(store: ArtifactStore) -> None:
+def test_a_corrupted_or_missing_run_file_is_named(
+    store: ArtifactStore, play_run: Callable[..., str]
+) -> None:
     writer = ResultsStore(store)
     invocation_id = play_run(writer, START)
     history = RunHistory(store)

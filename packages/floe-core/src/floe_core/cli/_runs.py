@@ -1,0 +1,130 @@
+"""``floe runs list`` and ``floe runs show <id>``: finished runs in the artifact store.
+
+The store is the manifest's ``artifacts`` section, so on any machine with the same manifest
+(a bucket, or a shared folder) these list the runs every machine wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from pathlib import Path
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from floe_core._errors import ConfigError, FloeError
+from floe_core._runtime import read_project_name
+from floe_core.artifacts import RunHistory, RunRecord
+from floe_core.cli._console import stdout_console
+from floe_core.cli._options import json_option, logging_options
+from floe_core.cli._summary import print_summary
+from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
+from floe_core.stores import open_artifact_store
+
+__all__ = ["runs"]
+
+_STATUS_STYLES = {"success": "green", "failed": "red", "error": "red", "cancelled": "yellow"}
+
+_manifest_option = click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(path_type=Path),
+    envvar="FLOE_MANIFEST",
+    help="Manifest whose `artifacts` store holds the runs.  [default: ./platform-manifest.yaml]",
+)
+_project_option = click.option(
+    "--project",
+    "project_name",
+    help="dbt project name.  [default: the name in the manifest's project's dbt_project.yml]",
+)
+
+
+def _history(manifest_path: Path | None, project_name: str | None) -> tuple[RunHistory, str]:
+    manifest = load_manifest(manifest_path or Path(MANIFEST_FILENAME))
+    return RunHistory(open_artifact_store(manifest)), project_name or _project_of(manifest)
+
+
+def _project_of(manifest: PlatformManifest) -> str:
+    try:
+        return read_project_name(manifest.project_dir())
+    except FloeError as exc:
+        raise ConfigError(
+            f"cannot tell which project's runs to show: {exc.message}",
+            hint="pass --project NAME (the `name:` in dbt_project.yml)",
+        ) from exc
+
+
+@click.group()
+def runs() -> None:
+    """Finished runs kept in the artifact store (local folder or object storage)."""
+
+
+@runs.command("list")
+@_manifest_option
+@_project_option
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest N runs."
+)
+@json_option
+@logging_options
+def list_runs(
+    manifest_path: Path | None, project_name: str | None, limit: int, as_json: bool
+) -> None:
+    """The newest runs of the project, newest first."""
+    history, project = _history(manifest_path, project_name)
+    records = list(reversed(history.runs(project)))[:limit]
+    if as_json:
+        click.echo(json.dumps([record.model_dump(mode="json") for record in records], indent=2))
+        return
+    console = stdout_console()
+    if not records:
+        console.print(f"no runs of project {project} in {history.store.url}", markup=False)
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("invocation", "started (UTC)", "command", "runtime", "status", "nodes"):
+        table.add_column(column, overflow="fold")
+    table.add_column("time", justify="right")
+    for record in records:
+        table.add_row(
+            record.invocation_id,
+            f"{record.started_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+            record.command.value,
+            record.runtime,
+            Text(record.status.value, style=_STATUS_STYLES.get(record.status.value, "")),
+            f"{record.nodes}" + (f" ({record.failures} failed)" if record.failures else ""),
+            f"{record.elapsed_seconds:.1f}s",
+        )
+    console.print(table)
+
+
+@runs.command("show")
+@click.argument("invocation_id")
+@_manifest_option
+@_project_option
+@json_option
+@logging_options
+def show_run(
+    invocation_id: str, manifest_path: Path | None, project_name: str | None, as_json: bool
+) -> None:
+    """One run (INVOCATION_ID or its first characters): nodes, failures and files."""
+    history, project = _history(manifest_path, project_name)
+    record = history.find(project, invocation_id)
+    result = history.result(record)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+        return
+    console = stdout_console()
+    console.print(_heading(record), markup=False)
+    print_summary(console, result, results_dir=None)
+    console.print("files:")
+    for name in sorted(record.files):
+        console.print(f"  {history.store.uri(f'{project}/{record.path}/{name}')}", markup=False)
+
+
+def _heading(record: RunRecord) -> str:
+    return (
+        f"run {record.invocation_id} of project {record.project}: {record.command.value} on"
+        f" {record.runtime}, started {record.started_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+    )
