@@ -25,7 +25,7 @@ Both factories return ``None`` when the section is disabled (or ``OPENLINEAGE_DI
 from __future__ import annotations
 
 from floe_core.lineage._config import LineageConfig
-from floe_core.lineage._facets import OpenTelemetryRunFacet
+from floe_core.lineage._facets import OpenTelemetryRunFacet, RunRef, TraceIds
 from floe_core.lineage._memory import InMemoryTransport
 from floe_core.lineage._namespace import dataset_namespace
 from floe_core.lineage._observer import (
@@ -34,12 +34,7 @@ from floe_core.lineage._observer import (
     SpanIdLookup,
     create_lineage_observer,
 )
-from floe_core.lineage._translator import (
-    LINEAGE_RESOURCE_TYPES,
-    LineageTranslator,
-    RunRef,
-    TraceIds,
-)
+from floe_core.lineage._translator import LINEAGE_RESOURCE_TYPES, LineageTranslator
 
 __all__ = [
     "LINEAGE_RESOURCE_TYPES",

@@ -23,7 +23,8 @@ from floe_core._errors import ConfigError
 from floe_core._events import FloeEvent, NodeFinished, NodeSkipped, NodeStarted, RunStarted
 from floe_core._invocation import DBTInvocation
 from floe_core.lineage._config import LineageConfig
-from floe_core.lineage._translator import LineageTranslator, RunRef, TraceIds
+from floe_core.lineage._facets import RunRef, TraceIds
+from floe_core.lineage._translator import LineageTranslator
 
 __all__ = ["ExtraRunFacets", "LineageObserver", "SpanIdLookup", "create_lineage_observer"]
 

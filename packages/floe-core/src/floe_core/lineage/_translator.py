@@ -14,29 +14,17 @@ from datetime import datetime
 
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
-    JobFacet,
-    RunFacet,
-    data_quality_assertions_dataset,
-    datasource_dataset,
-    documentation_dataset,
-    error_message_run,
-    external_query_run,
-    job_type_job,
-    output_statistics_output_dataset,
-    ownership_dataset,
-    parent_run,
-    processing_engine_run,
-    schema_dataset,
-    sql_job,
-)
-from openlineage.client.generated.base import (
     DatasetFacet,
     InputDatasetFacet,
+    JobFacet,
     OutputDatasetFacet,
+    RunFacet,
+    external_query_run,
+    output_statistics_output_dataset,
+    sql_job,
 )
 from openlineage.client.uuid import generate_new_uuid
 
-from floe_core._errors import ConfigError
 from floe_core._events import (
     FloeEvent,
     NodeSkipped,
@@ -47,9 +35,20 @@ from floe_core._events import (
 )
 from floe_core._results import NodeResult, NodeStatus, RunStatus
 from floe_core.lineage._dbt_manifest import DbtManifest, NodeInfo, load_manifest
-from floe_core.lineage._facets import FLOE_VERSION, PRODUCER, OpenTelemetryRunFacet
+from floe_core.lineage._facets import (
+    PRODUCER,
+    RunRef,
+    TraceIds,
+    assertions_facet,
+    dataset_facets,
+    error_facet,
+    job_type_facet,
+    parent_facet,
+    processing_engine_facet,
+    trace_facets,
+)
 
-__all__ = ["LINEAGE_RESOURCE_TYPES", "LineageTranslator", "RunRef", "TraceIds"]
+__all__ = ["LINEAGE_RESOURCE_TYPES", "LineageTranslator"]
 
 LINEAGE_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot", "test"})
 """The node types that become OpenLineage jobs."""
@@ -62,51 +61,6 @@ _RUN_END_STATE = {
     RunStatus.CANCELLED: RunState.ABORT,
     RunStatus.TIMED_OUT: RunState.ABORT,
 }
-
-
-@dataclass(frozen=True)
-class TraceIds:
-    """Hex trace and span id of the OpenTelemetry span matching a lineage run."""
-
-    trace_id: str
-    span_id: str
-
-
-@dataclass(frozen=True)
-class RunRef:
-    """A run of a job elsewhere, e.g. the orchestrator task that started floe."""
-
-    namespace: str
-    job_name: str
-    run_id: str
-
-    @classmethod
-    def parse(cls, value: str, *, source: str) -> RunRef:
-        """``<namespace>/<job name>/<run id>``, the ``OPENLINEAGE_PARENT_ID`` format."""
-        namespace, _, rest = value.partition("/")
-        job_name, _, run_id = rest.rpartition("/")
-        try:
-            uuid.UUID(run_id)
-        except ValueError:
-            run_id = ""
-        if not (namespace and job_name and run_id):
-            raise ConfigError(
-                f"{source}: {value!r} is not <namespace>/<job name>/<run id (a UUID)>",
-                hint="e.g. airflow/my_dag.dbt_task/01890bbd-5a0c-7b2c-a1de-1f2e3d4c5b6a",
-            )
-        return cls(namespace, job_name, run_id)
-
-
-def _parent_facet(parent: RunRef, root: RunRef) -> parent_run.ParentRunFacet:
-    return parent_run.ParentRunFacet(
-        run=parent_run.Run(runId=parent.run_id),
-        job=parent_run.Job(namespace=parent.namespace, name=parent.job_name),
-        root=parent_run.Root(
-            run=parent_run.RootRun(runId=root.run_id),
-            job=parent_run.RootJob(namespace=root.namespace, name=root.job_name),
-        ),
-        producer=PRODUCER,
-    )
 
 
 @dataclass
@@ -201,31 +155,7 @@ class LineageTranslator:
         return node.relation_path
 
     def get_dataset_facets(self, node: NodeInfo) -> dict[str, DatasetFacet]:
-        facets: dict[str, DatasetFacet] = {
-            "dataSource": datasource_dataset.DatasourceDatasetFacet(
-                name=self.dataset_namespace, uri=self.dataset_namespace, producer=PRODUCER
-            ),
-        }
-        if node.columns:
-            facets["schema"] = schema_dataset.SchemaDatasetFacet(
-                fields=[
-                    schema_dataset.SchemaDatasetFacetFields(
-                        name=column.name, type=column.data_type, description=column.description
-                    )
-                    for column in node.columns
-                ],
-                producer=PRODUCER,
-            )
-        if node.description:
-            facets["documentation"] = documentation_dataset.DocumentationDatasetFacet(
-                description=node.description, producer=PRODUCER
-            )
-        if node.owners:
-            facets["ownership"] = ownership_dataset.OwnershipDatasetFacet(
-                owners=[ownership_dataset.Owner(name=owner) for owner in node.owners],
-                producer=PRODUCER,
-            )
-        return facets
+        return dataset_facets(node, self.dataset_namespace)
 
     def _dataset_facets(self, invocation: _Invocation, node: NodeInfo) -> dict[str, DatasetFacet]:
         facets = invocation.dataset_facets.get(node.unique_id)
@@ -239,8 +169,7 @@ class LineageTranslator:
             run_id=_run_id(event.invocation_id), job_name=self.get_parent_job_name(event)
         )
         self._invocations[event.invocation_id] = invocation
-        run_facets = self._invocation_run_facets()
-        self._add_trace(run_facets, trace)
+        run_facets = {**self._invocation_run_facets(), **trace_facets(trace)}
         return [
             RunEvent(
                 eventType=RunState.START,
@@ -260,14 +189,12 @@ class LineageTranslator:
             invocation.manifest.dbt_version if invocation.manifest else None
         )
         if dbt_version:
-            run_facets["processing_engine"] = self._processing_engine(dbt_version)
+            run_facets["processing_engine"] = processing_engine_facet(dbt_version)
         failed = [node.unique_id for node in result.nodes if node.status.is_failure]
         if result.status is not RunStatus.SUCCESS and (result.error or failed):
             message = result.error or f"{len(failed)} node(s) failed: {', '.join(failed)}"
-            run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
-                message=message, programmingLanguage="python", producer=PRODUCER
-            )
-        self._add_trace(run_facets, trace)
+            run_facets["errorMessage"] = error_facet(message, "python")
+        run_facets.update(trace_facets(trace))
         return RunEvent(
             eventType=_RUN_END_STATE[result.status],
             eventTime=result.completed_at.isoformat(),
@@ -279,14 +206,10 @@ class LineageTranslator:
     def _invocation_run_facets(self) -> dict[str, RunFacet]:
         if self.parent is None or self.root is None:
             return {}
-        return {"parent": _parent_facet(self.parent, self.root)}
+        return {"parent": parent_facet(self.parent, self.root)}
 
     def _parent_job(self, invocation: _Invocation) -> Job:
-        facets: dict[str, JobFacet] = {
-            "jobType": job_type_job.JobTypeJobFacet(
-                processingType="BATCH", integration="DBT", jobType="JOB", producer=PRODUCER
-            )
-        }
+        facets: dict[str, JobFacet] = {"jobType": job_type_facet("JOB")}
         return Job(namespace=self.job_namespace, name=invocation.job_name, facets=facets)
 
     # -- nodes -----------------------------------------------------------------------------
@@ -341,35 +264,25 @@ class LineageTranslator:
         self, invocation: _Invocation, result: NodeResult | None, trace: TraceIds | None
     ) -> dict[str, RunFacet]:
         own = RunRef(self.job_namespace, invocation.job_name, invocation.run_id)
-        facets: dict[str, RunFacet] = {"parent": _parent_facet(own, self.root or own)}
+        facets: dict[str, RunFacet] = {"parent": parent_facet(own, self.root or own)}
         if invocation.manifest and invocation.manifest.dbt_version:
-            facets["processing_engine"] = self._processing_engine(invocation.manifest.dbt_version)
+            facets["processing_engine"] = processing_engine_facet(invocation.manifest.dbt_version)
         if result is not None and result.status.is_failure:
-            facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
-                message=result.message or f"{result.unique_id} {result.status.value}",
-                programmingLanguage="sql",
-                producer=PRODUCER,
-            )
+            message = result.message or f"{result.unique_id} {result.status.value}"
+            facets["errorMessage"] = error_facet(message, "sql")
         if result is not None and result.adapter_response.query_id:
             facets["externalQuery"] = external_query_run.ExternalQueryRunFacet(
                 externalQueryId=result.adapter_response.query_id,
                 source=self.dataset_namespace,
                 producer=PRODUCER,
             )
-        self._add_trace(facets, trace)
+        facets.update(trace_facets(trace))
         return facets
 
     def _node_job_facets(
         self, invocation: _Invocation, node: NodeInfo, result: NodeResult | None
     ) -> dict[str, JobFacet]:
-        facets: dict[str, JobFacet] = {
-            "jobType": job_type_job.JobTypeJobFacet(
-                processingType="BATCH",
-                integration="DBT",
-                jobType=node.resource_type.upper(),
-                producer=PRODUCER,
-            )
-        }
+        facets: dict[str, JobFacet] = {"jobType": job_type_facet(node.resource_type.upper())}
         manifest = invocation.manifest
         sql = result.compiled_code if result else None
         if not sql and manifest is not None and result is not None:
@@ -388,7 +301,7 @@ class LineageTranslator:
             tested = [node.attached_node] if node.attached_node else list(node.depends_on)
             input_facets: dict[str, InputDatasetFacet] = {}
             if finished is not None and finished.status is not NodeStatus.SKIPPED:
-                input_facets["dataQualityAssertions"] = self._assertions(node, finished)
+                input_facets["dataQualityAssertions"] = assertions_facet(node, finished)
             inputs = [
                 InputDataset(
                     namespace=self.dataset_namespace,
@@ -445,37 +358,3 @@ class LineageTranslator:
             else:
                 found[unique_id] = node
         return list(found.values())
-
-    @staticmethod
-    def _assertions(
-        node: NodeInfo, result: NodeResult
-    ) -> data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet:
-        return data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
-            assertions=[
-                data_quality_assertions_dataset.Assertion(
-                    assertion=node.test_name or node.name,
-                    # A warn-severity test that found rows did not fail the pipeline.
-                    success=result.status in (NodeStatus.SUCCESS, NodeStatus.WARN),
-                    column=node.column_name,
-                    severity=node.severity,
-                    name=node.name,
-                )
-            ],
-            producer=PRODUCER,
-        )
-
-    @staticmethod
-    def _processing_engine(dbt_version: str) -> processing_engine_run.ProcessingEngineRunFacet:
-        return processing_engine_run.ProcessingEngineRunFacet(
-            version=dbt_version,
-            name="dbt",
-            openlineageAdapterVersion=FLOE_VERSION,
-            producer=PRODUCER,
-        )
-
-    @staticmethod
-    def _add_trace(facets: dict[str, RunFacet], trace: TraceIds | None) -> None:
-        if trace is not None:
-            facets["opentelemetry"] = OpenTelemetryRunFacet(
-                traceId=trace.trace_id, spanId=trace.span_id, producer=PRODUCER
-            )
