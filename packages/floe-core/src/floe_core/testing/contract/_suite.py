@@ -14,7 +14,7 @@ import pytest
 
 from floe_core._errors import DBTCompilationError, FloeError
 from floe_core._events import NodeFinished, NodeSkipped, NodeStarted
-from floe_core._invocation import DBTCommand
+from floe_core._invocation import DBTCommand, DBTInvocation
 from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus, RunStatus
 from floe_core._runtime import PLUGIN_API_VERSION, DBTRuntimePlugin
@@ -54,7 +54,7 @@ class RuntimeContractTests:
 
         class TestMyRuntimeContract(RuntimeContractTests):
             @pytest.fixture(scope="class")
-            def runtime_factory(self, contract_project: ContractProject) -> RuntimeFactory:
+            def runtime_factory(self) -> RuntimeFactory:
                 return lambda: MyRuntime(MyRuntimeConfig())
 
     Override ``contract_project`` to run against another copy or warehouse, and override
@@ -84,11 +84,12 @@ class RuntimeContractTests:
 
     @staticmethod
     def _record(
-        runtime: DBTRuntimePlugin[Any], command: DBTCommand, invocation: Any
+        runtime: DBTRuntimePlugin[Any], command: DBTCommand, invocation: DBTInvocation
     ) -> RecordedRun:
         run = record(runtime, command, invocation)
         if run.error is not None:
-            raise AssertionError(f"{command} raised instead of returning a result") from (run.error)
+            message = f"{command} raised instead of returning a result: {run.error}"
+            raise AssertionError(message) from run.error
         return run
 
     @pytest.fixture(scope="class")
