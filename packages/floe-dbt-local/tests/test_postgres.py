@@ -47,6 +47,8 @@ def test_shop_builds_on_postgres_with_the_password_from_an_env_var(
     assert orders.adapter_response.code == "SELECT"  # what PostgreSQL answered
     count = postgres_server.psql("select count(*) from shop.orders", dbname=postgres_database)
     assert count == "60"
-    # the secret went through the environment, never into the profile file
+    # the secret went through the environment, never into the profile file or dbt's log
     written = "".join(p.read_text() for p in (tmp_path / "cache").rglob("profiles.yml"))
     assert postgres_server.password not in written
+    assert result.log_path is not None
+    assert postgres_server.password not in result.log_path.read_text()

@@ -68,7 +68,7 @@ def build_plan(manifest: Any, project_name: str, node_ids: Iterable[str]) -> Exe
     planned = []
     for uid in selected:
         node = manifest.nodes[uid]
-        depends_on = set(parents[uid]) & selected
+        depends_on = _through_ephemeral(manifest, parents, uid) & selected
         if str(node.resource_type) not in ("test", "unit_test"):
             upstream = ancestors(uid)
             for ancestor in upstream & tests_by_parent.keys():
@@ -86,6 +86,21 @@ def build_plan(manifest: Any, project_name: str, node_ids: Iterable[str]) -> Exe
             )
         )
     return ExecutionPlan(project_name=project_name, nodes=order_nodes(planned))
+
+
+def _through_ephemeral(manifest: Any, parents: Mapping[str, frozenset[str]], uid: str) -> set[str]:
+    """Parents of ``uid``, with ephemeral models replaced by their own parents (they are
+    compiled into their children, so a child really waits for what they select from)."""
+    found: set[str] = set()
+    stack = list(parents.get(uid, ()))
+    while stack:
+        parent = stack.pop()
+        node = manifest.nodes.get(parent)
+        if node is not None and getattr(node.config, "materialized", None) == "ephemeral":
+            stack.extend(parents.get(parent, ()))
+        else:
+            found.add(parent)
+    return found
 
 
 def _parents(node: Any) -> frozenset[str]:
