@@ -17,7 +17,7 @@ from floe_core._runtime import DBTRuntimePlugin, read_project_name
 from floe_core.api._observers import observers_from_manifest
 from floe_core.api._options import InvocationOptions, build_invocation
 from floe_core.api._validate import check_secrets
-from floe_core.artifacts import LocalResultsStore
+from floe_core.artifacts import ResultsStore
 from floe_core.logging import bind_invocation
 from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
 from floe_core.plugins import FloePluginManager
@@ -156,9 +156,9 @@ class Floe:
         return self.runtime.events
 
     @property
-    def results(self) -> LocalResultsStore | None:
-        """The store that keeps each invocation's results, if the manifest has one."""
-        stores = [o for o in self.observers if isinstance(o, LocalResultsStore)]
+    def results(self) -> ResultsStore | None:
+        """The store that keeps each invocation's results (the manifest's ``artifacts``)."""
+        stores = [o for o in self.observers if isinstance(o, ResultsStore)]
         return stores[0] if stores else None
 
     def subscribe(self, subscriber: EventSubscriber) -> Callable[[], None]:

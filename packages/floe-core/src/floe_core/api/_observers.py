@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from floe_core._errors import ConfigError
 from floe_core._observer import RunObserver
-from floe_core.artifacts import LocalResultsStore
+from floe_core.artifacts import ResultsStore
 from floe_core.lineage import create_lineage_observer, dataset_namespace
 from floe_core.manifest import DuckDBCompute, PlatformManifest
 from floe_core.plugins import FloePluginManager, PluginHookObserver
+from floe_core.stores import open_artifact_store
 from floe_core.tracing import create_tracing_observer
 
 __all__ = ["observers_from_manifest"]
@@ -52,4 +53,5 @@ def observers_from_manifest(
         else None
     )
     optional = [observer for observer in (tracer, lineage) if observer is not None]
-    return [*optional, PluginHookObserver(plugins), LocalResultsStore(manifest.artifacts_dir())]
+    results = ResultsStore(open_artifact_store(manifest), retention=manifest.artifacts.retention)
+    return [*optional, PluginHookObserver(plugins), results]

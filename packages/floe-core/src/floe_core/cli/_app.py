@@ -17,6 +17,7 @@ from floe_core.cli._admin import init, plugins, validate
 from floe_core.cli._console import error
 from floe_core.cli._options import logging_options
 from floe_core.cli._run import COMMANDS, plan
+from floe_core.cli._runs import runs
 
 __all__ = ["CLI_COMMANDS_ENTRY_POINT_GROUP", "FloeGroup", "cli", "main"]
 
@@ -118,7 +119,7 @@ def cli() -> None:
     """floe: run dbt projects through pluggable execution runtimes."""
 
 
-for _command in (*COMMANDS, plan, init, validate, plugins):
+for _command in (*COMMANDS, plan, init, validate, plugins, runs):
     cli.add_command(_command)
 
 

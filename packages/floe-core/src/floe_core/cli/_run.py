@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from pathlib import Path
 from typing import Any
 
 import click
@@ -51,8 +50,14 @@ def _open(ctx: click.Context, options: dict[str, Any], *, progress_shown: bool) 
     )
 
 
-def _results_dir(floe: Floe, started: list[str]) -> Path | None:
-    return floe.results.run_dir(started[0]) if started and floe.results is not None else None
+def _results_location(floe: Floe, started: list[str]) -> str | None:
+    """Where the run's files are: a local folder, or the run's prefix in object storage."""
+    if not started or floe.results is None:
+        return None
+    folder = floe.results.run_dir(started[0])
+    if folder is not None:
+        return str(folder)
+    return floe.results.store.uri(f"{floe.project_name}/{started[0]}")
 
 
 def _run(ctx: click.Context, command: DBTCommand, as_json: bool, options: dict[str, Any]) -> int:
@@ -73,14 +78,14 @@ def _run(ctx: click.Context, command: DBTCommand, as_json: bool, options: dict[s
                 result = floe.invoke(command, **options)
         except BaseException:
             # The summary that names the results folder is not coming: name it now.
-            saved = _results_dir(floe, started)
+            saved = _results_location(floe, started)
             if saved is not None:
-                click.echo(f"results of invocation {saved.name} so far: {saved}", err=True)
+                click.echo(f"results of invocation {started[0]} so far: {saved}", err=True)
             raise
         if as_json:
             click.echo(result.model_dump_json(indent=2))
         else:
-            print_summary(console, result, _results_dir(floe, started))
+            print_summary(console, result, _results_location(floe, started))
     return 0 if result.success else 1
 
 

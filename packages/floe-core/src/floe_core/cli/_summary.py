@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -51,7 +49,7 @@ def _table(nodes: tuple[NodeResult, ...]) -> Table:
     return table
 
 
-def print_summary(console: Console, result: DBTRunResult, results_dir: Path | None) -> None:
+def print_summary(console: Console, result: DBTRunResult, results_dir: str | None) -> None:
     """Table of nodes, every failure with its full message, a counts line, the run status."""
     nodes = result.nodes
     if len(nodes) > MAX_TABLE_ROWS:
