@@ -95,6 +95,17 @@ def test_exclude_leaves_nodes_out(
     assert result.status is RunStatus.SUCCESS
 
 
+def test_compile_reports_every_node_with_its_compiled_sql(
+    local_runtime: LocalRuntime, shop_invocation: MakeInvocation, shop_build: RecordedRun
+) -> None:
+    run = record(local_runtime, DBTCommand.COMPILE, shop_invocation())
+    assert run.result.status is RunStatus.SUCCESS
+    assert len(run.result.nodes) == 46
+    assert_event_stream(run, "local")
+    daily = run.result.node("model.shop.daily_revenue").compiled_code or ""
+    assert "cast(sum(amount_cents) as numeric(18, 2)) / 100" in daily  # the macro, expanded
+
+
 def test_failing_model_reports_the_database_message_and_skips_its_descendants(
     shop_fail_model: RecordedRun,
 ) -> None:

@@ -15,7 +15,9 @@ EXECUTED_RESOURCE_TYPES: Mapping[DBTCommand, frozenset[str]] = {
     DBTCommand.TEST: frozenset({"test", "unit_test"}),
     DBTCommand.SEED: frozenset({"seed"}),
     DBTCommand.SNAPSHOT: frozenset({"snapshot"}),
-    DBTCommand.COMPILE: frozenset({"model", "test", "unit_test", "snapshot", "analysis"}),
+    DBTCommand.COMPILE: frozenset(
+        {"model", "seed", "snapshot", "test", "unit_test", "analysis", "function"}
+    ),
 }
 """Resource types each command executes (and reports node events for)."""
 
