@@ -7,12 +7,14 @@ end to end with real dbt through the local runtime.
 
 from __future__ import annotations
 
+import logging
 import textwrap
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 RUNTIME_SOURCE = '''
 from __future__ import annotations
@@ -151,3 +153,13 @@ def write_manifest(
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI configures structlog and the root logger: undo it for the tests after us."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers, root.level = handlers, level

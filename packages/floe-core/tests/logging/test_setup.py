@@ -13,9 +13,11 @@ from floe_core.logging import EventLogger, bind_invocation, bind_node, configure
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     yield
     structlog.reset_defaults()
-    logging.getLogger().handlers = []
+    root.handlers, root.level = handlers, level
 
 
 def _json_lines(text: str) -> list[dict[str, object]]:
