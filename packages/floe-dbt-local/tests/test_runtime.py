@@ -166,6 +166,21 @@ def test_fail_fast_stops_early_and_still_accounts_for_every_node(
     assert_event_stream(run, "local")
 
 
+def test_dbt_writes_nothing_to_the_console(
+    local_runtime: LocalRuntime,
+    shop_invocation: MakeInvocation,
+    shop_fail_model: RecordedRun,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    invocation = shop_invocation(select=("orders",), vars={"fail_model": True})
+    failed = local_runtime.run_models(invocation)
+    assert failed.status is RunStatus.FAILED
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
+    assert failed.log_path is not None
+    assert "floe_fail_model_missing_table" in failed.log_path.read_text()  # dbt.log has it
+
+
 def test_missing_project_dir_is_a_project_error(
     local_runtime: LocalRuntime, shop_invocation: MakeInvocation, tmp_path: Path
 ) -> None:
