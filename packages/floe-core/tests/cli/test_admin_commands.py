@@ -101,3 +101,13 @@ def test_commands_from_entry_points_load_lazily_and_a_broken_one_only_warns(
     assert "build" in listing.stdout
     assert "'broken' from floe-broken could not be loaded" in listing.stderr
     assert "missing temporalio" in listing.stderr
+
+
+def test_validate_with_another_runtime_does_not_apply_the_manifests_runtime_config(
+    write_manifest,
+) -> None:
+    path = write_manifest(config="{partial_parse: false}")
+    path.write_text(path.read_text().replace("type: scripted", "type: local"))
+    result = CliRunner().invoke(cli, ["validate", "--runtime", "scripted"])
+    assert result.exit_code == 0, result.output
+    assert "valid for runtime 'scripted'" in result.stdout

@@ -15,7 +15,7 @@ from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult
 from floe_core._runtime import DBTRuntimePlugin, read_project_name
 from floe_core.api._observers import observers_from_manifest
-from floe_core.api._options import InvocationOptions, build_invocation
+from floe_core.api._options import InvocationOptions, build_invocation, choose_runtime
 from floe_core.api._validate import check_secrets
 from floe_core.artifacts import ResultsStore
 from floe_core.logging import bind_invocation
@@ -118,8 +118,8 @@ class Floe:
     ) -> Floe:
         """Load the manifest (default ``./platform-manifest.yaml``) and build its runtime.
 
-        ``runtime`` replaces ``plugins.dbt_runtime.type``; ``runtime_config`` its ``config``
-        (an overriding runtime starts from an empty config, not another runtime's).
+        ``runtime`` replaces ``plugins.dbt_runtime.type`` and ``runtime_config`` its
+        ``config`` (see :func:`choose_runtime`).
         ``observers`` come on top of the ones the manifest asks for; extension plugins
         (entry point group ``floe.plugins``) are loaded and may veto a run. Raises a
         :class:`~floe_core.ConfigError` naming the file/field and the fix.
@@ -127,17 +127,14 @@ class Floe:
         manifest = load_manifest(Path(path) if path is not None else Path(MANIFEST_FILENAME))
         # Cheap checks first: building a runtime may open connections or start workers.
         _preflight(manifest, Path(project_dir) if project_dir is not None else None)
-        plugin = manifest.plugins.dbt_runtime
-        name = runtime or plugin.type
-        if runtime_config is None:
-            runtime_config = plugin.config if name == plugin.type else {}
+        name, config = choose_runtime(manifest, runtime, runtime_config)
         with ExitStack() as close_on_error:
             plugins = FloePluginManager.from_entry_points()
             built = [*observers, *observers_from_manifest(manifest, plugins)]
             for observer in built:
                 close_on_error.callback(observer.close)
             runtime_instance = PluginRegistry().create(
-                name, runtime_config, events=EventBus(), location_of=manifest.locate
+                name, config, events=EventBus(), location_of=manifest.locate
             )
             close_on_error.callback(runtime_instance.close)
             floe = cls(

@@ -10,7 +10,7 @@ from floe_core._errors import ConfigError
 from floe_core._invocation import DBTInvocation, GeneratedProfile, ProfileSource
 from floe_core.manifest import PlatformManifest
 
-__all__ = ["InvocationOptions", "build_invocation", "split_selectors"]
+__all__ = ["InvocationOptions", "build_invocation", "choose_runtime", "split_selectors"]
 
 
 class InvocationOptions(TypedDict, total=False):
@@ -27,6 +27,20 @@ class InvocationOptions(TypedDict, total=False):
     threads: int | None
     full_refresh: bool
     fail_fast: bool
+
+
+def choose_runtime(
+    manifest: PlatformManifest, runtime: str | None, runtime_config: dict[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
+    """The runtime name and config to use: the manifest's unless overridden.
+
+    An overriding runtime starts from an empty config, not from another runtime's.
+    """
+    plugin = manifest.plugins.dbt_runtime
+    name = runtime or plugin.type
+    if runtime_config is not None:
+        return name, runtime_config
+    return name, plugin.config if name == plugin.type else {}
 
 
 def split_selectors(values: Iterable[str]) -> tuple[str, ...]:

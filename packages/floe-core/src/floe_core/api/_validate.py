@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from floe_core._errors import ConfigError, SecretError
 from floe_core._invocation import GeneratedProfile
 from floe_core._runtime import read_project_name
+from floe_core.api._options import choose_runtime
 from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest, missing_secrets
 from floe_core.profiles import PROFILES_FILENAME, profile_source_for
 from floe_core.registry import PluginRegistry
@@ -103,9 +104,7 @@ def validate(
     if not loaded:
         return ValidationReport(manifest_path=manifest_path, checks=tuple(checks))
     manifest = loaded[0]
-    plugin = manifest.plugins.dbt_runtime
-    name = runtime or plugin.type
-    config = runtime_config if runtime_config is not None else plugin.config
+    name, config = choose_runtime(manifest, runtime, runtime_config)
     registry = PluginRegistry()
 
     def load_runtime() -> str:
