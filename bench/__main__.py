@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     document = to_json(meta, sizes)
     write_json(json_path, document)
     if not args.no_markdown:
-        write_markdown(args.markdown, render_markdown(meta, sizes))
+        write_markdown(args.markdown, render_markdown([meta], sizes))
     print(f"bench: wrote {json_path}" + ("" if args.no_markdown else f" and {args.markdown}"))
     return (
         1

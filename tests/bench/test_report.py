@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from bench.report import BEGIN, END, render_markdown, to_json, write_markdown
+from bench.report import BEGIN, END, read_json, render_markdown, to_json, write_json, write_markdown
 from bench.runner import SubjectResult, select_subjects
 
 
@@ -54,7 +54,7 @@ def test_markdown_replaces_only_the_generated_section(tmp_path: Path) -> None:
         "json_path": "r.json",
     }
 
-    write_markdown(path, render_markdown(meta, _sizes()))
+    write_markdown(path, render_markdown([meta], _sizes()))
 
     text = path.read_text()
     assert "old figures" not in text
@@ -81,10 +81,20 @@ def test_overhead_splits_into_fixed_and_marginal_cost_across_sizes() -> None:
     ]
     for result in large["results"]:
         result.models, result.nodes = 1000, 2000
-    meta = {"command": "c", "finished_at": "f", "machine": "m", "versions": "v"}
+    meta: dict[str, Any] = {"command": "c", "finished_at": "f", "machine": "m", "versions": "v"}
     meta |= {"repetitions": "r", "threads": 4, "elapsed_seconds": 1, "json_path": "j"}
 
-    text = render_markdown(meta, [small, large])
+    text = render_markdown([meta], [small, large])
 
     # +1 s over 200 nodes, +5 s over 2,000 nodes: 4 s more for 1,800 more nodes.
     assert "| floe-build[local] | +5.0 ms | +2.5 ms | +0.56 s | +2.2 ms |" in text
+
+
+def test_a_written_document_renders_the_same_after_reading_it_back(tmp_path: Path) -> None:
+    meta: dict[str, Any] = {"command": "c", "finished_at": "f", "machine": "m", "versions": "v"}
+    meta |= {"repetitions": "r", "threads": 4, "elapsed_seconds": 1, "json_path": "j"}
+    write_json(tmp_path / "run.json", to_json(meta, _sizes()))
+
+    read_meta, sizes = read_json(tmp_path / "run.json")
+
+    assert render_markdown([read_meta], sizes) == render_markdown([meta], _sizes())
