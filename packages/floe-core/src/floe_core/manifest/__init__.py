@@ -15,7 +15,6 @@ from floe_core.manifest._loader import (
 from floe_core.manifest._models import (
     API_VERSION,
     KIND,
-    ArtifactsConfig,
     ComputeConfig,
     DuckDBCompute,
     DuckDBSettings,
@@ -27,7 +26,6 @@ from floe_core.manifest._models import (
     PostgresCompute,
     PostgresSettings,
     ProjectConfig,
-    RetentionConfig,
     RuntimePluginConfig,
 )
 from floe_core.manifest._secrets import (
@@ -37,6 +35,13 @@ from floe_core.manifest._secrets import (
     resolve_secret_refs,
 )
 from floe_core.manifest._starter import starter_manifest
+from floe_core.manifest._storage import (
+    ArtifactsConfig,
+    GitProjectSource,
+    ObjectProjectSource,
+    ProjectSource,
+    RetentionConfig,
+)
 
 __all__ = [
     "API_VERSION",
@@ -48,13 +53,16 @@ __all__ = [
     "DuckDBCompute",
     "DuckDBSettings",
     "ExistingProfileConfig",
+    "GitProjectSource",
     "ManifestMetadata",
+    "ObjectProjectSource",
     "ObservabilityConfig",
     "PlatformManifest",
     "PluginsConfig",
     "PostgresCompute",
     "PostgresSettings",
     "ProjectConfig",
+    "ProjectSource",
     "RetentionConfig",
     "RuntimePluginConfig",
     "find_secret_refs",

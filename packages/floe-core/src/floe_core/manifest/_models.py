@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -11,7 +10,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -19,13 +17,13 @@ from pydantic_core import PydanticCustomError
 
 from floe_core.lineage import LineageConfig
 from floe_core.manifest._secrets import is_secret_ref
+from floe_core.manifest._storage import ArtifactsConfig, ProjectSource
 from floe_core.manifest._yaml import KeyPath, LineMap, line_of, parse_field_path
 from floe_core.tracing import TracingConfig
 
 __all__ = [
     "API_VERSION",
     "KIND",
-    "ArtifactsConfig",
     "ComputeConfig",
     "DuckDBCompute",
     "ExistingProfileConfig",
@@ -35,7 +33,6 @@ __all__ = [
     "PluginsConfig",
     "PostgresCompute",
     "ProjectConfig",
-    "RetentionConfig",
     "RuntimePluginConfig",
 ]
 
@@ -53,13 +50,25 @@ class ManifestMetadata(BaseModel):
 
 
 class ProjectConfig(BaseModel):
-    """The dbt project floe runs by default; ``dir`` is relative to the manifest's folder."""
+    """The dbt project floe runs by default: the folder ``dir`` (relative to the manifest's
+    folder), or ``source``, a git repository or object-storage prefix fetched per version."""
 
     model_config = _STRICT
 
     dir: Path = Path(".")
+    source: ProjectSource | None = None
     target: str | None = None
     vars: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> ProjectConfig:
+        if self.source is not None and "dir" in self.model_fields_set:
+            raise PydanticCustomError(
+                "exclusive_sections",
+                "set either 'dir' (a local folder) or 'source' (fetched), not both",
+                {"hint": "keep 'source' and give the folder inside it as `source.subdir`"},
+            )
+        return self
 
 
 class RuntimePluginConfig(BaseModel):
@@ -146,97 +155,6 @@ class ExistingProfileConfig(BaseModel):
 
     profiles_dir: Path
     profile_name: str | None = None
-
-
-_URL_SCHEMES = {
-    "s3": ("s3://", "s3a://"),
-    "gcs": ("gs://",),
-    "azure": ("az://", "abfs://", "abfss://", "azure://", "adl://"),
-}
-_CREDENTIAL_OPTION = re.compile(r"secret|token|password|access_key$|customer_key|sas_key|_key$")
-
-
-class RetentionConfig(BaseModel):
-    """Which finished runs are kept; a run is deleted when either limit says so."""
-
-    model_config = _STRICT
-
-    keep_last: int | None = Field(default=None, ge=1)
-    """Keep at most this many runs per project (the newest)."""
-    keep_days: float | None = Field(default=None, gt=0)
-    """Delete runs that started more than this many days ago."""
-
-
-class ArtifactsConfig(BaseModel):
-    """Where run results, logs and dbt artifacts are kept: a local folder or object storage.
-
-    ``type: local`` uses ``path``; ``s3``/``gcs``/``azure`` use ``url`` (``s3://bucket/prefix``)
-    and ``options`` (the store's settings: ``endpoint``, ``region``, credentials as
-    ``${env:NAME}`` references).
-    """
-
-    model_config = _STRICT
-
-    type: Literal["local", "s3", "gcs", "azure"] = "local"
-    path: Path = Path(".floe/artifacts")
-    url: str | None = Field(default=None, validate_default=True)
-    options: dict[str, str | bool | int] = Field(default_factory=dict)
-    retention: RetentionConfig = Field(default_factory=RetentionConfig)
-
-    @field_validator("url")
-    @classmethod
-    def _url_matches_type(cls, value: str | None, info: ValidationInfo) -> str | None:
-        kind = info.data.get("type", "local")
-        if kind == "local":
-            if value is not None:
-                raise PydanticCustomError(
-                    "url_for_local",
-                    "'url' is for object storage; a local store uses 'path'",
-                    {"hint": "remove 'url', or set `type:` to s3, gcs or azure"},
-                )
-            return value
-        schemes = _URL_SCHEMES[kind]
-        example = f"{schemes[0]}bucket/prefix"
-        if value is None:
-            raise PydanticCustomError(
-                "url_required",
-                "an object store needs 'url'",
-                {"hint": f"add `url: {example}` under artifacts"},
-            )
-        if not value.startswith(schemes):
-            raise PydanticCustomError(
-                "url_scheme",
-                "the url does not match type {kind}",
-                {"kind": kind, "hint": f"write the url as {example}"},
-            )
-        return value
-
-    @field_validator("options")
-    @classmethod
-    def _credentials_are_references(
-        cls, value: dict[str, str | bool | int]
-    ) -> dict[str, str | bool | int]:
-        for name, option in value.items():
-            if _CREDENTIAL_OPTION.search(name) and not (
-                isinstance(option, str) and is_secret_ref(option)
-            ):
-                # The message must not contain the value: it is (probably) a real credential.
-                raise PydanticCustomError(
-                    "plain_text_secret",
-                    "option '{name}' is a credential and must be a ${env:NAME} reference",
-                    {"name": name, "hint": f"write `{name}: ${{env:{name.upper()}}}`"},
-                )
-        return value
-
-    @model_validator(mode="after")
-    def _path_only_for_local(self) -> ArtifactsConfig:
-        if self.type != "local" and "path" in self.model_fields_set:
-            raise PydanticCustomError(
-                "path_for_object_store",
-                "'path' is for a local store; an object store ({kind}) uses 'url'",
-                {"kind": self.type, "hint": "remove 'path' and keep 'url'"},
-            )
-        return self
 
 
 class ObservabilityConfig(BaseModel):

@@ -2,10 +2,13 @@
 
 >>> store = open_artifact_store(manifest)          # local folder, S3, GCS or Azure
 >>> store.put("shop/<invocation_id>/result.json", data)
+>>> project = fetch_project(manifest)              # project.dir, or git / object storage
+>>> project.path, project.version
 
 An :class:`ArtifactStore` maps ``/``-separated keys to bytes, writes atomically and lists by
 prefix; :class:`LocalArtifactStore` is a folder, :class:`ObjectArtifactStore` object storage
-through obstore (ADR 0006).
+through obstore. A :class:`ProjectStore` resolves a project source to a version (commit SHA
+or content hash) and checks that version out once into its cache (ADR 0009).
 """
 
 from __future__ import annotations
@@ -19,14 +22,26 @@ from floe_core.stores._errors import (
 from floe_core.stores._factory import open_artifact_store
 from floe_core.stores._local import LocalArtifactStore
 from floe_core.stores._object import ObjectArtifactStore
+from floe_core.stores._project import (
+    FetchedProject,
+    ProjectLocation,
+    ProjectStore,
+    fetch_project,
+    folder_version,
+)
 
 __all__ = [
     "ArtifactCorruptedError",
     "ArtifactNotFoundError",
     "ArtifactStore",
     "ArtifactStoreError",
+    "FetchedProject",
     "LocalArtifactStore",
     "ObjectArtifactStore",
+    "ProjectLocation",
+    "ProjectStore",
     "StoredArtifact",
+    "fetch_project",
+    "folder_version",
     "open_artifact_store",
 ]

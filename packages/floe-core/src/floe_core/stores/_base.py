@@ -88,8 +88,13 @@ class ArtifactStore(ABC):
         """The content of ``key``; raises :class:`ArtifactNotFoundError` naming it if absent."""
 
     @abstractmethod
+    def fingerprints(self, prefix: str = "") -> dict[str, str]:
+        """Every key under the folder ``prefix`` (recursively), each with a fingerprint that
+        changes whenever its content does (the ETag; size and mtime for a file)."""
+
     def list(self, prefix: str = "") -> list[str]:
         """Every key under the folder ``prefix`` (recursively), sorted."""
+        return sorted(self.fingerprints(prefix))
 
     @abstractmethod
     def exists(self, key: str) -> bool: ...

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from floe_core.manifest import PlatformManifest, resolve_secret_refs
 from floe_core.stores._base import ArtifactStore
 from floe_core.stores._local import LocalArtifactStore
 from floe_core.stores._object import ObjectArtifactStore
-
-if TYPE_CHECKING:
-    from floe_core.manifest import PlatformManifest
 
 __all__ = ["open_artifact_store"]
 
@@ -20,9 +16,6 @@ def open_artifact_store(manifest: PlatformManifest) -> ArtifactStore:
     ``${env:NAME}`` references in ``artifacts.options`` are resolved now, at the last moment;
     an unset variable raises :class:`~floe_core.SecretError` naming the option.
     """
-    # Imported here: a worker that only reads and writes artifacts need not load the schema.
-    from floe_core.manifest import resolve_secret_refs
-
     config = manifest.artifacts
     if config.type == "local":
         return LocalArtifactStore(manifest.artifacts_dir())

@@ -61,18 +61,18 @@ class LocalArtifactStore(ArtifactStore):
     def exists(self, key: str) -> bool:
         return self.local_path(key).is_file()
 
-    def list(self, prefix: str = "") -> list[str]:
+    def fingerprints(self, prefix: str = "") -> dict[str, str]:
         folder = self.root / check_prefix(prefix)
-        keys: list[str] = []
+        found: dict[str, str] = {}
         for directory, subdirs, files in os.walk(folder):
             subdirs[:] = [name for name in subdirs if not name.startswith(".")]
-            relative = Path(directory).relative_to(self.root).as_posix()
-            keys.extend(
-                name if relative == "." else f"{relative}/{name}"
-                for name in files
-                if not name.startswith(".")
-            )
-        return sorted(keys)
+            for name in files:
+                if name.startswith("."):  # an unfinished write
+                    continue
+                path = Path(directory) / name
+                info = path.stat()
+                found[path.relative_to(self.root).as_posix()] = f"{info.st_size}:{info.st_mtime_ns}"
+        return found
 
     def delete(self, keys: Iterable[str]) -> None:
         folders = set()

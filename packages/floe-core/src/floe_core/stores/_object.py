@@ -111,11 +111,14 @@ class ObjectArtifactStore(ArtifactStore):
             return False
         return True
 
-    def list(self, prefix: str = "") -> list[str]:
+    def fingerprints(self, prefix: str = "") -> dict[str, str]:
         folder = check_prefix(prefix)
         with self._translated("list", folder or "."):
             listing = obstore.list(self._store, folder or None).collect()
-        return sorted(meta["path"] for meta in listing)
+        return {
+            meta["path"]: meta["e_tag"] or f"{meta['size']}:{meta['last_modified'].isoformat()}"
+            for meta in listing
+        }
 
     def delete(self, keys: Iterable[str]) -> None:
         batch = [check_key(key) for key in keys]
