@@ -34,15 +34,21 @@ EXAMPLES: dict[str, Any] = {
     "project.dir": "examples/shop",
     "project.target": "prod",
     "project.vars": {"start_date": "2024-01-01"},
+    "project.source[git].url": "https://github.com/acme/analytics.git",
+    "project.source[git].ref": "v1.4.0",
+    "project.source[git].subdir": "dbt",
+    "project.source[git].token": "${env:GIT_TOKEN}",
+    "project.source[s3].url": "s3://acme-dbt/projects/shop",
+    "project.source[s3].options": {"region": "eu-west-1"},
     "plugins.dbt_runtime.type": "local",
     "plugins.dbt_runtime.config": {"threads": 8},
-    "compute.config.path": ".floe/warehouse/shop.duckdb",
-    "compute.config.extensions": ["httpfs"],
-    "compute.config.settings": {"memory_limit": "2GB"},
-    "compute.config.host": "localhost",
-    "compute.config.user": "floe",
-    "compute.config.password": "${env:PG_PASSWORD}",
-    "compute.config.dbname": "shop",
+    "compute[duckdb].config.path": ".floe/warehouse/shop.duckdb",
+    "compute[duckdb].config.extensions": ["httpfs"],
+    "compute[duckdb].config.settings": {"memory_limit": "2GB"},
+    "compute[postgres].config.host": "localhost",
+    "compute[postgres].config.user": "floe",
+    "compute[postgres].config.password": "${env:PG_PASSWORD}",
+    "compute[postgres].config.dbname": "shop",
     "profile.profiles_dir": "~/.dbt",
     "profile.profile_name": "shop",
     "artifacts.url": "s3://acme-floe/artifacts",
@@ -154,20 +160,34 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _type_values(model: type[BaseModel]) -> list[str]:
+    """The values a section's ``type`` field may take (its discriminator), if it has one."""
+    prop = model.model_json_schema(by_alias=True)["properties"].get("type", {})
+    if "const" in prop:
+        return [str(prop["const"])]
+    return [str(value) for value in prop.get("enum", ())]
+
+
 def _sections(
-    model: type[BaseModel], path: str, title: str, variant: str = ""
+    model: type[BaseModel], path: str, title: str, example_prefix: str, variant: str = ""
 ) -> list[tuple[str, type[BaseModel], str]]:
-    """``(heading, model, dotted prefix)`` of ``model`` and every section nested in it."""
-    found = [(title + variant, model, path)]
+    """``(heading, model, EXAMPLES key prefix)`` of ``model`` and every section inside.
+
+    A field holding one of several sections (``compute``) gets one heading per section,
+    named by its ``type``; its EXAMPLES keys say which: ``compute[postgres].config.host``.
+    """
+    found = [(title + variant, model, example_prefix)]
     for name, field in model.model_fields.items():
         key = field.alias or name
         options = _models_in(field.annotation)
         for option in options:
-            type_field = option.model_fields.get("type")
-            which = variant
-            if len(options) > 1 and type_field is not None:
-                which = f" (`{path}{key}.type: {type_field.default}`)"
-            found += _sections(option, f"{path}{key}.", f"`{path}{key}`", which)
+            which, tag = variant, ""
+            values = _type_values(option)
+            if len(options) > 1 and values:
+                which, tag = f" (`{path}{key}.type: {' | '.join(values)}`)", f"[{values[0]}]"
+            found += _sections(
+                option, f"{path}{key}.", f"`{path}{key}`", f"{example_prefix}{key}{tag}.", which
+            )
     return found
 
 
@@ -183,7 +203,7 @@ def render() -> str:
         " runtime's own config model (`floe validate` checks it). Secrets are written as"
         " `${env:NAME}` references, never as values.",
     ]
-    for title, model, path in _sections(PlatformManifest, "", "Top level"):
+    for title, model, path in _sections(PlatformManifest, "", "Top level", ""):
         schema = model.model_json_schema(by_alias=True)
         docs = _attribute_docstrings(model)
         summary = inspect.cleandoc(model.__doc__ or "").split("\n\n")[0]
