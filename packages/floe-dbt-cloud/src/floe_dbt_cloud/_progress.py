@@ -21,7 +21,7 @@ import structlog
 
 from floe_core import EventBus, FloeError, NodeResult, RunPlanned
 from floe_dbt_cloud._client import DbtCloudClient
-from floe_dbt_cloud._errors import DbtCloudAccessError, DbtCloudTransientError
+from floe_dbt_cloud._errors import DbtCloudAccessError, DbtCloudAPIError, DbtCloudTransientError
 from floe_dbt_cloud._models import CloudRun
 from floe_dbt_cloud._translator import CloudEventTranslator
 
@@ -129,10 +129,10 @@ class RunProgress:
         run_results = self._download(run.id, "run_results.json", step)
         manifest = self._download(run.id, "manifest.json", step)
         if manifest is not None:
-            self.manifest_path = self._store("manifest.json", manifest)
+            self.manifest_path = self._artifacts_dir / "manifest.json"
         if run_results is None:
             return
-        self.run_results_path = self._store("run_results.json", run_results)
+        self.run_results_path = self._artifacts_dir / "run_results.json"
         self.dbt_version = (run_results.get("metadata") or {}).get("dbt_version")
         nodes = self._translator.get_node_results(run_results, manifest)
         self._ensure_planned(tuple(node.unique_id for node in nodes))
@@ -142,21 +142,23 @@ class RunProgress:
             if node.unique_id not in self._announced:
                 self._announce(node, total=len(nodes))
 
-    def _download(self, run_id: int, path: str, step: int) -> dict[str, Any] | None:
+    def _download(self, run_id: int, name: str, step: int) -> dict[str, Any] | None:
+        """Artifact ``name`` of ``step``, saved as is into the artifacts dir, then parsed."""
         try:
-            raw = self._client.get_artifact(run_id, path, step=step)
+            raw = self._client.get_artifact(run_id, name, step=step)
         except DbtCloudAccessError as exc:
             if exc.status_code == 404:  # the step wrote no such artifact (e.g. parse error)
                 return None
             raise
-        loaded = json.loads(raw)
-        return loaded if isinstance(loaded, dict) else None
-
-    def _store(self, name: str, content: dict[str, Any]) -> Path:
         self._artifacts_dir.mkdir(parents=True, exist_ok=True)
-        path = self._artifacts_dir / name
-        path.write_text(json.dumps(content), encoding="utf-8")
-        return path
+        (self._artifacts_dir / name).write_bytes(raw)
+        try:
+            loaded = json.loads(raw)
+        except ValueError as exc:
+            raise DbtCloudAPIError(
+                f"{name} of dbt Cloud run {run_id} (step {step}) is not valid JSON: {exc}"
+            ) from exc
+        return loaded if isinstance(loaded, dict) else None
 
     # -- events ---------------------------------------------------------------------------
     def _ensure_planned(self, node_ids: tuple[str, ...]) -> None:
