@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import dbt.version
-import structlog
 from dbt.artifacts.schemas.run import RunExecutionResult
 from dbt.cli.main import dbtRunnerResult
 from dbt.parser.manifest import write_manifest
@@ -43,8 +42,6 @@ from floe_dbt_local._manifest_cache import CachedManifest, ManifestCache, manife
 from floe_dbt_local._plan import build_plan, executed_node_ids
 
 __all__ = ["LocalRuntime"]
-
-_log = structlog.get_logger("floe.dbt_local")
 
 _MANIFEST_FILE = "manifest.json"
 _RUN_RESULTS_FILE = "run_results.json"
@@ -154,7 +151,6 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         )
         cached = self.manifest_cache.get(key)
         if cached is not None:
-            _log.debug("dbt manifest cache hit", project=str(invocation.project_dir), key=key[:12])
             return cached, 0.0
         clock = time.perf_counter()
         outcome = invoke_dbt(dbt_args("parse", invocation, profile, self.config))
@@ -163,7 +159,6 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             raise self._error(outcome, invocation, "dbt parse") from outcome.exception
         cached = self.manifest_cache.put(key, outcome.result)
         seconds = time.perf_counter() - clock
-        _log.debug("dbt project parsed", project=str(invocation.project_dir), seconds=seconds)
         # parse wrote manifest.json into the target path
         self._remember_written(cached, invocation.artifacts_dir / _MANIFEST_FILE)
         return cached, seconds
