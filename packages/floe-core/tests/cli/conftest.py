@@ -47,6 +47,8 @@ class ScriptedRuntime(DBTRuntimePlugin[ScriptedConfig]):
         ids = [n.unique_id for n in self.plan(invocation).nodes]
         self.events.emit(RunPlanned(invocation_id=invocation.invocation_id, node_ids=tuple(ids)))
         failing = bool(invocation.vars.get("fail"))
+        if not ids:
+            return self._result(command, invocation, started, [])
         first = NodeResult(
             unique_id=ids[0], name=ids[0].split(".")[-1], resource_type="model",
             status=NodeStatus.ERROR if failing else NodeStatus.SUCCESS,
@@ -71,6 +73,9 @@ class ScriptedRuntime(DBTRuntimePlugin[ScriptedConfig]):
             event = NodeSkipped if failing else NodeFinished
             self.events.emit(event(invocation_id=invocation.invocation_id, result=second))
             nodes.append(second)
+        return self._result(command, invocation, started, nodes)
+
+    def _result(self, command, invocation, started, nodes):
         done = datetime.now(UTC)
         return DBTRunResult(
             invocation_id=invocation.invocation_id, command=command, runtime=self.name,

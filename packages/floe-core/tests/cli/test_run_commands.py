@@ -145,3 +145,11 @@ def test_observability_from_the_manifest_sees_the_run(
     jobs = {event["job"]["name"] for event in lineage}
     assert len(jobs) == 3  # the run and its two nodes
     assert "dbt-build-shop" in jobs
+
+
+def test_a_selection_that_matches_nothing_says_so(runner: CliRunner, write_manifest) -> None:
+    write_manifest()
+    for command in ("plan", "build"):
+        result = runner.invoke(cli, [command, "--select", "no_such_model"])
+        assert result.exit_code == 0, result.output
+        assert "nothing to do: the selection matched no nodes" in result.stdout

@@ -15,6 +15,11 @@ __all__ = ["print_plan", "print_summary"]
 MAX_TABLE_ROWS = 50
 """Above this many nodes the table keeps only the nodes that did not succeed."""
 
+_NOTHING_SELECTED = Text(
+    "nothing to do: the selection matched no nodes (check --select/--exclude/--selector)",
+    style="yellow",
+)
+
 _COUNT_LABELS = {
     NodeStatus.SUCCESS: "PASS",
     NodeStatus.WARN: "WARN",
@@ -60,6 +65,8 @@ def print_summary(console: Console, result: DBTRunResult, results_dir: str | Non
     if shown:
         console.print()
         console.print(_table(shown))
+    elif not nodes and result.error is None:
+        console.print(_NOTHING_SELECTED)
     failures = [node for node in nodes if node.status.is_failure]
     for node in failures:
         console.print(
@@ -81,6 +88,9 @@ def print_summary(console: Console, result: DBTRunResult, results_dir: str | Non
 
 def print_plan(console: Console, plan: ExecutionPlan) -> None:
     """The selected nodes in dependency order, each with the selected nodes it waits for."""
+    if not plan.nodes:
+        console.print(_NOTHING_SELECTED)
+        return
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("#", justify="right")
     table.add_column("node", overflow="fold")
