@@ -10,6 +10,17 @@ from __future__ import annotations
 
 from floe_core.api._floe import Floe
 from floe_core.api._options import InvocationOptions, split_selectors
+from floe_core.api._setup import RuntimeInfo, init_manifest, list_runtimes
 from floe_core.api._validate import Check, ValidationReport, validate
 
-__all__ = ["Check", "Floe", "InvocationOptions", "ValidationReport", "split_selectors", "validate"]
+__all__ = [
+    "Check",
+    "Floe",
+    "InvocationOptions",
+    "RuntimeInfo",
+    "ValidationReport",
+    "init_manifest",
+    "list_runtimes",
+    "split_selectors",
+    "validate",
+]

@@ -1,20 +1,18 @@
-"""``floe init``, ``floe validate`` and ``floe plugins list``."""
+"""``floe init``, ``floe validate`` and ``floe plugins list``: one API call each."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.table import Table
 from rich.text import Text
 
-from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError
+from floe_core.api import RuntimeInfo, init_manifest, list_runtimes
 from floe_core.api import validate as validate_manifest
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import json_option, logging_options, manifest_options
-from floe_core.manifest import MANIFEST_FILENAME, load_manifest, starter_manifest
-from floe_core.registry import PluginRegistry, RuntimeEntry
+from floe_core.manifest import MANIFEST_FILENAME
 
 __all__ = ["init", "plugins", "validate"]
 
@@ -35,16 +33,10 @@ __all__ = ["init", "plugins", "validate"]
 @logging_options
 def init(manifest_path: Path, project_dir: str, runtime: str, name: str, force: bool) -> None:
     """Write a commented starter platform-manifest.yaml."""
-    if manifest_path.exists() and not force:
-        raise ConfigError(
-            f"{manifest_path} already exists",
-            hint="pass --force to overwrite it, or --manifest to write somewhere else",
-        )
-    manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    manifest_path.write_text(
-        starter_manifest(project_dir=project_dir, runtime=runtime, name=name), encoding="utf-8"
+    written = init_manifest(
+        manifest_path, project_dir=project_dir, runtime=runtime, name=name, force=force
     )
-    click.echo(f"wrote {manifest_path}; check it with: floe validate --manifest {manifest_path}")
+    click.echo(f"wrote {written}; check it with: floe validate --manifest {written}")
 
 
 @click.command()
@@ -80,21 +72,10 @@ def plugins() -> None:
     """Installed floe runtimes."""
 
 
-def _api_compatibility(registry: PluginRegistry, entry: RuntimeEntry) -> str:
-    try:
-        return f"{registry.load_class(entry.name).api_version} ok"
-    except PluginAPIVersionError as exc:
-        return f"incompatible: {exc.message}"
-    except FloeError as exc:
-        return f"broken: {exc.message}"
-
-
-def _health(registry: PluginRegistry, name: str, config: dict[str, Any]) -> Text:
-    try:
-        with registry.create(name, config) as runtime:
-            status = runtime.health_check()
-    except FloeError as exc:
-        return Text(f"cannot create: {exc.message}", style="yellow")
+def _health(runtime: RuntimeInfo) -> Text:
+    if runtime.health is None:
+        return Text(f"cannot create: {runtime.health_error}", style="yellow")
+    status = runtime.health
     checks = ", ".join(f"{key}={value}" for key, value in status.checks.items())
     text = f"{status.message}" + (f" ({checks})" if checks else "")
     return Text(text, style="green" if status.healthy else "red")
@@ -112,24 +93,17 @@ def _health(registry: PluginRegistry, name: str, config: dict[str, Any]) -> Text
 @logging_options
 def list_plugins(names: tuple[str, ...], health: bool, manifest_path: Path | None) -> None:
     """List installed runtimes (all, or NAMES): distribution, version, plugin API."""
-    registry = PluginRegistry()
-    configs: dict[str, dict[str, Any]] = {}
-    if health and (manifest_path is not None or Path(MANIFEST_FILENAME).is_file()):
-        plugin = load_manifest(manifest_path or Path(MANIFEST_FILENAME)).plugins.dbt_runtime
-        configs[plugin.type] = plugin.config
     table = Table(show_edge=False, pad_edge=False)
     for column in ("runtime", "distribution", "version", "plugin API", *(["health"] * health)):
         table.add_column(column, overflow="fold")
-    for entry in registry.available():
-        if names and entry.name not in names:
-            continue
+    for runtime in list_runtimes(names, health=health, manifest=manifest_path):
         row: list[str | Text] = [
-            entry.name,
-            entry.distribution or "",
-            entry.version or "",
-            _api_compatibility(registry, entry),
+            runtime.name,
+            runtime.distribution or "",
+            runtime.version or "",
+            runtime.problem or f"{runtime.api_version} ok",
         ]
-        if health:
-            row.append(_health(registry, entry.name, configs.get(entry.name, {})))
+        if health and runtime.compatible:
+            row.append(_health(runtime))
         table.add_row(*row)
     stdout_console().print(table)

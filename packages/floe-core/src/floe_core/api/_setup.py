@@ -1,0 +1,110 @@
+"""``floe init`` and ``floe plugins list`` as API calls: a starter manifest, installed runtimes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError
+from floe_core._runtime import HealthStatus
+from floe_core.manifest import MANIFEST_FILENAME, load_manifest, starter_manifest
+from floe_core.registry import PluginRegistry, RuntimeEntry
+
+__all__ = ["RuntimeInfo", "init_manifest", "list_runtimes"]
+
+
+def init_manifest(
+    path: str | Path = MANIFEST_FILENAME,
+    *,
+    project_dir: str = ".",
+    runtime: str = "local",
+    name: str = "floe",
+    force: bool = False,
+) -> Path:
+    """Write a commented starter manifest; an existing file is kept unless ``force``."""
+    target = Path(path)
+    if target.exists() and not force:
+        raise ConfigError(
+            f"{target} already exists",
+            hint="pass --force to overwrite it, or --manifest to write somewhere else",
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        starter_manifest(project_dir=project_dir, runtime=runtime, name=name), encoding="utf-8"
+    )
+    return target
+
+
+class RuntimeInfo(BaseModel):
+    """An installed runtime, whether it fits this floe-core and (if asked) its health."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    distribution: str | None
+    version: str | None
+    api_version: str | None = None
+    """The plugin API the runtime targets, when it could be loaded."""
+    problem: str | None = None
+    """Why the runtime cannot be used (import failure, incompatible API), if it cannot."""
+    health: HealthStatus | None = None
+    health_error: str | None = None
+    """Why no health check could run (e.g. the runtime's config is incomplete)."""
+
+    @property
+    def compatible(self) -> bool:
+        return self.problem is None
+
+
+def _health(
+    registry: PluginRegistry, name: str, config: dict[str, Any]
+) -> tuple[HealthStatus | None, str | None]:
+    try:
+        with registry.create(name, config) as runtime:
+            return runtime.health_check(), None
+    except FloeError as exc:
+        return None, exc.message
+
+
+def _info(
+    registry: PluginRegistry, entry: RuntimeEntry, health_config: dict[str, Any] | None
+) -> RuntimeInfo:
+    described = {"name": entry.name, "distribution": entry.distribution, "version": entry.version}
+    try:
+        api_version = registry.load_class(entry.name).api_version
+    except PluginAPIVersionError as exc:
+        return RuntimeInfo(**described, problem=f"incompatible: {exc.message}")
+    except FloeError as exc:
+        return RuntimeInfo(**described, problem=f"broken: {exc.message}")
+    if health_config is None:
+        return RuntimeInfo(**described, api_version=api_version)
+    health, health_error = _health(registry, entry.name, health_config)
+    return RuntimeInfo(
+        **described, api_version=api_version, health=health, health_error=health_error
+    )
+
+
+def list_runtimes(
+    names: Iterable[str] = (), *, health: bool = False, manifest: str | Path | None = None
+) -> list[RuntimeInfo]:
+    """The installed runtimes (all, or those in ``names``), sorted by name.
+
+    With ``health``, each runtime that loads is built and health-checked: the manifest's own
+    runtime with the manifest's config (``manifest``, else ./platform-manifest.yaml when it
+    exists), the others with an empty config.
+    """
+    wanted = set(names)
+    configs: dict[str, dict[str, Any]] = {}
+    manifest_path = Path(manifest) if manifest is not None else Path(MANIFEST_FILENAME)
+    if health and (manifest is not None or manifest_path.is_file()):
+        plugin = load_manifest(manifest_path).plugins.dbt_runtime
+        configs[plugin.type] = plugin.config
+    registry = PluginRegistry()
+    return [
+        _info(registry, entry, configs.get(entry.name, {}) if health else None)
+        for entry in registry.available()
+        if not wanted or entry.name in wanted
+    ]
