@@ -34,8 +34,11 @@ def test_registry_builds_the_runtime_from_manifest_config(
         assert isinstance(runtime, CloudRuntime)
         assert runtime.supports_parallel_execution()
         health = runtime.health_check()
+        details = runtime.get_runtime_metadata().details
     assert health.healthy, health.message
     assert fake.token not in repr(runtime.config)
+    assert details["access_url"] == fake.url
+    assert fake.token not in repr(details)
 
 
 def test_health_check_reports_a_bad_token(fake: FakeDbtCloud, job_id: int) -> None:

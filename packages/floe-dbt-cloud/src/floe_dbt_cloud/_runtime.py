@@ -21,6 +21,7 @@ from floe_core import (
     PluginError,
     RunStatus,
     RuntimeExecutionError,
+    RuntimeMetadata,
     read_project_name,
 )
 from floe_dbt_cloud._client import DbtCloudClient
@@ -174,6 +175,16 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             message=f"dbt Cloud job {job_id} ({job.get('name', '?')}) is reachable",
             checks={"dbt_cloud_api": "ok", "job": str(job.get("name", job_id))},
         )
+
+    def get_runtime_metadata(self) -> RuntimeMetadata:
+        metadata = super().get_runtime_metadata()
+        details = {
+            "access_url": self.config.access_url,
+            "account_id": self.config.account_id,
+            "job_id": self.config.job_id,
+            "jobs": dict(self.config.jobs),
+        }
+        return metadata.model_copy(update={"details": details})
 
     def close(self) -> None:
         if self._client is not None:

@@ -70,12 +70,18 @@ class RunExecutor:
     def submit(self, run: FakeRun) -> None:
         self._queue.put(run)
 
+    def wait_idle(self) -> None:
+        """Block until every submitted run has been processed."""
+        self._queue.join()
+
     def _loop(self) -> None:
         while (run := self._queue.get()) is not None:
             try:
                 self._execute(run)
             except Exception as exc:  # a fake that dies silently would hang every client
                 run.finish(ERROR, f"fake dbt Cloud internal error: {type(exc).__name__}: {exc}")
+            finally:
+                self._queue.task_done()
 
     def _execute(self, run: FakeRun) -> None:
         if run.is_complete:  # cancelled while queued

@@ -11,6 +11,7 @@ import re
 import shlex
 import tempfile
 import threading
+from collections.abc import Collection
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -120,10 +121,9 @@ class FakeDbtCloud:
     def runs(self, job_id: int | None = None) -> list[FakeRun]:
         return [run for run in self._store.all() if job_id is None or run.job.id == job_id]
 
-    def wait_idle(self, timeout: float = 60.0) -> None:
-        """Block until every run reached a terminal status (and its dbt work is over)."""
-        for run in self._store.all():
-            run.done.wait(timeout)
+    def wait_idle(self) -> None:
+        """Block until every run ended and the dbt work of cancelled ones is over too."""
+        self._executor.wait_idle()
 
     def reset(self) -> None:
         """Wait for runs in flight, then forget runs, requests and pending faults."""
@@ -132,7 +132,8 @@ class FakeDbtCloud:
         self.requests.clear()
         self.faults.clear()
 
-    def run_object(self, run: FakeRun, related: set[str] = frozenset({"trigger"})) -> Any:  # type: ignore[assignment]
+    def run_object(self, run: FakeRun, related: Collection[str] = ("trigger",)) -> Any:
+        """``run`` as the API serialises it, with the ``include_related`` objects asked for."""
         newest = self._store.newest_of_job(run.job.id)
         return run.as_api(self.account_id, self.url, set(related), newest.id if newest else 0)
 

@@ -112,6 +112,7 @@ class FakeRun:
     live_nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Discovery API view: nodes as dbt finishes them."""
     done: threading.Event = field(default_factory=threading.Event)
+    _finish_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def is_complete(self) -> bool:
@@ -119,15 +120,19 @@ class FakeRun:
 
     def finish(self, status: int, message: str | None = None) -> bool:
         """Move to a terminal status once; ``False`` if already terminal (e.g. cancelled)."""
-        if self.is_complete:
-            return False
+        with self._finish_lock:  # the executor, a cancel and the job timer may race
+            if self.is_complete:
+                return False
+            self._set_terminal(status, message)
+            return True
+
+    def _set_terminal(self, status: int, message: str | None) -> None:
         now = datetime.now(UTC)
         for step in self.steps:
             if step.status in (STARTING, RUNNING):
                 step.status, step.finished_at = status, now
         self.status, self.status_message, self.finished_at = status, message, now
         self.done.set()
-        return True
 
     def retry_not_supported_reason(self, newest_id: int) -> str | None:
         if self.id != newest_id:
