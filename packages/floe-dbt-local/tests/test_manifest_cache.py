@@ -72,7 +72,8 @@ def test_second_invocation_reuses_the_manifest_and_an_edit_invalidates_it(
             vars={"cache_test": True},  # its own manifest, never shared with other tests
         )
 
-    with LocalRuntime(LocalRuntimeConfig(profiles_cache_dir=tmp_path / "cache")) as runtime:
+    runtime = LocalRuntime(LocalRuntimeConfig(profiles_cache_dir=tmp_path / "cache"))
+    with runtime:
         first = runtime.compile_project(invocation())
         assert runtime.parse_count == 1
         assert first.metadata["parse_seconds"] > 0
