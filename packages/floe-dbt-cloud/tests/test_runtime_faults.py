@@ -236,3 +236,20 @@ def test_outages_longer_than_the_retry_budget_lose_nothing(
     assert _statuses(result) == TINY_BUILD
     assert len(fake.runs()) == 1
     assert fake.faults.pending() == 0
+
+
+def test_ctrl_c_while_triggering_cancels_the_run_the_lost_answer_created(
+    fake: FakeDbtCloud, invocation: DBTInvocation, job_id: int
+) -> None:
+    fake.faults.slow_run(seconds=30)
+    fake.faults.lose_response()
+
+    def interrupt(seconds: float) -> None:  # the backoff before looking for the run
+        raise KeyboardInterrupt
+
+    runtime = CloudRuntime(fake.cloud_config(job_id), sleep=interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        runtime.build(invocation)
+    runtime.close()
+    (run,) = fake.runs()
+    assert run.status == 30

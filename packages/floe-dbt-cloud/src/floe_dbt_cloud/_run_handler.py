@@ -158,6 +158,16 @@ class CloudRunHandler:
             run = self._client.get_run(run_id)
         return run
 
+    def cancel_tagged(self, job_id: int, tag: str) -> None:
+        """Best effort: cancel the run carrying ``tag``, if the trigger created one."""
+        try:
+            run = self.find_run_by_tag(job_id, tag)
+        except FloeError as exc:
+            _log.error("could not look for the run to cancel", job_id=job_id, error=str(exc))
+            return
+        if run is not None and not run.status.is_terminal:
+            self._cancel_quietly(run.id)
+
     def _cancel_quietly(self, run_id: int) -> None:
         try:
             self._client.cancel_run(run_id)

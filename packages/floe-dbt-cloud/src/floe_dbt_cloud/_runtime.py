@@ -87,7 +87,12 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             body = trigger_body(
                 command, invocation, project_name=read_project_name(invocation.project_dir)
             )
-            run = handler.trigger(job_id, body, tag=cause_tag(invocation.invocation_id))
+            tag = cause_tag(invocation.invocation_id)
+            try:
+                run = handler.trigger(job_id, body, tag=tag)
+            except KeyboardInterrupt:
+                handler.cancel_tagged(job_id, tag)  # a run may exist though we never heard
+                raise
         progress = RunProgress(
             client=self.client,
             translator=self.translator,
