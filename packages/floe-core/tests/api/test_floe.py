@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,9 +42,13 @@ class _RecordingRuntime(DBTRuntimePlugin[_Config]):
         super().__init__(_Config())
         self.invocations: list[tuple[DBTCommand, DBTInvocation]] = []
         self.closed = False
+        self.barrier: threading.Barrier | None = None
+        """Set to make concurrent invocations wait for each other inside ``execute``."""
 
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
         self.invocations.append((command, invocation))
+        if self.barrier is not None:
+            self.barrier.wait(timeout=10)
         now = datetime.now(UTC)
         return DBTRunResult(
             invocation_id=invocation.invocation_id,
@@ -149,6 +154,24 @@ def test_observers_prepare_the_invocation_see_events_and_close_with_floe(
         (manifest.artifacts_dir() / "shop" / result.invocation_id / "invocation.json").read_text()
     )
     assert recorded.trace_context == {"traceparent": "00-abc-def-01"}
+
+
+def test_concurrent_invocations_each_reach_the_observers_once(
+    manifest: PlatformManifest,
+) -> None:
+    tracer = _TracingObserver()
+    floe, runtime = _floe(manifest, observers=[tracer])
+    runtime.barrier = threading.Barrier(2)
+    results: list[DBTRunResult] = []
+    threads = [threading.Thread(target=lambda: results.append(floe.build())) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert len(results) == 2
+    assert sorted(tracer.events) == ["run_finished"] * 2 + ["run_started"] * 2
+    recorded = {record.invocation_id for record in read_index(manifest.artifacts_dir(), "shop")}
+    assert recorded == {result.invocation_id for result in results}
 
 
 class _NoBuildsOnDev:

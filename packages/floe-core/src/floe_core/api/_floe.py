@@ -8,7 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, Unpack, overload
 
-from floe_core._events import EventBus, EventSubscriber
+from floe_core._events import EventBus, EventSubscriber, FloeEvent
 from floe_core._invocation import DBTCommand, DBTInvocation, ProfileSource
 from floe_core._observer import RunObserver
 from floe_core._plan import ExecutionPlan
@@ -25,6 +25,21 @@ from floe_core.profiles import profile_source_for
 from floe_core.registry import PluginRegistry
 
 __all__ = ["Floe"]
+
+
+def _events_of(invocation_id: str, observer: RunObserver) -> EventSubscriber:
+    """``observer``, fed only the events of one invocation.
+
+    Each invocation subscribes its own forwarders, so invocations running at the same time
+    on one :class:`Floe` neither see each other's events twice nor unsubscribe each other.
+    """
+
+    def forward(event: FloeEvent) -> None:
+        if event.invocation_id == invocation_id:
+            observer(event)
+
+    forward.__qualname__ = type(observer).__qualname__  # what the bus names if it fails
+    return forward
 
 
 class _BoundCommand(Protocol):
@@ -177,7 +192,8 @@ class Floe:
         self.plugins.check_run_allowed(invocation, command)
         for observer in self.observers:
             invocation = observer.prepare(invocation)
-        with bind_invocation(invocation.invocation_id), self.events.subscribed(*self.observers):
+        own_events = [_events_of(invocation.invocation_id, o) for o in self.observers]
+        with bind_invocation(invocation.invocation_id), self.events.subscribed(*own_events):
             return self.runtime.invoke(command, invocation)
 
     def close(self) -> None:
