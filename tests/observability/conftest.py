@@ -1,7 +1,8 @@
-"""Loopback receivers: the OpenLineage HTTP API and an OTLP/HTTP collector that decodes spans.
+"""Loopback receivers: the OpenLineage HTTP API and OTLP collectors (HTTP and gRPC).
 
-Both are ``ThreadingHTTPServer`` on port 0 that keep what they receive; ``delay`` makes them
-slow (to check a slow receiver never slows a run beyond the configured timeout).
+The HTTP one is a ``ThreadingHTTPServer`` on port 0 that keeps what it receives, by path;
+``delay`` makes it slow (to check a slow receiver never slows a run beyond the configured
+timeout). The gRPC one serves the OTLP trace and metrics services on a free port.
 """
 
 from __future__ import annotations
@@ -11,14 +12,22 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import grpc
 import pytest
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
 )
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 
 class Receiver:
@@ -110,3 +119,34 @@ def closed_port_url() -> str:
     port = server.server_address[1]
     server.server_close()
     return f"http://127.0.0.1:{port}"
+
+
+class _GrpcTraces(trace_service_pb2_grpc.TraceServiceServicer):
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+
+    def Export(self, request: Any, context: Any) -> ExportTraceServiceResponse:
+        self.receiver.add("/v1/traces", request)
+        return ExportTraceServiceResponse()
+
+
+class _GrpcMetrics(metrics_service_pb2_grpc.MetricsServiceServicer):
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+
+    def Export(self, request: Any, context: Any) -> ExportMetricsServiceResponse:
+        self.receiver.add("/v1/metrics", request)
+        return ExportMetricsServiceResponse()
+
+
+@pytest.fixture
+def grpc_receiver() -> Iterator[tuple[Receiver, str]]:
+    """An OTLP/gRPC collector on loopback and its ``http://127.0.0.1:<port>`` endpoint."""
+    receiver = Receiver()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_GrpcTraces(receiver), server)
+    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_GrpcMetrics(receiver), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    yield receiver, f"http://127.0.0.1:{port}"
+    server.stop(grace=None)

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+import structlog
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from floe_core import (
@@ -178,15 +180,41 @@ def test_spans_and_metrics_reach_an_otlp_http_receiver_in_full(
     assert names == {"cicd.pipeline.run.duration", "dbt.node.duration", "dbt.node.count"}
 
 
+def test_spans_reach_an_otlp_grpc_collector(grpc_receiver: Any, tmp_path: Path) -> None:
+    receiver, endpoint = grpc_receiver
+    config = TracingConfig(enabled=True, protocol="grpc", endpoint=endpoint)
+    observer = create_tracing_observer(config)
+    assert observer is not None
+    _run(observer.prepare(_invocation(tmp_path)), observer)
+    observer.close()
+    assert len(_spans(receiver.wait_for("/v1/traces", 1))) == 1 + NODES
+    assert receiver.wait_for("/v1/metrics", 1)
+
+
+def test_the_standard_otel_environment_configures_the_exporter(
+    receiver: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=ci")
+    observer = create_tracing_observer(TracingConfig(enabled=True, metrics=False))
+    assert observer is not None
+    _run(observer.prepare(_invocation(tmp_path)), observer)
+    observer.close()
+    [request] = receiver.wait_for("/v1/traces", 1)
+    resource = {a.key: a.value.string_value for a in request.resource_spans[0].resource.attributes}
+    assert resource["deployment.environment"] == "ci"
+    assert resource["service.name"] == "floe"
+    assert len(_spans([request])) == 1 + NODES
+
+
 def test_a_receiver_that_is_down_costs_the_run_at_most_one_timeout(
     closed_port_url: str, tmp_path: Path
 ) -> None:
+    # Three retries with back-off keep the first delivery busy for about 1.8 s.
+    transport = {"type": "http", "url": closed_port_url, "timeout": 0.5, "retry": {"total": 3}}
     lineage = create_lineage_observer(
-        LineageConfig(
-            enabled=True,
-            flush_timeout=1.0,
-            transport={"type": "http", "url": closed_port_url, "timeout": 0.5},
-        ),
+        LineageConfig(enabled=True, flush_timeout=0.5, transport=transport),
         compute_namespace=NAMESPACE,
     )
     tracing = create_tracing_observer(
@@ -196,11 +224,17 @@ def test_a_receiver_that_is_down_costs_the_run_at_most_one_timeout(
     assert tracing is not None
     invocation = tracing.prepare(_invocation(tmp_path))
 
-    emitting = _run(invocation, tracing, lineage)
+    with structlog.testing.capture_logs() as logs:
+        emitting = _run(invocation, tracing, lineage)
+        assert emitting < 0.5  # nothing on the run's threads waits for a receiver
+        assert _timed_close(lineage) < 1.0
+        assert _timed_close(tracing) < 1.5
+        # Let the abandoned delivery finish, so its log line lands here and not in a later test.
+        assert lineage._thread is not None
+        lineage._thread.join(10)
 
-    assert emitting < 0.5  # nothing on the run's threads waits for a receiver
-    assert _timed_close(lineage) < 1.5
-    assert _timed_close(tracing) < 1.5
+    failures = [log for log in logs if log["event"].startswith("lineage delivery failed")]
+    assert len(failures) == 1
     assert lineage.emitted == 0
 
 
