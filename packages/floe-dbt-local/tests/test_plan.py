@@ -62,3 +62,17 @@ def test_plan_of_a_selection_executes_nothing(
         "fct_payments_incremental",
     }
     assert not (invocation.artifacts_dir / "run_results.json").exists()
+
+
+def test_plan_follows_a_named_selector(
+    local_runtime: LocalRuntime, shop_invocation: MakeInvocation, shop_build: RecordedRun
+) -> None:
+    plan = local_runtime.plan(shop_invocation(selector="finance"))
+    models = {node.name for node in plan.nodes if node.resource_type == "model"}
+    assert models == {
+        "stg_orders",
+        "stg_payments",
+        "orders",
+        "daily_revenue",
+        "fct_payments_incremental",
+    }
