@@ -1,4 +1,4 @@
-"""``Floe``: the Python API; every CLI command is one call on it."""
+"""``Floe``: a dbt project bound to its runtime; the dbt commands of the CLI are calls on it."""
 
 from __future__ import annotations
 
