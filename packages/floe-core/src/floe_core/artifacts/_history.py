@@ -9,6 +9,7 @@ and its index object last, so an interrupted prune is finished by the next one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -51,9 +52,27 @@ class RunRecord(BaseModel):
     """SHA-256 of each file in the run's folder, checked when the file is read back."""
 
 
+_STAMP = "%Y%m%dT%H%M%S.%fZ"
+
+
 def index_key(project: str, started_at: datetime, invocation_id: str) -> str:
-    stamp = started_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = started_at.astimezone(UTC).strftime(_STAMP)
     return f"{project}/{RUNS_FOLDER}/{stamp}-{invocation_id}.json"
+
+
+@dataclass(frozen=True)
+class _IndexEntry:
+    """What an index object's name says: enough to order, find and prune without reading it."""
+
+    key: str
+    started_at: datetime
+    invocation_id: str
+
+    @classmethod
+    def parse(cls, key: str) -> _IndexEntry:
+        stamp, _, invocation_id = key.rsplit("/", 1)[-1].removesuffix(".json").partition("-")
+        started_at = datetime.strptime(stamp, _STAMP).replace(tzinfo=UTC)
+        return cls(key=key, started_at=started_at, invocation_id=invocation_id)
 
 
 class RunHistory:
@@ -62,14 +81,20 @@ class RunHistory:
     def __init__(self, store: ArtifactStore) -> None:
         self.store = store
 
-    def runs(self, project: str) -> list[RunRecord]:
-        """The finished runs of ``project``, oldest first."""
-        return [self._record(key) for key in self.store.list(f"{project}/{RUNS_FOLDER}")]
+    def runs(self, project: str, *, last: int | None = None) -> list[RunRecord]:
+        """The finished runs of ``project`` (only the ``last`` newest if given), oldest first."""
+        entries = self._entries(project)
+        if last is not None:
+            entries = entries[-last:] if last else []
+        return [self._record(entry.key) for entry in entries]
 
     def find(self, project: str, invocation_id: str) -> RunRecord:
         """The run whose id is (or starts with) ``invocation_id``."""
-        keys = self.store.list(f"{project}/{RUNS_FOLDER}")
-        matches = [key for key in keys if _id_of(key).startswith(invocation_id)]
+        matches = [
+            entry.key
+            for entry in self._entries(project)
+            if entry.invocation_id.startswith(invocation_id)
+        ]
         if len(matches) != 1:
             hint = (
                 f"{len(matches)} runs start with {invocation_id!r}; give more of the id"
@@ -97,19 +122,36 @@ class RunHistory:
 
     def prune(
         self, project: str, retention: RetentionConfig, *, now: datetime | None = None
-    ) -> list[RunRecord]:
-        """Delete the runs ``retention`` no longer keeps; returns them."""
-        runs = self.runs(project)
-        expired: list[RunRecord] = []
-        if retention.keep_last is not None and len(runs) > retention.keep_last:
-            expired = runs[: len(runs) - retention.keep_last]
+    ) -> list[str]:
+        """Delete the runs ``retention`` no longer keeps; returns their invocation ids.
+
+        Decided from the index objects' names alone: one listing, no reads.
+        """
+        if retention.keep_last is None and retention.keep_days is None:
+            return []
+        entries = self._entries(project)
+        expired: list[_IndexEntry] = []
+        if retention.keep_last is not None and len(entries) > retention.keep_last:
+            expired = entries[: len(entries) - retention.keep_last]
         if retention.keep_days is not None:
             cutoff = (now or datetime.now(UTC)) - timedelta(days=retention.keep_days)
-            expired += [run for run in runs if run.started_at < cutoff and run not in expired]
-        for run in expired:
-            self.store.delete_prefix(f"{project}/{run.path}")
-            self.store.delete([index_key(project, run.started_at, run.invocation_id)])
-        return expired
+            expired += [e for e in entries if e.started_at < cutoff and e not in expired]
+        for entry in expired:
+            self.store.delete_prefix(f"{project}/{entry.invocation_id}")
+            self.store.delete([entry.key])
+        return [entry.invocation_id for entry in expired]
+
+    def _entries(self, project: str) -> list[_IndexEntry]:
+        """The project's index objects, oldest first (their names sort by start time)."""
+        entries = []
+        for key in self.store.list(f"{project}/{RUNS_FOLDER}"):
+            try:
+                entries.append(_IndexEntry.parse(key))
+            except ValueError:
+                raise ArtifactCorruptedError(
+                    self.store.uri(key), "the name is not <started_at>-<invocation_id>.json"
+                ) from None
+        return entries
 
     def _record(self, key: str) -> RunRecord:
         data = self.store.get(key)
@@ -117,11 +159,6 @@ class RunHistory:
             return RunRecord.model_validate_json(data)
         except ValidationError as exc:
             raise ArtifactCorruptedError(self.store.uri(key), _first_error(exc)) from exc
-
-
-def _id_of(key: str) -> str:
-    """``<stamp>-<invocation_id>.json`` -> ``<invocation_id>``."""
-    return key.rsplit("/", 1)[-1].removesuffix(".json").split("-", 1)[-1]
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -74,7 +74,7 @@ def list_runs(
 ) -> None:
     """The newest runs of the project, newest first."""
     history, project = _history(manifest_path, project_name)
-    records = list(reversed(history.runs(project)))[:limit]
+    records = list(reversed(history.runs(project, last=limit)))
     if as_json:
         click.echo(json.dumps([record.model_dump(mode="json") for record in records], indent=2))
         return
