@@ -105,6 +105,18 @@ def test_run_planned_names_the_manifest_and_every_executed_node(shop_build: Reco
 
 
 @pytest.mark.slow
+def test_node_finished_carries_the_compiled_sql_of_this_run(shop_build: RecordedRun) -> None:
+    finished = {
+        e.result.name: e.result for e in shop_build.events if isinstance(e, FloeNodeFinished)
+    }
+    assert (
+        finished["orders"].compiled_code
+        == shop_build.result.node("model.shop.orders").compiled_code
+    )
+    assert "{{" not in (finished["orders"].compiled_code or "{{")
+
+
+@pytest.mark.slow
 def test_node_started_carries_position_and_precedes_finish(shop_build: RecordedRun) -> None:
     started = [e for e in shop_build.events if isinstance(e, NodeStarted)]
     assert len(started) == 46
@@ -134,4 +146,5 @@ def test_downstream_of_a_failed_model_is_skipped_without_starting(
         if isinstance(e, FloeNodeFinished) and e.result.status is NodeStatus.ERROR
     ]
     assert [e.result.name for e in failed] == ["orders"]
+    assert "floe_fail_model_missing_table" in (failed[0].result.compiled_code or "")
     assert "floe_fail_model_missing_table" in (failed[0].result.message or "")

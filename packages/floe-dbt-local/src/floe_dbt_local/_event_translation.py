@@ -47,9 +47,14 @@ _log = structlog.get_logger("floe.dbt_local")
 class DbtEventTranslator:
     """Translates one invocation's dbt events and run results into floe's vocabulary."""
 
-    def __init__(self, invocation_id: str, emit: Callable[[FloeEvent], None]) -> None:
+    def __init__(
+        self, invocation_id: str, emit: Callable[[FloeEvent], None], manifest: Any = None
+    ) -> None:
         self.invocation_id = invocation_id
         self._emit = emit
+        self._manifest = manifest
+        """The ``Manifest`` dbt runs; it compiles nodes in place, so ``NodeFinished`` can
+        carry the compiled SQL."""
         self._lock = threading.Lock()
         self._positions: dict[str, tuple[int, int]] = {}
         self._started: set[str] = set()
@@ -178,9 +183,15 @@ class DbtEventTranslator:
             failures=None if failures is None else int(failures),
             relation_name=node_info.node_relation.relation_name or None,
             materialization=node_info.materialized or None,
+            compiled_code=self.get_compiled_code(node_info.unique_id),
             thread_id=run_result.get("thread") or None,
             timing=timing,
         )
+
+    def get_compiled_code(self, unique_id: str) -> str | None:
+        node = self._manifest.nodes.get(unique_id) if self._manifest is not None else None
+        code = getattr(node, "compiled_code", None)
+        return code if isinstance(code, str) else None
 
     def get_skipped_result(self, node_info: Any) -> NodeResult:
         return NodeResult(

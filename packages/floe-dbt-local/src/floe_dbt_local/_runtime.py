@@ -80,7 +80,9 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                     node_ids=executed_node_ids(cached.manifest, command, selected),
                 )
             )
-            translator = self.translator_class(invocation.invocation_id, self.events.emit)
+            translator = self.translator_class(
+                invocation.invocation_id, self.events.emit, cached.manifest
+            )
             outcome = invoke_dbt(
                 dbt_args(command.value, invocation, profile, self.config),
                 manifest=cached.manifest,
