@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,11 @@ from typing import Any
 import pytest
 
 from floe_core import (
+    DBTCommand,
+    NodeFinished,
+    NodeResult,
+    NodeStatus,
+    RunStarted,
     RunStatus,
 )
 from floe_core.artifacts import ResultsStore, RunHistory
@@ -104,3 +110,32 @@ def test_a_corrupted_or_missing_run_file_is_named(
     with pytest.raises(ArtifactNotFoundError, match="floe runs list") as caught:
         history.find("shop", "no-such-run")
     assert "no-such-run" in str(caught.value)
+
+
+def test_a_running_invocation_s_events_reach_the_store_before_it_ends(
+    s3_url: str, s3_options: dict[str, Any]
+) -> None:
+    store = ObjectArtifactStore(s3_url, s3_options)
+    writer = ResultsStore(store, sync_seconds=0.05)
+    started = RunStarted(
+        invocation_id="run-1",
+        command=DBTCommand.RUN,
+        runtime="scripted",
+        project_name="shop",
+        project_dir=Path("/nowhere"),
+        started_at=START,
+    )
+    node = NodeResult(
+        unique_id="model.shop.a", name="a", resource_type="model", status=NodeStatus.SUCCESS
+    )
+    writer(started)
+    writer(NodeFinished(invocation_id="run-1", result=node))
+
+    deadline = time.monotonic() + 10
+    while not store.exists("shop/run-1/events.jsonl"):
+        assert time.monotonic() < deadline, "the event log was not uploaded during the run"
+        time.sleep(0.02)
+    assert len(store.get("shop/run-1/events.jsonl").splitlines()) == 2
+
+    writer.close()  # the client stops without a RunFinished: what it saw is kept
+    assert len(store.get("shop/run-1/events.jsonl").splitlines()) == 2

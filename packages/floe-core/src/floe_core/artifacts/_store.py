@@ -59,29 +59,43 @@ class _OpenRun:
     events_path: Path
     events: IO[str]
     spooled: bool
-    """The event log is a local spool file, uploaded when the run ends."""
+    """The event log is a local spool file, uploaded while the run goes and when it ends."""
     invocation: DBTInvocation | None
     files: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    """Guards ``events``."""
+    upload_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Orders uploads of the event log, so an older snapshot never lands after the last one."""
+    written: int = 0
+    uploaded: int = 0
 
 
 class ResultsStore:
     """A :class:`~floe_core.RunObserver` that keeps every invocation's results in a store.
 
     ``store`` is an :class:`~floe_core.stores.ArtifactStore` or a local folder; ``retention``
-    prunes a project's old runs after each run of it finishes.
+    prunes a project's old runs after each run of it finishes. On a remote store the event
+    logs of running invocations are uploaded every ``sync_seconds`` by a background thread,
+    so a client that dies mid-run leaves its events up to then.
     """
 
     def __init__(
-        self, store: ArtifactStore | Path, *, retention: RetentionConfig | None = None
+        self,
+        store: ArtifactStore | Path,
+        *,
+        retention: RetentionConfig | None = None,
+        sync_seconds: float = 15.0,
     ) -> None:
         self.store = store if isinstance(store, ArtifactStore) else LocalArtifactStore(store)
         self.retention = retention or RetentionConfig()
         self.history = RunHistory(self.store)
+        self.sync_seconds = sync_seconds
         self._lock = threading.Lock()
         self._prepared: dict[str, DBTInvocation] = {}
         self._runs: dict[str, _OpenRun] = {}
         self._finished: dict[str, Path] = {}
+        self._stop_sync = threading.Event()
+        self._sync_thread: threading.Thread | None = None
 
     @property
     def root(self) -> Path | None:
@@ -112,6 +126,7 @@ class ResultsStore:
         with run.lock:
             run.events.write(event.model_dump_json() + "\n")
             run.events.flush()
+            run.written += 1
         if isinstance(event, RunFinished):
             self._finish(run, event.result)
 
@@ -120,6 +135,10 @@ class ResultsStore:
         with self._lock:
             runs, self._runs = list(self._runs.values()), {}
             self._prepared.clear()
+            sync_thread, self._sync_thread = self._sync_thread, None
+        self._stop_sync.set()
+        if sync_thread is not None:
+            sync_thread.join()
         for run in runs:
             self._close_events(run)
 
@@ -145,6 +164,11 @@ class ResultsStore:
                 invocation=invocation,
             )
             self._runs[event.invocation_id] = run
+            if run.spooled and self._sync_thread is None:
+                self._sync_thread = threading.Thread(
+                    target=self._sync_events, name="floe-results-sync", daemon=True
+                )
+                self._sync_thread.start()
         if invocation is not None:
             data = invocation.model_dump_json(indent=2).encode()
             self._keep(run, "invocation.json", partial(self.store.put, data=data))
@@ -179,16 +203,32 @@ class ResultsStore:
         except ArtifactStoreError as exc:
             _log.warning("could not index or prune runs", error=str(exc))
 
+    def _sync_events(self) -> None:
+        """Upload the event logs of running invocations that grew, until :meth:`close`."""
+        while not self._stop_sync.wait(self.sync_seconds):
+            with self._lock:
+                runs = [run for run in self._runs.values() if run.spooled]
+            for run in runs:
+                # Held through the upload: the final one (in _close_events) waits, so an
+                # older snapshot never lands after it.
+                with run.upload_lock:
+                    with run.lock:
+                        if run.events.closed or run.uploaded == run.written:
+                            continue
+                        snapshot, run.uploaded = run.events_path.read_bytes(), run.written
+                    self._keep(run, EVENTS_FILE, partial(self.store.put, data=snapshot))
+
     def _close_events(self, run: _OpenRun) -> None:
-        with run.lock:
-            if run.events.closed:
-                return
-            run.events.close()
-        if run.spooled:
-            self._keep(run, EVENTS_FILE, partial(self.store.put_file, source=run.events_path))
-            run.events_path.unlink(missing_ok=True)
-        else:
-            run.files[EVENTS_FILE] = sha256_of_file(run.events_path)
+        with run.upload_lock:
+            with run.lock:
+                if run.events.closed:
+                    return
+                run.events.close()
+            if run.spooled:
+                self._keep(run, EVENTS_FILE, partial(self.store.put_file, source=run.events_path))
+                run.events_path.unlink(missing_ok=True)
+            else:
+                run.files[EVENTS_FILE] = sha256_of_file(run.events_path)
 
     def _copy_dbt_artifacts(self, run: _OpenRun, result: DBTRunResult) -> None:
         explicit = {
