@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -12,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -72,6 +82,25 @@ class TemporalServer:
             self.loop.run(worker.shutdown())
             self.loop.run(asyncio.wait_for(task, 30))
             pool.close()
+
+    def activity_starts(self, workflow_id: str) -> dict[str, tuple[int, str]]:
+        """Activity id -> (attempt, worker identity) of its started event in the history
+        (Temporal records the start of the last attempt only)."""
+
+        async def fetch() -> dict[str, tuple[int, str]]:
+            history = await self.env.client.get_workflow_handle(workflow_id).fetch_history()
+            scheduled: dict[int, str] = {}
+            started: dict[str, tuple[int, str]] = {}
+            for event in history.events:
+                if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                    attrs = event.activity_task_scheduled_event_attributes
+                    scheduled[event.event_id] = attrs.activity_id
+                elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                    attrs = event.activity_task_started_event_attributes
+                    started[scheduled[attrs.scheduled_event_id]] = (attrs.attempt, attrs.identity)
+            return started
+
+        return self.loop.run(fetch())
 
 
 @pytest.fixture(scope="session")
@@ -179,4 +208,118 @@ def dag_project(tmp_path: Path) -> Path:
     )
     for name, sql in _DAG_MODELS.items():
         (project / "models" / f"{name}.sql").write_text(sql, encoding="utf-8")
+    return project
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class WorkerProcess:
+    """``floe worker`` in its own process, ready once its health endpoint answers 200."""
+
+    def __init__(self, settings: WorkerSettings, work_dir: Path, env: dict[str, str]) -> None:
+        self.health_port = _free_port()
+        command = [
+            str(Path(sys.executable).parent / "floe"),
+            "worker",
+            "--address",
+            settings.address,
+            "--task-queue",
+            settings.task_queue,
+            "--artifact-dir",
+            str(settings.artifact_dir),
+            "--work-dir",
+            str(work_dir),
+            "--max-concurrent-activities",
+            str(settings.max_concurrent_activities),
+            "--health-port",
+            str(self.health_port),
+            "--graceful-shutdown-seconds",
+            "5",
+        ]
+        self.log = work_dir.with_suffix(".log")
+        work_dir.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}
+            )
+        self._wait_healthy()
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        url = f"http://127.0.0.1:{self.health_port}/health"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    def _wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log.read_text()[-2000:]}")
+            try:
+                if self.health()[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"worker not healthy after {timeout}s: {self.log.read_text()[-2000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+
+@pytest.fixture
+def spawn_worker(
+    settings: WorkerSettings, tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start ``floe worker`` processes for this test's task queue; all stopped at the end."""
+    started: list[WorkerProcess] = []
+
+    def spawn(name: str, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"worker-{name}", env)
+        started.append(worker)
+        return worker
+
+    yield spawn
+    for worker in started:
+        worker.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def wide_project(tmp_path: Path) -> Callable[..., Path]:
+    """A factory of projects of ``models`` tables in 3 layers; the first layer scans ``rows``
+    generated rows (SQL valid on DuckDB and PostgreSQL)."""
+
+    def make(models: int = 24, rows: int = 30_000_000) -> Path:
+        return _write_wide_project(tmp_path, models=models, rows=rows)
+
+    return make
+
+
+def _write_wide_project(root: Path, *, models: int, rows: int) -> Path:
+    project = root / "wide"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: wide\nversion: '1.0'\nconfig-version: 2\nprofile: floe\n"
+        "models:\n  wide:\n    +materialized: table\n",
+        encoding="utf-8",
+    )
+    per_layer = max(1, models // 3)
+    for index in range(models):
+        layer = min(index // per_layer, 2)
+        parent = index % per_layer + (layer - 1) * per_layer
+        source = (
+            f"select sum(i % 7) as total from generate_series(1, {rows}) as t(i)"
+            if layer == 0
+            else f"select total + 1 as total from {{{{ ref('m{parent}') }}}}"
+        )
+        (project / "models" / f"m{index}.sql").write_text(source, encoding="utf-8")
     return project

@@ -212,8 +212,7 @@ class RunActivities:
         )
 
         def run(executor: WarmExecutor) -> NodeResult:
-            with _heartbeating(interval):
-                outcome = executor.execute(task.unique_id, run_id=task.context.run_id)
+            outcome = executor.execute(task.unique_id, run_id=task.context.run_id)
             if activity.is_cancelled():
                 raise _application_error(RunCancelledError(f"{task.unique_id} cancelled"))
             self.store.put(key, outcome.result.model_dump_json().encode())
@@ -227,7 +226,9 @@ class RunActivities:
                 )
             return outcome.result.model_copy(update={"compiled_code": None})
 
-        return self._with_executor(task.context, task.context.project_version, run)
+        # Heartbeat while the executor loads too: a first parse can outlast the timeout.
+        with _heartbeating(interval):
+            return self._with_executor(task.context, task.context.project_version, run)
 
     @activity.defn(name="floe_store_artifacts")
     def store_artifacts(self, request: StoreRequest) -> StoredRun:

@@ -71,6 +71,9 @@ def build_worker(
         activity_executor=ThreadPoolExecutor(settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        # A dead worker's cached workflows move to another worker after this long (queries
+        # and workflow tasks wait for it).
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(
                 "floe_core", "floe_dbt_temporal", "pydantic", "structlog", "yaml"
