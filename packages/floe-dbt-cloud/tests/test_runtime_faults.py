@@ -15,6 +15,8 @@ from floe_core import DBTInvocation, EventBus, FloeEvent, NodeFinished, NodeStat
 from floe_dbt_cloud import CloudRuntime
 from floe_dbt_cloud.testing import TRIGGER_PATH, FakeDbtCloud
 
+pytestmark = pytest.mark.slow  # every test runs real dbt through the fake
+
 RUNS_PATH = r"/runs/\d+/$"
 TINY_BUILD = {
     "numbers": NodeStatus.SUCCESS,

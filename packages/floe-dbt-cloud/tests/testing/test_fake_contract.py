@@ -42,6 +42,7 @@ def api(fake: FakeDbtCloud) -> httpx.Client:
     )
 
 
+@pytest.mark.slow
 def test_client_requests_follow_the_contract(
     fake: FakeDbtCloud, make_runtime: Callable[..., CloudRuntime], invocation: DBTInvocation
 ) -> None:
