@@ -2,7 +2,7 @@
 
 obstore (Rust ``object_store``) gives one API over the three clouds with atomic writes: a
 PUT is atomic per object and a multipart upload that fails is aborted, so no reader sees a
-partial object (ADR 0006). Its errors are translated here, at the boundary, into
+partial object (ADR 0009). Its errors are translated here, at the boundary, into
 :class:`~floe_core.stores.ArtifactStoreError` naming the artifact's URI; the messages keep
 only their first line, which never carries credentials.
 """
