@@ -174,6 +174,23 @@ def test_concurrent_invocations_each_reach_the_observers_once(
     assert recorded == {result.invocation_id for result in results}
 
 
+def test_close_closes_everything_once_even_when_an_observer_fails(
+    manifest: PlatformManifest,
+) -> None:
+    class _FailsToFlush(_TracingObserver):
+        def close(self) -> None:
+            raise OSError("collector unreachable")
+
+    last = _TracingObserver()
+    floe, runtime = _floe(manifest, observers=[_FailsToFlush(), last])
+    with pytest.raises(OSError, match="collector unreachable"):
+        floe.close()
+    assert (last.closed, runtime.closed) == (True, True)
+    runtime.closed = False
+    floe.close()
+    assert runtime.closed is False
+
+
 class _NoBuildsOnDev:
     @hookimpl
     def floe_check_run(self, invocation: DBTInvocation) -> Veto | None:

@@ -117,6 +117,7 @@ class Floe:
         self.project_dir, self.project_name, self.profile = _preflight(manifest, project_dir)
         self.observers: tuple[RunObserver, ...] = tuple(observers)
         self.plugins = plugins if plugins is not None else FloePluginManager()
+        self._closed = False
         if event_logger is not None:
             self.runtime.events.subscribe(event_logger)
 
@@ -197,12 +198,15 @@ class Floe:
             return self.runtime.invoke(command, invocation)
 
     def close(self) -> None:
-        """Flush and close the observers, then the runtime. Idempotent."""
-        try:
-            for observer in self.observers:
-                observer.close()
-        finally:
-            self.runtime.close()
+        """Flush and close the observers in order, then the runtime, each even if an earlier
+        one raised. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        with ExitStack() as closing:  # callbacks run last-in first-out
+            closing.callback(self.runtime.close)
+            for observer in reversed(self.observers):
+                closing.callback(observer.close)
 
     def __enter__(self) -> Self:
         return self
