@@ -141,3 +141,18 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     later = format_datetime(now + timedelta(seconds=30), usegmt=True)
     assert retry_after_seconds(later, now=now.timestamp()) == pytest.approx(30.0)
+
+
+def test_redirect_to_another_host_names_the_access_url_to_use(
+    fake: FakeDbtCloud, sleep: Callable[[float], None]
+) -> None:
+    fake.faults.redirect(path=JOBS_PATH, to_host="localhost")
+    with _client(fake, sleep) as client, pytest.raises(DbtCloudAccessError) as excinfo:
+        client.get_job(JOB_ID)
+    port = fake.url.rsplit(":", 1)[1]
+    assert excinfo.value.hint == (
+        "dbt Cloud redirected 127.0.0.1 to localhost, which does not get the token: "
+        f"set access_url to http://localhost:{port}"
+    )
+    redirected = fake.requests[-1]
+    assert "Authorization" not in redirected.headers

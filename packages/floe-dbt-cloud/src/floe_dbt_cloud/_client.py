@@ -271,5 +271,12 @@ def _raise_for_status(response: httpx.Response, config: CloudConfig) -> None:
         )
     if code in _ACCESS_HINTS:
         hint = _ACCESS_HINTS[code].format(account=config.account_id, url=config.access_url)
+        first_host = response.history[0].request.url.host if response.history else None
+        if first_host is not None and first_host != response.url.host:
+            # httpx drops the token on a redirect to another host, as it should.
+            hint = (
+                f"dbt Cloud redirected {first_host} to {response.url.host}, which does not get "
+                f"the token: set access_url to {response.url.scheme}://{response.url.netloc.decode()}"
+            )
         raise DbtCloudAccessError(message, hint=hint, status_code=code)
     raise DbtCloudAPIError(message, status_code=code)

@@ -38,6 +38,7 @@ class Fault:
     retry_after: float | None = None
     status: int = 503
     delay: float = 0.0
+    location_host: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -98,10 +99,19 @@ class FaultInjector:
         return self.add(Fault("lose_response", times, method, path))
 
     def redirect(
-        self, *, times: int = 1, method: str | None = None, path: str | None = None
+        self,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        to_host: str | None = None,
     ) -> Fault:
-        """A 307 to the very same URL (method and body kept), as a load balancer may send."""
-        return self.add(Fault("redirect", times, method, path, status=307))
+        """A 307 to the same URL (method and body kept), as a load balancer may send.
+
+        ``to_host`` (e.g. ``"localhost"``) redirects to another host on the same port, where
+        a well-behaved client no longer sends its token.
+        """
+        return self.add(Fault("redirect", times, method, path, status=307, location_host=to_host))
 
     def slow_run(self, *, seconds: float) -> None:
         """The next run waits ``seconds`` before its dbt steps (cancel/timeout cut it short)."""

@@ -126,7 +126,11 @@ def make_handler(app: _App) -> type[BaseHTTPRequestHandler]:
                 self._send(fault.status, _error_payload(fault.status, "Internal server error"))
                 return True
             if fault.kind == "redirect":
-                self._send(307, b"", "text/plain", {"Location": self.path})
+                location = self.path
+                if fault.location_host is not None:
+                    port = self.headers.get("Host", "").rpartition(":")[2]
+                    location = f"http://{fault.location_host}:{port}{self.path}"
+                self._send(307, b"", "text/plain", {"Location": location})
                 return True
             if fault.kind == "html_502":
                 self._send(502, _BAD_GATEWAY_PAGE, "text/html")
