@@ -21,7 +21,7 @@ from floe_core import (
     RunStatus,
     WarehouseError,
 )
-from floe_core.artifacts import LocalResultsStore, read_index
+from floe_core.artifacts import ResultsStore, read_index
 
 
 class _Config(BaseModel):
@@ -74,7 +74,7 @@ def invocation(tmp_path: Path) -> DBTInvocation:
     return DBTInvocation(project_dir=project, profile=GeneratedProfile(outputs={"dev": {}}))
 
 
-def _run(store: LocalResultsStore, invocation: DBTInvocation, *, crash: bool) -> None:
+def _run(store: ResultsStore, invocation: DBTInvocation, *, crash: bool) -> None:
     runtime = _ScriptedRuntime(_Config(crash_after_first_node=crash))
     with runtime.events.subscribed(store):
         runtime.build(store.prepare(invocation))
@@ -83,7 +83,7 @@ def _run(store: LocalResultsStore, invocation: DBTInvocation, *, crash: bool) ->
 def test_a_finished_run_keeps_result_events_dbt_artifacts_and_an_index_line(
     tmp_path: Path, invocation: DBTInvocation
 ) -> None:
-    store = LocalResultsStore(tmp_path / "results")
+    store = ResultsStore(tmp_path / "results")
     _run(store, invocation, crash=False)
 
     run_dir = tmp_path / "results" / "shop" / invocation.invocation_id
@@ -110,7 +110,7 @@ def test_a_finished_run_keeps_result_events_dbt_artifacts_and_an_index_line(
 def test_a_run_that_raises_still_keeps_what_it_produced(
     tmp_path: Path, invocation: DBTInvocation
 ) -> None:
-    store = LocalResultsStore(tmp_path / "results")
+    store = ResultsStore(tmp_path / "results")
     with pytest.raises(WarehouseError):
         _run(store, invocation, crash=True)
 
@@ -127,7 +127,7 @@ def test_a_run_that_raises_still_keeps_what_it_produced(
 def test_events_are_on_disk_as_soon_as_they_are_emitted(
     tmp_path: Path, invocation: DBTInvocation
 ) -> None:
-    store = LocalResultsStore(tmp_path / "results")
+    store = ResultsStore(tmp_path / "results")
     runtime = _ScriptedRuntime(_Config())
     seen: list[str] = []
 

@@ -97,11 +97,6 @@ class ResultsStore:
         self._stop_sync = threading.Event()
         self._sync_thread: threading.Thread | None = None
 
-    @property
-    def root(self) -> Path | None:
-        """The local folder of the store, if it is one."""
-        return self.store.root if isinstance(self.store, LocalArtifactStore) else None
-
     def run_dir(self, invocation_id: str) -> Path | None:
         """The local folder of an invocation this store has seen start, if it has one."""
         with self._lock:
