@@ -36,7 +36,7 @@ def _rows(node: NodeResult) -> str:
 
 def _table(nodes: tuple[NodeResult, ...]) -> Table:
     table = Table(show_edge=False, pad_edge=False)
-    table.add_column("node", overflow="fold", max_width=48)
+    table.add_column("node", overflow="ellipsis", no_wrap=True, max_width=48)
     table.add_column("type")
     table.add_column("status")
     table.add_column("time", justify="right")
