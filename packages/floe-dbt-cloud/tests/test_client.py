@@ -6,9 +6,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpx
 import pytest
 
 from floe_dbt_cloud import (
+    CloudConfig,
     DbtCloudAccessError,
     DbtCloudAPIError,
     DbtCloudClient,
@@ -107,8 +109,6 @@ def test_unknown_job_gives_the_api_message_and_what_to_check(
 def test_connection_refused_is_transient_and_names_the_host(
     sleep: Callable[[float], None], delays: list[float]
 ) -> None:
-    from floe_dbt_cloud import CloudConfig
-
     config = CloudConfig(
         access_url="http://127.0.0.1:9",
         account_id=1,
@@ -156,3 +156,18 @@ def test_redirect_to_another_host_names_the_access_url_to_use(
     )
     redirected = fake.requests[-1]
     assert "Authorization" not in redirected.headers
+
+
+def test_unreadable_run_object_is_an_api_error() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"status": {"code": 200}, "data": {"id": 1, "status": 99}})
+
+    config = CloudConfig.model_validate(
+        {"access_url": "https://cloud.example", "account_id": 1, "job_id": 1, "token": "t"}
+    )
+    client = DbtCloudClient(config, transport=httpx.MockTransport(answer))
+    with (
+        client,
+        pytest.raises(DbtCloudAPIError, match=r"run object floe cannot read: .* at status"),
+    ):
+        client.get_run(1)

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import structlog
+from pydantic import ValidationError
 
 from floe_dbt_cloud._config import CloudConfig
 from floe_dbt_cloud._errors import DbtCloudAccessError, DbtCloudAPIError, DbtCloudTransientError
@@ -63,6 +64,18 @@ def _user_message(response: httpx.Response) -> str:
     return " ".join(parts) or _body_excerpt(response)
 
 
+def _run(data: Any) -> CloudRun:
+    """A run object; an unexpected shape is an API error, not a pydantic traceback."""
+    try:
+        return CloudRun.model_validate(data)
+    except ValidationError as exc:
+        raise DbtCloudAPIError(
+            f"dbt Cloud returned a run object floe cannot read: {exc.errors()[0]['msg']} "
+            f"at {'.'.join(str(p) for p in exc.errors()[0]['loc'])}",
+            hint="the dbt Cloud API may have changed; please report it with the run id",
+        ) from exc
+
+
 class DbtCloudClient:
     """A thin, retrying client of one dbt Cloud account.
 
@@ -105,16 +118,15 @@ class DbtCloudClient:
     # -- Administrative API ---------------------------------------------------------------
     def trigger_job_run(self, job_id: int, body: Mapping[str, Any]) -> CloudRun:
         """``POST jobs/{id}/run/``, tried once: a blind retry could start a second run."""
-        data = self._json("POST", f"jobs/{job_id}/run/", json=dict(body), retry=False)
-        return CloudRun.model_validate(data)
+        return _run(self._json("POST", f"jobs/{job_id}/run/", json=dict(body), retry=False))
 
     def rerun_job(self, job_id: int) -> CloudRun:
         """``POST jobs/{id}/rerun/`` (retry from failure), tried once for the same reason."""
-        return CloudRun.model_validate(self._json("POST", f"jobs/{job_id}/rerun/", retry=False))
+        return _run(self._json("POST", f"jobs/{job_id}/rerun/", retry=False))
 
     def get_run(self, run_id: int) -> CloudRun:
         params = {"include_related": json.dumps(list(_RUN_RELATED))}
-        return CloudRun.model_validate(self._json("GET", f"runs/{run_id}/", params=params))
+        return _run(self._json("GET", f"runs/{run_id}/", params=params))
 
     def list_runs(self, job_id: int, *, limit: int = 20, offset: int = 0) -> list[CloudRun]:
         """The job's runs, newest first, with their trigger (and so their ``cause``)."""
@@ -126,10 +138,10 @@ class DbtCloudClient:
             "include_related": json.dumps(["trigger"]),
         }
         data = self._json("GET", "runs/", params=params)
-        return [CloudRun.model_validate(item) for item in data or []]
+        return [_run(item) for item in data or []]
 
     def cancel_run(self, run_id: int) -> CloudRun:
-        return CloudRun.model_validate(self._json("POST", f"runs/{run_id}/cancel/"))
+        return _run(self._json("POST", f"runs/{run_id}/cancel/"))
 
     def list_artifacts(self, run_id: int, *, step: int | None = None) -> list[str]:
         params = {"step": str(step)} if step is not None else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -68,7 +69,7 @@ class CloudConfig(BaseModel):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     retry_failed: bool = False
     """Re-run only what failed in the job's latest run (``floe run --retry-failed``)."""
-    artifacts_dir: str | None = None
+    artifacts_dir: Path | None = None
     """Where downloaded artifacts go; default the invocation's target path."""
 
     @field_validator("access_url", "discovery_url")

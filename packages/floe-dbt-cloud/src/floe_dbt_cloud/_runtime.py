@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 
@@ -26,7 +25,7 @@ from floe_core import (
 )
 from floe_dbt_cloud._client import DbtCloudClient
 from floe_dbt_cloud._config import CloudConfig
-from floe_dbt_cloud._models import CloudRunStatus
+from floe_dbt_cloud._models import CloudRun, CloudRunStatus
 from floe_dbt_cloud._progress import RunProgress
 from floe_dbt_cloud._run_handler import CloudRunHandler, RunOutcome
 from floe_dbt_cloud._steps import cause_tag, trigger_body
@@ -81,24 +80,13 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
         started_at = datetime.now(UTC)
         job_id = self.config.job_for_target(invocation.target)
         handler = CloudRunHandler(self.client, self.config, clock=self._clock, sleep=self._sleep)
-        if self.config.retry_failed:
-            run = handler.rerun(job_id)
-        else:
-            body = trigger_body(
-                command, invocation, project_name=read_project_name(invocation.project_dir)
-            )
-            tag = cause_tag(invocation.invocation_id)
-            try:
-                run = handler.trigger(job_id, body, tag=tag)
-            except KeyboardInterrupt:
-                handler.cancel_tagged(job_id, tag)  # a run may exist though we never heard
-                raise
+        run = self._start_run(handler, job_id, command, invocation)
         progress = RunProgress(
             client=self.client,
             translator=self.translator,
             events=self.events,
             invocation_id=invocation.invocation_id,
-            artifacts_dir=Path(self.config.artifacts_dir or invocation.artifacts_dir),
+            artifacts_dir=self.config.artifacts_dir or invocation.artifacts_dir,
             use_discovery=self.config.use_discovery,
         )
         outcome = handler.wait(run, progress.on_poll)
@@ -128,6 +116,25 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
                 "retried_from_failure": self.config.retry_failed,
             },
         )
+
+    def _start_run(
+        self,
+        handler: CloudRunHandler,
+        job_id: int,
+        command: DBTCommand,
+        invocation: DBTInvocation,
+    ) -> CloudRun:
+        """Trigger ``command``, or with ``retry_failed`` rerun the job's last run's failures."""
+        if self.config.retry_failed:
+            return handler.rerun(job_id)
+        project_name = read_project_name(invocation.project_dir)
+        body = trigger_body(command, invocation, project_name=project_name)
+        tag = cause_tag(invocation.invocation_id)
+        try:
+            return handler.trigger(job_id, body, tag=tag)
+        except KeyboardInterrupt:
+            handler.cancel_tagged(job_id, tag)  # a run may exist though we never heard
+            raise
 
     def _run_error(self, outcome: RunOutcome, status: RunStatus) -> str | None:
         run = outcome.run
