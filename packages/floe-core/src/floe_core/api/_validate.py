@@ -15,6 +15,7 @@ from floe_core.api._options import choose_runtime
 from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest, missing_secrets
 from floe_core.profiles import PROFILES_FILENAME, profile_source_for
 from floe_core.registry import PluginRegistry
+from floe_core.stores import open_artifact_store
 
 __all__ = ["Check", "ValidationReport", "check_secrets", "validate"]
 
@@ -88,7 +89,8 @@ def validate(
     runtime: str | None = None,
     runtime_config: dict[str, Any] | None = None,
 ) -> ValidationReport:
-    """Check the manifest, its runtime and config, the project, the profile and secrets.
+    """Check the manifest, its runtime and config, the project, the profile, the artifact
+    store and the secrets.
 
     Unlike :meth:`Floe.from_manifest`, which stops at the first problem, this reports every
     problem it can find (a later check is skipped only when it depends on a failed one).
@@ -126,6 +128,7 @@ def validate(
     checks += [
         _run_check("project", load_project),
         _run_check("profile", lambda: _check_profile(manifest)),
+        _run_check("artifacts", lambda: f"results go to {open_artifact_store(manifest).url}"),
         _run_check("secrets", lambda: check_secrets(manifest)),
     ]
     return ValidationReport(manifest_path=manifest_path, checks=tuple(checks))

@@ -52,7 +52,7 @@ def validate(
     runtime: str | None,
     as_json: bool,
 ) -> None:
-    """Check the manifest, runtime, runtime config, project, profile and secrets."""
+    """Check the manifest, runtime and its config, project, profile, artifact store, secrets."""
     report = validate_manifest(manifest_path, project_dir=project_dir, runtime=runtime)
     if as_json:
         click.echo(report.model_dump_json(indent=2))
