@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,18 @@ def test_a_wrong_ref_or_subdir_says_which(repository: Repository, projects: Proj
 
     with pytest.raises(ProjectError, match=r"dbt_project\.yml not found"):
         projects.fetch(GitProjectSource(type="git", url=repository.url, subdir="models"))
+
+
+def test_workers_fetching_one_commit_at_once_share_one_checkout(
+    repository: Repository, projects: ProjectStore
+) -> None:
+    commit = repository.commit("select 1 as id")
+    source = GitProjectSource(type="git", url=repository.url, subdir="dbt")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        paths = set(pool.map(lambda _: projects.checkout(source, commit), range(4)))
+    [path] = paths
+    assert (path / "models" / "a.sql").read_text() == "select 1 as id"
+    assert sorted(p.name for p in path.parent.parent.iterdir()) == [".lock", commit, "repo.git"]
 
 
 def _free_port() -> int:

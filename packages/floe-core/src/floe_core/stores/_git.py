@@ -8,6 +8,7 @@ of the git process only: never in the URL, the command line or an error message.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
@@ -68,7 +69,12 @@ class GitCheckouts:
         """The repository at ``commit`` (exported once, then reused), with ``subdir`` applied."""
         target = self.cache_dir / "git" / _url_key(source.url) / commit
         if not target.is_dir():
-            self._export(source, commit, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Workers on this machine share the cache repository: one fetch at a time.
+            with (target.parent / ".lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not target.is_dir():
+                    self._export(source, commit, target)
         return target / source.subdir if source.subdir else target
 
     def _export(self, source: GitProjectSource, commit: str, target: Path) -> None:
@@ -76,32 +82,27 @@ class GitCheckouts:
         if not repository.is_dir():
             self._git(source, "init", "--quiet", "--bare", str(repository))
         if not self._has_commit(source, repository, commit):
-            self._git(
-                source, "-C", str(repository), "fetch", "--quiet", "--depth=1", source.url, commit
-            )
-        archive = self._git_bytes(source, "-C", str(repository), "archive", "--format=tar", commit)
+            self._git(source, "fetch", "--quiet", "--depth=1", source.url, commit, cwd=repository)
+        archive = self._git_bytes(source, "archive", "--format=tar", commit, cwd=repository)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{commit}."))
         try:
             with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
                 tar.extractall(staging, filter="data")
             staging.rename(target)
-        except OSError:
-            if not target.is_dir():  # not just another worker exporting the same commit first
-                raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
     def _has_commit(self, source: GitProjectSource, repository: Path, commit: str) -> bool:
         try:
-            self._git(source, "-C", str(repository), "cat-file", "-e", f"{commit}^{{commit}}")
+            self._git(source, "cat-file", "-e", f"{commit}^{{commit}}", cwd=repository)
         except ProjectError:
             return False
         return True
 
-    def _git(self, source: GitProjectSource, *args: str) -> str:
-        return self._git_bytes(source, *args).decode().strip()
+    def _git(self, source: GitProjectSource, *args: str, cwd: Path | None = None) -> str:
+        return self._git_bytes(source, *args, cwd=cwd).decode().strip()
 
-    def _git_bytes(self, source: GitProjectSource, *args: str) -> bytes:
+    def _git_bytes(self, source: GitProjectSource, *args: str, cwd: Path | None = None) -> bytes:
         env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
         token = None
         if source.token is not None:
@@ -113,14 +114,19 @@ class GitCheckouts:
             }
         try:
             done = subprocess.run(
-                ["git", *args], env=env, capture_output=True, check=True, timeout=_TIMEOUT_SECONDS
+                ["git", *args],
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                check=True,
+                timeout=_TIMEOUT_SECONDS,
             )
         except subprocess.CalledProcessError as exc:
             stderr = exc.stderr.decode(errors="replace").strip()
             if token:
                 stderr = stderr.replace(token, "***")
             raise ProjectError(
-                f"git {args[0] if args[0] != '-C' else args[2]} of {source.url} failed: {stderr}",
+                f"git {args[0]} of {source.url} failed: {stderr}",
                 hint="check `project.source` (url, ref) and that this machine can reach the"
                 " repository (token in the environment variable `token` names)",
             ) from None
