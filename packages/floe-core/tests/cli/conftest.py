@@ -81,7 +81,7 @@ class ScriptedRuntime(DBTRuntimePlugin[ScriptedConfig]):
             invocation_id=invocation.invocation_id, command=command, runtime=self.name,
             status=DBTRunResult.status_from_nodes(nodes), started_at=started,
             completed_at=done, elapsed_seconds=(done - started).total_seconds(),
-            nodes=tuple(nodes),
+            nodes=tuple(nodes), metadata={"invocation": invocation.model_dump(mode="json")},
         )
 
     def plan(self, invocation):

@@ -153,3 +153,36 @@ def test_a_selection_that_matches_nothing_says_so(runner: CliRunner, write_manif
         result = runner.invoke(cli, [command, "--select", "no_such_model"])
         assert result.exit_code == 0, result.output
         assert "nothing to do: the selection matched no nodes" in result.stdout
+
+
+def test_every_option_reaches_the_invocation(runner: CliRunner, write_manifest) -> None:
+    write_manifest()
+    result = runner.invoke(
+        cli,
+        [
+            "run",
+            "--json",
+            "-s",
+            "orders stg_orders",
+            "--exclude",
+            "tag:slow",
+            "--selector",
+            "nightly",
+            "--vars",
+            '{"day": "2024-01-01", "n": 3}',
+            "--target",
+            "dev",
+            "--threads",
+            "3",
+            "--full-refresh",
+            "--fail-fast",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    invocation = json.loads(result.stdout)["metadata"]["invocation"]
+    assert invocation["select"] == ["orders", "stg_orders"]
+    assert invocation["exclude"] == ["tag:slow"]
+    assert invocation["selector"] == "nightly"
+    assert invocation["vars"] == {"day": "2024-01-01", "n": 3}
+    assert (invocation["target"], invocation["threads"]) == ("dev", 3)
+    assert (invocation["full_refresh"], invocation["fail_fast"]) == (True, True)
