@@ -100,11 +100,20 @@ class ProgressDisplay:
                     self._bar[0].update(self._bar[1], total=self._total, description="nodes")
             elif isinstance(event, NodeFinished | NodeSkipped):
                 self._done += 1
-                self._console.print(node_line(self._done, self._total, event.result))
+                self._print(node_line(self._done, self._total, event.result))
                 if self._bar is not None:
                     self._bar[0].advance(self._bar[1])
             elif isinstance(event, RunFinished):
                 self._stop()
+
+    def _print(self, line: Text) -> None:
+        if self._console.is_terminal:
+            self._console.print(line)
+        else:
+            # Styles are dropped off a terminal anyway; plain text skips rich's layout pass,
+            # the largest per-node cost of the display.
+            self._console.file.write(line.plain + "\n")
+            self._console.file.flush()
 
     def _stop(self) -> None:
         if self._bar is not None:
