@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,3 +106,19 @@ def test_an_unreachable_store_names_the_artifact_not_the_credentials() -> None:
 def test_an_unknown_option_is_reported_when_the_store_opens() -> None:
     with pytest.raises(ArtifactStoreError, match="cannot open the artifact store s3://b/p"):
         ObjectArtifactStore("s3://b/p", {"endpoint_url_typo": "http://x"})
+
+
+def test_a_missing_bucket_is_named_as_such_not_as_a_missing_artifact(
+    s3_options: dict[str, Any],
+) -> None:
+    store = ObjectArtifactStore("s3://no-such-bucket/floe", s3_options)
+    for operation in (lambda: store.put("a/b.json", b"{}"), lambda: store.get("a/b.json")):
+        with pytest.raises(ArtifactStoreError) as caught:
+            operation()
+        assert not isinstance(caught.value, ArtifactNotFoundError)
+        assert "artifact s3://no-such-bucket/floe/a/b.json: the bucket does not exist" in str(
+            caught.value
+        )
+        assert caught.value.hint == (
+            "create the bucket of s3://no-such-bucket/floe, or fix the manifest's `url`"
+        )

@@ -9,6 +9,7 @@ only their first line, which never carries credentials.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
@@ -49,8 +50,14 @@ _RETRY = {
 }
 
 
+_NO_BUCKET = ("NoSuchBucket", "ContainerNotFound", "bucket does not exist")
+_RESPONSE_BODY = re.compile(r": <\?xml.*$|: \{.*$| in [0-9.]+m?s(?=[ ,])")
+
+
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    """The error's first line without the server's response body and timing."""
+    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return _RESPONSE_BODY.sub("", line)
 
 
 class ObjectArtifactStore(ArtifactStore):
@@ -130,9 +137,14 @@ class ObjectArtifactStore(ArtifactStore):
     def _translated(self, action: str, key: str) -> Iterator[None]:
         try:
             yield
-        except FileNotFoundError:
-            raise ArtifactNotFoundError(self.uri(key)) from None
         except (ObstoreError, OSError, ValueError) as exc:
+            if any(marker in str(exc) for marker in _NO_BUCKET):
+                raise ArtifactStoreError(
+                    f"cannot {action} artifact {self.uri(key)}: the bucket does not exist",
+                    hint=f"create the bucket of {self._url}, or fix the manifest's `url`",
+                ) from None
+            if isinstance(exc, FileNotFoundError):
+                raise ArtifactNotFoundError(self.uri(key)) from None
             raise ArtifactStoreError(
                 f"cannot {action} artifact {self.uri(key)}: {_first_line(exc)}",
                 hint="check the store's endpoint, bucket and credentials in the manifest's"
