@@ -73,14 +73,18 @@ RECEIVER = textwrap.dedent(
 )
 
 
-def _observers(url: str, namespace: str, flush_timeout: float = 5.0) -> list[RunObserver]:
+def _observers(
+    url: str, namespace: str, lineage_file: Path | None = None, flush_timeout: float = 5.0
+) -> list[RunObserver]:
+    """Tracing over OTLP/HTTP; lineage over HTTP, or to ``lineage_file`` (no network)."""
     tracing = create_tracing_observer(TracingConfig(enabled=True, exporter="otlp", endpoint=url))
+    transport: dict[str, object] = (
+        {"type": "http", "url": url, "timeout": 5}
+        if lineage_file is None
+        else {"type": "file", "log_file_path": str(lineage_file), "append": True}
+    )
     lineage = create_lineage_observer(
-        LineageConfig(
-            enabled=True,
-            flush_timeout=flush_timeout,
-            transport={"type": "http", "url": url, "timeout": 5},
-        ),
+        LineageConfig(enabled=True, flush_timeout=flush_timeout, transport=transport),
         compute_namespace=namespace,
         span_ids=tracing.span_ids if tracing else None,
     )
@@ -163,6 +167,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--lineage-transport",
+        choices=("http", "file"),
+        default="http",
+        help="file: OpenLineage events to a local file, to separate floe's cost from HTTP's",
+    )
     args = parser.parse_args()
 
     receiver = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
@@ -186,7 +196,12 @@ def main() -> None:
                 for round_ in range(args.rounds):
                     order = ("off", "on") if round_ % 2 == 0 else ("on", "off")
                     for mode in order:
-                        observers = _observers(url, namespace) if mode == "on" else []
+                        lineage_file = (
+                            Path(tmp) / "lineage.jsonl"
+                            if args.lineage_transport == "file"
+                            else None
+                        )
+                        observers = _observers(url, namespace, lineage_file) if mode == "on" else []
                         fresh = invocation.model_copy(update={"invocation_id": str(uuid.uuid4())})
                         seconds, cpu_seconds, result = _build(runtime, fresh, observers)
                         assert result.status is RunStatus.SUCCESS, result.error
@@ -203,7 +218,10 @@ def main() -> None:
         receiver.wait()
 
     nodes = len(result.nodes)
-    print(f"\nexample project: {nodes} nodes, {args.rounds} rounds, {args.threads} dbt threads")
+    print(
+        f"\nexample project: {nodes} nodes, {args.rounds} rounds, {args.threads} dbt threads, "
+        f"lineage over {args.lineage_transport}, spans and metrics over OTLP/HTTP"
+    )
     for label, samples in (("wall", wall), ("cpu", cpu)):
         off, on = statistics.median(samples["off"]), statistics.median(samples["on"])
         print(

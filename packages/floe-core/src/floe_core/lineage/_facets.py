@@ -1,13 +1,15 @@
 """The OpenLineage facets floe emits: builders for the standard ones and floe's own.
 
 Every facet is signed with floe's producer URI (the OpenLineage client's default names the
-client itself).
+client itself). Facets that are the same in many events are built once (cached builders):
+events only reference facets, neither floe nor the client modifies one after it is built.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 
 import attr
@@ -105,6 +107,7 @@ class RunRef:
         return cls(namespace, job_name, run_id)
 
 
+@lru_cache(maxsize=64)
 def parent_facet(parent: RunRef, root: RunRef) -> parent_run.ParentRunFacet:
     return parent_run.ParentRunFacet(
         run=parent_run.Run(runId=parent.run_id),
@@ -127,6 +130,7 @@ def trace_facets(trace: TraceIds | None) -> dict[str, RunFacet]:
     }
 
 
+@lru_cache(maxsize=8)
 def processing_engine_facet(dbt_version: str) -> processing_engine_run.ProcessingEngineRunFacet:
     return processing_engine_run.ProcessingEngineRunFacet(
         version=dbt_version, name="dbt", openlineageAdapterVersion=FLOE_VERSION, producer=PRODUCER
@@ -139,6 +143,7 @@ def error_facet(message: str, language: str) -> error_message_run.ErrorMessageRu
     )
 
 
+@lru_cache(maxsize=16)
 def job_type_facet(job_type: str) -> job_type_job.JobTypeJobFacet:
     return job_type_job.JobTypeJobFacet(
         processingType="BATCH", integration="DBT", jobType=job_type, producer=PRODUCER

@@ -255,19 +255,19 @@ class TracingObserver:
                 result.materialization,
                 result.started_at or result.completed_at or emitted_at,
             )
-        task_result = _TASK_RESULT[result.status]
-        span.set_attribute("cicd.pipeline.task.run.result", task_result)
-        span.set_attribute("dbt.status", result.status.value)
+        attributes: dict[str, str | int] = {
+            "cicd.pipeline.task.run.result": _TASK_RESULT[result.status],
+            "dbt.status": result.status.value,
+        }
         if result.materialization:
-            span.set_attribute("dbt.materialization", result.materialization)
-        rows = result.adapter_response.rows_affected
-        if rows is not None:
-            span.set_attribute("dbt.rows_affected", rows)
+            attributes["dbt.materialization"] = result.materialization
+        if result.adapter_response.rows_affected is not None:
+            attributes["dbt.rows_affected"] = result.adapter_response.rows_affected
         if result.failures is not None:
-            span.set_attribute("dbt.failures", result.failures)
+            attributes["dbt.failures"] = result.failures
         if result.status.is_failure:
             error_type = f"dbt.{result.status.value}"
-            span.set_attribute("error.type", error_type)
+            attributes["error.type"] = error_type
             message = result.message or f"{result.unique_id} {result.status.value}"
             span.add_event(
                 "exception",
@@ -275,16 +275,17 @@ class TracingObserver:
                 timestamp=_ns(result.completed_at or emitted_at),
             )
             span.set_status(Status(StatusCode.ERROR, message))
+        span.set_attributes(attributes)
         span.end(end_time=_ns(result.completed_at or emitted_at))
         if self.meter_provider is not None:
-            attributes = {
+            metric_attributes = {
                 **self._run_attributes.get(invocation_id, {}),
                 "dbt.resource_type": result.resource_type,
                 "dbt.status": result.status.value,
             }
-            self._node_count.add(1, attributes)
+            self._node_count.add(1, metric_attributes)
             if result.status is not NodeStatus.SKIPPED:
-                self._node_duration.record(result.execution_time, attributes)
+                self._node_duration.record(result.execution_time, metric_attributes)
 
     def _run_finished(self, event: RunFinished) -> None:
         result = event.result
