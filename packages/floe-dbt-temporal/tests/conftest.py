@@ -186,6 +186,8 @@ _DAG_MODELS = {
 {%- if n == 0 %}select * from read_csv('{{ markers }}/missing.csv')
 {%- else %}select {{ n }} as attempts{% endif %}
 """,
+    # Reads a variable a pre_run hook adds to the environment.
+    "from_env": "select {{ env_var('FLOE_HOOK_VALUE', '0') }} as hook_value",
     # A compilation error only when the model runs (parsing succeeds).
     "broken": """
 {%- if execute -%}{{ exceptions.raise_compiler_error("broken on purpose") }}{%- endif -%}

@@ -44,7 +44,9 @@ def test_two_worker_processes_share_one_run_on_postgres(
     assert report["healthy"] is True
 
     runtime = make_runtime(secret_env=(PASSWORD_ENV,), max_concurrency=4)
-    result = runtime.build(DBTInvocation(project_dir=wide_project(rows=300_000), profile=profile))
+    result = runtime.build(
+        DBTInvocation(project_dir=wide_project(models=12, rows=300_000), profile=profile)
+    )
 
     assert result.status is RunStatus.SUCCESS, result.error
     assert {n.status for n in result.nodes} == {NodeStatus.SUCCESS}
