@@ -54,11 +54,13 @@ def test_rate_limit_without_retry_after_backs_off_exponentially_with_jitter(
 def test_transient_faults_are_retried(
     fake: FakeDbtCloud, sleep: Callable[[float], None], delays: list[float], fault: str
 ) -> None:
+    timeout = 5.0
     if fault == "slow":
-        fake.faults.slow(delay=0.5, path=JOBS_PATH)
+        fake.faults.slow(delay=1.5, path=JOBS_PATH)
+        timeout = 0.5  # a fast answer takes milliseconds, even on a loaded machine
     else:
         getattr(fake.faults, fault)(path=JOBS_PATH)
-    with _client(fake, sleep, http_timeout_seconds=0.2) as client:
+    with _client(fake, sleep, http_timeout_seconds=timeout) as client:
         assert client.get_job(JOB_ID)["id"] == JOB_ID
     assert len(delays) == (0 if fault == "redirect" else 1)
     assert [kind for kind, _, _ in fake.faults.fired] == [fault]
