@@ -459,3 +459,21 @@ def test_a_warning_test_is_a_successful_assertion(
     assert end["eventType"] == "COMPLETE"
     [assertion] = end["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
     assert (assertion["success"], assertion["severity"]) == (True, "warn")
+
+
+def test_events_beyond_the_queue_bound_are_dropped_not_waited_for(
+    client: OpenLineageClient,
+    transport: Any,
+    synthetic_run: SyntheticRun,
+    manifest_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("floe_core.lineage._observer._MAX_QUEUED", 3)
+    transport.delay = 0.2
+    with structlog.testing.capture_logs() as logs:
+        observer = _observe(client, synthetic_run, manifest_path, flush_timeout=3.0)
+    assert observer.dropped > 0
+    assert len(transport.json_events()) < 12
+    assert [log["event"] for log in logs].count(
+        "lineage delivery is falling behind; dropping events"
+    ) == 1

@@ -8,6 +8,7 @@ not one per event); :meth:`LineageObserver.close` waits at most ``flush_timeout`
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import queue
@@ -29,6 +30,8 @@ from floe_core.lineage._translator import LineageTranslator
 __all__ = ["ExtraRunFacets", "LineageObserver", "SpanIdLookup", "create_lineage_observer"]
 
 _log = structlog.get_logger("floe.lineage")
+_MAX_QUEUED = 50_000
+"""Events waiting for delivery before new ones are dropped (a few MB of memory)."""
 
 SpanIdLookup = Callable[[str, str | None], tuple[str, str] | None]
 """``(invocation_id, unique_id or None) -> (trace_id, span_id)`` in hex, or ``None``."""
@@ -54,7 +57,8 @@ class LineageObserver:
         self.flush_timeout = flush_timeout
         self._span_ids = span_ids
         self._extra_run_facets = extra_run_facets
-        self._queue: queue.SimpleQueue[FloeEvent | None] = queue.SimpleQueue()  # None: stop
+        self._queue: queue.Queue[FloeEvent | None] = queue.Queue(_MAX_QUEUED)  # None: stop
+        self._overflowed = False
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._abandoned = False
@@ -62,6 +66,7 @@ class LineageObserver:
         self.emitted = 0
         """Events handed to the transport successfully (for tests and benchmarks)."""
         self.dropped = 0
+        """Events lost: floe events refused by a full queue, lineage events of a failed run."""
 
     # -- RunObserver -----------------------------------------------------------------------
     def prepare(self, invocation: DBTInvocation) -> DBTInvocation:
@@ -70,7 +75,18 @@ class LineageObserver:
     def __call__(self, event: FloeEvent) -> None:
         if self._thread is None:
             self._start_worker()
-        self._queue.put(event)
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            # The receiver cannot keep up: lose lineage rather than memory or run time.
+            self.dropped += 1
+            if not self._overflowed:
+                self._overflowed = True
+                _log.warning(
+                    "lineage delivery is falling behind; dropping events",
+                    queued=_MAX_QUEUED,
+                    transport=self.client.transport.kind,
+                )
 
     def close(self) -> None:
         """Deliver what is queued, waiting at most ``flush_timeout`` seconds.
@@ -80,8 +96,10 @@ class LineageObserver:
         thread = self._thread
         if thread is not None and thread.is_alive():
             deadline = time.monotonic() + self.flush_timeout
-            self._queue.put(None)
-            thread.join(self.flush_timeout)
+            # A full queue means a stuck worker: the join below then times out as well.
+            with contextlib.suppress(queue.Full):
+                self._queue.put(None, timeout=self.flush_timeout)
+            thread.join(max(deadline - time.monotonic(), 0.0))
             if thread.is_alive():
                 self._abandoned = True
                 _log.warning(
