@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from dbt.events.types import NodeCompiling, NodeFinished, SkippingDetails
 from dbt_common.events.base_types import msg_from_base_event
 
 from floe_core import (
+    DBTInvocation,
     FloeEvent,
     NodeSkipped,
     NodeStarted,
@@ -18,7 +20,9 @@ from floe_core import (
 )
 from floe_core import NodeFinished as FloeNodeFinished
 from floe_core.testing.contract import RecordedRun, assert_event_stream
-from floe_dbt_local import DbtEventTranslator
+from floe_dbt_local import DbtEventTranslator, LocalRuntime
+
+MakeInvocation = Callable[..., DBTInvocation]
 
 NODE_INFO: dict[str, Any] = {
     "node_path": "marts/orders.sql",
@@ -102,6 +106,23 @@ def test_run_planned_names_the_manifest_and_every_executed_node(shop_build: Reco
     planned = next(e for e in shop_build.events if isinstance(e, RunPlanned))
     assert planned.manifest_path == shop_build.result.manifest_path
     assert set(planned.node_ids) == {node.unique_id for node in shop_build.result.nodes}
+
+
+@pytest.mark.slow
+def test_manifest_json_exists_when_run_planned_arrives(
+    local_runtime: LocalRuntime, shop_invocation: MakeInvocation, shop_build: RecordedRun
+) -> None:
+    seen: list[bool] = []
+
+    def check(event: FloeEvent) -> None:
+        if isinstance(event, RunPlanned) and event.manifest_path is not None:
+            seen.append(event.manifest_path.is_file())
+
+    invocation = shop_invocation(select=("stg_products",))  # a fresh target folder
+    with local_runtime.events.subscribed(check):
+        result = local_runtime.run_models(invocation)
+    assert seen == [True]
+    assert result.run_results_path == invocation.artifacts_dir / "run_results.json"
 
 
 @pytest.mark.slow

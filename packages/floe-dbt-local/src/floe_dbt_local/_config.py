@@ -35,5 +35,10 @@ class LocalRuntimeConfig(BaseModel):
     send_anonymous_usage_stats: bool = False
     populate_cache: bool = True
     """Let dbt list the warehouse's relations up front (dbt's ``--populate-cache``)."""
+    refresh_manifest_after_run: bool = False
+    """Rewrite manifest.json after every run, as the dbt CLI does (it then holds this run's
+    compiled SQL). Off: manifest.json is written only when the parsed project changed, which
+    halves the fixed cost of a small invocation; compiled SQL is in the node results and in
+    ``target/compiled`` either way."""
     manifest_cache_size: int = Field(default=4, ge=1)
     """Parsed manifests kept in memory (one per project/profile/target/vars combination)."""

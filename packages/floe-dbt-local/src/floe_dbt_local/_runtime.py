@@ -83,12 +83,15 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             translator = self.translator_class(
                 invocation.invocation_id, self.events.emit, cached.manifest
             )
-            outcome = invoke_dbt(
-                dbt_args(command.value, invocation, profile, self.config),
-                manifest=cached.manifest,
-                callbacks=[translator],
-            )
+            args = dbt_args(command.value, invocation, profile, self.config)
+            if not self.config.refresh_manifest_after_run:
+                args.append("--no-write-json")  # run_results.json is written below
+            outcome = invoke_dbt(args, manifest=cached.manifest, callbacks=[translator])
             self._remember_written(cached, manifest_path)
+            if not self.config.refresh_manifest_after_run and isinstance(
+                outcome.result, RunExecutionResult
+            ):
+                outcome.result.write(str(invocation.artifacts_dir / _RUN_RESULTS_FILE))
         return self._run_result(
             command,
             invocation,
@@ -186,7 +189,8 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     def _write_manifest(self, cached: CachedManifest, invocation: DBTInvocation) -> Path:
         """manifest.json of this invocation, written before any node runs (lineage reads it)."""
         path = invocation.artifacts_dir / _MANIFEST_FILE
-        if cached.written_to.get(path) != _stat(path):
+        current = _stat(path)
+        if current is None or cached.written_to.get(path) != current:
             write_manifest(cached.manifest, str(invocation.artifacts_dir))
             self._remember_written(cached, path)
         return path
