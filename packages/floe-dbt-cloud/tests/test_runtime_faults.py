@@ -11,7 +11,15 @@ from collections.abc import Callable
 import duckdb
 import pytest
 
-from floe_core import DBTInvocation, EventBus, FloeEvent, NodeFinished, NodeStatus, RunStatus
+from floe_core import (
+    DBTInvocation,
+    EventBus,
+    FloeEvent,
+    NodeFinished,
+    NodeStatus,
+    RunPlanned,
+    RunStatus,
+)
 from floe_dbt_cloud import CloudRuntime
 from floe_dbt_cloud.testing import TRIGGER_PATH, FakeDbtCloud
 
@@ -255,3 +263,19 @@ def test_ctrl_c_while_triggering_cancels_the_run_the_lost_answer_created(
     runtime.close()
     (run,) = fake.runs()
     assert run.status == 30
+
+
+def test_without_discovery_the_plan_carries_the_runs_manifest(
+    fake: FakeDbtCloud, make_runtime: Callable[..., CloudRuntime], invocation: DBTInvocation
+) -> None:
+    events: list[FloeEvent] = []
+    runtime = make_runtime(use_discovery=False)
+    runtime.events.subscribe(events.append)
+    result = runtime.build(invocation)
+    assert result.status is RunStatus.SUCCESS, result.error
+    (planned,) = [e for e in events if isinstance(e, RunPlanned)]
+    assert planned.manifest_path == result.manifest_path
+    assert planned.manifest_path is not None
+    assert planned.manifest_path.is_file()
+    assert set(planned.node_ids) == {node.unique_id for node in result.nodes}
+    assert not [r for r in fake.requests if r.path == "/graphql"]
