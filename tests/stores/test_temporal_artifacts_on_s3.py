@@ -3,52 +3,25 @@ what one worker writes, another machine reads, checked against the hash in the r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
 import pytest
-from moto.server import ThreadedMotoServer
 
 from floe_core import DBTCommand, ExecutionPlan, NodeResult, NodeStatus, PlannedNode, RunStatus
 from floe_core.stores import ArtifactCorruptedError, ArtifactNotFoundError
 from floe_dbt_temporal._artifacts import RunArtifacts
 from floe_dbt_temporal._core_store import CoreArtifactStore, open_core_store
 
-BUCKET = "floe-temporal"
-
-
-@pytest.fixture(scope="module")
-def s3_options() -> Iterator[dict[str, Any]]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    options = {
-        "endpoint": f"http://{host}:{port}",
-        "region": "us-east-1",
-        "access_key_id": "testing",
-        "secret_access_key": "${env:FLOE_TEST_S3_SECRET}",
-        "allow_http": True,
-    }
-    boto3.client(
-        "s3",
-        endpoint_url=options["endpoint"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    ).create_bucket(Bucket=BUCKET)
-    yield options
-    server.stop()
+BUCKET = "floe-shared"
 
 
 @pytest.fixture
 def machines(
-    s3_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    s3_options: dict[str, Any], s3_secret: None
 ) -> tuple[CoreArtifactStore, CoreArtifactStore]:
     """Two independent clients of one bucket: a worker and the client reading its results."""
-    monkeypatch.setenv("FLOE_TEST_S3_SECRET", "testing")
-    url = f"s3://{BUCKET}/artifacts"
+    url = f"s3://{BUCKET}/temporal"
     return open_core_store(url, s3_options), open_core_store(url, s3_options)
 
 
@@ -94,7 +67,7 @@ def test_node_results_written_by_a_worker_are_read_by_another_machine(
         elapsed_seconds=1.0,
         dbt_version="1.11",
     )
-    assert refs["log"].uri == f"s3://{BUCKET}/artifacts/runs/{run_id}/dbt.log"
+    assert refs["log"].uri == f"s3://{BUCKET}/temporal/runs/{run_id}/dbt.log"
     assert b"ERROR=1" in worker.get(refs["log"])
 
 
@@ -113,4 +86,4 @@ def test_a_changed_or_foreign_artifact_is_an_error_naming_it(
     with pytest.raises(ArtifactNotFoundError) as caught:
         client.get(foreign)
     assert caught.value.hint is not None
-    assert f"s3://{BUCKET}/artifacts" in caught.value.hint
+    assert f"s3://{BUCKET}/temporal" in caught.value.hint
