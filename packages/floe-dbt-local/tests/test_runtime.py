@@ -16,6 +16,8 @@ from floe_core import (
     DBTCompilationError,
     DBTInvocation,
     GeneratedProfile,
+    NodeFinished,
+    NodeStarted,
     NodeStatus,
     ProjectError,
     RunStatus,
@@ -69,6 +71,21 @@ def test_results_carry_dbt_details(shop_build: RecordedRun) -> None:
     test = by_id["test.shop.assert_daily_revenue_not_negative"]
     assert test.status is NodeStatus.SUCCESS  # dbt's "pass"
     assert test.failures == 0
+
+
+def test_independent_nodes_run_in_parallel_on_dbt_threads(shop_build: RecordedRun) -> None:
+    threads = {node.thread_id for node in shop_build.result.nodes}
+    assert len(threads) > 1, threads
+    # some node starts while another is still running
+    running: set[str] = set()
+    overlapped = False
+    for event in shop_build.events:
+        if isinstance(event, NodeStarted):
+            overlapped = overlapped or bool(running)
+            running.add(event.unique_id)
+        elif isinstance(event, NodeFinished):
+            running.discard(event.result.unique_id)
+    assert overlapped
 
 
 def test_select_runs_only_the_selection_from_the_cached_manifest(
