@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from floe_core import DBTInvocation, ProfilesDirProfile
 from floe_core.profiles import MaterializedProfile
 from floe_dbt_local import LocalRuntimeConfig
@@ -87,3 +89,12 @@ def test_log_path_follows_the_target_path() -> None:
     assert log_path_for(_invocation(target_path=Path("/t")), config) == Path("/t/logs")
     explicit = LocalRuntimeConfig(log_path=Path("/var/log/floe"))
     assert log_path_for(_invocation(target_path=Path("/t")), explicit) == Path("/var/log/floe")
+
+
+def test_relative_target_and_log_paths_are_made_absolute_from_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = dbt_args("run", _invocation(target_path=Path("out")), PROFILE, LocalRuntimeConfig())
+    assert _option(args, "--target-path") == str(tmp_path / "out")
+    assert _option(args, "--log-path") == str(tmp_path / "out" / "logs")

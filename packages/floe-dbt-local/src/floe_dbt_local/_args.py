@@ -64,8 +64,9 @@ def dbt_args(
     if target:
         add("--target", target)
     if invocation.target_path is not None:
-        add("--target-path", str(invocation.target_path))
-    add("--log-path", str(log_path_for(invocation, config)))
+        # absolute: dbt would read a relative one from the project folder, floe from the cwd
+        add("--target-path", str(invocation.target_path.absolute()))
+    add("--log-path", str(log_path_for(invocation, config).absolute()))
     add("--log-level", "none")
     add("--log-level-file", config.log_level)
     toggle("use-colors-file", False)

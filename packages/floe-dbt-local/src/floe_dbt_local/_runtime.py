@@ -120,7 +120,8 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         checks = {"dbt": dbt.version.__version__}
         for adapter in ("duckdb", "postgres"):
             try:
-                FACTORY.load_plugin(adapter)
+                with DBT_LOCK:
+                    FACTORY.load_plugin(adapter)
                 checks[adapter] = "installed"
             except Exception as exc:  # any import problem means "not usable"
                 checks[adapter] = f"unavailable: {type(exc).__name__}"
