@@ -28,8 +28,6 @@ __all__ = ["DbtCloudClient", "retry_after_seconds"]
 
 _log = structlog.get_logger("floe.dbt_cloud")
 
-_RUN_RELATED = ("trigger", "run_steps")
-
 
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
     """A ``Retry-After`` header (delta seconds or HTTP date) in seconds, ``None`` if absent."""
@@ -124,8 +122,10 @@ class DbtCloudClient:
         """``POST jobs/{id}/rerun/`` (retry from failure), tried once for the same reason."""
         return _run(self._json("POST", f"jobs/{job_id}/rerun/", retry=False))
 
-    def get_run(self, run_id: int) -> CloudRun:
-        params = {"include_related": json.dumps(list(_RUN_RELATED))}
+    def get_run(self, run_id: int, *, with_steps: bool = True) -> CloudRun:
+        """The run; ``with_steps`` adds its run_steps (and their logs, which can be large)."""
+        related = ["trigger", "run_steps"] if with_steps else ["trigger"]
+        params = {"include_related": json.dumps(related)}
         return _run(self._json("GET", f"runs/{run_id}/", params=params))
 
     def list_runs(self, job_id: int, *, limit: int = 20, offset: int = 0) -> list[CloudRun]:

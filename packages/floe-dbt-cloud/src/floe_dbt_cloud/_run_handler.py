@@ -118,7 +118,10 @@ class CloudRunHandler:
         try:
             while True:
                 try:
-                    run = self._client.get_run(run.id)
+                    # Steps (with their logs) only once the run ended: polls stay small.
+                    run = self._client.get_run(run.id, with_steps=False)
+                    if run.status.is_terminal:
+                        run = self._client.get_run(run.id)
                 except DbtCloudTransientError as exc:
                     # The run goes on in dbt Cloud: an API outage must not lose it.
                     if self._clock() >= deadline:

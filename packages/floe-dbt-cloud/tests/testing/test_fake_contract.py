@@ -77,7 +77,9 @@ def test_client_requests_follow_the_contract(
     polls = [r for r in fake.requests if r.path == f"{base}runs/{run_id}/"]
     assert polls
     assert all(r.method == "GET" for r in polls)
-    assert {"run_steps", "trigger"} <= set(json.loads(polls[0].query["include_related"][0]))
+    related = [json.loads(r.query["include_related"][0]) for r in polls]
+    assert related[-1] == ["trigger", "run_steps"]  # steps and their logs once, at the end
+    assert all(asked == ["trigger"] for asked in related[:-1])
     artifact_gets = {
         (r.path.rsplit("/", 1)[1], r.query["step"][0])
         for r in fake.requests
