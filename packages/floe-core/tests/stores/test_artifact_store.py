@@ -116,9 +116,8 @@ def test_a_missing_bucket_is_named_as_such_not_as_a_missing_artifact(
         with pytest.raises(ArtifactStoreError) as caught:
             operation()
         assert not isinstance(caught.value, ArtifactNotFoundError)
-        assert "artifact s3://no-such-bucket/floe/a/b.json: the bucket does not exist" in str(
-            caught.value
-        )
+        message = "s3://no-such-bucket/floe/a/b.json: the bucket or container does not exist"
+        assert message in str(caught.value)
         assert caught.value.hint == (
-            "create the bucket of s3://no-such-bucket/floe, or fix the manifest's `url`"
+            "create the bucket (container) of s3://no-such-bucket/floe, or fix the manifest's `url`"
         )

@@ -140,8 +140,10 @@ class ObjectArtifactStore(ArtifactStore):
         except (ObstoreError, OSError, ValueError) as exc:
             if any(marker in str(exc) for marker in _NO_BUCKET):
                 raise ArtifactStoreError(
-                    f"cannot {action} artifact {self.uri(key)}: the bucket does not exist",
-                    hint=f"create the bucket of {self._url}, or fix the manifest's `url`",
+                    f"cannot {action} artifact {self.uri(key)}: the bucket or container does"
+                    " not exist",
+                    hint=f"create the bucket (container) of {self._url}, or fix the manifest's"
+                    " `url`",
                 ) from None
             if isinstance(exc, FileNotFoundError):
                 raise ArtifactNotFoundError(self.uri(key)) from None
