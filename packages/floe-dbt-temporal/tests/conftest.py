@@ -62,6 +62,7 @@ class TemporalServer:
         self.loop = loop
         self.env = env
         self.address = env.client.service_client.config.target_host
+        self.cli = TEMPORAL_CLI
 
     @contextmanager
     def worker(

@@ -32,6 +32,7 @@ from floe_core.profiles import materialize_profile
 from floe_dbt_local.executor import ExecutorPool, ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._artifacts import RunArtifacts, node_result_key
 from floe_dbt_temporal._models import (
+    CompletedPage,
     CompletedRequest,
     HookRequest,
     NodeTask,
@@ -250,12 +251,17 @@ class RunActivities:
         return StoredRun(counts=counts, **refs)
 
     @activity.defn(name="floe_completed_nodes")
-    def completed_nodes(self, request: CompletedRequest) -> dict[str, str]:
+    def completed_nodes(self, request: CompletedRequest) -> CompletedPage:
         """One page of the statuses of nodes this run executed (for continue-as-new)."""
         keys = self.store.list(f"runs/{request.context.run_id}/nodes")
         page = keys[request.start : request.start + PLAN_PAGE_SIZE]
         results = [NodeResult.model_validate_json(self.store.get_key(key)) for key in page]
-        return {r.unique_id: r.status.value for r in results if r.resource_type != "operation"}
+        return CompletedPage(
+            statuses={
+                r.unique_id: r.status.value for r in results if r.resource_type != "operation"
+            },
+            more=request.start + PLAN_PAGE_SIZE < len(keys),
+        )
 
     def all(self) -> list[Callable[..., Any]]:
         return [

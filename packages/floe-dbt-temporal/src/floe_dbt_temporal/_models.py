@@ -19,6 +19,7 @@ from floe_core import DBTCommand, NodeResult, ProfileSource, RunStatus
 
 __all__ = [
     "ArtifactRef",
+    "CompletedPage",
     "CompletedRequest",
     "GitProject",
     "HookOnError",
@@ -150,6 +151,9 @@ class RunInput(_Frozen):
     resume: PlanSummary | None = None
     """Set by continue-as-new: the plan of the run so far (results are in the store)."""
     started_at: datetime | None = None
+    events_offset: int = 0
+    """Progress events emitted by the runs before a continue-as-new (query cursors are
+    global across the chain)."""
 
 
 class PlanRequest(_Frozen):
@@ -198,6 +202,8 @@ class ProgressPage(_Frozen):
     next_cursor: int
     plan: PlanSummary | None = None
     finished: bool = False
+    continued: bool = False
+    """This run continued as new: the next events come from the next run of the chain."""
 
 
 class PlanPageRequest(_Frozen):
@@ -215,6 +221,12 @@ class HookRequest(_Frozen):
 class CompletedRequest(_Frozen):
     context: RunContext
     start: int
+
+
+class CompletedPage(_Frozen):
+    statuses: dict[str, str]
+    """unique_id -> NodeStatus value of nodes already executed in the run."""
+    more: bool
 
 
 class StoredRun(_Frozen):

@@ -11,7 +11,12 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
 from pydantic import TypeAdapter
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowHistoryEventFilterType,
+)
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from floe_core import (
@@ -75,6 +80,17 @@ def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
 def _local_path(ref: ArtifactRef) -> Path | None:
     parsed = urlparse(ref.uri)
     return Path(parsed.path) if parsed.scheme == "file" else None
+
+
+async def _next_run(run: WorkflowHandle[Any, Any]) -> str:
+    """The run id a run continued as (from its closing history event)."""
+    async for event in run.fetch_history_events(
+        event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT
+    ):
+        attributes = event.workflow_execution_continued_as_new_event_attributes
+        if attributes.new_execution_run_id:
+            return str(attributes.new_execution_run_id)
+    raise RunCancelledError(f"run {run.run_id} of workflow {run.id} did not continue as new")
 
 
 class _EventRelay:
@@ -191,25 +207,29 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         )
         relay = _EventRelay(self, invocation)
         try:
-            output = await self._follow(handle, relay)
+            output = await self._follow(client, handle, relay)
         except asyncio.CancelledError:
             await handle.cancel()
             raise RunCancelledError(f"run {handle.id} cancelled") from None
         return self._result(command, invocation, handle, output, started_at)
 
     async def _follow(
-        self, handle: WorkflowHandle[Any, RunOutput], relay: _EventRelay
+        self, client: Client, handle: WorkflowHandle[Any, RunOutput], relay: _EventRelay
     ) -> RunOutput:
+        """Relay progress run by run along the continue-as-new chain, then the result."""
         result = asyncio.ensure_future(handle.result())
+        run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
         while True:
             done = result.done()
-            page: ProgressPage = await handle.query(
-                "progress", relay.cursor, result_type=ProgressPage
-            )
+            page: ProgressPage = await run.query("progress", relay.cursor, result_type=ProgressPage)
             relay.on_page(page)
-            if done and (page.finished or not page.events):
+            if page.events:
+                continue
+            if page.continued:
+                run = client.get_workflow_handle(handle.id, run_id=await _next_run(run))
+            elif done:
                 break
-            if not page.events:
+            else:
                 await asyncio.wait({result}, timeout=self.config.progress_interval_seconds)
         try:
             return result.result()

@@ -19,6 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 with workflow.unsafe.imports_passed_through():
     from floe_core import NodeResult, NodeStatus, RunStatus
     from floe_dbt_temporal._models import (
+        CompletedPage,
         CompletedRequest,
         HookOnError,
         HookRequest,
@@ -78,19 +79,26 @@ def _failure_message(exc: BaseException) -> str:
 class DbtRunWorkflow:
     def __init__(self) -> None:
         self._events: list[ProgressEvent] = []
+        self._offset = 0
+        self._continued = False
         self._plan: PlanSummary | None = None
         self._finished = False
 
     @workflow.query(name="progress")
     def progress(self, cursor: int) -> ProgressPage:
-        """Node events from ``cursor`` on (pages of 500) and the plan once it is known."""
-        events = self._events[cursor : cursor + _QUERY_PAGE]
-        end = cursor + len(events)
+        """Node events from ``cursor`` on (pages of 500) and the plan once it is known.
+
+        Cursors count events across continue-as-new: a run continues its predecessor's count.
+        """
+        start = max(cursor, self._offset)
+        events = self._events[start - self._offset : start - self._offset + _QUERY_PAGE]
+        end = start + len(events)
         return ProgressPage(
             events=tuple(events),
             next_cursor=end,
             plan=self._plan,
-            finished=self._finished and end >= len(self._events),
+            finished=self._finished and end >= self._offset + len(self._events),
+            continued=self._continued and end >= self._offset + len(self._events),
         )
 
     def _event(self, kind: str, unique_id: str, result: NodeResult | None = None) -> None:
@@ -117,6 +125,7 @@ class DbtRunWorkflow:
     @workflow.run
     async def run(self, run: RunInput) -> RunOutput:
         started_at = run.started_at or workflow.now()
+        self._offset = run.events_offset
         self._tag(run, "running")
         messages: list[str] = []
         context = run.context
@@ -203,16 +212,18 @@ class DbtRunWorkflow:
             parents.extend(page.parents)
         return ids, parents
 
-    async def _completed(self, context: RunContext, total: int) -> dict[str, str]:
+    async def _completed(self, context: RunContext, page_size: int) -> dict[str, str]:
         done: dict[str, str] = {}
-        for start in range(0, total + 1, 2000):
-            page = await workflow.execute_activity(
+        start, more = 0, True
+        while more:
+            page: CompletedPage = await workflow.execute_activity(
                 "floe_completed_nodes",
                 CompletedRequest(context=context, start=start),
-                result_type=dict[str, str],
+                result_type=CompletedPage,
                 start_to_close_timeout=_SHORT,
             )
-            done.update(page)
+            done.update(page.statuses)
+            start, more = start + page_size, page.more
         return done
 
     async def _project_hooks(
@@ -238,7 +249,7 @@ class DbtRunWorkflow:
         ids, parents = await self._load_plan(plan)
         scheduler = DagScheduler(ids, parents, fail_fast=run.fail_fast)
         if run.resume is not None:
-            for uid, status in (await self._completed(context, len(ids))).items():
+            for uid, status in (await self._completed(context, plan.page_size)).items():
                 if uid in scheduler.unique_ids:
                     self._skip(scheduler, scheduler.restore(uid, NodeStatus(status)))
         elif not await self._project_hooks(context, plan, "on-run-start", []):
@@ -265,9 +276,15 @@ class DbtRunWorkflow:
                 task.cancel()
             raise
         if continuing and not scheduler.finished:
+            self._continued = True
             workflow.continue_as_new(
                 run.model_copy(
-                    update={"resume": plan, "context": context, "started_at": started_at}
+                    update={
+                        "resume": plan,
+                        "context": context,
+                        "started_at": started_at,
+                        "events_offset": self._offset + len(self._events),
+                    }
                 )
             )
         return scheduler.run_status

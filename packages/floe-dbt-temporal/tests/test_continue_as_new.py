@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from floe_core import (
+    DBTInvocation,
+    FloeEvent,
+    GeneratedProfile,
+    NodeFinished,
+    NodeStatus,
+    RunStatus,
+)
+from floe_dbt_temporal import (
+    SEARCH_ATTRIBUTES,
+    TemporalRuntime,
+    TemporalRuntimeConfig,
+    WorkerSettings,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.temporal]
+
+
+@pytest.fixture(scope="module")
+def short_history_server(temporal_server: Any) -> Iterator[Any]:
+    """A second dev server that suggests continue-as-new after 60 history events."""
+    env = temporal_server.loop.run(
+        WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_server.cli,
+            search_attributes=SEARCH_ATTRIBUTES,
+            data_converter=pydantic_data_converter,
+            dev_server_extra_args=[
+                "--dynamic-config-value",
+                "limit.historyCount.suggestContinueAsNew=60",
+            ],
+        )
+    )
+    try:
+        yield type(temporal_server)(temporal_server.loop, env)
+    finally:
+        temporal_server.loop.run(env.shutdown())
+
+
+def test_a_long_dag_continues_as_new_without_losing_results(
+    short_history_server: Any, shop: Path, duckdb_profile: GeneratedProfile, tmp_path: Path
+) -> None:
+    settings = WorkerSettings(
+        address=short_history_server.address,
+        task_queue="floe-can",
+        artifact_dir=tmp_path / "artifacts",
+        work_dir=tmp_path / "worker",
+    )
+    runtime = TemporalRuntime(
+        TemporalRuntimeConfig(
+            address=settings.address,
+            task_queue=settings.task_queue,
+            artifact_dir=settings.artifact_dir,
+            work_dir=tmp_path / "client",
+        )
+    )
+    events: list[FloeEvent] = []
+    runtime.events.subscribe(events.append)
+    with short_history_server.worker(settings):
+        result = runtime.build(DBTInvocation(project_dir=shop, profile=duckdb_profile))
+
+    assert result.status is RunStatus.SUCCESS, result.error
+    nodes = [n for n in result.nodes if n.resource_type != "operation"]
+    assert len(nodes) == 46
+    assert {n.status for n in nodes} == {NodeStatus.SUCCESS}
+    finished = [e.result.unique_id for e in events if isinstance(e, NodeFinished)]
+    assert {n.unique_id for n in nodes} <= set(finished)
+
+    async def runs_in_chain() -> tuple[str, str]:
+        handle = short_history_server.env.client.get_workflow_handle(result.metadata["workflow_id"])
+        description = await handle.describe()
+        return description.run_id, handle.first_execution_run_id or result.metadata[
+            "temporal_run_id"
+        ]
+
+    latest, first = short_history_server.loop.run(runs_in_chain())
+    assert latest != first  # the run continued as new at least once
