@@ -16,7 +16,7 @@ from floe_core.artifacts import ResultsStore
 from floe_core.cli import FloeGroup
 from floe_core.cli._runs import runs
 from floe_core.manifest import load_manifest
-from floe_core.stores import open_artifact_store
+from floe_core.stores import ObjectArtifactStore, open_artifact_store
 
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -102,3 +102,19 @@ def test_without_a_project_to_read_the_name_from_it_asks_for_project(
     assert (
         floe("runs", "list", "--manifest", str(manifest_path), "--project", "shop").exit_code == 0
     )
+
+
+def test_with_a_fetched_project_the_name_comes_from_its_checkout(
+    manifest_path: Path, s3_url: str, s3_options: dict[str, Any], play_run: Callable[..., str]
+) -> None:
+    (manifest_path.parent / "dbt_project.yml").unlink()
+    project_url = f"{s3_url}-project"
+    ObjectArtifactStore(project_url, s3_options).put("dbt_project.yml", b"name: shop\n")
+    options = json.dumps({**s3_options, "secret_access_key": "${env:FLOE_TEST_SECRET}"})
+    source = f"{{type: s3, url: '{project_url}', options: {options}}}"
+    manifest_path.write_text(manifest_path.read_text() + f"project:\n  source: {source}\n")
+    invocation_id = play_run(ResultsStore(open_artifact_store(load_manifest(manifest_path))), START)
+
+    listed = floe("runs", "list", "--manifest", str(manifest_path))
+    assert listed.exit_code == 0, listed.stderr
+    assert invocation_id in listed.stdout

@@ -21,7 +21,7 @@ from floe_core.cli._console import stdout_console
 from floe_core.cli._options import json_option, logging_options
 from floe_core.cli._summary import print_summary
 from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
-from floe_core.stores import open_artifact_store
+from floe_core.stores import fetch_project, open_artifact_store
 
 __all__ = ["runs"]
 
@@ -48,6 +48,8 @@ def _history(manifest_path: Path | None, project_name: str | None) -> tuple[RunH
 
 def _project_of(manifest: PlatformManifest) -> str:
     try:
+        if manifest.project.source is not None:
+            return read_project_name(fetch_project(manifest).path)
         return read_project_name(manifest.project_dir())
     except FloeError as exc:
         raise ConfigError(
