@@ -71,7 +71,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         profile = self._profile(invocation)
         with DBT_LOCK:
             cached, parse_seconds = self._manifest(invocation, profile)
-            selected = self._selection(cached, command, invocation, profile)
+            selected = self._selection(cached, invocation, profile)
             manifest_path = self._write_manifest(cached, invocation)
             self.events.emit(
                 RunPlanned(
@@ -99,7 +99,10 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             translator,
             started_at=started_at,
             elapsed=time.perf_counter() - clock,
-            metadata={"parse_seconds": parse_seconds, "manifest_cache_hit": parse_seconds == 0},
+            metadata={
+                "parse_seconds": parse_seconds or 0.0,
+                "manifest_cache_hit": parse_seconds is None,
+            },
         )
 
     def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
@@ -107,7 +110,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         profile = self._profile(invocation)
         with DBT_LOCK:
             cached, _ = self._manifest(invocation, profile)
-            selected = self._selection(cached, DBTCommand.BUILD, invocation, profile)
+            selected = self._selection(cached, invocation, profile)
         node_ids = executed_node_ids(cached.manifest, DBTCommand.BUILD, selected)
         return build_plan(cached.manifest, project_name, node_ids)
 
@@ -145,19 +148,18 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
 
     # -- steps ---------------------------------------------------------------------------
     def _profile(self, invocation: DBTInvocation) -> MaterializedProfile:
-        read_project_name(invocation.project_dir)  # ProjectError before dbt says it vaguely
         return materialize_profile(invocation.profile, cache_dir=self.config.profiles_cache_dir)
 
     def _manifest(
         self, invocation: DBTInvocation, profile: MaterializedProfile
-    ) -> tuple[CachedManifest, float]:
-        """The cached manifest for this project state, parsing it on a miss."""
+    ) -> tuple[CachedManifest, float | None]:
+        """The cached manifest for this project state and the parse time (``None``: a hit)."""
         key = manifest_fingerprint(
             invocation.project_dir, profile, invocation.target, invocation.vars
         )
         cached = self.manifest_cache.get(key)
         if cached is not None:
-            return cached, 0.0
+            return cached, None
         clock = time.perf_counter()
         outcome = invoke_dbt(dbt_args("parse", invocation, profile, self.config))
         self.parse_count += 1
@@ -170,13 +172,10 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         return cached, seconds
 
     def _selection(
-        self,
-        cached: CachedManifest,
-        command: DBTCommand,
-        invocation: DBTInvocation,
-        profile: MaterializedProfile,
+        self, cached: CachedManifest, invocation: DBTInvocation, profile: MaterializedProfile
     ) -> tuple[str, ...]:
-        """Unique ids the invocation's selection picks (``dbt ls``, done once per manifest)."""
+        """Unique ids the selection picks, any resource type (``dbt ls``, run once per
+        selection and manifest)."""
         key = (invocation.select, invocation.exclude, invocation.selector)
         if key not in cached.selections:
             extra = ["--output", "json", "--output-keys", "unique_id"]
@@ -223,9 +222,13 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             nodes = tuple(translator.live_results.values())
         status = DBTRunResult.status_from_nodes(nodes)
         error = None
+        log_file = log_path_for(invocation, self.config) / "dbt.log"
         if not outcome.success and status is RunStatus.SUCCESS:
             # dbt failed although no node did (e.g. an on-run-end hook): the run itself broke
-            status, error = RunStatus.ERROR, "dbt reported a failure outside the nodes; see dbt.log"
+            status, error = (
+                RunStatus.ERROR,
+                f"dbt reported a failure outside the nodes; see {log_file}",
+            )
         artifacts = invocation.artifacts_dir
         return DBTRunResult(
             invocation_id=invocation.invocation_id,
@@ -238,7 +241,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             nodes=nodes,
             manifest_path=_existing(artifacts / _MANIFEST_FILE),
             run_results_path=_existing(artifacts / _RUN_RESULTS_FILE),
-            log_path=_existing(log_path_for(invocation, self.config) / "dbt.log"),
+            log_path=_existing(log_file),
             error=error,
             dbt_version=dbt.version.__version__,
             metadata=metadata,
