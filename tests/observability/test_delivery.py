@@ -226,7 +226,7 @@ def test_a_receiver_that_is_down_costs_the_run_at_most_one_timeout(
 
     with structlog.testing.capture_logs() as logs:
         emitting = _run(invocation, tracing, lineage)
-        assert emitting < 0.5  # nothing on the run's threads waits for a receiver
+        assert emitting < 1.0  # nothing on the run's threads waits for a receiver
         assert _timed_close(lineage) < 1.0
         assert _timed_close(tracing) < 1.5
         # Let the abandoned delivery finish, so its log line lands here and not in a later test.
@@ -255,7 +255,7 @@ def test_a_slow_receiver_does_not_slow_the_run(receiver: Any, tmp_path: Path) ->
     )
     assert lineage is not None
     emitting = _run(_invocation(tmp_path), lineage)
-    assert emitting < 0.5
+    assert emitting < 1.0
     assert _timed_close(lineage) < 1.5
 
 

@@ -308,8 +308,8 @@ def test_close_waits_at_most_the_flush_timeout_for_a_slow_transport(
     emitting = time.monotonic() - began
     observer.close()
     closing = time.monotonic() - began - emitting
-    assert emitting < 0.1  # the run's threads never wait for delivery
-    assert 0.4 < closing < 0.9
+    assert emitting < 1.0  # (2.4 s if it waited) the run's threads never wait for delivery
+    assert 0.4 < closing < 1.2
     assert 1 <= len(transport.json_events()) < 12
 
 
