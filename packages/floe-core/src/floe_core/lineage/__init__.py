@@ -1,6 +1,7 @@
 """OpenLineage emission from the floe event stream (configuration: ``observability.lineage``).
 
-How the API wires it, per invocation (tracing first, so lineage runs carry their span ids)::
+How the API wires it (tracing first, so lineage runs carry their span ids; the observers may
+follow any number of invocations and are closed once, at the end)::
 
     tracer = create_tracing_observer(manifest.observability.tracing)  # floe_core.tracing
     lineage = create_lineage_observer(
@@ -15,6 +16,7 @@ How the API wires it, per invocation (tracing first, so lineage runs carry their
         invocation = observer.prepare(invocation)
     with runtime.events.subscribed(*observers):  # in this order
         result = runtime.build(invocation)
+    ...  # more invocations, each prepared and subscribed the same way
     for observer in observers:
         observer.close()  # bounded by flush_timeout; never raises for delivery problems
 
