@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from opentelemetry.trace import Tracer
 from temporalio.api.enums.v1 import EventType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -66,12 +67,16 @@ class TemporalServer:
 
     @contextmanager
     def worker(
-        self, settings: WorkerSettings, *, extra_workflows: tuple[type, ...] = ()
+        self,
+        settings: WorkerSettings,
+        *,
+        extra_workflows: tuple[type, ...] = (),
+        tracer: Tracer | None = None,
     ) -> Iterator[None]:
         """An in-process worker for the block; shut down explicitly (sdk-python #300)."""
 
         async def start() -> Any:
-            client = await connect(settings)
+            client = await connect(settings, tracer=tracer)
             worker, pool = build_worker(client, settings, extra_workflows=extra_workflows)
             task = asyncio.ensure_future(worker.run())
             return worker, pool, task

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from opentelemetry.trace import Tracer
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -29,8 +30,12 @@ def _tls(settings: ConnectionSettings) -> TLSConfig | bool:
         raise ConfigError(f"temporal TLS file unreadable: {exc}") from exc
 
 
-async def connect(settings: ConnectionSettings) -> Client:
-    """A client whose calls carry the OpenTelemetry context (worker spans join the trace)."""
+async def connect(settings: ConnectionSettings, *, tracer: Tracer | None = None) -> Client:
+    """A client whose calls carry the OpenTelemetry context (worker spans join the trace).
+
+    ``tracer`` defaults to the global tracer provider's; workers built on this client trace
+    their workflow and activity executions with it.
+    """
     api_key = None
     if settings.api_key_env:
         api_key = os.environ.get(settings.api_key_env)
@@ -45,7 +50,7 @@ async def connect(settings: ConnectionSettings) -> Client:
             tls=_tls(settings),
             api_key=api_key,
             data_converter=pydantic_data_converter,
-            interceptors=[TracingInterceptor()],
+            interceptors=[TracingInterceptor(tracer)],
         )
     except RuntimeError as exc:
         raise RuntimeExecutionError(

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 from pydantic import TypeAdapter
 from temporalio.client import (
     Client,
@@ -32,6 +34,7 @@ from floe_core import (
     NodeStarted,
     RunCancelledError,
     RunPlanned,
+    read_project_name,
 )
 from floe_core.profiles import materialize_profile
 from floe_dbt_local.executor import ExecutorSpec, WarmExecutor
@@ -189,7 +192,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         attributes = (
             TypedSearchAttributes(
                 [
-                    SearchAttributePair(PROJECT, "path"),
+                    SearchAttributePair(PROJECT, read_project_name(invocation.project_dir)),
                     SearchAttributePair(COMMAND, command.value),
                     SearchAttributePair(TARGET, invocation.target or "default"),
                 ]
@@ -197,14 +200,20 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             if self.config.search_attributes
             else None
         )
-        handle = await client.start_workflow(
-            WORKFLOW_NAME,
-            run,
-            id=f"floe-{invocation.invocation_id}",
-            task_queue=self.config.task_queue,
-            result_type=RunOutput,
-            search_attributes=attributes,
-        )
+        # The tracing interceptor puts the current span in the workflow's headers: make the
+        # invocation's span current so worker spans join the invocation trace.
+        token = otel_context.attach(propagate.extract(invocation.trace_context))
+        try:
+            handle = await client.start_workflow(
+                WORKFLOW_NAME,
+                run,
+                id=f"floe-{invocation.invocation_id}",
+                task_queue=self.config.task_queue,
+                result_type=RunOutput,
+                search_attributes=attributes,
+            )
+        finally:
+            otel_context.detach(token)
         relay = _EventRelay(self, invocation)
         try:
             output = await self._follow(client, handle, relay)

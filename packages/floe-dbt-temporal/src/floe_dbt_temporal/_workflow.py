@@ -112,15 +112,15 @@ class DbtRunWorkflow:
         if not run.search_attributes:
             return
         context = run.context
-        project = context.project or (context.source.kind if context.source else "")
-        workflow.upsert_search_attributes(
-            [
-                PROJECT.value_set(project),
-                COMMAND.value_set(context.command.value),
-                TARGET.value_set(context.target or "default"),
-                STATUS.value_set(status),
-            ]
-        )
+        project = context.project or (self._plan.project_name if self._plan else "")
+        updates = [
+            COMMAND.value_set(context.command.value),
+            TARGET.value_set(context.target or "default"),
+            STATUS.value_set(status),
+        ]
+        if project:
+            updates.append(PROJECT.value_set(project))
+        workflow.upsert_search_attributes(updates)
 
     @workflow.run
     async def run(self, run: RunInput) -> RunOutput:
