@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = ["LocalRuntimeConfig", "default_cache_dir"]
 
@@ -15,6 +15,10 @@ def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/floe`` (``~/.cache/floe``): where generated profiles are written."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "floe"
+
+
+UserPath = Annotated[Path, AfterValidator(Path.expanduser)]
+"""A path from the manifest; ``~`` means the user's home."""
 
 
 class LocalRuntimeConfig(BaseModel):
@@ -26,11 +30,11 @@ class LocalRuntimeConfig(BaseModel):
     """dbt threads when the invocation does not say; ``None`` keeps the profile's value."""
     partial_parse: bool = True
     """Keep dbt's ``target/partial_parse.msgpack`` so a new process parses only what changed."""
-    profiles_cache_dir: Path = Field(default_factory=default_cache_dir)
+    profiles_cache_dir: UserPath = Field(default_factory=default_cache_dir)
     """Where profiles generated from the manifest's ``compute`` section are written."""
     log_level: Literal["debug", "info", "warn", "error", "none"] = "debug"
     """Level of dbt's own ``dbt.log`` file; dbt never prints to the console under floe."""
-    log_path: Path | None = None
+    log_path: UserPath | None = None
     """Folder of ``dbt.log``; default ``<target_path>/logs`` or ``<project>/logs``."""
     send_anonymous_usage_stats: bool = False
     populate_cache: bool = True
