@@ -88,8 +88,6 @@ class DbtEventTranslator:
         elif name == "NodeCompiling":
             self._node_started(unique_id, node_info)
         elif name == "SkippingDetails":
-            with self._lock:
-                self._positions.setdefault(unique_id, (data.index, data.total))
             self._node_done(unique_id, self.get_skipped_result(node_info))
         else:
             run_result = MessageToDict(data.run_result, preserving_proto_field_name=True)
