@@ -18,6 +18,7 @@ from floe_core.cli._console import error
 from floe_core.cli._options import logging_options
 from floe_core.cli._run import COMMANDS, plan
 from floe_core.cli._runs import runs
+from floe_core.cli._ui import ui
 
 __all__ = ["CLI_COMMANDS_ENTRY_POINT_GROUP", "FloeGroup", "cli", "main"]
 
@@ -119,7 +120,7 @@ def cli() -> None:
     """floe: run dbt projects through pluggable execution runtimes."""
 
 
-for _command in (*COMMANDS, plan, init, validate, plugins, runs):
+for _command in (*COMMANDS, plan, init, validate, plugins, runs, ui):
     cli.add_command(_command)
 
 

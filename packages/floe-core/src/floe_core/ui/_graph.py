@@ -1,0 +1,148 @@
+"""The project's DAG as dbt's manifest.json describes it: lineage walks and critical paths."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from floe_core.stores import ArtifactCorruptedError
+
+__all__ = ["DbtGraph", "GraphNode", "critical_path"]
+
+GRAPH_TYPES = frozenset({"model", "seed", "snapshot", "source"})
+"""Resource types drawn in the lineage graph (tests hang off them instead)."""
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    unique_id: str
+    name: str
+    resource_type: str
+    description: str
+    materialization: str | None
+    path: str | None
+    tags: tuple[str, ...]
+    relation_name: str | None
+    columns: tuple[tuple[str, str, str | None], ...]
+    """(name, description, data_type) of each documented column."""
+    raw_code: str | None
+    parents: tuple[str, ...]
+
+
+@dataclass
+class DbtGraph:
+    """Nodes, sources and their edges from one manifest.json."""
+
+    nodes: dict[str, GraphNode]
+    children: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_manifest(cls, data: bytes, where: str) -> DbtGraph:
+        try:
+            manifest = json.loads(data)
+            entries: dict[str, Mapping[str, Any]] = {
+                **manifest.get("nodes", {}),
+                **manifest.get("sources", {}),
+            }
+            nodes = {uid: _node(uid, entry) for uid, entry in entries.items()}
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise ArtifactCorruptedError(where, f"not a dbt manifest.json: {exc}") from exc
+        graph = cls(nodes=nodes, children={uid: [] for uid in nodes})
+        for node in nodes.values():
+            for parent in node.parents:
+                graph.children.setdefault(parent, []).append(node.unique_id)
+        return graph
+
+    def tests_of(self, unique_id: str) -> list[GraphNode]:
+        return [
+            self.nodes[child]
+            for child in self.children.get(unique_id, [])
+            if self.nodes[child].resource_type == "test"
+        ]
+
+    def lineage(self, focus: str | None, depth: int) -> dict[str, int]:
+        """Graph nodes within ``depth`` hops of ``focus`` (all of them without a focus),
+        each with its signed distance: negative upstream, positive downstream."""
+        if focus is None:
+            return {uid: 0 for uid, node in self.nodes.items() if node.resource_type in GRAPH_TYPES}
+        found = {focus: 0}
+        for sign, step in ((-1, self._parents), (1, self._children)):
+            frontier = [focus]
+            for hop in range(1, depth + 1):
+                frontier = [n for uid in frontier for n in step(uid) if n not in found]
+                for uid in frontier:
+                    found[uid] = sign * hop
+        return found
+
+    def edges(self, among: Iterable[str]) -> list[tuple[str, str]]:
+        members = set(among)
+        return [
+            (parent, uid)
+            for uid in sorted(members)
+            for parent in self.nodes[uid].parents
+            if parent in members
+        ]
+
+    def _parents(self, uid: str) -> list[str]:
+        return [p for p in self.nodes[uid].parents if self._drawn(p)]
+
+    def _children(self, uid: str) -> list[str]:
+        return [c for c in self.children.get(uid, []) if self._drawn(c)]
+
+    def _drawn(self, uid: str) -> bool:
+        node = self.nodes.get(uid)
+        return node is not None and node.resource_type in GRAPH_TYPES
+
+
+def _node(uid: str, entry: Mapping[str, Any]) -> GraphNode:
+    config = entry.get("config") or {}
+    columns = entry.get("columns") or {}
+    return GraphNode(
+        unique_id=uid,
+        name=str(entry.get("name", uid)),
+        resource_type=str(entry.get("resource_type", uid.split(".", 1)[0])),
+        description=str(entry.get("description") or ""),
+        materialization=config.get("materialized"),
+        path=entry.get("original_file_path"),
+        tags=tuple(entry.get("tags") or ()),
+        relation_name=entry.get("relation_name"),
+        columns=tuple(
+            (str(c.get("name", name)), str(c.get("description") or ""), c.get("data_type"))
+            for name, c in columns.items()
+        ),
+        raw_code=entry.get("raw_code"),
+        parents=tuple((entry.get("depends_on") or {}).get("nodes") or ()),
+    )
+
+
+def critical_path(
+    spans: Mapping[str, tuple[datetime | None, datetime | None]],
+    parents: Mapping[str, Iterable[str]],
+) -> list[str]:
+    """The chain of dependent nodes whose summed durations is longest: what decided the
+    run's wall time. ``spans`` are the nodes that ran, with their start and end."""
+
+    def seconds(uid: str) -> float:
+        start, end = spans[uid]
+        return (end - start).total_seconds() if start and end else 0.0
+
+    best: dict[str, tuple[float, str | None]] = {}
+
+    def longest(uid: str) -> float:
+        # Memoised: each node is solved once however many children wait for it.
+        if uid not in best:
+            best[uid] = (seconds(uid), None)  # guards against cycles in a corrupt manifest
+            ran = [p for p in parents.get(uid, ()) if p in spans]
+            before = max(ran, key=longest, default=None)
+            best[uid] = (seconds(uid) + (longest(before) if before else 0.0), before)
+        return best[uid][0]
+
+    end = max(spans, key=longest, default=None)
+    chain: list[str] = []
+    while end is not None:
+        chain.append(end)
+        end = best[end][1]
+    return chain[::-1]

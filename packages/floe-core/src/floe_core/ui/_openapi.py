@@ -1,0 +1,97 @@
+"""The OpenAPI 3.1 document of the workbench API, generated from its pydantic response models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from floe_core.ui._models import (
+    ApiError,
+    LineageGraph,
+    ModelDetail,
+    ModelList,
+    RunDetail,
+    RunList,
+)
+
+__all__ = ["openapi_document"]
+
+_REF = "#/components/schemas/{model}"
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema}  # fmt: skip
+
+
+def _path(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string"}}  # fmt: skip
+
+
+def _get(summary: str, model: type[BaseModel], parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    error = {"application/json": {"schema": {"$ref": _REF.format(model="ApiError")}}}
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": parameters,
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {
+                        "application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}
+                    },
+                },
+                "400": {"description": "Bad parameter", "content": error},
+                "401": {"description": "Token missing or wrong", "content": error},
+                "404": {"description": "No such run or node", "content": error},
+            },
+        }
+    }
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    models: list[type[BaseModel]] = [
+        ApiError, RunList, RunDetail, ModelList, ModelDetail, LineageGraph,
+    ]  # fmt: skip
+    _, schemas = models_json_schema(
+        [(model, "serialization") for model in models], ref_template=_REF
+    )
+    run_id = _path("invocation_id", "The run's invocation id.")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "floe ui", "version": version,
+                 "description": "Read-only views over the runs in a floe artifact store."},
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{}, {"token": []}],
+        "paths": {
+            "/api/runs": _get("Runs, newest first (running ones too)", RunList, [
+                _query("limit", "At most this many runs.", {"type": "integer", "minimum": 1}),
+            ]),
+            "/api/runs/{invocation_id}": _get("One run with its nodes and critical path",
+                                              RunDetail, [run_id]),
+            "/api/runs/{invocation_id}/events": {"get": {
+                "summary": "The run's events as server-sent events (text/event-stream), from"
+                           " the first one; ends after run_finished.",
+                "parameters": [run_id],
+                "responses": {"200": {"description": "An event stream",
+                                      "content": {"text/event-stream": {}}}},
+            }},
+            "/api/models": _get("Models, seeds and snapshots of the newest manifest",
+                                ModelList, [_query("q", "Name or description contains this.",
+                                                   {"type": "string"})]),
+            "/api/models/{unique_id}": _get("One node: columns, tests, neighbours, code",
+                                            ModelDetail, [_path("unique_id", "dbt unique id.")]),
+            "/api/lineage": _get("The lineage graph, whole or around one node", LineageGraph, [
+                _query("node", "Focus node (unique id); the whole graph without it.",
+                       {"type": "string"}),
+                _query("depth", "Hops up- and downstream of the focus node.",
+                       {"type": "integer", "minimum": 0, "maximum": 50}),
+            ]),
+        },
+    }  # fmt: skip

@@ -1,0 +1,175 @@
+"""The workbench API over a real build of examples/shop: runs, nodes, models, lineage, SSE."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from floe_core.ui import UIServer
+
+pytestmark = pytest.mark.slow
+
+
+def raw_get(server: UIServer, path: str, host: str | None = None) -> tuple[int, bytes]:
+    """GET ``path`` exactly as given (httpx would normalise ``..`` away)."""
+    url = urlsplit(server.url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    try:
+        connection.putrequest("GET", path, skip_host=host is not None)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_the_run_is_listed_with_its_nodes_timeline_and_critical_path(
+    ui_server: UIServer, shop_run_id: str
+) -> None:
+    client = httpx.Client(base_url=ui_server.url)
+    runs = client.get("/api/runs").json()
+    assert runs["project"] == "shop"
+    [run] = [r for r in runs["runs"] if r["invocation_id"] == shop_run_id]
+    assert (run["command"], run["runtime"], run["status"]) == ("build", "local", "success")
+    assert run["nodes"] == 46
+    assert run["elapsed_seconds"] > 0
+
+    detail = client.get(f"/api/runs/{shop_run_id}").json()
+    nodes = {node["unique_id"]: node for node in detail["nodes"]}
+    assert len(nodes) == 46
+    orders = nodes["model.shop.orders"]
+    assert orders["status"] == "success"
+    assert set(orders["depends_on"]) == {"model.shop.stg_orders", "model.shop.stg_payments"}
+    assert "stg_payments" in orders["result"]["compiled_code"]
+    # The critical path is a chain of dependencies that starts at a root of the run.
+    chain = detail["critical_path"]
+    assert len(chain) >= 3
+    assert not nodes[chain[0]]["depends_on"]
+    for parent, child in itertools.pairwise(chain):
+        assert parent in nodes[child]["depends_on"]
+        assert nodes[child]["critical"]
+    assert {"result.json", "events.jsonl", "manifest.json"} <= set(detail["files"])
+
+
+def test_models_come_from_the_newest_manifest_with_columns_tests_and_status(
+    ui_server: UIServer, shop_run_id: str
+) -> None:
+    client = httpx.Client(base_url=ui_server.url)
+    models = client.get("/api/models").json()
+    assert models["manifest_run"] == shop_run_id
+    names = {model["name"]: model for model in models["models"]}
+    assert {"orders", "customers", "raw_orders", "customers_snapshot"} <= set(names)
+    assert names["orders"]["last_status"] == "success"
+    assert names["orders"]["last_run"] == shop_run_id
+
+    searched = client.get("/api/models", params={"q": "STG_"}).json()["models"]
+    assert searched
+    assert all(model["name"].startswith("stg_") for model in searched)
+
+    orders = client.get("/api/models/model.shop.orders").json()
+    assert orders["model"]["description"].startswith("One row per order")
+    assert "order_id" in [column["name"] for column in orders["columns"]]
+    tests = {test["name"]: test["status"] for test in orders["tests"]}
+    assert tests["unique_orders_order_id"] == "success"
+    assert "model.shop.customers" in orders["downstream"]
+
+
+def test_lineage_walks_up_and_downstream_to_the_asked_depth(ui_server: UIServer) -> None:
+    client = httpx.Client(base_url=ui_server.url)
+    near = client.get("/api/lineage", params={"node": "model.shop.orders", "depth": 1}).json()
+    depths = {node["unique_id"]: node["depth"] for node in near["nodes"]}
+    assert depths == {
+        "model.shop.orders": 0,
+        "model.shop.stg_orders": -1,
+        "model.shop.stg_payments": -1,
+        "model.shop.customers": 1,
+        "model.shop.daily_revenue": 1,
+    }
+    assert {"source": "model.shop.stg_orders", "target": "model.shop.orders"} in near["edges"]
+
+    far = client.get("/api/lineage", params={"node": "model.shop.orders", "depth": 2}).json()
+    assert depths.keys() < {node["unique_id"] for node in far["nodes"]}
+    assert "seed.shop.raw_orders" in {node["unique_id"] for node in far["nodes"]}
+
+    whole = client.get("/api/lineage").json()
+    assert not any(node["resource_type"] == "test" for node in whole["nodes"])
+    assert len(whole["nodes"]) == 14
+    assert client.get("/api/lineage", params={"depth": "-1"}).status_code == 400
+    assert client.get("/api/lineage", params={"node": "model.shop.nope"}).status_code == 404
+
+
+def test_the_event_stream_replays_the_run_and_ends_after_run_finished(
+    ui_server: UIServer, shop_run_id: str
+) -> None:
+    with httpx.stream("GET", f"{ui_server.url}/api/runs/{shop_run_id}/events") as r:
+        assert r.headers["content-type"] == "text/event-stream"
+        lines = list(r.iter_lines())
+    kinds = [json.loads(line[6:]).get("kind") for line in lines if line.startswith("data: ")]
+    assert lines[-3:-1] == ["event: end", "data: {}"]
+    kinds.pop()  # the end event
+    assert kinds[0] == "run_started"
+    assert kinds[-1] == "run_finished"
+    assert kinds.count("node_finished") == 46
+
+
+def test_openapi_names_every_endpoint_and_its_schemas(ui_server: UIServer) -> None:
+    document = httpx.get(f"{ui_server.url}/api/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert {
+        "/api/runs",
+        "/api/runs/{invocation_id}",
+        "/api/runs/{invocation_id}/events",
+        "/api/models",
+        "/api/models/{unique_id}",
+        "/api/lineage",
+    } <= set(document["paths"])
+    assert {"RunDetail", "RunList", "ModelDetail", "LineageGraph", "NodeResult"} <= set(
+        document["components"]["schemas"]
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/runs/..%2F..%2Fetc%2Fpasswd",
+        "/api/runs/..%252F..%252Fetc%252Fpasswd",
+        "/api/runs/../../etc/passwd",
+        "/api/runs/%2e%2e/result.json",
+        "/api/runs/..%2Fruns/events",
+        "/static/../_server.py",
+        "/static/..%2F_server.py",
+        "/static/..%252F_server.py",
+        "/static/%2e%2e/%2e%2e/_workbench.py",
+        "/static/vendor/../../_server.py",
+        "/static/vendor/..%2F..%2F__init__.py",
+        "/..%2F..%2F..%2Fetc%2Fpasswd",
+    ],
+)
+def test_no_path_leaves_the_store_or_the_static_files(ui_server: UIServer, path: str) -> None:
+    status, body = raw_get(ui_server, path)
+    assert status in (400, 404), body
+    assert b"root:" not in body
+    assert b"import" not in body
+
+
+def test_static_files_and_pages_are_served_with_a_strict_policy(ui_server: UIServer) -> None:
+    page = httpx.get(f"{ui_server.url}/")
+    assert page.status_code == 200
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert '<script src="/static/vendor/cytoscape.min.js">' in page.text
+    script = httpx.get(f"{ui_server.url}/static/vendor/cytoscape.min.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert httpx.get(f"{ui_server.url}/static/vendor/cytoscape.LICENSE").status_code == 200
+
+
+def test_on_loopback_a_foreign_host_name_is_refused(ui_server: UIServer) -> None:
+    """A page on another site resolving its name to 127.0.0.1 cannot read the API."""
+    assert raw_get(ui_server, "/api/runs", host="evil.example:80")[0] == 403
+    assert raw_get(ui_server, "/api/runs", host="localhost:1234")[0] == 200
