@@ -1,0 +1,294 @@
+"""``python -m bench.temporal_bench``: the temporal runtime against ``dbt run`` on one machine.
+
+For each warehouse: one generated N-model project, ``dbt run --threads 4`` (the CLI, full
+parse included) versus one ``run`` through the ``floe_dbt_run`` workflow with 1 (and, on
+PostgreSQL, 2) ``floe worker`` processes started beforehand (a worker is a long-lived
+service; its parse of the project happens inside the timed run). Peak memory per worker is
+the kernel's high-water mark (``VmHWM``) of the worker process; the dbt CLI's is its own.
+DuckDB accepts one writer process, so DuckDB runs use one worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.generate import ProjectSpec, generate_project
+from bench.measure import measure
+from bench.services import start_services
+from bench.warehouses import Warehouse
+
+_BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_http(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+def _vm_hwm(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (``/proc/<pid>/stat`` fields 14-15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _temporal_server(stack: ExitStack, scratch: Path) -> str:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            str(shutil.which("temporal") or _BIN / "temporal"),
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--http-port",
+            str(_free_port()),
+            "--metrics-port",
+            str(_free_port()),
+            "--log-level",
+            "error",
+            *[
+                arg
+                for name in ("DbtProject", "DbtCommand", "DbtTarget", "DbtStatus")
+                for arg in ("--search-attribute", f"{name}=Keyword")
+            ],
+        ],
+        stdout=(scratch / "temporal.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    stack.callback(process.wait)
+    stack.callback(process.terminate)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                time.sleep(1.0)  # frontend up; let the namespace settle
+                return f"127.0.0.1:{port}"
+        time.sleep(0.2)
+    raise TimeoutError("temporal dev server did not start")
+
+
+def _dbt_run(project: Path, warehouse: Warehouse, root: Path, threads: int) -> dict[str, Any]:
+    profiles = root / "dbt-profiles"
+    profiles.mkdir(parents=True, exist_ok=True)
+    output = warehouse.dbt_output(root, threads)
+    (profiles / "profiles.yml").write_text(
+        yaml.safe_dump({"floe": {"target": "dev", "outputs": {"dev": output}}})
+    )
+    shutil.rmtree(project / "target", ignore_errors=True)
+    warehouse.reset(root)
+    result = measure(
+        [str(_BIN / "dbt"), "run", "--threads", str(threads), "--profiles-dir", str(profiles)],
+        cwd=project,
+        log_path=root / "dbt-run.log",
+        env={**os.environ, **warehouse.env()},
+    )
+    return {
+        "tool": "dbt run",
+        "threads": threads,
+        "ok": result.ok,
+        "wall_seconds": round(result.wall_seconds, 2),
+        "peak_rss_mb": round(result.peak_rss_bytes / 2**20),
+        "cpu_seconds": round(result.cpu_seconds, 1),
+    }
+
+
+def _temporal_run(
+    project: Path,
+    warehouse: Warehouse,
+    root: Path,
+    address: str,
+    workers: int,
+    threads: int,
+) -> dict[str, Any]:
+    from floe_core import DBTInvocation, GeneratedProfile
+    from floe_dbt_temporal import TemporalRuntime, TemporalRuntimeConfig
+
+    warehouse.reset(root)
+    queue = f"bench-{root.name}-{workers}w"
+    artifacts = root / "artifacts"
+    processes = []
+    for index in range(workers):
+        health = _free_port()
+        work = root / f"worker-{workers}w-{index}"
+        work.mkdir(parents=True, exist_ok=True)
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(_BIN / "floe"),
+                    "worker",
+                    "--address",
+                    address,
+                    "--task-queue",
+                    queue,
+                    "--artifact-dir",
+                    str(artifacts),
+                    "--work-dir",
+                    str(work),
+                    "--max-concurrent-activities",
+                    str(threads),
+                    "--health-port",
+                    str(health),
+                ],
+                stdout=(work / "worker.log").open("wb"),
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **warehouse.env()},
+            )
+        )
+        _wait_http(f"http://127.0.0.1:{health}/health")
+    output = warehouse.dbt_output(root, threads)
+    runtime = TemporalRuntime(
+        TemporalRuntimeConfig(
+            address=address,
+            task_queue=queue,
+            artifact_dir=artifacts,
+            work_dir=root / "client",
+            max_concurrency=threads * workers * 2,
+            secret_env=tuple(warehouse.env()),
+        )
+    )
+    invocation = DBTInvocation(
+        project_dir=project, profile=GeneratedProfile(outputs={"dev": output})
+    )
+    cpu_before = [_cpu_seconds(process.pid) for process in processes]
+    started = time.perf_counter()
+    result = runtime.run_models(invocation)
+    wall = time.perf_counter() - started
+    peaks = [_vm_hwm(process.pid) for process in processes]
+    cpu = [_cpu_seconds(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        process.wait(60)
+    counts = {status.value: count for status, count in result.counts().items() if count}
+    return {
+        "tool": f"floe temporal, {workers} worker{'s' if workers > 1 else ''}",
+        "ok": result.status.value == "success",
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mb_per_worker": [round(peak / 2**20) for peak in peaks],
+        "cpu_seconds_per_worker": [round(seconds, 1) for seconds in cpu],
+        "nodes": counts,
+    }
+
+
+def _executor_per_node(models: int, scratch: Path) -> dict[str, Any]:
+    """Median and p90 cost of one node through the warm executor (DuckDB, one thread)."""
+    from floe_core import DBTCommand
+    from floe_dbt_local.executor import ExecutorSpec, WarmExecutor
+
+    project = generate_project(ProjectSpec(models=models), scratch / "project")
+    profiles = scratch / "profiles"
+    profiles.mkdir()
+    output = {"type": "duckdb", "path": str(scratch / "warehouse.duckdb"), "threads": 1}
+    (profiles / "profiles.yml").write_text(
+        yaml.safe_dump({"floe": {"target": "dev", "outputs": {"dev": output}}})
+    )
+    started = time.perf_counter()
+    spec = ExecutorSpec(command=DBTCommand.RUN, project_dir=project, profiles_dir=profiles)
+    executor = WarmExecutor.open(spec, work_dir=scratch / "work")
+    plan = executor.plan()
+    executor.prepare_run(plan.unique_ids)
+    opened = time.perf_counter() - started
+    costs = []
+    for node in plan.nodes:
+        clock = time.perf_counter()
+        executor.execute(node.unique_id, run_id="bench")
+        costs.append(time.perf_counter() - clock)
+    executor.close()
+    costs.sort()
+    # The same nodes inside one `dbt run --threads 1` (parse included), same machine load.
+    (scratch / "warehouse.duckdb").unlink()
+    shutil.rmtree(project / "target", ignore_errors=True)
+    dbt = measure(
+        [str(_BIN / "dbt"), "run", "--threads", "1", "--profiles-dir", str(profiles)],
+        cwd=project,
+        log_path=scratch / "dbt.log",
+    )
+    return {
+        "models": models,
+        "executor_open_seconds": round(opened, 2),
+        "executor_median_ms": round(costs[len(costs) // 2] * 1000, 1),
+        "executor_p90_ms": round(costs[int(len(costs) * 0.9)] * 1000, 1),
+        "executor_total_seconds": round(sum(costs), 2),
+        "dbt_run_threads_1_seconds": round(dbt.wall_seconds, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.temporal_bench", description=__doc__)
+    parser.add_argument("--models", type=int, default=1000)
+    parser.add_argument("--warehouses", default="duckdb,postgres")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/temporal.json"))
+    parser.add_argument(
+        "--executor-only", action="store_true", help="only the warm executor's per-node cost"
+    )
+    args = parser.parse_args(argv)
+    if args.executor_only:
+        with tempfile.TemporaryDirectory(prefix="floe-tbench-") as tmp:
+            print(json.dumps(_executor_per_node(args.models, Path(tmp))))
+        return 0
+    report: dict[str, Any] = {"models": args.models, "runs": {}}
+    for kind in args.warehouses.split(","):
+        with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="floe-tbench-") as tmp:
+            scratch = Path(tmp)
+            warehouse, _ = start_services(stack, kind, (), scratch)
+            spec = ProjectSpec(models=args.models, warehouse=kind)  # type: ignore[arg-type]
+            project = generate_project(spec, scratch / "project")
+            address = _temporal_server(stack, scratch)
+            runs = [_dbt_run(project, warehouse, scratch / "dbt", args.threads)]
+            print(json.dumps(runs[-1]), flush=True)
+            for workers in (1, 2) if kind == "postgres" else (1,):
+                runs.append(
+                    _temporal_run(
+                        project, warehouse, scratch / "floe", address, workers, args.threads
+                    )
+                )
+                print(json.dumps(runs[-1]), flush=True)
+            report["runs"][kind] = runs
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
