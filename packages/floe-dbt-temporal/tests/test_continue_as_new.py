@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,10 @@ def short_history_server(temporal_server: Any) -> Iterator[Any]:
 
 
 def test_a_long_dag_continues_as_new_without_losing_results(
-    short_history_server: Any, shop: Path, duckdb_profile: GeneratedProfile, tmp_path: Path
+    short_history_server: Any,
+    wide_project: Callable[..., Path],
+    duckdb_profile: GeneratedProfile,
+    tmp_path: Path,
 ) -> None:
     settings = WorkerSettings(
         address=short_history_server.address,
@@ -66,11 +69,12 @@ def test_a_long_dag_continues_as_new_without_losing_results(
     events: list[FloeEvent] = []
     runtime.events.subscribe(events.append)
     with short_history_server.worker(settings):
-        result = runtime.build(DBTInvocation(project_dir=shop, profile=duckdb_profile))
+        project = wide_project(models=15, rows=1000)
+        result = runtime.build(DBTInvocation(project_dir=project, profile=duckdb_profile))
 
     assert result.status is RunStatus.SUCCESS, result.error
     nodes = [n for n in result.nodes if n.resource_type != "operation"]
-    assert len(nodes) == 46
+    assert len(nodes) == 15
     assert {n.status for n in nodes} == {NodeStatus.SUCCESS}
     finished = [e.result.unique_id for e in events if isinstance(e, NodeFinished)]
     assert {n.unique_id for n in nodes} <= set(finished)

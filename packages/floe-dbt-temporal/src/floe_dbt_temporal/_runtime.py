@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
+import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from pydantic import TypeAdapter
@@ -20,6 +21,7 @@ from temporalio.client import (
     WorkflowHistoryEventFilterType,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError
 
 from floe_core import (
     DBTCommand,
@@ -56,6 +58,8 @@ __all__ = ["TemporalRuntime"]
 
 T = TypeVar("T")
 _RESULTS = TypeAdapter(list[NodeResult])
+_MAX_FAILED_QUERIES = 3
+_log = structlog.get_logger("floe.temporal")
 
 
 def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -228,9 +232,21 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         """Relay progress run by run along the continue-as-new chain, then the result."""
         result = asyncio.ensure_future(handle.result())
         run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+        failed_queries = 0
         while True:
             done = result.done()
-            page: ProgressPage = await run.query("progress", relay.cursor, result_type=ProgressPage)
+            try:
+                page: ProgressPage = await run.query(
+                    "progress", relay.cursor, result_type=ProgressPage
+                )
+            except RPCError as exc:
+                # Progress is best effort: a worker busy with nodes may answer late.
+                failed_queries += 1
+                _log.warning("progress query failed", workflow_id=handle.id, error=str(exc))
+                if done and failed_queries >= _MAX_FAILED_QUERIES:
+                    break
+                await asyncio.wait({result}, timeout=self.config.progress_interval_seconds)
+                continue
             relay.on_page(page)
             if page.events:
                 continue
