@@ -21,6 +21,7 @@ from temporalio.client import (
     WorkflowHistoryEventFilterType,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import CancelledError
 from temporalio.service import RPCError
 
 from floe_core import (
@@ -36,6 +37,7 @@ from floe_core import (
     NodeStarted,
     RunCancelledError,
     RunPlanned,
+    RuntimeExecutionError,
     read_project_name,
 )
 from floe_core.profiles import materialize_profile
@@ -259,7 +261,12 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         try:
             return result.result()
         except WorkflowFailureError as exc:
-            raise RunCancelledError(f"workflow {handle.id} failed: {exc.cause or exc}") from exc
+            if isinstance(exc.cause, CancelledError):
+                raise RunCancelledError(f"workflow {handle.id} was cancelled") from exc
+            raise RuntimeExecutionError(
+                f"workflow {handle.id} failed: {exc.cause or exc}",
+                hint="see the workflow's history in the Temporal UI or `temporal workflow show`",
+            ) from exc
 
     def _result(
         self,

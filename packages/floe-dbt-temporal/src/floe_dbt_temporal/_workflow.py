@@ -148,21 +148,24 @@ class DbtRunWorkflow:
             return await self._finish_error(run, started_at, _failure_message(exc), messages)
         self._plan = plan
         context = context.model_copy(update={"project_version": plan.project_version})
-        status = await self._execute(run, context, plan, started_at)
-        stored = await workflow.execute_activity(
-            "floe_store_artifacts",
-            StoreRequest(
-                context=context,
-                plan=plan,
-                status=status,
-                started_at=started_at,
-                elapsed_seconds=(workflow.now() - started_at).total_seconds(),
-            ),
-            result_type=StoredRun,
-            start_to_close_timeout=_SHORT,
-            retry_policy=_SETUP_RETRY,
-        )
-        await self._project_hooks(context, plan, "on-run-end", messages)
+        try:
+            status = await self._execute(run, context, plan, started_at)
+            stored = await workflow.execute_activity(
+                "floe_store_artifacts",
+                StoreRequest(
+                    context=context,
+                    plan=plan,
+                    status=status,
+                    started_at=started_at,
+                    elapsed_seconds=(workflow.now() - started_at).total_seconds(),
+                ),
+                result_type=StoredRun,
+                start_to_close_timeout=_SHORT,
+                retry_policy=_SETUP_RETRY,
+            )
+            await self._project_hooks(context, plan, "on-run-end", messages)
+        except ActivityError as exc:
+            return await self._finish_error(run, started_at, _failure_message(exc), messages)
         hook = run.on_success if status is RunStatus.SUCCESS else run.on_failure
         if hook is not None:
             kind = "on_success" if status is RunStatus.SUCCESS else "on_failure"

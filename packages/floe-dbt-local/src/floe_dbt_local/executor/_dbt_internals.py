@@ -284,6 +284,8 @@ class DbtProject:
 
     def run_hooks(self, hook_type: str, extra_context: Mapping[str, Any]) -> list[Any]:
         """Run the project's ``on-run-start``/``on-run-end`` hooks; dbt's results for them."""
+        if not hasattr(self.task, "safe_run_hooks"):  # compile runs no hooks
+            return []
         self.bind_thread()
         kind = RunHookType.Start if hook_type == "on-run-start" else RunHookType.End
         before = len(self.task.node_results)
