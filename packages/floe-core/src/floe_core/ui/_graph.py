@@ -122,27 +122,17 @@ def critical_path(
     spans: Mapping[str, tuple[datetime | None, datetime | None]],
     parents: Mapping[str, Iterable[str]],
 ) -> list[str]:
-    """The chain of dependent nodes whose summed durations is longest: what decided the
-    run's wall time. ``spans`` are the nodes that ran, with their start and end."""
+    """The chain of waits that decided the run's end, first node first.
 
-    def seconds(uid: str) -> float:
-        start, end = spans[uid]
-        return (end - start).total_seconds() if start and end else 0.0
-
-    best: dict[str, tuple[float, str | None]] = {}
-
-    def longest(uid: str) -> float:
-        # Memoised: each node is solved once however many children wait for it.
-        if uid not in best:
-            best[uid] = (seconds(uid), None)  # guards against cycles in a corrupt manifest
-            ran = [p for p in parents.get(uid, ()) if p in spans]
-            before = max(ran, key=longest, default=None)
-            best[uid] = (seconds(uid) + (longest(before) if before else 0.0), before)
-        return best[uid][0]
-
-    end = max(spans, key=longest, default=None)
+    From the node that finished last, step to the parent it waited for longest (the one that
+    finished last) until a node waited for none: shortening any other node would not have
+    ended the run sooner. ``spans`` are the nodes that ran, with their start and end.
+    """
+    ended = {uid: end for uid, (_, end) in spans.items() if end is not None}
     chain: list[str] = []
-    while end is not None:
-        chain.append(end)
-        end = best[end][1]
+    current = max(ended, key=lambda uid: ended[uid], default=None)
+    while current is not None and current not in chain:  # a corrupt manifest may loop
+        chain.append(current)
+        ran = [parent for parent in parents.get(current, ()) if parent in ended]
+        current = max(ran, key=lambda uid: ended[uid], default=None)
     return chain[::-1]

@@ -35,6 +35,9 @@ const spanOf = (node) =>
     ? (new Date(node.completed_at) - new Date(node.started_at)) / 1000
     : null;
 
+// replaceChildren would print a skipped (null) part as the text "null".
+const show = (...parts) => view.replaceChildren(...parts.flat().filter((part) => part != null));
+
 let cleanup = () => {};
 
 async function route() {
@@ -50,7 +53,7 @@ async function route() {
     else if (parts[0] === "lineage") await showLineage(search);
     else await showRuns();
   } catch (error) {
-    view.replaceChildren(h("p", { class: "error-box", id: "error" }, String(error.message)));
+    show(h("p", { class: "error-box", id: "error" }, String(error.message)));
   }
 }
 
@@ -65,7 +68,7 @@ async function showRuns() {
       h("td", {}, when(run.started_at)), h("td", {}, run.command), h("td", {}, run.runtime),
       h("td", {}, status(run.status)), h("td", {}, seconds(run.elapsed_seconds)),
       h("td", {}, `${run.nodes}`), h("td", {}, `${run.failures}`)));
-  view.replaceChildren(
+  show(
     h("h2", {}, "Runs"),
     rows.length
       ? h("table", { id: "runs" },
@@ -83,7 +86,7 @@ async function showRun(id, selected) {
   let detail = await api(`/api/runs/${encodeURIComponent(id)}`);
   const render = () => {
     const run = detail.run;
-    view.replaceChildren(
+    show(
       h("h2", { id: "run-header" }, `${run.command} on ${run.runtime} `, status(run.status)),
       h("p", { class: "muted" }, `${run.invocation_id} · started ${when(run.started_at)} · `,
         `${seconds(run.elapsed_seconds)} · ${run.nodes} nodes, ${run.failures} failed, `,
@@ -134,7 +137,7 @@ function gantt(detail, selected) {
     return h("div", { class: rowClass, "data-id": node.unique_id,
                       onclick: () => (location.hash =
                         `#/runs/${detail.run.invocation_id}?node=${encodeURIComponent(node.unique_id)}`) },
-      h("span", { class: "gantt-label" }, status(node.status), " ", node.name),
+      h("span", { class: "gantt-label", title: node.unique_id }, status(node.status), " ", node.name),
       h("div", { class: "gantt-track" }, bar));
   });
   return h("div", { id: "gantt" }, rows);
@@ -172,7 +175,7 @@ async function showModels(q) {
       h("td", {}, model.name), h("td", {}, model.resource_type),
       h("td", {}, model.materialization || ""), h("td", {}, status(model.last_status)),
       h("td", { class: "muted" }, model.description)));
-  view.replaceChildren(h("h2", {}, "Models"), input,
+  show(h("h2", {}, "Models"), input,
     h("table", { id: "models" },
       h("thead", {}, h("tr", {}, ["name", "type", "materialized", "last status", "description"]
         .map((c) => h("th", {}, c)))),
@@ -183,7 +186,7 @@ async function showModel(id, search) {
   const depth = search.get("depth") || "2";
   const data = await api(`/api/models/${encodeURIComponent(id)}`);
   const model = data.model;
-  view.replaceChildren(
+  show(
     h("h2", { id: "model-header" }, model.name, " ", status(model.last_status)),
     h("p", {}, model.description || h("span", { class: "muted" }, "no description")),
     h("div", { class: "split" },
@@ -205,7 +208,7 @@ async function showModel(id, search) {
 async function showLineage(search) {
   const node = search.get("node");
   const depth = search.get("depth") || "2";
-  view.replaceChildren(h("h2", {}, node ? `Lineage of ${node}` : "Lineage"),
+  show(h("h2", {}, node ? `Lineage of ${node}` : "Lineage"),
     node ? depthControl(`#/lineage?node=${encodeURIComponent(node)}`, depth) : null,
     h("div", { id: "graph" }));
   const query = node ? `?node=${encodeURIComponent(node)}&depth=${depth}` : "";
