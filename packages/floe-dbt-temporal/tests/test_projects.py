@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from floe_core import DBTCommand, ProjectError, RuntimeExecutionError
+from floe_dbt_temporal import (
+    GitProject,
+    LocalArtifactStore,
+    LocalProject,
+    ProjectEntry,
+    ProjectRegistry,
+    RunContext,
+)
+from floe_dbt_temporal._projects import folder_version
+
+
+def _project(root: Path, sql: str = "select 1 as id") -> Path:
+    (root / "models").mkdir(parents=True, exist_ok=True)
+    (root / "dbt_project.yml").write_text("name: p\nprofile: floe\n")
+    (root / "models" / "m.sql").write_text(sql)
+    return root
+
+
+def _git(*args: str, cwd: Path) -> str:
+    command = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args]
+    return subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def test_folder_version_follows_content_not_build_output(tmp_path: Path) -> None:
+    project = _project(tmp_path / "p")
+    before = folder_version(project)
+    (project / "target").mkdir()
+    (project / "target" / "manifest.json").write_text("{}")
+    assert folder_version(project) == before
+    (project / "models" / "m.sql").write_text("select 2 as id")
+    assert folder_version(project) != before
+
+
+def test_a_local_project_changed_after_planning_is_refused(tmp_path: Path) -> None:
+    project = _project(tmp_path / "p")
+    registry = ProjectRegistry({}, tmp_path / "cache")
+    version = registry.current_version(LocalProject(path=project))
+    (project / "models" / "m.sql").write_text("select 2 as id")
+    with pytest.raises(ProjectError, match="changed since the run was planned"):
+        registry.checkout(LocalProject(path=project), version)
+
+
+def test_git_projects_are_checked_out_at_the_planned_commit(tmp_path: Path) -> None:
+    repo = _project(tmp_path / "repo" / "analytics")
+    _git("init", "-q", cwd=repo.parent)
+    _git("add", ".", cwd=repo.parent)
+    _git("commit", "-qm", "v1", cwd=repo.parent)
+    source = GitProject(url=str(repo.parent), ref="HEAD", subdir="analytics")
+    registry = ProjectRegistry({"analytics": ProjectEntry(source=source)}, tmp_path / "cache")
+    context = RunContext(run_id="r", project="analytics", command=DBTCommand.RUN)
+
+    planned = registry.current_version(registry.entry(context).source)
+    (repo / "models" / "m.sql").write_text("select 2 as id")
+    _git("commit", "-qam", "v2", cwd=repo.parent)
+    checkout = registry.checkout(source, planned)
+
+    assert planned == _git("rev-parse", "HEAD~1", cwd=repo.parent).strip()
+    assert (checkout / "models" / "m.sql").read_text() == "select 1 as id"
+
+
+def test_unknown_project_names_the_registered_ones(tmp_path: Path) -> None:
+    registry = ProjectRegistry(
+        {"shop": ProjectEntry(source=LocalProject(path=tmp_path))}, tmp_path / "cache"
+    )
+    with pytest.raises(ProjectError, match=r"'crm' is not registered.*known: shop"):
+        registry.entry(RunContext(run_id="r", project="crm", command=DBTCommand.RUN))
+
+
+def test_store_reads_verify_the_content_hash(tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path / "store")
+    ref = store.put("runs/r/plan.json", b"{}")
+    assert store.get(ref) == b"{}"
+    assert store.list("runs/r") == ["runs/r/plan.json"]
+    (tmp_path / "store" / "runs" / "r" / "plan.json").write_bytes(b"[]")
+    with pytest.raises(RuntimeExecutionError, match="changed since it was stored"):
+        store.get(ref)
+    with pytest.raises(ValueError, match="escapes the store root"):
+        store.put("../outside", b"x")
