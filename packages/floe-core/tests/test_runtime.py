@@ -19,6 +19,7 @@ from floe_core import (
     NodeResult,
     NodeStatus,
     ProjectError,
+    RunCancelledError,
     RunFinished,
     RunStarted,
     RunStatus,
@@ -147,3 +148,19 @@ def test_run_result_counts_every_status() -> None:
 def test_metadata_names_the_runtime_and_api_version() -> None:
     metadata = _ScriptedRuntime(_Config()).get_runtime_metadata()
     assert (metadata.name, metadata.api_version) == ("scripted", "1.0")
+
+
+class _CancellingRuntime(_ScriptedRuntime):
+    def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        raise RunCancelledError("interrupted by the user")
+
+
+def test_a_runtime_cancellation_is_reported_as_cancelled(invocation: DBTInvocation) -> None:
+    events: list[FloeEvent] = []
+    with _CancellingRuntime(_Config()) as runtime:
+        runtime.events.subscribe(events.append)
+        with pytest.raises(RunCancelledError):
+            runtime.run_models(invocation)
+    finished = events[-1]
+    assert isinstance(finished, RunFinished)
+    assert finished.result.status is RunStatus.CANCELLED

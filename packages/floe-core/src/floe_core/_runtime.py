@@ -13,12 +13,12 @@ from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from floe_core._errors import FloeError, ProjectError
+from floe_core._errors import FloeError, ProjectError, RunCancelledError
 from floe_core._events import (
     EventBus,
     FloeEvent,
@@ -196,7 +196,8 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
                 result = self.execute(command, invocation)
         except BaseException as exc:
             completed_at = datetime.now(UTC)
-            status = RunStatus.CANCELLED if isinstance(exc, KeyboardInterrupt) else RunStatus.ERROR
+            cancelled = isinstance(exc, KeyboardInterrupt | RunCancelledError)
+            status = RunStatus.CANCELLED if cancelled else RunStatus.ERROR
             partial = DBTRunResult(
                 invocation_id=invocation.invocation_id,
                 command=command,
@@ -213,7 +214,7 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
         self.events.emit(RunFinished(invocation_id=invocation.invocation_id, result=result))
         return result
 
-    def __enter__(self) -> DBTRuntimePlugin[ConfigT]:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
