@@ -57,13 +57,16 @@ def _ratio(result: SubjectResult, baseline: SubjectResult | None, metric: str) -
     return float(mine.median / theirs.median)
 
 
-def _overhead_ms(result: SubjectResult, baseline: SubjectResult | None) -> float | None:
-    """(floe wall - dbt wall) per executed node, for run/build subjects."""
+def _overhead_ms(
+    result: SubjectResult, baseline: SubjectResult | None, metric: str = "wall"
+) -> float | None:
+    """(floe - dbt) ``metric`` (``wall`` or ``cpu``) per executed node, for run/build."""
     if baseline is None or result.action not in ("run", "build"):
         return None
-    if result.wall is None or baseline.wall is None:
+    mine, theirs = getattr(result, metric), getattr(baseline, metric)
+    if mine is None or theirs is None:
         return None
-    return (result.wall.median - baseline.wall.median) / result.executed_nodes * 1000
+    return float(mine.median - theirs.median) / result.executed_nodes * 1000
 
 
 def _client_overhead(result: SubjectResult) -> Spread | None:
@@ -100,6 +103,7 @@ def to_json(meta: dict[str, Any], sizes: Sequence[dict[str, Any]]) -> dict[str, 
                 "cpu_ratio": _ratio(result, baseline, "cpu"),
                 "rss_ratio": _ratio(result, baseline, "rss"),
                 "overhead_ms_per_node": _overhead_ms(result, baseline),
+                "cpu_overhead_ms_per_node": _overhead_ms(result, baseline, "cpu"),
                 "client_overhead_seconds": asdict(overhead) if overhead else None,
                 "failures": result.failures,
             }
@@ -189,7 +193,7 @@ def _overhead_fit(points: dict[int, tuple[int, float]]) -> tuple[float, float] |
     return small_delta - slope * small_nodes, slope * 1000
 
 
-def _overhead_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
+def _overhead_table(sizes: Sequence[dict[str, Any]], metric: str = "wall") -> list[str]:
     columns = [size["spec"]["models"] for size in sizes]
     cells: dict[str, dict[int, str]] = {}
     deltas: dict[str, dict[int, tuple[int, float]]] = {}
@@ -198,7 +202,7 @@ def _overhead_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
         models = size["spec"]["models"]
         for result in size["results"]:
             baseline = named.get(result.baseline) if result.baseline else None
-            overhead = _overhead_ms(result, baseline)
+            overhead = _overhead_ms(result, baseline, metric)
             if overhead is None:
                 continue
             cells.setdefault(result.subject, {})[models] = f"{overhead:+.1f} ms"
@@ -208,7 +212,7 @@ def _overhead_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
         return []
     header = " | ".join(f"{models:,} models" for models in columns)
     lines = [
-        "### Per-node overhead: (floe wall - dbt wall) / executed nodes",
+        f"### Per-node overhead: (floe {metric} - dbt {metric}) / executed nodes",
         "",
         "The last columns split the difference into a fixed part and a marginal cost per node,",
         "from a straight line through the smallest and the largest project.",
@@ -275,6 +279,7 @@ def render_markdown(metas: Sequence[dict[str, Any]], sizes: Sequence[dict[str, A
     ]
     lines += _targets_table(sizes)
     lines += _overhead_table(sizes)
+    lines += _overhead_table(sizes, "cpu")
     lines += _client_table(sizes)
     for size in sizes:
         lines += _size_table(size)
