@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from dbt.adapters.factory import FACTORY
+from dbt.flags import get_flags
 from dbt.graph import Graph
 from dbt.parser.manifest import parse_manifest
 from dbt.task.base import BaseRunner
@@ -55,5 +56,6 @@ def test_internal_signatures(function: Callable[..., Any], expected: list[str]) 
 
 def test_internal_state_the_executor_swaps() -> None:
     assert isinstance(FACTORY.adapters, dict)
+    assert callable(get_flags)
     assert "selected_unit_tests" in inspect.getsource(BuildTask.__init__)
     assert set(_dbt_internals._TASKS) == {"build", "run", "test", "seed", "snapshot", "compile"}

@@ -41,6 +41,7 @@ from floe_core import (
     read_project_name,
 )
 from floe_core.profiles import materialize_profile
+from floe_dbt_local import DBT_LOCK
 from floe_dbt_local.executor import ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._config import TemporalRuntimeConfig
@@ -329,11 +330,13 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             target=invocation.target or profile.target,
             vars=invocation.vars,
         )
-        executor = WarmExecutor.open(spec, work_dir=self.config.work_dir / "plans")
-        try:
-            return executor.plan(invocation.select, invocation.exclude, invocation.selector)
-        finally:
-            executor.close()
+        # dbt's globals: never alongside another in-process dbt invocation (local runtime).
+        with DBT_LOCK:
+            executor = WarmExecutor.open(spec, work_dir=self.config.work_dir / "plans")
+            try:
+                return executor.plan(invocation.select, invocation.exclude, invocation.selector)
+            finally:
+                executor.close()
 
     def health_check(self) -> HealthStatus:
         async def check() -> Client:

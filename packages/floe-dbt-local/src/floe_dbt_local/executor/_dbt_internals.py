@@ -28,7 +28,7 @@ from dbt.cli.flags import Flags, args_to_context
 from dbt.config.runtime import RuntimeConfig
 from dbt.contracts.graph.manifest import Manifest
 from dbt.events.logging import setup_event_logger
-from dbt.flags import set_flags
+from dbt.flags import get_flags, set_flags
 from dbt.graph import Graph
 from dbt.node_types import NodeType, RunHookType
 from dbt.parser.manifest import parse_manifest
@@ -183,6 +183,11 @@ class DbtProject:
         """Make this project's flags and adapter dbt's process-wide ones."""
         set_flags(self.flags)
         FACTORY.adapters[self.config.credentials.type] = self.adapter
+
+    def is_active(self) -> bool:
+        """Whether dbt's globals are still this project's (another dbt user may reset them)."""
+        registered = FACTORY.adapters.get(self.config.credentials.type)
+        return registered is self.adapter and get_flags() is self.flags
 
     def bind_thread(self) -> None:
         """Prepare the calling thread (invocation context) to execute this project's nodes."""

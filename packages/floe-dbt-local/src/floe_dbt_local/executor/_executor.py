@@ -118,6 +118,9 @@ class WarmExecutor:
     def dbt_version(self) -> str:
         return str(dbt_version)
 
+    def is_active(self) -> bool:
+        return self._project.is_active()
+
     def activate(self) -> None:
         """Make this executor dbt's current one; its relation cache is stale from now on."""
         self._project.activate()

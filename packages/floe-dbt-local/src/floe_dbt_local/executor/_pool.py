@@ -55,7 +55,7 @@ class ExecutorPool:
                 self._cond.notify_all()
 
     def _enter(self, key: str, executor: WarmExecutor) -> None:
-        if self._active != key:
+        if self._active != key or (self._leases == 0 and not executor.is_active()):
             executor.activate()
             self._active = key
         self._executors.move_to_end(key)
