@@ -200,3 +200,20 @@ def test_an_empty_store_lists_no_runs_and_says_why_there_are_no_models(tmp_path:
         assert models.status_code == 404
         assert "none of the newest 20 runs kept dbt's manifest.json" in models.json()["error"]
         assert httpx.get(f"{server.url}/api/runs/missing").status_code == 404
+
+
+def test_a_stream_resumed_after_the_last_event_ends_at_once(server: UIServer) -> None:
+    url = f"{server.url}/api/runs/failed-run/events"
+    with httpx.stream("GET", url) as response:
+        last_id = [line for line in response.iter_lines() if line.startswith("id: ")][-1][4:]
+    resumed = httpx.get(url, headers={"Last-Event-ID": last_id}, timeout=5)
+    assert resumed.text == "event: end\ndata: {}\n\n"
+    garbage = httpx.get(url, headers={"Last-Event-ID": "-5"}, timeout=5)
+    assert garbage.text.startswith("data: ")  # from the start again
+
+
+def test_a_corrupted_manifest_is_an_error_naming_it(server: UIServer, results: Path) -> None:
+    (results / "shop" / "failed-run" / "manifest.json").write_text("{}")
+    answer = httpx.get(f"{server.url}/api/models")
+    assert answer.status_code == 500
+    assert "shop/failed-run/manifest.json is corrupted" in answer.json()["error"]

@@ -52,6 +52,7 @@ _SECURITY_HEADERS = {
 }
 _KEEPALIVE_SECONDS = 15.0
 _MAX_DEPTH = 50
+_END_EVENT = b"event: end\ndata: {}\n\n"
 
 
 def is_loopback(host: str) -> bool:
@@ -202,6 +203,10 @@ class _Handler(BaseHTTPRequestHandler):
         except FloeError as exc:
             _log.warning("ui request failed", path=self.path, error=str(exc))
             self._json(HTTPStatus.INTERNAL_SERVER_ERROR, ApiError(error=str(exc)))
+        except Exception:
+            # A bug must not kill the connection without an answer; the log has the traceback.
+            _log.exception("ui request failed unexpectedly", path=self.path)
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, ApiError(error="internal error"))
         else:
             found = body is not None
             self._json(HTTPStatus.OK if found else HTTPStatus.NOT_FOUND,
@@ -225,9 +230,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _events(self, run_id: str) -> None:
         """Tail the run's events.jsonl as server-sent events until run_finished."""
-        offset = int(self.headers.get("Last-Event-ID", "0") or 0)
+        last_id = self.headers.get("Last-Event-ID", "")
+        offset = int(last_id) if last_id.isdigit() else 0  # ids are byte offsets we sent
         try:
-            lines, offset = self.ui.workbench.events(run_id, offset if offset >= 0 else 0)
+            lines, offset = self.ui.workbench.events(run_id, offset)
         except ArtifactNotFoundError as exc:
             self._json(HTTPStatus.NOT_FOUND, ApiError(error=str(exc)))
             return
@@ -246,8 +252,12 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(body.encode())
                     quiet_since = time.monotonic()
                     if any('"kind":"run_finished"' in line for line in lines):
-                        self.wfile.write(b"event: end\ndata: {}\n\n")
+                        self.wfile.write(_END_EVENT)
                         return
+                elif self.ui.workbench.finished(run_id):
+                    # Resumed after the last event (its log is closed before result.json).
+                    self.wfile.write(_END_EVENT)
+                    return
                 elif time.monotonic() - quiet_since > _KEEPALIVE_SECONDS:
                     self.wfile.write(b": keepalive\n\n")
                     quiet_since = time.monotonic()

@@ -27,6 +27,8 @@ from floe_core._events import (
 )
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus
 from floe_core.artifacts import RunHistory, RunRecord
+from floe_core.artifacts._history import RESULT_FILE
+from floe_core.artifacts._store import EVENTS_FILE
 from floe_core.stores import ArtifactNotFoundError, ArtifactStore
 from floe_core.ui._graph import GRAPH_TYPES, DbtGraph, critical_path
 from floe_core.ui._models import (
@@ -46,7 +48,6 @@ from floe_core.ui._models import (
 
 __all__ = ["Workbench", "is_run_id"]
 
-EVENTS_FILE = "events.jsonl"
 MANIFEST_FILE = "manifest.json"
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 _EVENT = TypeAdapter[FloeEvent](FloeEvent)
@@ -120,6 +121,10 @@ class Workbench:
         complete = data[: data.rfind(b"\n") + 1]  # a line being written waits for next time
         lines = complete.decode("utf-8", errors="replace").splitlines()
         return [line for line in lines if line.strip()], offset + len(complete)
+
+    def finished(self, invocation_id: str) -> bool:
+        """Whether the run has written its result (its event log is complete)."""
+        return self.store.exists(self._key(invocation_id, RESULT_FILE))
 
     # -- models and lineage --------------------------------------------------------------
     def models(self, query: str = "") -> ModelList:
@@ -206,7 +211,7 @@ class Workbench:
             for key in keys
             if key.endswith(f"/{EVENTS_FILE}") and key.count("/") == 2
             and (folder := key.split("/")[1]) not in indexed and is_run_id(folder)
-            and f"{self.project}/{folder}/result.json" not in keys
+            and self._key(folder, RESULT_FILE) not in keys
         ]  # fmt: skip
 
     def _finished(self, record: RunRecord) -> RunDetail:
