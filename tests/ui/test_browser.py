@@ -18,6 +18,7 @@ from floe_core import (
     DBTRunResult,
     NodeFinished,
     NodeResult,
+    NodeSkipped,
     NodeStarted,
     NodeStatus,
     RunFinished,
@@ -98,6 +99,7 @@ def test_runs_a_nodes_details_and_the_lineage_graph_render(
     playwright.expect(page.locator("#run-header")).to_contain_text("build on local")
     playwright.expect(page.locator("#gantt .gantt-row")).to_have_count(46)
     assert page.locator("#gantt .bar.critical").count() >= 3
+    playwright.expect(page.locator("#setup-time")).to_contain_text("first node started")
     page.locator('#gantt .gantt-row[data-id="model.shop.orders"]').click()
     detail = page.locator("#node-detail")
     playwright.expect(detail).to_contain_text("model.shop.orders")
@@ -130,6 +132,12 @@ def test_a_running_run_updates_without_a_reload(page: playwright.Page, tmp_path:
         completed_at=datetime.now(UTC),
         message="OK",
     )
+    skipped = NodeResult(
+        unique_id="model.shop.customers",
+        name="customers",
+        resource_type="model",
+        status=NodeStatus.SKIPPED,
+    )
     writer(
         RunStarted(
             invocation_id="live-run",
@@ -158,6 +166,8 @@ def test_a_running_run_updates_without_a_reload(page: playwright.Page, tmp_path:
 
         writer(NodeFinished(invocation_id="live-run", result=node))
         playwright.expect(page.locator("#gantt .bar.status-success")).to_have_count(1)
+        writer(NodeSkipped(invocation_id="live-run", result=skipped))
+        playwright.expect(page.locator("#gantt .gantt-row.skipped")).to_have_count(1)
         result = DBTRunResult(
             invocation_id="live-run",
             command=DBTCommand.BUILD,
@@ -166,9 +176,11 @@ def test_a_running_run_updates_without_a_reload(page: playwright.Page, tmp_path:
             started_at=started,
             completed_at=datetime.now(UTC),
             elapsed_seconds=0.5,
-            nodes=(node,),
+            nodes=(node, skipped),
         )
         writer(RunFinished(invocation_id="live-run", result=result))
         playwright.expect(page.locator("#run-header")).to_contain_text("success")
+        playwright.expect(page.locator("#gantt .bar.critical")).to_have_count(1)
         assert page.evaluate("window.notReloaded") is True
+        screenshot(page, "live.png")
     writer.close()

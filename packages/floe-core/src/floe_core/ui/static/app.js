@@ -118,9 +118,11 @@ async function showRun(id, selected) {
 }
 
 function gantt(detail, selected) {
+  // The axis spans the nodes; the time before the first one (dbt's parse) is said in words.
   const timed = detail.nodes.filter((node) => node.started_at);
-  const start = Math.min(...timed.map((node) => new Date(node.started_at)));
-  const end = Math.max(...timed.map((node) => new Date(node.completed_at || Date.now())));
+  const runStart = new Date(detail.run.started_at);
+  const start = timed.length ? Math.min(...timed.map((node) => new Date(node.started_at))) : runStart;
+  const end = Math.max(start + 1, ...timed.map((node) => new Date(node.completed_at || Date.now())));
   const total = Math.max(end - start, 1);
   const rows = detail.nodes.map((node) => {
     const classes = ["bar", `status-${node.status}`, node.critical ? "critical" : ""];
@@ -140,7 +142,9 @@ function gantt(detail, selected) {
       h("span", { class: "gantt-label", title: node.unique_id }, status(node.status), " ", node.name),
       h("div", { class: "gantt-track" }, bar));
   });
-  return h("div", { id: "gantt" }, rows);
+  const setup = h("p", { class: "muted", id: "setup-time" },
+    `first node started ${((start - runStart) / 1000).toFixed(2)}s after the run (parse, setup)`);
+  return [setup, h("div", { id: "gantt" }, rows)];
 }
 
 function nodeDetail(detail, selected) {
