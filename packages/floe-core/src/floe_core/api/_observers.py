@@ -5,11 +5,10 @@ from __future__ import annotations
 from floe_core._errors import ConfigError
 from floe_core._observer import RunObserver
 from floe_core.artifacts import ResultsStore
-from floe_core.lineage import create_lineage_observer, dataset_namespace
+from floe_core.lineage import dataset_namespace
 from floe_core.manifest import DuckDBCompute, PlatformManifest
 from floe_core.plugins import FloePluginManager, PluginHookObserver
 from floe_core.stores import open_artifact_store
-from floe_core.tracing import create_tracing_observer
 
 __all__ = ["observers_from_manifest"]
 
@@ -41,17 +40,21 @@ def observers_from_manifest(
     carries what the others added.
     """
     observability = manifest.observability
-    tracer = create_tracing_observer(observability.tracing)
-    lineage = (
-        create_lineage_observer(
+    tracer = None
+    if observability.tracing.enabled:
+        from floe_core.tracing import create_tracing_observer  # loads the OpenTelemetry SDK
+
+        tracer = create_tracing_observer(observability.tracing)
+    lineage = None
+    if observability.lineage.enabled:
+        from floe_core.lineage import create_lineage_observer  # loads the OpenLineage client
+
+        lineage = create_lineage_observer(
             observability.lineage,
             compute_namespace=_compute_namespace(manifest),
             span_ids=tracer.span_ids if tracer is not None else None,
             extra_run_facets=plugins.lineage_run_facets,
         )
-        if observability.lineage.enabled
-        else None
-    )
     optional = [observer for observer in (tracer, lineage) if observer is not None]
     results = ResultsStore(open_artifact_store(manifest), retention=manifest.artifacts.retention)
     return [*optional, PluginHookObserver(plugins), results]

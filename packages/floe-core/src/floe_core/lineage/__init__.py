@@ -26,17 +26,46 @@ Both factories return ``None`` when the section is disabled (or ``OPENLINEAGE_DI
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from floe_core.lineage._config import LineageConfig
-from floe_core.lineage._facets import OpenTelemetryRunFacet, RunRef, TraceIds
-from floe_core.lineage._memory import InMemoryTransport
 from floe_core.lineage._namespace import dataset_namespace
-from floe_core.lineage._observer import (
-    ExtraRunFacets,
-    LineageObserver,
-    SpanIdLookup,
-    create_lineage_observer,
-)
-from floe_core.lineage._translator import LINEAGE_RESOURCE_TYPES, LineageTranslator
+
+if TYPE_CHECKING:
+    from floe_core.lineage._facets import (
+        OpenTelemetryRunFacet,
+        RunRef,
+        TraceIds,
+    )
+    from floe_core.lineage._memory import (
+        InMemoryTransport,
+    )
+    from floe_core.lineage._observer import (
+        ExtraRunFacets,
+        LineageObserver,
+        SpanIdLookup,
+        create_lineage_observer,
+    )
+    from floe_core.lineage._translator import (
+        LINEAGE_RESOURCE_TYPES,
+        LineageTranslator,
+    )
+
+# The observers pull in the OpenLineage/OpenTelemetry SDKs (about a second of imports);
+# they load on first use so that reading a manifest or `floe --help` stays fast.
+_LAZY = {
+    "OpenTelemetryRunFacet": "floe_core.lineage._facets",
+    "RunRef": "floe_core.lineage._facets",
+    "TraceIds": "floe_core.lineage._facets",
+    "InMemoryTransport": "floe_core.lineage._memory",
+    "ExtraRunFacets": "floe_core.lineage._observer",
+    "LineageObserver": "floe_core.lineage._observer",
+    "SpanIdLookup": "floe_core.lineage._observer",
+    "create_lineage_observer": "floe_core.lineage._observer",
+    "LINEAGE_RESOURCE_TYPES": "floe_core.lineage._translator",
+    "LineageTranslator": "floe_core.lineage._translator",
+}
 
 __all__ = [
     "LINEAGE_RESOURCE_TYPES",
@@ -52,3 +81,12 @@ __all__ = [
     "create_lineage_observer",
     "dataset_namespace",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -11,9 +11,31 @@ Runtimes that execute nodes elsewhere parent their own spans with
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from floe_core.tracing._config import TracingConfig
-from floe_core.tracing._observer import TracingObserver, create_tracing_observer
-from floe_core.tracing._propagation import context_from_carrier, env_carrier, inject_carrier
+
+if TYPE_CHECKING:
+    from floe_core.tracing._observer import (
+        TracingObserver,
+        create_tracing_observer,
+    )
+    from floe_core.tracing._propagation import (
+        context_from_carrier,
+        env_carrier,
+        inject_carrier,
+    )
+
+# The observers pull in the OpenLineage/OpenTelemetry SDKs (about a second of imports);
+# they load on first use so that reading a manifest or `floe --help` stays fast.
+_LAZY = {
+    "TracingObserver": "floe_core.tracing._observer",
+    "create_tracing_observer": "floe_core.tracing._observer",
+    "context_from_carrier": "floe_core.tracing._propagation",
+    "env_carrier": "floe_core.tracing._propagation",
+    "inject_carrier": "floe_core.tracing._propagation",
+}
 
 __all__ = [
     "TracingConfig",
@@ -23,3 +45,12 @@ __all__ = [
     "env_carrier",
     "inject_carrier",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
