@@ -118,6 +118,16 @@ def test_runs_a_nodes_details_and_the_lineage_graph_render(
     assert names == ["customers", "daily_revenue", "orders", "stg_orders", "stg_payments"]
     screenshot(page, "lineage.png")
 
+    page.locator("#nav-models").click()
+    page.locator("#model-search").fill("stg_")
+    page.locator("#model-search").press("Enter")
+    playwright.expect(page.locator("#models tr.model")).to_have_count(4)
+    playwright.expect(page.locator('#models tr[data-id="model.shop.stg_orders"]')).to_contain_text(
+        "success"
+    )
+    page.locator("#nav-lineage").click()
+    wait_until(page, "window.floeGraph && window.floeGraph.nodes().length === 14")
+
 
 def test_a_running_run_updates_without_a_reload(page: playwright.Page, tmp_path: Path) -> None:
     """Events written by a real results store reach an open page through the event stream."""

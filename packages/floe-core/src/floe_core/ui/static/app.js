@@ -238,6 +238,7 @@ async function drawGraph(path) {
     ...data.edges.map((edge) => ({ data: { id: `${edge.source}->${edge.target}`,
       source: edge.source, target: edge.target } })),
   ];
+  if (window.floeGraph) window.floeGraph.destroy(); // its container is gone with the old view
   const graph = cytoscape({
     container: document.getElementById("graph"),
     elements,
