@@ -194,6 +194,9 @@ def test_a_run_in_progress_is_listed_as_running_and_its_events_stream_as_written
 
 
 def test_an_empty_store_lists_no_runs_and_says_why_there_are_no_models(tmp_path: Path) -> None:
+    # A run that has just opened its event log has nothing to show yet.
+    (tmp_path / "shop" / "just-opened").mkdir(parents=True)
+    (tmp_path / "shop" / "just-opened" / "events.jsonl").touch()
     with UIServer(Workbench(LocalArtifactStore(tmp_path), "shop")) as server:
         assert httpx.get(f"{server.url}/api/runs").json()["runs"] == []
         models = httpx.get(f"{server.url}/api/models")

@@ -94,7 +94,12 @@ class Workbench:
     def runs(self, limit: int = 50) -> RunList:
         finished = self.history.runs(self.project, last=limit)
         indexed = {record.invocation_id for record in finished}
-        running = [self._running(uid).run for uid in self._unindexed_runs(indexed)]
+        running = []
+        for invocation_id in self._unindexed_runs(indexed):
+            try:
+                running.append(self._running(invocation_id).run)
+            except ArtifactNotFoundError:  # its log has no run_started line (yet)
+                continue
         summaries = [_summary(record) for record in finished] + running
         summaries.sort(key=lambda run: run.started_at, reverse=True)
         return RunList(project=self.project, store=self.store.url, runs=summaries[:limit])
