@@ -52,6 +52,8 @@ _SECURITY_HEADERS = {
 }
 _KEEPALIVE_SECONDS = 15.0
 _MAX_DEPTH = 50
+_LOCAL_POLL_SECONDS = 0.5
+_REMOTE_POLL_SECONDS = 5.0
 _END_EVENT = b"event: end\ndata: {}\n\n"
 
 
@@ -83,6 +85,9 @@ class _BadRequest(Exception):
 class UIServer:
     """``floe ui``: serves ``workbench`` on ``host``:``port`` (0 picks a free port).
 
+    Event streams look for new lines every ``poll_seconds`` (0.5 s on a local store, 5 s on
+    object storage unless given).
+
     >>> with UIServer(workbench) as server:
     ...     print(server.url)
     """
@@ -94,7 +99,7 @@ class UIServer:
         host: str = "127.0.0.1",
         port: int = 0,
         token: str | None = None,
-        poll_seconds: float = 0.5,
+        poll_seconds: float | None = None,
     ) -> None:
         if not is_loopback(host) and not token:
             raise ConfigError(
@@ -103,6 +108,11 @@ class UIServer:
             )
         self.workbench = workbench
         self.token = token
+        if poll_seconds is None:
+            # A remote store's log only changes at each upload of the results store (15 s by
+            # default), and every poll there is a GET of the whole log.
+            remote = workbench.store.local_path(workbench.project) is None
+            poll_seconds = _REMOTE_POLL_SECONDS if remote else _LOCAL_POLL_SECONDS
         self.poll_seconds = poll_seconds
         self.loopback = is_loopback(host)
         self.static = _static_files()
