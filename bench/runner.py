@@ -173,9 +173,10 @@ class _SizeRun:
 
     def prepare(self, subject: Subject, template: Path) -> str | None:
         """Copy the project, write config files, prime caches; an error message or None."""
-        if not Path(subject.argv(self.workspace(subject))[0]).exists():
-            return f"{subject.argv(self.workspace(subject))[0]} is not installed"
         ws = self.workspace(subject)
+        executable = subject.argv(ws)[0]
+        if not Path(executable).exists():
+            return f"{executable} is not installed"
         shutil.rmtree(ws.root, ignore_errors=True)
         shutil.copytree(template, ws.project_dir)
         subject.configure(ws)
