@@ -39,7 +39,7 @@ def test_a_failing_model_skips_its_downstream_only(
         project_dir=shop,
         profile=duckdb_profile,
         vars={"fail_model": True},
-        select=("+customers", "+daily_revenue", "products"),
+        select=("+customers", "+daily_revenue", "+products"),
     )
     with temporal_server.worker(settings):
         result = runtime.build(invocation)
