@@ -129,6 +129,7 @@ def _target_rows(sizes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                     "metric": target.metric,
                     "limit": target.limit,
                     "models": size["spec"]["models"],
+                    "warehouse": size["spec"]["warehouse"],
                     "ratio": ratio,
                     "met": ratio is not None and ratio <= target.limit,
                 }
@@ -194,7 +195,16 @@ def _overhead_fit(points: dict[int, tuple[int, float]]) -> tuple[float, float] |
 
 
 def _overhead_table(sizes: Sequence[dict[str, Any]], metric: str = "wall") -> list[str]:
-    columns = [size["spec"]["models"] for size in sizes]
+    """One table per warehouse; a size measured twice shows its later measurement."""
+    lines: list[str] = []
+    for warehouse in dict.fromkeys(size["spec"]["warehouse"] for size in sizes):
+        same = [size for size in sizes if size["spec"]["warehouse"] == warehouse]
+        lines += _overhead_rows(same, metric, warehouse)
+    return lines
+
+
+def _overhead_rows(sizes: Sequence[dict[str, Any]], metric: str, warehouse: str) -> list[str]:
+    columns = list(dict.fromkeys(size["spec"]["models"] for size in sizes))
     cells: dict[str, dict[int, str]] = {}
     deltas: dict[str, dict[int, tuple[int, float]]] = {}
     for size in sizes:
@@ -210,9 +220,10 @@ def _overhead_table(sizes: Sequence[dict[str, Any]], metric: str = "wall") -> li
             deltas.setdefault(result.subject, {})[models] = (result.executed_nodes, delta)
     if not cells:
         return []
+    columns = [models for models in columns if any(models in row for row in cells.values())]
     header = " | ".join(f"{models:,} models" for models in columns)
     lines = [
-        f"### Per-node overhead: (floe {metric} - dbt {metric}) / executed nodes",
+        f"### Per-node overhead: (floe {metric} - dbt {metric}) / executed nodes, {warehouse}",
         "",
         "The last columns split the difference into a fixed part and a marginal cost per node,",
         "from a straight line through the smallest and the largest project.",
@@ -235,11 +246,12 @@ def _client_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
         "Wall time of the floe command minus the time the server spent executing the run",
         "(the fake dbt Cloud's run `started_at` to `finished_at`), per repetition.",
         "",
-        "| subject | models | wall median | client overhead median (min-max) |",
-        "| --- | --- | --- | --- |",
+        "| subject | models | warehouse | wall median | client overhead median (min-max) |",
+        "| --- | --- | --- | --- | --- |",
     ]
     rows = [
-        f"| {result.subject} | {size['spec']['models']:,} | {_seconds(result.wall)} "
+        f"| {result.subject} | {size['spec']['models']:,} | {size['spec']['warehouse']} "
+        f"| {_seconds(result.wall)} "
         f"| {_seconds(overhead)} |"
         for size in sizes
         for result in size["results"]
@@ -255,14 +267,15 @@ def _targets_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
     lines = [
         "### Targets",
         "",
-        "| target | models | measured | met |",
-        "| --- | --- | --- | --- |",
+        "| target | models | warehouse | measured | met |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         measured = "n/a" if row["ratio"] is None else f"{row['ratio']:.2f}x"
         lines.append(
             f"| {row['subject']} {row['metric']} <= {row['limit']:.2f}x {row['baseline']} "
-            f"| {row['models']:,} | {measured} | {'yes' if row['met'] else '**no**'} |"
+            f"| {row['models']:,} | {row['warehouse']} | {measured} "
+            f"| {'yes' if row['met'] else '**no**'} |"
         )
     return [*lines, ""]
 

@@ -61,7 +61,7 @@ def test_markdown_replaces_only_the_generated_section(tmp_path: Path) -> None:
     assert text.startswith("# Benchmarks\n\nintro\n")
     assert text.endswith("## Notes\nkept\n")
     assert "| floe-build[local] | dbt-build | 12.00 s (11.00-13.00) | 1.09x |" in text
-    assert "| floe-build[local] wall <= 1.05x dbt-build | 100 | 1.09x | **no** |" in text
+    assert "| floe-build[local] wall <= 1.05x dbt-build | 100 | duckdb | 1.09x | **no** |" in text
 
 
 def test_selecting_a_floe_subject_brings_its_dbt_baseline() -> None:
