@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -75,7 +76,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _passes(args: argparse.Namespace) -> tuple[Pass, ...]:
-    subjects = tuple(args.subjects.split(",")) if args.subjects else tuple(SUBJECTS)
+    # Split on commas outside brackets: names like ``floe-plan[local,warm]`` hold one.
+    subjects = (
+        tuple(re.split(r",(?![^\[]*\])", args.subjects)) if args.subjects else tuple(SUBJECTS)
+    )
     if args.sizes is None and args.subjects is None:
         return DEFAULT_PASSES
     sizes = [int(size) for size in (args.sizes or "100").split(",")]
