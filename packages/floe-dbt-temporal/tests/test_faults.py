@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,7 @@ import pytest
 from floe_core import (
     DBTInvocation,
     DBTRunResult,
-    FloeEvent,
     GeneratedProfile,
-    NodeFinished,
     RunStatus,
 )
 from floe_dbt_temporal import TemporalRuntime, WorkerSettings
@@ -45,36 +44,25 @@ def test_killing_a_worker_mid_run_loses_nothing(
     duckdb_profile: GeneratedProfile,
     wide_project: Callable[..., Path],
 ) -> None:
-    project = wide_project(models=12, rows=20_000_000)
+    project = wide_project(models=12, rows=30_000_000)
     runtime = make_runtime(heartbeat_timeout_seconds=2, max_concurrency=2)
-    finished = threading.Event()
-    count = [0]
-
-    seen: list[FloeEvent] = []
-
-    def watch(event: FloeEvent) -> None:
-        seen.append(event)
-        if isinstance(event, NodeFinished):
-            count[0] += 1
-            if count[0] >= 4:
-                finished.set()
-
-    runtime.events.subscribe(watch)
     first = spawn_worker("a")
-    thread, box = _run_in_thread(
-        runtime, DBTInvocation(project_dir=project, profile=duckdb_profile)
-    )
-    assert finished.wait(90), "no progress before the kill"
+    invocation = DBTInvocation(project_dir=project, profile=duckdb_profile)
+    thread, box = _run_in_thread(runtime, invocation)
+    # Kill once the worker stored 2 node results (the store, not the client's progress
+    # stream, which may lag): 2 of the 4 slow first-layer nodes are then still to run.
+    results = settings.artifact_dir / "runs" / invocation.invocation_id / "nodes"
+    deadline = time.monotonic() + 90
+    while len(list(results.glob("*.json"))) < 2:
+        assert time.monotonic() < deadline, "no progress before the kill"
+        time.sleep(0.05)
     first.stop(signal.SIGKILL)
     spawn_worker("b")
     thread.join(180)
 
     result: DBTRunResult = box["result"]
     failures = [(n.unique_id, n.status, n.message) for n in result.nodes if n.status.is_failure]
-    bad = [
-        e.result.message for e in seen if isinstance(e, NodeFinished) and e.result.status.is_failure
-    ]
-    assert result.status is RunStatus.SUCCESS, (failures, bad)
+    assert result.status is RunStatus.SUCCESS, failures
     assert len(result.nodes) == 12
     attempts = temporal_server.activity_starts(result.metadata["workflow_id"])
     nodes = {uid: value for uid, value in attempts.items() if uid.startswith("model.")}
@@ -82,4 +70,4 @@ def test_killing_a_worker_mid_run_loses_nothing(
     retried = [uid for uid, (attempt, _) in nodes.items() if attempt > 1]
     # Only the nodes in flight on the killed worker ran again (cap: 2 at a time).
     assert len(retried) <= 2, retried
-    assert len({identity for _, identity in nodes.values()}) == 2
+    assert len({identity for _, identity in nodes.values()}) == 2, attempts
