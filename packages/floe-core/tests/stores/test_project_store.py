@@ -18,7 +18,7 @@ import pytest
 
 from floe_core import ManifestError, ProjectError, SecretError
 from floe_core.manifest import GitProjectSource, ObjectProjectSource, parse_manifest
-from floe_core.stores import ObjectArtifactStore, ProjectStore, fetch_project
+from floe_core.stores import ObjectArtifactStore, ProjectStore, fetch_project, project_directory
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "floe",
@@ -332,6 +332,25 @@ def test_the_manifest_project_source_is_fetched_into_the_cache_next_to_it(
     assert fetched.version == commit
     assert fetched.path.is_relative_to(tmp_path / ".floe" / "cache" / "projects")
     assert (fetched.path / "dbt_project.yml").is_file()
+
+
+def test_a_run_uses_the_fetched_source_a_plain_dir_in_place_and_an_override_first(
+    repository: Repository, tmp_path: Path
+) -> None:
+    repository.commit("select 1 as id")
+    fetched = parse_manifest(
+        MANIFEST_HEAD
+        + f"project:\n  source: {{type: git, url: '{repository.url}', subdir: dbt}}\n",
+        source_path=tmp_path / "platform-manifest.yaml",
+    )
+    in_place = parse_manifest(
+        MANIFEST_HEAD + "project: {dir: shop}\n", source_path=tmp_path / "platform-manifest.yaml"
+    )
+    checkout = project_directory(fetched)
+    assert checkout.is_relative_to(tmp_path / ".floe" / "cache" / "projects")
+    assert (checkout / "models" / "a.sql").read_text() == "select 1 as id"
+    assert project_directory(in_place) == (tmp_path / "shop").resolve()
+    assert project_directory(fetched, tmp_path / "elsewhere") == (tmp_path / "elsewhere")
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifes
 from floe_core.plugins import FloePluginManager
 from floe_core.profiles import profile_source_for
 from floe_core.registry import PluginRegistry
+from floe_core.stores import project_directory
 
 __all__ = ["Floe"]
 
@@ -76,7 +77,7 @@ def _preflight(
     manifest: PlatformManifest, project_dir: Path | None
 ) -> tuple[Path, str, ProfileSource]:
     """The project folder, its name and the profile; a ConfigError if any is unusable."""
-    directory = (project_dir or manifest.project_dir()).resolve()
+    directory = project_directory(manifest, project_dir)
     project_name = read_project_name(directory)
     profile = profile_source_for(manifest)
     check_secrets(manifest)

@@ -15,7 +15,7 @@ from floe_core.api._options import choose_runtime
 from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest, missing_secrets
 from floe_core.profiles import PROFILES_FILENAME, profile_source_for
 from floe_core.registry import PluginRegistry
-from floe_core.stores import open_artifact_store
+from floe_core.stores import open_artifact_store, project_directory
 
 __all__ = ["Check", "ValidationReport", "check_secrets", "validate"]
 
@@ -119,8 +119,8 @@ def validate(
         return f"plugins.dbt_runtime.config is valid for runtime {name!r}"
 
     def load_project() -> str:
-        directory = Path(project_dir) if project_dir is not None else manifest.project_dir()
-        return f"dbt project {read_project_name(directory)!r} at {directory.resolve()}"
+        directory = project_directory(manifest, Path(project_dir) if project_dir else None)
+        return f"dbt project {read_project_name(directory)!r} at {directory}"
 
     checks.append(runtime_check := _run_check("runtime", load_runtime))
     if runtime_check.ok:

@@ -23,7 +23,7 @@ project:
 
 plugins:
   dbt_runtime:
-    # An installed runtime (`floe runtimes` lists them): local | cloud | temporal.
+    # An installed runtime (`floe plugins list` shows them): local | cloud | temporal.
     type: {runtime}
     # Options of that runtime, checked by the runtime itself.
     config: {{}}

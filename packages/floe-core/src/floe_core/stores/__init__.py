@@ -28,6 +28,7 @@ from floe_core.stores._project import (
     ProjectStore,
     fetch_project,
     folder_version,
+    project_directory,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "fetch_project",
     "folder_version",
     "open_artifact_store",
+    "project_directory",
 ]

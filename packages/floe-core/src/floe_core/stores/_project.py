@@ -159,3 +159,14 @@ def fetch_project(manifest: PlatformManifest, *, cache_dir: Path | None = None) 
     """
     store = ProjectStore(cache_dir or manifest.resolve_path(DEFAULT_CACHE))
     return store.fetch(manifest.project.source or manifest.project_dir())
+
+
+def project_directory(manifest: PlatformManifest, override: Path | None = None) -> Path:
+    """The folder a run uses: ``override`` (``--project-dir``), else ``project.source`` fetched
+    into the cache, else ``project.dir``. A plain ``project.dir`` is used in place (no copy,
+    no hashing), so dbt's partial-parse state in its ``target/`` keeps working."""
+    if override is not None:
+        return override.resolve()
+    if manifest.project.source is not None:
+        return fetch_project(manifest).path.resolve()
+    return manifest.project_dir().resolve()
