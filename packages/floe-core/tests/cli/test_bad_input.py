@@ -90,3 +90,10 @@ def test_unknown_option_is_a_usage_error(write_manifest) -> None:
     result = CliRunner().invoke(cli, ["build", "--no-such-option"])
     assert result.exit_code == 2
     assert "No such option" in result.stderr
+
+
+def test_retry_failed_on_a_runtime_that_cannot(write_manifest) -> None:
+    write_manifest()
+    _assert_config_error(
+        ["run", "--retry-failed"], "runtime 'scripted' cannot retry from failure", "--select"
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, Unpack, overload
 
+from floe_core._errors import ConfigError
 from floe_core._events import EventBus, EventSubscriber, FloeEvent
 from floe_core._invocation import DBTCommand, DBTInvocation, ProfileSource
 from floe_core._observer import RunObserver
@@ -132,11 +133,14 @@ class Floe:
         runtime_config: dict[str, Any] | None = None,
         observers: Iterable[RunObserver] = (),
         event_logger: EventSubscriber | None = None,
+        retry_failed: bool = False,
     ) -> Floe:
         """Load the manifest (default ``./platform-manifest.yaml``) and build its runtime.
 
         ``runtime`` replaces ``plugins.dbt_runtime.type`` and ``runtime_config`` its
-        ``config`` (see :func:`choose_runtime`).
+        ``config`` (see :func:`choose_runtime`). ``retry_failed`` asks a runtime that can
+        (its config has a ``retry_failed`` field, e.g. ``cloud``) to re-run only what failed
+        last time instead of the selection.
         ``observers`` come on top of the ones the manifest asks for; extension plugins
         (entry point group ``floe.plugins``) are loaded and may veto a run. Raises a
         :class:`~floe_core.ConfigError` naming the file/field and the fix.
@@ -145,12 +149,21 @@ class Floe:
         # Cheap checks first: building a runtime may open connections or start workers.
         _preflight(manifest, Path(project_dir) if project_dir is not None else None)
         name, config = choose_runtime(manifest, runtime, runtime_config)
+        registry = PluginRegistry()
+        if retry_failed:
+            config = {**config, "retry_failed": True}
+            if "retry_failed" not in registry.load_class(name).config_model.model_fields:
+                raise ConfigError(
+                    f"runtime {name!r} cannot retry from failure",
+                    hint="drop --retry-failed and re-run the failed nodes with --select, or use"
+                    " a runtime that supports it (cloud)",
+                )
         with ExitStack() as close_on_error:
             plugins = FloePluginManager.from_entry_points()
             built = [*observers, *observers_from_manifest(manifest, plugins)]
             for observer in built:
                 close_on_error.callback(observer.close)
-            runtime_instance = PluginRegistry().create(
+            runtime_instance = registry.create(
                 name, config, events=EventBus(), location_of=manifest.locate
             )
             close_on_error.callback(runtime_instance.close)

@@ -17,6 +17,7 @@ __all__ = [
     "log_format",
     "logging_options",
     "manifest_options",
+    "retry_failed_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,6 +118,13 @@ invocation_options = _stack(
     click.option("--threads", type=click.IntRange(min=1), help="Nodes run at once."),
     click.option("--full-refresh", is_flag=True, help="Rebuild incremental models and seeds."),
     click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure."),
+)
+
+retry_failed_option = click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Re-run only the nodes that failed or were skipped last time (runtimes that"
+    " support it, e.g. cloud's rerun endpoint).",
 )
 
 json_option = click.option(

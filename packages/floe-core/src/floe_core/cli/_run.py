@@ -18,6 +18,7 @@ from floe_core.cli._options import (
     log_format,
     logging_options,
     manifest_options,
+    retry_failed_option,
 )
 from floe_core.cli._progress import ProgressDisplay
 from floe_core.cli._summary import print_plan, print_summary
@@ -46,6 +47,7 @@ def _open(ctx: click.Context, options: dict[str, Any], *, progress_shown: bool) 
         options.pop("manifest_path"),
         project_dir=options.pop("project_dir"),
         runtime=options.pop("runtime"),
+        retry_failed=options.pop("retry_failed", False),
         event_logger=EventLogger(logging.DEBUG if quiet else logging.INFO),
     )
 
@@ -93,6 +95,7 @@ def _command(command: DBTCommand) -> click.Command:
     @click.command(name=command.value, help=_HELP[command])
     @manifest_options
     @invocation_options
+    @retry_failed_option
     @json_option
     @logging_options
     @click.pass_context
