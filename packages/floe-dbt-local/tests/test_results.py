@@ -47,3 +47,9 @@ def test_naive_dbt_timestamps_are_utc() -> None:
     assert as_utc(datetime(2026, 1, 2)) == datetime(2026, 1, 2, tzinfo=UTC)
     assert as_utc(None) is None
     assert as_utc("") is None
+
+
+def test_a_driver_that_does_not_know_the_row_count_reports_none() -> None:
+    # psycopg2 answers -1 for statements without a row count (DDL)
+    assert adapter_response({"_message": "CREATE VIEW", "rows_affected": -1}).rows_affected is None
+    assert adapter_response({"rows_affected": 3.0}).rows_affected == 3

@@ -53,8 +53,8 @@ def adapter_response(raw: Mapping[str, Any] | None) -> AdapterResponse:
     return AdapterResponse(
         message=None if message is None else str(message),
         code=None if code is None else str(code),
-        # protobuf Structs carry numbers as floats
-        rows_affected=None if rows is None or rows == "" else int(rows),
+        # protobuf Structs carry numbers as floats; drivers answer -1 where they don't know
+        rows_affected=None if rows is None or rows == "" or int(rows) < 0 else int(rows),
         query_id=None if query_id is None else str(query_id),
         extra=data,
     )

@@ -13,7 +13,6 @@ from floe_dbt_local.executor._outcome import (
     FailureKind,
     NodeExecution,
     classify_exception,
-    to_node_result,
 )
 from floe_dbt_local.executor._pool import ExecutorPool
 
@@ -24,5 +23,4 @@ __all__ = [
     "NodeExecution",
     "WarmExecutor",
     "classify_exception",
-    "to_node_result",
 ]

@@ -24,8 +24,9 @@ from floe_core import (
     RuntimeExecutionError,
     order_nodes,
 )
+from floe_dbt_local._results import node_result_from_run_result
 from floe_dbt_local.executor._dbt_internals import DbtProject, dbt_version
-from floe_dbt_local.executor._outcome import NodeExecution, to_node_execution, to_node_result
+from floe_dbt_local.executor._outcome import NodeExecution, to_node_execution
 
 __all__ = ["ExecutorSpec", "WarmExecutor"]
 
@@ -191,7 +192,7 @@ class WarmExecutor:
                 "results": list(results),
             }
         )
-        return [to_node_result(r) for r in self._project.run_hooks(hook_type, context)]
+        return [node_result_from_run_result(r) for r in self._project.run_hooks(hook_type, context)]
 
     def close(self) -> None:
         self._project.close()

@@ -7,34 +7,21 @@ that does not compile or a failing test never will.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from dbt_common.exceptions import CompilationError, DbtConfigError, DbtValidationError
 from pydantic import BaseModel, ConfigDict
 
-from floe_core import AdapterResponse, NodeResult, NodeStatus, NodeTiming
+from floe_core import NodeResult, NodeStatus
+from floe_dbt_local._results import node_result_from_run_result
 
 __all__ = [
     "FailureKind",
     "NodeExecution",
     "classify_exception",
     "to_node_execution",
-    "to_node_result",
 ]
-
-_STATUS = {
-    "success": NodeStatus.SUCCESS,
-    "pass": NodeStatus.SUCCESS,
-    "no-op": NodeStatus.SUCCESS,
-    "error": NodeStatus.ERROR,
-    "runtime error": NodeStatus.ERROR,
-    "partial success": NodeStatus.ERROR,
-    "fail": NodeStatus.FAIL,
-    "warn": NodeStatus.WARN,
-    "skipped": NodeStatus.SKIPPED,
-}
 
 # Driver errors that describe the connection or the server's state, not the statement.
 _TRANSIENT_DRIVER_ERRORS = {
@@ -103,55 +90,8 @@ def classify_exception(exc: BaseException) -> FailureKind:
     return FailureKind.TRANSIENT
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _adapter_response(raw: dict[str, Any] | None) -> AdapterResponse:
-    raw = dict(raw or {})
-    rows = raw.pop("rows_affected", None)
-    return AdapterResponse(
-        message=raw.pop("_message", None),
-        code=raw.pop("code", None),
-        rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
-        query_id=raw.pop("query_id", None),
-        extra=raw,
-    )
-
-
-def to_node_result(run_result: Any) -> NodeResult:
-    """floe's result for a dbt ``RunResult`` (from ``run_with_hooks`` or ``run_results.json``)."""
-    node = run_result.node
-    timing = tuple(
-        NodeTiming(name=t.name, started_at=_utc(t.started_at), completed_at=_utc(t.completed_at))
-        for t in run_result.timing
-    )
-    starts = [t.started_at for t in timing if t.started_at is not None]
-    ends = [t.completed_at for t in timing if t.completed_at is not None]
-    config = getattr(node, "config", None)
-    return NodeResult(
-        unique_id=node.unique_id,
-        name=node.name,
-        resource_type=str(node.resource_type),
-        status=_STATUS.get(str(run_result.status), NodeStatus.ERROR),
-        started_at=min(starts) if starts else None,
-        completed_at=max(ends) if ends else None,
-        execution_time=float(run_result.execution_time or 0.0),
-        message=run_result.message,
-        adapter_response=_adapter_response(run_result.adapter_response),
-        failures=run_result.failures,
-        relation_name=getattr(node, "relation_name", None),
-        materialization=getattr(config, "materialized", None),
-        compiled_code=getattr(node, "compiled_code", None),
-        thread_id=run_result.thread_id,
-        timing=timing,
-    )
-
-
 def to_node_execution(run_result: Any, exception: BaseException | None) -> NodeExecution:
-    result = to_node_result(run_result)
+    result = node_result_from_run_result(run_result)
     if result.status is NodeStatus.ERROR:
         kind = classify_exception(exception) if exception is not None else FailureKind.PERMANENT
         error_type = type(exception).__name__ if exception is not None else None
