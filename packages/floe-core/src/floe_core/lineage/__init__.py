@@ -26,9 +26,9 @@ Both factories return ``None`` when the section is disabled (or ``OPENLINEAGE_DI
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from floe_core._lazy import lazy_getattr
 from floe_core.lineage._config import LineageConfig
 from floe_core.lineage._namespace import dataset_namespace
 
@@ -83,10 +83,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -11,9 +11,9 @@ Runtimes that execute nodes elsewhere parent their own spans with
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from floe_core._lazy import lazy_getattr
 from floe_core.tracing._config import TracingConfig
 
 if TYPE_CHECKING:
@@ -47,10 +47,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)
