@@ -150,7 +150,7 @@ def settings(temporal_server: TemporalServer, tmp_path: Path, task_queue: str) -
     return WorkerSettings(
         address=temporal_server.address,
         task_queue=task_queue,
-        artifact_dir=tmp_path / "artifacts",
+        artifact_store=str(tmp_path / "artifacts"),
         work_dir=tmp_path / "worker",
         max_concurrent_activities=4,
     )
@@ -164,7 +164,7 @@ def make_runtime(settings: WorkerSettings) -> Callable[..., TemporalRuntime]:
         config = TemporalRuntimeConfig(
             address=settings.address,
             task_queue=settings.task_queue,
-            artifact_dir=settings.artifact_dir,
+            artifact_store=settings.artifact_store,
             work_dir=settings.work_dir.parent / "client",
             **overrides,
         )
@@ -238,8 +238,8 @@ class WorkerProcess:
             settings.address,
             "--task-queue",
             settings.task_queue,
-            "--artifact-dir",
-            str(settings.artifact_dir),
+            "--artifact-store",
+            settings.artifact_store,
             "--work-dir",
             str(work_dir),
             "--max-concurrent-activities",

@@ -6,8 +6,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from floe_dbt_temporal import GitProject, LocalProject
-from floe_dbt_temporal.cli import _project_option, worker_command
+from floe_dbt_temporal import GitProject, LocalProject, WorkerSettings
+from floe_dbt_temporal.cli import _from_manifest, _project_option, worker_command
 
 
 def test_project_options_name_a_path_or_a_git_url(tmp_path: Path) -> None:
@@ -24,3 +24,30 @@ def test_invalid_settings_are_a_usage_error() -> None:
     result = CliRunner().invoke(worker_command, ["--graceful-shutdown-seconds", "-1"])
     assert result.exit_code == 2
     assert "graceful-shutdown-seconds" in result.output
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        ("s3://floe-artifacts/temporal", "s3://floe-artifacts/temporal"),
+        ("shared/artifacts", "{root}/shared/artifacts"),
+    ],
+)
+def test_the_artifact_store_of_the_manifest_keeps_urls_and_resolves_folders(
+    tmp_path: Path, configured: str, expected: str
+) -> None:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "dbt_project.yml").write_text("name: shop\nprofile: floe\n")
+    manifest = tmp_path / "platform-manifest.yaml"
+    manifest.write_text(
+        "apiVersion: floe.dev/v1\nkind: PlatformManifest\nmetadata: {name: t}\n"
+        "project: {dir: shop}\ncompute: {type: duckdb, config: {path: w.duckdb}}\n"
+        "plugins:\n  dbt_runtime:\n    type: temporal\n    config:\n"
+        f"      artifact_store: {configured}\n"
+        "      artifact_options: {endpoint: 'http://127.0.0.1:9', secret_access_key:"
+        " '${env:FLOE_S3_SECRET}'}\n"
+    )
+    settings = WorkerSettings.model_validate(_from_manifest(manifest))
+    assert settings.artifact_store == expected.format(root=tmp_path)
+    # The reference travels as written: each process resolves it when it opens the store.
+    assert settings.artifact_options["secret_access_key"] == "${env:FLOE_S3_SECRET}"

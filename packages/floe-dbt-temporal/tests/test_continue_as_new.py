@@ -55,14 +55,14 @@ def test_a_long_dag_continues_as_new_without_losing_results(
     settings = WorkerSettings(
         address=short_history_server.address,
         task_queue="floe-can",
-        artifact_dir=tmp_path / "artifacts",
+        artifact_store=str(tmp_path / "artifacts"),
         work_dir=tmp_path / "worker",
     )
     runtime = TemporalRuntime(
         TemporalRuntimeConfig(
             address=settings.address,
             task_queue=settings.task_queue,
-            artifact_dir=settings.artifact_dir,
+            artifact_store=settings.artifact_store,
             work_dir=tmp_path / "client",
         )
     )

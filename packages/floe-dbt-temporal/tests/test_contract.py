@@ -20,13 +20,13 @@ class TestTemporalRuntimeContract(RuntimeContractTests):
         settings = WorkerSettings(
             address=temporal_server.address,
             task_queue="floe-contract",
-            artifact_dir=root / "artifacts",
+            artifact_store=str(root / "artifacts"),
             work_dir=root / "worker",
         )
         config = TemporalRuntimeConfig(
             address=settings.address,
             task_queue=settings.task_queue,
-            artifact_dir=settings.artifact_dir,
+            artifact_store=settings.artifact_store,
             work_dir=root / "client",
         )
         with temporal_server.worker(settings):

@@ -51,7 +51,7 @@ def test_killing_a_worker_mid_run_loses_nothing(
     thread, box = _run_in_thread(runtime, invocation)
     # Kill once the worker stored 2 node results (the store, not the client's progress
     # stream, which may lag): 2 of the 4 slow first-layer nodes are then still to run.
-    results = settings.artifact_dir / "runs" / invocation.invocation_id / "nodes"
+    results = Path(settings.artifact_store) / "runs" / invocation.invocation_id / "nodes"
     deadline = time.monotonic() + 90
     while len(list(results.glob("*.json"))) < 2:
         assert time.monotonic() < deadline, "no progress before the kill"

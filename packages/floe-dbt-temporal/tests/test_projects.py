@@ -5,14 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from floe_core import DBTCommand, ProjectError, RuntimeExecutionError
+from floe_core import DBTCommand, ProjectError
+from floe_core.stores import ArtifactCorruptedError, ArtifactStoreError
 from floe_dbt_temporal import (
     GitProject,
-    LocalArtifactStore,
     LocalProject,
     ProjectEntry,
     ProjectRegistry,
     RunContext,
+    open_store,
 )
 from floe_dbt_temporal._projects import folder_version
 
@@ -75,12 +76,13 @@ def test_unknown_project_names_the_registered_ones(tmp_path: Path) -> None:
 
 
 def test_store_reads_verify_the_content_hash(tmp_path: Path) -> None:
-    store = LocalArtifactStore(tmp_path / "store")
+    store = open_store(tmp_path / "store")
     ref = store.put("runs/r/plan.json", b"{}")
+    assert ref.uri == (tmp_path / "store" / "runs" / "r" / "plan.json").as_uri()
     assert store.get(ref) == b"{}"
     assert store.list("runs/r") == ["runs/r/plan.json"]
     (tmp_path / "store" / "runs" / "r" / "plan.json").write_bytes(b"[]")
-    with pytest.raises(RuntimeExecutionError, match="changed since it was stored"):
+    with pytest.raises(ArtifactCorruptedError, match=r"plan\.json is corrupted"):
         store.get(ref)
-    with pytest.raises(ValueError, match="escapes the store root"):
+    with pytest.raises(ArtifactStoreError, match=r"invalid artifact key '\.\./outside'"):
         store.put("../outside", b"x")

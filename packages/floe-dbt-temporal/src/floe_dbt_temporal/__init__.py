@@ -6,7 +6,7 @@ its node events; workers (``floe worker``, :func:`serve`) execute nodes on warm 
 
 from __future__ import annotations
 
-from floe_dbt_temporal._config import ConnectionSettings, TemporalRuntimeConfig
+from floe_dbt_temporal._config import ConnectionSettings, StoreSettings, TemporalRuntimeConfig
 from floe_dbt_temporal._models import (
     ArtifactRef,
     GitProject,
@@ -22,7 +22,7 @@ from floe_dbt_temporal._models import (
 from floe_dbt_temporal._projects import ProjectEntry, ProjectRegistry
 from floe_dbt_temporal._runtime import TemporalRuntime
 from floe_dbt_temporal._scheduler import DagScheduler
-from floe_dbt_temporal._store import ArtifactStore, LocalArtifactStore, open_store
+from floe_dbt_temporal._store import ArtifactStore, open_store
 from floe_dbt_temporal._worker import WorkerSettings, build_worker, serve
 from floe_dbt_temporal._workflow import SEARCH_ATTRIBUTES, WORKFLOW_NAME, DbtRunWorkflow
 
@@ -37,7 +37,6 @@ __all__ = [
     "GitProject",
     "HookOnError",
     "HookSpec",
-    "LocalArtifactStore",
     "LocalProject",
     "PreRunDecision",
     "ProjectEntry",
@@ -46,6 +45,7 @@ __all__ = [
     "RunContext",
     "RunInput",
     "RunOutput",
+    "StoreSettings",
     "TemporalRuntime",
     "TemporalRuntimeConfig",
     "WorkerSettings",

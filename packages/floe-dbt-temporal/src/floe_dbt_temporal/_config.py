@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from floe_dbt_temporal._models import HookSpec, RetrySettings
+from floe_dbt_temporal._store import ArtifactStore, open_store
 
-__all__ = ["ConnectionSettings", "TemporalRuntimeConfig", "default_work_dir"]
+__all__ = [
+    "ConnectionSettings",
+    "StoreSettings",
+    "TemporalRuntimeConfig",
+    "default_work_dir",
+]
 
 
 def default_work_dir() -> Path:
@@ -42,12 +49,35 @@ class ConnectionSettings(BaseModel):
     """Name of the environment variable holding the API key (never the key itself)."""
 
 
-class TemporalRuntimeConfig(ConnectionSettings):
+def _location_text(value: object) -> object:
+    # A folder given as a Path stays a folder; the field is a string so that a URL is never
+    # read as a path (``Path("s3://b/x")`` is ``s3:/b/x``).
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+
+class StoreSettings(ConnectionSettings):
+    """What the client and every worker must agree on: the artifact store, plus local dirs."""
+
+    artifact_store: Annotated[str, BeforeValidator(_location_text)] = Field(
+        default_factory=lambda: str(default_work_dir() / "artifacts"),
+        validation_alias=AliasChoices("artifact_store", "artifact_dir"),
+        min_length=1,
+    )
+    """Where manifests, plans and node results live: a folder (shared by every machine) or
+    ``s3://bucket/prefix``, ``gs://...``, ``az://...`` so workers on different machines
+    cooperate. ``artifact_dir`` is accepted as its former name."""
+    artifact_options: dict[str, str | bool | int] = Field(default_factory=dict)
+    """Object store settings (``endpoint``, ``region``, credentials as ``${env:NAME}``
+    references, resolved by each process that opens the store, never sent to Temporal)."""
+    work_dir: Path = Field(default_factory=default_work_dir)
+
+    def open_artifact_store(self) -> ArtifactStore:
+        return open_store(self.artifact_store, self.artifact_options)
+
+
+class TemporalRuntimeConfig(StoreSettings):
     """The runtime: where to start runs and how they are scheduled."""
 
-    artifact_dir: Path = Field(default_factory=lambda: default_work_dir() / "artifacts")
-    """Artifact store shared by the client and every worker (manifests, results)."""
-    work_dir: Path = Field(default_factory=default_work_dir)
     max_concurrency: int = Field(default=32, ge=1, le=1500)
     """Nodes of one run executing at once (also keeps pending activities under 2,000)."""
     retry: RetrySettings = Field(default_factory=RetrySettings)

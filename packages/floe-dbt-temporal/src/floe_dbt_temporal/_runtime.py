@@ -54,7 +54,6 @@ from floe_dbt_temporal._models import (
     RunInput,
     RunOutput,
 )
-from floe_dbt_temporal._store import open_store
 from floe_dbt_temporal._workflow import COMMAND, PROJECT, TARGET, WORKFLOW_NAME
 
 __all__ = ["TemporalRuntime"]
@@ -115,7 +114,7 @@ class _EventRelay:
 
     def on_page(self, page: ProgressPage) -> None:
         if self.plan is None and page.plan is not None:
-            store = open_store(self.runtime.config.artifact_dir)
+            store = self.runtime.config.open_artifact_store()
             self.plan = ExecutionPlan.model_validate_json(store.get(page.plan.plan))
             self.positions = {uid: i for i, uid in enumerate(self.plan.unique_ids, 1)}
             self.runtime.events.emit(
@@ -277,7 +276,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         output: RunOutput,
         started_at: datetime,
     ) -> DBTRunResult:
-        store = open_store(self.config.artifact_dir)
+        store = self.config.open_artifact_store()
         nodes = _RESULTS.validate_json(store.get(output.results)) if output.results else []
         target = invocation.artifacts_dir
         paths: dict[str, Path | None] = {"manifest": None, "run_results": None, "log": None}

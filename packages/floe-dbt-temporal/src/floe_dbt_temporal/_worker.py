@@ -12,7 +12,6 @@ import signal
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -24,10 +23,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from floe_dbt_local.executor import ExecutorPool
 from floe_dbt_temporal._activities import RunActivities
 from floe_dbt_temporal._client import connect
-from floe_dbt_temporal._config import ConnectionSettings, default_work_dir
+from floe_dbt_temporal._config import StoreSettings
 from floe_dbt_temporal._health import HealthServer
 from floe_dbt_temporal._projects import ProjectEntry, ProjectRegistry
-from floe_dbt_temporal._store import open_store
 from floe_dbt_temporal._workflow import DbtRunWorkflow
 
 __all__ = ["WorkerSettings", "build_worker", "serve"]
@@ -35,12 +33,10 @@ __all__ = ["WorkerSettings", "build_worker", "serve"]
 _log = structlog.get_logger("floe.temporal.worker")
 
 
-class WorkerSettings(ConnectionSettings):
+class WorkerSettings(StoreSettings):
     """Everything a worker process needs; secrets come from its environment only."""
 
     projects: dict[str, ProjectEntry] = Field(default_factory=dict)
-    artifact_dir: Path = Field(default_factory=lambda: default_work_dir() / "artifacts")
-    work_dir: Path = Field(default_factory=default_work_dir)
     max_concurrent_activities: int = Field(default=4, ge=1)
     max_cached_executors: int = Field(default=4, ge=1)
     health_host: str = "127.0.0.1"
@@ -60,7 +56,7 @@ def build_worker(
     activities = RunActivities(
         registry=ProjectRegistry(settings.projects, settings.work_dir),
         pool=pool,
-        store=open_store(settings.artifact_dir),
+        store=settings.open_artifact_store(),
         work_dir=settings.work_dir,
     )
     worker = Worker(

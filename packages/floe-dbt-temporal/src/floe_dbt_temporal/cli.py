@@ -38,11 +38,13 @@ def _from_manifest(path: Path) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     if manifest.runtime.type == "temporal":
         config = TemporalRuntimeConfig.model_validate(manifest.runtime.config)
-        fields = set(WorkerSettings.model_fields) & set(manifest.runtime.config)
+        fields = set(WorkerSettings.model_fields) & config.model_fields_set
         settings = {field: getattr(config, field) for field in fields}
-        for field in ("artifact_dir", "work_dir"):
-            if field in settings:
-                settings[field] = manifest.resolve_path(settings[field])
+        if "work_dir" in settings:
+            settings["work_dir"] = manifest.resolve_path(settings["work_dir"])
+        store = settings.get("artifact_store")
+        if store is not None and "://" not in store:  # a folder, relative to the manifest
+            settings["artifact_store"] = str(manifest.resolve_path(store))
     project_dir = manifest.project_dir()
     entry = ProjectEntry(
         source=LocalProject(path=project_dir), profile=profile_source_for(manifest)
@@ -80,7 +82,14 @@ def _from_manifest(path: Path) -> dict[str, Any]:
     envvar="FLOE_WORKER_MAX_CONCURRENT_ACTIVITIES",
     help="Nodes this worker executes at once (default 4).",
 )
-@click.option("--artifact-dir", type=click.Path(path_type=Path), envvar="FLOE_ARTIFACT_DIR")
+@click.option(
+    "--artifact-store",
+    "--artifact-dir",
+    "artifact_store",
+    envvar="FLOE_ARTIFACT_STORE",
+    help="Folder or s3://, gs://, az:// URL shared with the client (object store settings and"
+    " credentials come from --manifest).",
+)
 @click.option("--work-dir", type=click.Path(path_type=Path), envvar="FLOE_WORKER_DIR")
 @click.option("--health-host", default="127.0.0.1", show_default=True)
 @click.option(
