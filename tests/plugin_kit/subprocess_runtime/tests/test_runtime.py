@@ -39,5 +39,5 @@ def test_time_limit_stops_dbt_and_reports_a_cancelled_run(tmp_path: Path) -> Non
 
     finished = events[-1]
     assert isinstance(finished, RunFinished)
-    assert finished.result.status is RunStatus.ERROR
+    assert finished.result.status is RunStatus.CANCELLED
     assert "timeout_seconds" in (finished.result.error or "")
