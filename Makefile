@@ -5,26 +5,28 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 PACKAGES := packages/floe-core packages/floe-dbt-local packages/floe-dbt-cloud packages/floe-dbt-temporal
 STAMP := $(VENV)/.installed
+# The example third-party runtime: installed for its tests only, as an author would.
+EXAMPLE_RUNTIME := tests/plugin_kit/subprocess_runtime
 
 .PHONY: install demo test lint typecheck pytest bench clean
 
-$(STAMP): $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt
+$(STAMP): $(foreach p,$(PACKAGES),$(p)/pyproject.toml) $(EXAMPLE_RUNTIME)/pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(UV) pip install --python $(BIN)/python --quiet $(foreach p,$(PACKAGES),-e $(p)) -r requirements-dev.txt
+	$(UV) pip install --python $(BIN)/python --quiet $(foreach p,$(PACKAGES),-e $(p)) -e $(EXAMPLE_RUNTIME) -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: install
-	cd examples/shop && ../../$(BIN)/floe build --manifest ../../platform-manifest.yaml
+	$(BIN)/floe build --manifest platform-manifest.yaml
 
 lint: install
 	$(BIN)/ruff check packages tests bench
 	$(BIN)/ruff format --check packages tests bench
 
 typecheck: install
-	$(BIN)/mypy packages/floe-core/src packages/floe-dbt-local/src packages/floe-dbt-cloud/src packages/floe-dbt-temporal/src
+	$(BIN)/mypy packages/floe-core/src packages/floe-dbt-local/src packages/floe-dbt-cloud/src packages/floe-dbt-temporal/src $(EXAMPLE_RUNTIME)/src
 
 pytest: install
 	$(BIN)/pytest
