@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from floe_core import DBTCommand, ProjectError
-from floe_core.stores import ArtifactCorruptedError, ArtifactStoreError
+from floe_core.stores import ArtifactCorruptedError, ArtifactStoreError, folder_version
 from floe_dbt_temporal import (
     GitProject,
     LocalProject,
@@ -15,7 +15,6 @@ from floe_dbt_temporal import (
     RunContext,
     open_store,
 )
-from floe_dbt_temporal._projects import folder_version
 
 
 def _project(root: Path, sql: str = "select 1 as id") -> Path:
