@@ -25,7 +25,7 @@ from dbt.version import __version__ as dbt_version
 
 from floe_core.profiles import PROFILES_FILENAME, MaterializedProfile
 
-__all__ = ["CachedManifest", "ManifestCache", "manifest_fingerprint"]
+__all__ = ["CachedManifest", "ManifestCache", "env_vars_unchanged", "manifest_fingerprint"]
 
 _PROJECT_FILES = (
     "dbt_project.yml",
@@ -113,15 +113,19 @@ class CachedManifest:
 
     def env_unchanged(self) -> bool:
         """Whether every env var the project read while parsing still has the same value."""
-        seen: dict[str, str] = dict(getattr(self.manifest, "env_vars", {}) or {})
-        for name, value in seen.items():
-            current = os.environ.get(name)
-            if value == DEFAULT_ENV_PLACEHOLDER:
-                if current is not None:
-                    return False
-            elif current != value:
+        return env_vars_unchanged(getattr(self.manifest, "env_vars", {}) or {})
+
+
+def env_vars_unchanged(seen: dict[str, str]) -> bool:
+    """Whether each env var a parse read (dbt's ``manifest.env_vars``) still has its value."""
+    for name, value in seen.items():
+        current = os.environ.get(name)
+        if value == DEFAULT_ENV_PLACEHOLDER:
+            if current is not None:
                 return False
-        return True
+        elif current != value:
+            return False
+    return True
 
 
 class ManifestCache:

@@ -40,6 +40,7 @@ from floe_dbt_local._errors import floe_error_from_dbt
 from floe_dbt_local._event_translation import DbtEventTranslator
 from floe_dbt_local._manifest_cache import CachedManifest, ManifestCache, manifest_fingerprint
 from floe_dbt_local._plan import build_plan, executed_node_ids
+from floe_dbt_local._plan_cache import PlanCache, plan_key
 
 __all__ = ["LocalRuntime"]
 
@@ -108,11 +109,21 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
         project_name = read_project_name(invocation.project_dir)
         profile = self._profile(invocation)
+        fingerprint = manifest_fingerprint(
+            invocation.project_dir, profile, invocation.target, invocation.vars
+        )
+        plans = PlanCache(invocation.artifacts_dir)
+        key = plan_key(fingerprint, invocation.select, invocation.exclude, invocation.selector)
+        stored = plans.get(key)
+        if stored is not None:
+            return stored
         with DBT_LOCK:
-            cached, _ = self._manifest(invocation, profile)
+            cached, _ = self._manifest(invocation, profile, fingerprint)
             selected = self._selection(cached, invocation, profile)
         node_ids = executed_node_ids(cached.manifest, DBTCommand.BUILD, selected)
-        return build_plan(cached.manifest, project_name, node_ids)
+        plan = build_plan(cached.manifest, project_name, node_ids)
+        plans.put(key, plan, dict(getattr(cached.manifest, "env_vars", {}) or {}))
+        return plan
 
     def supports_parallel_execution(self) -> bool:
         return True
@@ -151,10 +162,12 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         return materialize_profile(invocation.profile, cache_dir=self.config.profiles_cache_dir)
 
     def _manifest(
-        self, invocation: DBTInvocation, profile: MaterializedProfile
+        self, invocation: DBTInvocation, profile: MaterializedProfile, key: str | None = None
     ) -> tuple[CachedManifest, float | None]:
-        """The cached manifest for this project state and the parse time (``None``: a hit)."""
-        key = manifest_fingerprint(
+        """The cached manifest for this project state and the parse time (``None``: a hit).
+
+        ``key`` is the project's fingerprint where the caller computed it already."""
+        key = key or manifest_fingerprint(
             invocation.project_dir, profile, invocation.target, invocation.vars
         )
         cached = self.manifest_cache.get(key)
