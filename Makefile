@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/ruff format --check packages tests bench
 
 typecheck: install
-	$(BIN)/mypy packages/floe-core/src packages/floe-dbt-local/src packages/floe-dbt-cloud/src packages/floe-dbt-temporal/src $(EXAMPLE_RUNTIME)/src
+	$(BIN)/mypy packages/floe-core/src packages/floe-dbt-local/src packages/floe-dbt-cloud/src packages/floe-dbt-temporal/src $(EXAMPLE_RUNTIME)/src bench
 
 pytest: install
 	$(BIN)/pytest

@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="floe-tbench-") as tmp:
             scratch = Path(tmp)
             warehouse, _ = start_services(stack, kind, (), scratch)
-            spec = ProjectSpec(models=args.models, warehouse=kind)  # type: ignore[arg-type]
+            spec = ProjectSpec(models=args.models, warehouse=kind)
             project = generate_project(spec, scratch / "project")
             address = _temporal_server(stack, scratch)
             runs = [_dbt_run(project, warehouse, scratch / "dbt", args.threads)]
