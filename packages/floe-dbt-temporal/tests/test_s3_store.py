@@ -7,17 +7,14 @@ reference; the plan, manifest and node results the worker writes are what the cl
 from __future__ import annotations
 
 import json
-import logging
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
 import pytest
-from moto.server import ThreadedMotoServer
 
 from floe_core import DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
+from floe_core.testing import S3Server
 from floe_dbt_temporal import TemporalRuntime, TemporalRuntimeConfig, WorkerSettings, open_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.temporal]
@@ -26,27 +23,9 @@ BUCKET = "floe-temporal"
 
 
 @pytest.fixture(scope="module")
-def s3_options() -> Iterator[dict[str, str | bool]]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    ).create_bucket(Bucket=BUCKET)
-    yield {
-        "endpoint": endpoint,
-        "region": "us-east-1",
-        "access_key_id": "testing",
-        "secret_access_key": "${env:FLOE_TEST_S3_SECRET}",
-        "allow_http": True,
-    }
-    server.stop()
+def s3_options(s3_server: S3Server) -> dict[str, str | bool]:
+    s3_server.create_bucket(BUCKET)
+    return s3_server.options(secret_access_key="${env:FLOE_TEST_S3_SECRET}")
 
 
 def test_a_run_keeps_its_manifest_and_results_in_s3(

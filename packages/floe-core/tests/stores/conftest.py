@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
 import pytest
-from moto.server import ThreadedMotoServer
 
 from floe_core import (
     DBTCommand,
@@ -25,48 +22,27 @@ from floe_core import (
 )
 from floe_core.artifacts import ResultsStore
 from floe_core.stores import ArtifactStore, LocalArtifactStore, ObjectArtifactStore
+from floe_core.testing import S3Server
 
 BUCKET = "floe-artifacts"
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    _client(endpoint).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
-
-
-def _client(endpoint: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+def s3_endpoint(s3_server: S3Server) -> str:
+    s3_server.create_bucket(BUCKET)
+    return s3_server.endpoint
 
 
 @pytest.fixture
-def s3_client(s3_endpoint: str) -> Any:
+def s3_client(s3_server: S3Server, s3_endpoint: str) -> Any:
     """boto3 on the test server, to look at the bucket behind obstore's back."""
-    return _client(s3_endpoint)
+    return s3_server.client()
 
 
 @pytest.fixture
-def s3_options(s3_endpoint: str) -> dict[str, str | bool]:
+def s3_options(s3_server: S3Server, s3_endpoint: str) -> dict[str, str | bool]:
     """obstore settings for the test server, as ``artifacts.options`` would give them."""
-    return {
-        "endpoint": s3_endpoint,
-        "region": "us-east-1",
-        "access_key_id": "testing",
-        "secret_access_key": "testing",
-        "allow_http": True,
-    }
+    return s3_server.options()
 
 
 @pytest.fixture

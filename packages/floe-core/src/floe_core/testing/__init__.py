@@ -1,4 +1,4 @@
-"""Test support for floe and runtime authors: a real, throwaway PostgreSQL server.
+"""Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers.
 
 The pytest fixtures live in :mod:`floe_core.testing.fixtures` (``pytest_plugins``), so
 importing this package does not need pytest.
@@ -12,10 +12,12 @@ from floe_core.testing._postgres import (
     PostgresUnavailableError,
     find_postgres_bin,
 )
+from floe_core.testing._s3 import S3Server
 
 __all__ = [
     "PostgresServer",
     "PostgresServerError",
     "PostgresUnavailableError",
+    "S3Server",
     "find_postgres_bin",
 ]
