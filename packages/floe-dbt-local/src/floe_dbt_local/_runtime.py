@@ -1,17 +1,19 @@
-"""Runtime ``local``: dbt-core in this process through ``dbtRunner``."""
+"""Runtime ``local``: dbt-core in this process through ``dbtRunner``.
+
+dbt-core's command machinery (about 1.7 s of imports) is imported on first use, not with this
+module: ``floe plan`` on an unchanged project is answered from the plan cache without it.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import dbt.version
-from dbt.artifacts.schemas.run import RunExecutionResult
-from dbt.cli.main import dbtRunnerResult
-from dbt.parser.manifest import write_manifest
+from dbt.version import __version__ as dbt_version
 
 from floe_core import (
     DBTCommand,
@@ -28,19 +30,15 @@ from floe_core import (
     read_project_name,
 )
 from floe_core.profiles import MaterializedProfile, materialize_profile
-from floe_dbt_local._args import dbt_args, log_path_for
 from floe_dbt_local._config import LocalRuntimeConfig
-from floe_dbt_local._dbt_runner import (
-    DBT_LOCK,
-    close_embedded_databases,
-    invoke_dbt,
-    release_adapters,
-)
-from floe_dbt_local._errors import floe_error_from_dbt
-from floe_dbt_local._event_translation import DbtEventTranslator
 from floe_dbt_local._manifest_cache import CachedManifest, ManifestCache, manifest_fingerprint
 from floe_dbt_local._plan import build_plan, executed_node_ids
 from floe_dbt_local._plan_cache import PlanCache, plan_key
+
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
+
+    from floe_dbt_local._event_translation import DbtEventTranslator
 
 __all__ = ["LocalRuntime"]
 
@@ -57,7 +55,8 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
 
     name: ClassVar[str] = "local"
     config_model: ClassVar[type[LocalRuntimeConfig]] = LocalRuntimeConfig
-    translator_class: ClassVar[type[DbtEventTranslator]] = DbtEventTranslator
+    translator_class: ClassVar[type[DbtEventTranslator] | None] = None
+    """A :class:`DbtEventTranslator` subclass to use instead of it (``None``: the default)."""
 
     def __init__(self, config: LocalRuntimeConfig | None = None, **kwargs: Any) -> None:
         super().__init__(config if config is not None else LocalRuntimeConfig(), **kwargs)
@@ -67,6 +66,12 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
 
     # -- the contract --------------------------------------------------------------------
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        from dbt.artifacts.schemas.run import RunExecutionResult
+
+        from floe_dbt_local._args import dbt_args
+        from floe_dbt_local._dbt_runner import DBT_LOCK, invoke_dbt
+        from floe_dbt_local._event_translation import DbtEventTranslator
+
         started_at = datetime.now(UTC)
         clock = time.perf_counter()
         profile = self._profile(invocation)
@@ -81,7 +86,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                     node_ids=executed_node_ids(cached.manifest, command, selected),
                 )
             )
-            translator = self.translator_class(
+            translator = (self.translator_class or DbtEventTranslator)(
                 invocation.invocation_id, self.events.emit, cached.manifest
             )
             args = dbt_args(command.value, invocation, profile, self.config)
@@ -117,6 +122,8 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         stored = plans.get(key)
         if stored is not None:
             return stored
+        from floe_dbt_local._dbt_runner import DBT_LOCK
+
         with DBT_LOCK:
             cached, _ = self._manifest(invocation, profile, fingerprint)
             selected = self._selection(cached, invocation, profile)
@@ -131,7 +138,9 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     def health_check(self) -> HealthStatus:
         from dbt.adapters.factory import FACTORY
 
-        checks = {"dbt": dbt.version.__version__}
+        from floe_dbt_local._dbt_runner import DBT_LOCK
+
+        checks = {"dbt": dbt_version}
         for adapter in ("duckdb", "postgres"):
             try:
                 with DBT_LOCK:
@@ -147,14 +156,16 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         base = super().get_runtime_metadata()
         return base.model_copy(
             update={
-                "dbt_version": dbt.version.__version__,
+                "dbt_version": dbt_version,
                 "details": {"adapters": _installed_adapters(), "threads": self.config.threads},
             }
         )
 
     def close(self) -> None:
-        release_adapters()
-        close_embedded_databases()
+        runner = sys.modules.get("floe_dbt_local._dbt_runner")
+        if runner is not None:  # dbt never loaded: no adapter or database to release
+            runner.release_adapters()
+            runner.close_embedded_databases()
         self.manifest_cache.clear()
 
     # -- steps ---------------------------------------------------------------------------
@@ -173,6 +184,9 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         cached = self.manifest_cache.get(key)
         if cached is not None:
             return cached, None
+        from floe_dbt_local._args import dbt_args
+        from floe_dbt_local._dbt_runner import invoke_dbt
+
         clock = time.perf_counter()
         outcome = invoke_dbt(dbt_args("parse", invocation, profile, self.config))
         self.parse_count += 1
@@ -191,6 +205,9 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         selection and manifest)."""
         key = (invocation.select, invocation.exclude, invocation.selector)
         if key not in cached.selections:
+            from floe_dbt_local._args import dbt_args
+            from floe_dbt_local._dbt_runner import invoke_dbt
+
             extra = ["--output", "json", "--output-keys", "unique_id"]
             args = dbt_args("ls", invocation, profile, self.config, extra=extra)
             outcome = invoke_dbt([*args, "--no-write-json"], manifest=cached.manifest)
@@ -204,6 +221,8 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         path = invocation.artifacts_dir / _MANIFEST_FILE
         current = _stat(path)
         if current is None or cached.written_to.get(path) != current:
+            from dbt.parser.manifest import write_manifest
+
             write_manifest(cached.manifest, str(invocation.artifacts_dir))
             self._remember_written(cached, path)
         return path
@@ -225,6 +244,10 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         elapsed: float,
         metadata: dict[str, Any],
     ) -> DBTRunResult:
+        from dbt.artifacts.schemas.run import RunExecutionResult
+
+        from floe_dbt_local._args import log_path_for
+
         if isinstance(outcome.result, RunExecutionResult):
             nodes = tuple(translator.get_final_result(r) for r in outcome.result.results)
             translator.complete(nodes)
@@ -256,7 +279,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             run_results_path=_existing(artifacts / _RUN_RESULTS_FILE),
             log_path=_existing(log_file),
             error=error,
-            dbt_version=dbt.version.__version__,
+            dbt_version=dbt_version,
             metadata=metadata,
         )
 
@@ -267,6 +290,8 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                 f"{action} in {invocation.project_dir} failed without saying why",
                 hint="see dbt.log in the log path",
             )
+        from floe_dbt_local._errors import floe_error_from_dbt
+
         return floe_error_from_dbt(
             outcome.exception, project_dir=invocation.project_dir, action=action
         )
