@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,10 @@ def test_a_new_runtime_plans_an_unchanged_project_without_parsing(tmp_path: Path
         os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
         assert second.plan(invocation).unique_ids == planned.unique_ids
         assert second.parse_count == 1
+
+
+def test_importing_the_runtime_does_not_load_dbts_command_machinery() -> None:
+    # a plan-cache hit must not pay dbt-core's ~1.7 s of imports
+    probe = "import sys, floe_dbt_local; print('dbt.cli.main' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
