@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -12,34 +11,16 @@ from pathlib import Path
 import pytest
 import structlog
 
-REPO = Path(__file__).resolve().parents[2]
 FLOE = Path(sys.executable).parent / "floe"
 
-MANIFEST = """\
-apiVersion: floe.dev/v1
-kind: PlatformManifest
-metadata: {name: cli-e2e}
-project: {dir: shop, target: dev}
-plugins: {dbt_runtime: {type: local}}
-compute: {type: duckdb, config: {path: warehouse/shop.duckdb, threads: 4}}
-artifacts: {path: results}
-"""
 
 RunFloe = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture(scope="session")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def shop(shop_workspace: Callable[[str], Path]) -> Path:
     """A folder holding ``platform-manifest.yaml`` and ``shop/``; the manifest's path."""
-    root = tmp_path_factory.mktemp("cli-e2e")
-    shutil.copytree(
-        REPO / "examples" / "shop",
-        root / "shop",
-        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "*.duckdb*"),
-    )
-    manifest = root / "platform-manifest.yaml"
-    manifest.write_text(MANIFEST, encoding="utf-8")
-    return manifest
+    return shop_workspace("cli-e2e")
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,34 +12,14 @@ from floe_core.artifacts import read_index
 from floe_core.stores import LocalArtifactStore
 from floe_core.ui import UIServer, Workbench
 
-REPO = Path(__file__).resolve().parents[2]
-
-MANIFEST = """\
-apiVersion: floe.dev/v1
-kind: PlatformManifest
-metadata: {name: ui-e2e}
-project: {dir: shop, target: dev}
-plugins: {dbt_runtime: {type: local}}
-compute: {type: duckdb, config: {path: warehouse/shop.duckdb, threads: 4}}
-artifacts: {path: results}
-observability: {lineage: {enabled: false}, tracing: {enabled: false}}
-"""
-
 
 @pytest.fixture(scope="session")
-def shop_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def shop_results(shop_workspace: Callable[[str], Path]) -> Path:
     """examples/shop built once by the local runtime; the folder its results went to."""
-    root = tmp_path_factory.mktemp("ui-e2e")
-    shutil.copytree(
-        REPO / "examples" / "shop",
-        root / "shop",
-        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "*.duckdb*"),
-    )
-    manifest = root / "platform-manifest.yaml"
-    manifest.write_text(MANIFEST, encoding="utf-8")
+    manifest = shop_workspace("ui-e2e")
     with Floe.from_manifest(manifest) as floe:
         floe.build()
-    return root / "results"
+    return manifest.parent / "results"
 
 
 @pytest.fixture(scope="session")
