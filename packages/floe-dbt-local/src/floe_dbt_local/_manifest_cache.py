@@ -16,16 +16,26 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import yaml
 from dbt.constants import DEFAULT_ENV_PLACEHOLDER
-from dbt.version import __version__ as dbt_version
 
 from floe_core.profiles import PROFILES_FILENAME, MaterializedProfile
 
-__all__ = ["CachedManifest", "ManifestCache", "env_vars_unchanged", "manifest_fingerprint"]
+# The installed distribution's version: dbt.version would cost ~0.25 s of imports (semver,
+# exceptions) on the plan-cache path, which needs only the string.
+dbt_version = version("dbt-core")
+
+__all__ = [
+    "CachedManifest",
+    "ManifestCache",
+    "dbt_version",
+    "env_vars_unchanged",
+    "manifest_fingerprint",
+]
 
 _PROJECT_FILES = (
     "dbt_project.yml",

@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dbt.version import __version__ as dbt_version
-
 from floe_core import (
     DBTCommand,
     DBTInvocation,
@@ -31,7 +29,12 @@ from floe_core import (
 )
 from floe_core.profiles import MaterializedProfile, materialize_profile
 from floe_dbt_local._config import LocalRuntimeConfig
-from floe_dbt_local._manifest_cache import CachedManifest, ManifestCache, manifest_fingerprint
+from floe_dbt_local._manifest_cache import (
+    CachedManifest,
+    ManifestCache,
+    dbt_version,
+    manifest_fingerprint,
+)
 from floe_dbt_local._plan import build_plan, executed_node_ids
 from floe_dbt_local._plan_cache import PlanCache, plan_key
 
