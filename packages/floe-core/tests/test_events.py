@@ -5,7 +5,16 @@ from datetime import UTC, datetime
 
 from pydantic import TypeAdapter
 
-from floe_core import EventBus, FloeEvent, NodeStarted, NodeStatus, RunPlanned
+from floe_core import (
+    EventBus,
+    FloeEvent,
+    NodeFinished,
+    NodeResult,
+    NodeStarted,
+    NodeStatus,
+    RunPlanned,
+    events_for_result,
+)
 
 
 def _started(uid: str) -> NodeStarted:
@@ -77,3 +86,20 @@ def test_events_round_trip_through_json_by_kind() -> None:
     event = _started("model.shop.orders")
     assert adapter.validate_json(adapter.dump_json(event)) == event
     assert NodeStatus("success").is_failure is False
+
+
+def test_a_result_becomes_started_and_finished_or_skipped() -> None:
+    ran = NodeResult(
+        unique_id="m.a",
+        name="a",
+        resource_type="model",
+        status=NodeStatus.FAIL,
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    started, finished = events_for_result("inv", ran, index=1, total=2)
+    assert isinstance(started, NodeStarted)
+    assert (started.started_at, started.index, started.total) == (ran.started_at, 1, 2)
+    assert isinstance(finished, NodeFinished)
+    assert finished.result == ran
+    skipped = ran.model_copy(update={"status": NodeStatus.SKIPPED})
+    assert [e.kind for e in events_for_result("inv", skipped)] == ["node_skipped"]

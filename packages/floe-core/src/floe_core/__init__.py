@@ -32,6 +32,7 @@ from floe_core._events import (
     RunFinished,
     RunPlanned,
     RunStarted,
+    events_for_result,
 )
 from floe_core._invocation import (
     DBTCommand,
@@ -104,6 +105,7 @@ __all__ = [
     "SecretError",
     "Veto",
     "WarehouseError",
+    "events_for_result",
     "hookimpl",
     "order_nodes",
     "read_project_name",

@@ -27,7 +27,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe_core._invocation import DBTCommand
-from floe_core._results import DBTRunResult, NodeResult
+from floe_core._results import DBTRunResult, NodeResult, NodeStatus
 
 __all__ = [
     "EventBus",
@@ -39,6 +39,7 @@ __all__ = [
     "RunFinished",
     "RunPlanned",
     "RunStarted",
+    "events_for_result",
 ]
 
 _log = structlog.get_logger("floe.events")
@@ -117,6 +118,26 @@ FloeEvent = Annotated[
 ]
 
 EventSubscriber = Callable[[FloeEvent], None]
+
+
+def events_for_result(
+    invocation_id: str, result: NodeResult, *, index: int | None = None, total: int | None = None
+) -> list[FloeEvent]:
+    """The node events of a node known only by its result (a runtime that hears of nodes after
+    they ran, or a replay): ``NodeStarted`` + ``NodeFinished``, or ``NodeSkipped``."""
+    if result.status is NodeStatus.SKIPPED:
+        return [NodeSkipped(invocation_id=invocation_id, result=result)]
+    started = NodeStarted(
+        invocation_id=invocation_id,
+        unique_id=result.unique_id,
+        name=result.name,
+        resource_type=result.resource_type,
+        materialization=result.materialization,
+        started_at=result.started_at or result.completed_at or _now(),
+        index=index,
+        total=total,
+    )
+    return [started, NodeFinished(invocation_id=invocation_id, result=result)]
 
 
 class EventBus:

@@ -21,15 +21,13 @@ from floe_core import (
     DBTCommand,
     DBTRunResult,
     EventBus,
-    NodeFinished,
     NodeResult,
-    NodeSkipped,
-    NodeStarted,
     NodeStatus,
     RunFinished,
     RunPlanned,
     RunStarted,
     RunStatus,
+    events_for_result,
 )
 from floe_core.lineage import InMemoryTransport
 
@@ -220,20 +218,8 @@ def emit_synthetic_run(bus: EventBus, manifest_path: Path | None) -> DBTRunResul
     )
     bus.emit(RunPlanned(invocation_id=INVOCATION_ID, manifest_path=manifest_path))
     for result in RESULTS:
-        if result.status is NodeStatus.SKIPPED:
-            bus.emit(NodeSkipped(invocation_id=INVOCATION_ID, result=result))
-            continue
-        assert result.started_at is not None
-        bus.emit(
-            NodeStarted(
-                invocation_id=INVOCATION_ID,
-                unique_id=result.unique_id,
-                name=result.name,
-                resource_type=result.resource_type,
-                started_at=result.started_at,
-            )
-        )
-        bus.emit(NodeFinished(invocation_id=INVOCATION_ID, result=result))
+        for event in events_for_result(INVOCATION_ID, result):
+            bus.emit(event)
     run = DBTRunResult(
         invocation_id=INVOCATION_ID,
         command=DBTCommand.BUILD,

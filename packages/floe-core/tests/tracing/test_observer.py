@@ -23,14 +23,13 @@ from floe_core import (
     DBTRunResult,
     EventBus,
     GeneratedProfile,
-    NodeFinished,
     NodeResult,
-    NodeSkipped,
     NodeStarted,
     NodeStatus,
     RunFinished,
     RunStarted,
     RunStatus,
+    events_for_result,
 )
 from floe_core.tracing import (
     TracingConfig,
@@ -119,20 +118,8 @@ def _run(bus: EventBus, invocation: DBTInvocation) -> None:
         )
     )
     for result in RESULTS:
-        if result.status is NodeStatus.SKIPPED:
-            bus.emit(NodeSkipped(invocation_id=inv, result=result))
-            continue
-        assert result.started_at is not None
-        bus.emit(
-            NodeStarted(
-                invocation_id=inv,
-                unique_id=result.unique_id,
-                name=result.name,
-                resource_type=result.resource_type,
-                started_at=result.started_at,
-            )
-        )
-        bus.emit(NodeFinished(invocation_id=inv, result=result))
+        for event in events_for_result(inv, result):
+            bus.emit(event)
     bus.emit(
         RunFinished(
             invocation_id=inv,

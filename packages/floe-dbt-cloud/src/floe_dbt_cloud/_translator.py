@@ -7,20 +7,17 @@ Subclass :class:`CloudEventTranslator` and override a ``get_*`` method to change
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from floe_core import (
     AdapterResponse,
     DBTRunResult,
     FloeEvent,
-    NodeFinished,
     NodeResult,
-    NodeSkipped,
-    NodeStarted,
     NodeStatus,
     NodeTiming,
     RunStatus,
+    events_for_result,
 )
 from floe_dbt_cloud._models import CloudRun, CloudRunStatus, parse_cloud_timestamp
 
@@ -127,19 +124,7 @@ class CloudEventTranslator:
         self, invocation_id: str, result: NodeResult, *, index: int, total: int | None
     ) -> list[FloeEvent]:
         """``NodeStarted`` + ``NodeFinished`` for a node that ran, ``NodeSkipped`` otherwise."""
-        if result.status is NodeStatus.SKIPPED:
-            return [NodeSkipped(invocation_id=invocation_id, result=result)]
-        started = NodeStarted(
-            invocation_id=invocation_id,
-            unique_id=result.unique_id,
-            name=result.name,
-            resource_type=result.resource_type,
-            materialization=result.materialization,
-            started_at=result.started_at or result.completed_at or datetime.now().astimezone(),
-            index=index,
-            total=total,
-        )
-        return [started, NodeFinished(invocation_id=invocation_id, result=result)]
+        return events_for_result(invocation_id, result, index=index, total=total)
 
     def get_run_status(
         self, run: CloudRun, nodes: list[NodeResult], *, timed_out_by_floe: bool
