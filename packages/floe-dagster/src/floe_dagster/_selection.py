@@ -14,6 +14,7 @@ from dagster import (
     AssetKey,
     DagsterEventType,
     DagsterInstance,
+    DagsterRun,
 )
 
 from floe_dagster._specs import SELECTOR_METADATA_KEY
@@ -22,7 +23,16 @@ from floe_dagster._translator import UNIQUE_ID_METADATA_KEY
 __all__ = ["StepSelection", "select_for_step"]
 
 _RESUME_RETRY_TAG = "dagster/is_resume_retry"
-"""Set by Dagster on a run that re-executes a failed run from failure (step-level)."""
+"""Set by Dagster (UI, run retries) on a run that re-executes a failed run from failure."""
+
+
+def _resumes_failure(run: DagsterRun) -> bool:
+    """Whether ``run`` re-executes its parent from failure: tagged so by the UI and run
+    retries, or (``execute_job`` with ``ReexecutionOptions.from_failure``) a re-execution
+    limited to some steps. Re-executing *all* steps runs everything again, as asked."""
+    if run.parent_run_id is None:
+        return False
+    return run.tags.get(_RESUME_RETRY_TAG) == "true" or run.step_keys_to_execute is not None
 
 
 @dataclass(frozen=True)
@@ -73,8 +83,7 @@ def _done_in_earlier_attempts(
             elif event.asset_key is not None:
                 materialized.add(event.asset_key)
         run = instance.get_run_by_id(run_id)
-        resumed = run is not None and run.tags.get(_RESUME_RETRY_TAG) == "true"
-        run_id = run.parent_run_id if run is not None and resumed else None
+        run_id = run.parent_run_id if run is not None and _resumes_failure(run) else None
     return frozenset(
         {*(materialized - blocked), *(c for c in evaluated if c.asset_key not in blocked)}
     )
@@ -95,7 +104,7 @@ def select_for_step(context: AssetExecutionContext) -> StepSelection:
     assets_def = context.assets_def
     run = context.run
     done: frozenset[AssetKey | AssetCheckKey] = frozenset()
-    if run.tags.get(_RESUME_RETRY_TAG) == "true":
+    if _resumes_failure(run):
         done = _done_in_earlier_attempts(context.instance, run.parent_run_id)
     keys = {key for key in context.selected_asset_keys if key not in done}
     all_checks: Iterable[AssetCheckSpec] = assets_def.node_check_specs_by_output_name.values()

@@ -45,7 +45,14 @@ class _Graph:
     """Nodes and sources of a manifest, with parents resolved through ephemeral models."""
 
     def __init__(self, manifest: Mapping[str, Any]) -> None:
-        self.nodes: Mapping[str, Mapping[str, Any]] = manifest.get("nodes") or {}
+        groups = {group.get("name"): group for group in (manifest.get("groups") or {}).values()}
+        # A node names its dbt group; the translator sees the group itself (with its owner).
+        self.nodes: Mapping[str, Mapping[str, Any]] = {
+            unique_id: {**props, "group": groups[props["group"]]}
+            if isinstance(props.get("group"), str) and props["group"] in groups
+            else props
+            for unique_id, props in (manifest.get("nodes") or {}).items()
+        }
         self.sources: Mapping[str, Mapping[str, Any]] = manifest.get("sources") or {}
 
     def props(self, unique_id: str) -> Mapping[str, Any] | None:

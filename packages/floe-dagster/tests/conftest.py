@@ -1,0 +1,126 @@
+"""Workspaces for floe-dagster's tests: a private copy of a dbt project and a platform manifest
+running it on DuckDB with the local runtime."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from floe_dagster import FloeProject
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+
+MANIFEST = """\
+apiVersion: floe.dev/v1
+kind: PlatformManifest
+metadata: {{name: {name}}}
+project: {{dir: {project}, target: dev, vars: {vars}}}
+plugins: {{dbt_runtime: {{type: {runtime}, config: {config}}}}}
+compute: {compute}
+artifacts: {{path: results}}
+{extra}"""
+
+SALES = [
+    (1, "2024-01-01", 12.0),
+    (2, "2024-01-01", 3.5),
+    (3, "2024-01-02", 20.0),
+    (4, "2024-01-02", None),
+    (5, "2024-01-03", 11.0),
+]
+
+WriteManifest = Callable[..., None]
+Query = Callable[[Path, str], list[tuple[object, ...]]]
+
+
+def _project_of(manifest: Path) -> str:
+    return "orchard" if (manifest.parent / "orchard").is_dir() else "shop"
+
+
+def _write_manifest(
+    path: Path,
+    *,
+    vars: str = "{}",
+    runtime: str = "local",
+    config: str = "{}",
+    compute: str | None = None,
+    extra: str = "",
+) -> None:
+    project = _project_of(path)
+    path.write_text(
+        MANIFEST.format(
+            name=path.parent.name,
+            project=project,
+            vars=vars,
+            runtime=runtime,
+            config=config,
+            compute=compute
+            or f"{{type: duckdb, config: {{path: warehouse/{project}.duckdb, threads: 4}}}}",
+            extra=extra,
+        ),
+        encoding="utf-8",
+    )
+
+
+def _query(manifest: Path, sql: str) -> list[tuple[object, ...]]:
+    path = manifest.parent / "warehouse" / f"{_project_of(manifest)}.duckdb"
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def _make_orchard(root: Path) -> Path:
+    shutil.copytree(HERE / "orchard", root / "orchard")
+    (root / "warehouse").mkdir()
+    with duckdb.connect(str(root / "warehouse" / "orchard.duckdb")) as connection:
+        connection.execute("create schema landing")
+        connection.execute("create table landing.sales (sale_id int, sold_on date, amount double)")
+        connection.executemany("insert into landing.sales values (?, ?, ?)", SALES)
+    manifest = root / "platform-manifest.yaml"
+    _write_manifest(manifest)
+    return manifest
+
+
+@pytest.fixture
+def write_manifest() -> WriteManifest:
+    """``write_manifest(path, vars=..., runtime=..., config=..., compute=..., extra=...)``:
+    (re)write a workspace's platform manifest, e.g. to flip a failure switch."""
+    return _write_manifest
+
+
+@pytest.fixture
+def query() -> Query:
+    """``query(manifest_path, sql)``: rows from the workspace's DuckDB warehouse."""
+    return _query
+
+
+@pytest.fixture
+def orchard(tmp_path: Path) -> Path:
+    """A workspace with the orchard project (its landing.sales source loaded); returns the
+    platform manifest's path."""
+    return _make_orchard(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def orchard_project(tmp_path_factory: pytest.TempPathFactory) -> FloeProject:
+    """The orchard project with its manifest.json prepared (shared: read it, do not run it)."""
+    project = FloeProject(_make_orchard(tmp_path_factory.mktemp("orchard")))
+    project.prepare()
+    return project
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A workspace with a copy of examples/shop; returns the platform manifest's path."""
+    shutil.copytree(
+        REPO / "examples" / "shop",
+        tmp_path / "shop",
+        ignore=shutil.ignore_patterns("target", "logs", "*.duckdb*"),
+    )
+    (tmp_path / "warehouse").mkdir()
+    manifest = tmp_path / "platform-manifest.yaml"
+    _write_manifest(manifest)
+    return manifest
