@@ -16,6 +16,7 @@ from __future__ import annotations
 from floe_dagster._assets import floe_assets, floe_source_specs
 from floe_dagster._project import FloeProject
 from floe_dagster._resource import FloeResource, partition_vars
+from floe_dagster._schedules import build_floe_schedule, select_asset_keys
 from floe_dagster._translator import UNIQUE_ID_METADATA_KEY, FloeDagsterTranslator
 
 __all__ = [
@@ -23,7 +24,9 @@ __all__ = [
     "FloeDagsterTranslator",
     "FloeProject",
     "FloeResource",
+    "build_floe_schedule",
     "floe_assets",
     "floe_source_specs",
     "partition_vars",
+    "select_asset_keys",
 ]
