@@ -4,11 +4,14 @@ running it on DuckDB with the local runtime."""
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
+from dagster import build_reconstructable_job
 
 from floe_dagster import FloeProject
 
@@ -95,6 +98,21 @@ def write_manifest() -> WriteManifest:
 def query() -> Query:
     """``query(manifest_path, sql)``: rows from the workspace's DuckDB warehouse."""
     return _query
+
+
+@pytest.fixture
+def reexecutable_job(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Any]:
+    """``reexecutable_job(manifest)``: the workspace's assets as a job ``execute_job`` can
+    re-execute from failure (see reexecution_definitions.py)."""
+
+    def make(manifest: Path) -> Any:
+        monkeypatch.setenv("FLOE_DAGSTER_TEST_MANIFEST", str(manifest))
+        sys.modules.pop("reexecution_definitions", None)  # built for another workspace
+        return build_reconstructable_job(
+            "reexecution_definitions", "define_job", reconstructor_working_directory=str(HERE)
+        )
+
+    return make
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from dagster import (
     DailyPartitionsDefinition,
     ExecuteInProcessResult,
     ReexecutionOptions,
-    build_reconstructable_job,
     execute_job,
     instance_for_test,
     materialize,
@@ -90,13 +89,10 @@ def test_a_deselected_check_does_not_run(orchard: Path) -> None:
 
 
 def test_failure_then_reexecution_runs_only_failed_and_downstream(
-    orchard: Path, write_manifest: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    orchard: Path, write_manifest: Any, reexecutable_job: Any, tmp_path: Path
 ) -> None:
     write_manifest(orchard, vars="{break_big: true}")
-    monkeypatch.setenv("FLOE_DAGSTER_TEST_MANIFEST", str(orchard))
-    job = build_reconstructable_job(
-        "orchard_definitions", "define_job", reconstructor_working_directory=str(HERE)
-    )
+    job = reexecutable_job(orchard)
     (tmp_path / "dagster").mkdir()
     with instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
         with execute_job(job, instance=instance) as failed:

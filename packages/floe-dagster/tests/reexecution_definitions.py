@@ -1,5 +1,5 @@
-"""The orchard assets as a reconstructable job, for tests that re-execute runs
-(``execute_job`` loads it by file). The workspace comes from ``FLOE_DAGSTER_TEST_MANIFEST``."""
+"""A workspace's assets as a reconstructable job, for tests that re-execute runs
+(``execute_job`` loads it by module name). The workspace is ``FLOE_DAGSTER_TEST_MANIFEST``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from dagster import (
-    Definitions,
-    JobDefinition,
-    define_asset_job,
-    in_process_executor,
-)
+from dagster import Definitions, JobDefinition, define_asset_job, in_process_executor
 
 from floe_dagster import FloeProject, FloeResource, floe_assets
 
@@ -21,13 +16,13 @@ PROJECT.prepare_if_dev()
 
 
 @floe_assets(PROJECT)
-def orchard(context, floe: FloeResource) -> Iterator[Any]:
+def assets(context, floe: FloeResource) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     yield from floe.build(context)
 
 
 def define_job() -> JobDefinition:
     defs = Definitions(
-        assets=[orchard],
+        assets=[assets],
         jobs=[define_asset_job("everything", executor_def=in_process_executor)],
         resources={"floe": FloeResource(platform_manifest=str(PROJECT.platform_manifest))},
     )
