@@ -28,7 +28,6 @@ from floe_core import (
     NodeFinished,
     NodeResult,
     NodeSkipped,
-    NodeStarted,
     NodeStatus,
 )
 from floe_dagster._selection import StepSelection
@@ -122,11 +121,9 @@ class StepRun:
         self._raise_if_incomplete()
 
     def _translate(self, event: FloeEvent) -> Iterator[DagsterEvent]:
+        # Node starts are not logged: each Dagster log line is an event-log write, which
+        # would add a third of Dagster's per-asset cost for little (floe's own log has them).
         selection, outcome = self.selection, self.outcome
-        if isinstance(event, NodeStarted):
-            if event.unique_id in selection.asset_keys:
-                self.context.log.debug(f"floe: {event.unique_id} started")
-            return
         if not isinstance(event, NodeFinished | NodeSkipped):
             return
         result = event.result
