@@ -4,6 +4,7 @@ running it on DuckDB with the local runtime."""
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,7 @@ SALES = [
     (4, "2024-01-02", None),
     (5, "2024-01-03", 11.0),
 ]
+"""landing.sales: sale_id, sold_on, amount (``loaded_at`` is when the fixture loads them)."""
 
 WriteManifest = Callable[..., None]
 Query = Callable[[Path, str], list[tuple[object, ...]]]
@@ -80,11 +82,27 @@ def _make_orchard(root: Path) -> Path:
     (root / "warehouse").mkdir()
     with duckdb.connect(str(root / "warehouse" / "orchard.duckdb")) as connection:
         connection.execute("create schema landing")
-        connection.execute("create table landing.sales (sale_id int, sold_on date, amount double)")
-        connection.executemany("insert into landing.sales values (?, ?, ?)", SALES)
+        connection.execute(
+            "create table landing.sales (sale_id int, sold_on date, amount double,"
+            " loaded_at timestamp default current_timestamp)"
+        )
+        connection.executemany("insert into landing.sales values (?, ?, ?, default)", SALES)
     manifest = root / "platform-manifest.yaml"
     _write_manifest(manifest)
     return manifest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """``free_port()``: a loopback port nothing listens on (for servers a test starts)."""
+    return _free_port
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.temporal, pytest.mark.postgres]
 
 BIN = Path(sys.executable).parent
 TEMPORAL_CLI = shutil.which("temporal") or str(BIN / "temporal")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait(what: str, ready: Any, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -64,14 +57,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def temporal_address(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+def temporal_address(tmp_path: Path, free_port: Callable[[], int]) -> Iterator[str]:
+    port = free_port()
     log = tmp_path / "temporal.log"
     server = _spawn(
         [
             TEMPORAL_CLI, "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-            "--port", str(port), "--http-port", str(_free_port()),
-            "--metrics-port", str(_free_port()), "--log-level", "error",
+            "--port", str(port), "--http-port", str(free_port()),
+            "--metrics-port", str(free_port()), "--log-level", "error",
         ],
         log,
     )  # fmt: skip
@@ -94,6 +87,7 @@ def temporal_shop(
     temporal_address: str,
     postgres_server: PostgresServer,
     postgres_database: str,
+    free_port: Callable[[], int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Path]:
     """The shop workspace whose manifest runs on Temporal, with a worker serving it."""
@@ -110,7 +104,7 @@ def temporal_shop(
         f" port: {postgres_server.port}, user: {postgres_server.user},"
         f" password: '${{env:FLOE_DAGSTER_PG_PASSWORD}}', dbname: {postgres_database}}}}}",
     )
-    health = _free_port()
+    health = free_port()
     log = shop.parent / "worker.log"
     worker = _spawn(
         [str(BIN / "floe"), "worker", "--manifest", str(shop), "--health-port", str(health)],

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +50,6 @@ telemetry:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class GraphQL:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -91,13 +83,13 @@ query ($runId: ID!) { runOrError(runId: $runId) { ... on Run {
 
 
 @pytest.fixture
-def webserver(orchard: Path) -> Iterator[GraphQL]:
+def webserver(orchard: Path, free_port: Callable[[], int]) -> Iterator[GraphQL]:
     root = orchard.parent
     (root / "definitions.py").write_text(DEFINITIONS, encoding="utf-8")
     home = root / "dagster-home"
     home.mkdir()
     (home / "dagster.yaml").write_text(INSTANCE, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     log = (root / "webserver.log").open("wb")
     process = subprocess.Popen(
         [
