@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,23 +37,19 @@ def test_a_dbt_selection_picks_asset_keys(orchard_project: FloeProject) -> None:
         select_asset_keys(orchard_project, assets, ["tag:nothing_has_this"])
 
 
-@pytest.mark.slow
-def test_the_scheduled_job_materializes_the_selection(orchard: Path) -> None:
-    project = FloeProject(orchard)
-    project.prepare()
-    assets = assets_of(project)
+def test_the_schedule_runs_a_job_of_the_selection(orchard_project: FloeProject) -> None:
+    assets = assets_of(orchard_project)
     schedule = build_floe_schedule(
-        project, assets, name="nightly", cron_schedule="0 3 * * *", select=["+daily_sales"]
-    )
-    defs = Definitions(
-        assets=[assets],
-        schedules=[schedule],
-        resources={"floe": FloeResource(platform_manifest=str(orchard))},
+        orchard_project, assets, name="nightly", cron_schedule="0 3 * * *", select=["+daily_sales"]
     )
     assert schedule.cron_schedule == "0 3 * * *"
-    result = defs.resolve_job_def("nightly_job").execute_in_process()
-    keys = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert keys == {AssetKey("stg_sales"), AssetKey("daily_sales")}
+    assert schedule.job.name == "nightly_job"
+    assert schedule.job.selection.resolve([assets]) == {
+        AssetKey("stg_sales"),
+        AssetKey("daily_sales"),
+    }
+    defs = Definitions(assets=[assets], schedules=[schedule], resources={"floe": FloeResource()})
+    assert defs.resolve_schedule_def("nightly").job_name == "nightly_job"
 
 
 def test_partitioned_assets_get_a_partition_schedule(orchard_project: FloeProject) -> None:
