@@ -55,6 +55,9 @@ def test_shop_materializes_with_rows_and_checks(shop: Path) -> None:
     seed = events["raw_orders"].materialization.metadata
     assert seed["rows_affected"].value == 60
     assert seed["execution_time"].value > 0
+    assert seed["floe/unique_id"].value == "seed.shop.raw_orders"
+    invocation_id = seed["floe/invocation_id"].value
+    assert (shop.parent / "results" / "shop" / invocation_id).is_dir()  # floe's run record
     checks = result.get_asset_check_evaluations()
     assert len(checks) == 32
     assert all(check.passed for check in checks)

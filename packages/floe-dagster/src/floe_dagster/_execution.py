@@ -48,10 +48,16 @@ class _Outcome:
     materialized: set[str] = field(default_factory=set)
 
 
-def _materialization(selection: StepSelection, result: NodeResult) -> MaterializeResult[Any]:
+def _node_metadata(event: NodeFinished) -> dict[str, Any]:
+    """What finds the node again in floe: ``floe runs show <invocation id>``."""
+    return {"floe/unique_id": event.result.unique_id, "floe/invocation_id": event.invocation_id}
+
+
+def _materialization(selection: StepSelection, event: NodeFinished) -> MaterializeResult[Any]:
+    result = event.result
     metadata: dict[str, Any] = {
         "execution_time": MetadataValue.float(round(result.execution_time, 3)),
-        "floe/unique_id": result.unique_id,
+        **_node_metadata(event),
     }
     rows = result.adapter_response.rows_affected
     if rows is not None:
@@ -63,9 +69,10 @@ def _materialization(selection: StepSelection, result: NodeResult) -> Materializ
     return MaterializeResult(asset_key=selection.asset_keys[result.unique_id], metadata=metadata)
 
 
-def _check_result(selection: StepSelection, result: NodeResult) -> AssetCheckResult:
+def _check_result(selection: StepSelection, event: NodeFinished) -> AssetCheckResult:
+    result = event.result
     key = selection.check_keys[result.unique_id]
-    metadata: dict[str, Any] = {"floe/unique_id": result.unique_id}
+    metadata = _node_metadata(event)
     if result.failures is not None:
         metadata["failing_rows"] = MetadataValue.int(result.failures)
     if result.message:
@@ -132,12 +139,12 @@ class StepRun:
                 outcome.skipped.append(result)
             return
         if result.unique_id in selection.check_keys:
-            yield _check_result(selection, result)
+            yield _check_result(selection, event)
         if result.status.is_failure:
             outcome.failed.append(result)
         elif result.unique_id in selection.asset_keys:
             outcome.materialized.add(result.unique_id)
-            yield _materialization(selection, result)
+            yield _materialization(selection, event)
 
     def _raise_if_incomplete(self) -> None:
         outcome = self.outcome
