@@ -12,6 +12,7 @@ import pytest
 from dagster import (
     AssetKey,
     AssetSelection,
+    DagsterEventType,
     DagsterInstance,
     DailyPartitionsDefinition,
     ExecuteInProcessResult,
@@ -21,6 +22,7 @@ from dagster import (
     materialize,
 )
 
+from floe_core import DBTRunResult
 from floe_dagster import FloeProject, FloeResource, floe_assets
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +50,8 @@ def materialized(result: Any) -> set[str]:
 
 
 def test_shop_materializes_with_rows_and_checks(shop: Path) -> None:
-    result = run(shop, assets_of(shop))
+    instance = DagsterInstance.ephemeral()
+    result = run(shop, assets_of(shop), instance=instance)
     assert result.success
     events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
     assert len(events) == 14  # 9 models, 4 seeds, 1 snapshot
@@ -57,7 +60,12 @@ def test_shop_materializes_with_rows_and_checks(shop: Path) -> None:
     assert seed["execution_time"].value > 0
     assert seed["floe/unique_id"].value == "seed.shop.raw_orders"
     invocation_id = seed["floe/invocation_id"].value
-    assert (shop.parent / "results" / "shop" / invocation_id).is_dir()  # floe's run record
+    record = shop.parent / "results" / "shop" / invocation_id / "result.json"  # floe's own
+    floe_result = DBTRunResult.model_validate_json(record.read_bytes())
+    last_node_done = max(node.completed_at for node in floe_result.nodes if node.completed_at)
+    logged = instance.all_logs(result.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    first_reported = min(entry.timestamp for entry in logged)
+    assert first_reported < last_node_done.timestamp()  # reported as nodes finish, not at the end
     checks = result.get_asset_check_evaluations()
     assert len(checks) == 32
     assert all(check.passed for check in checks)
