@@ -199,7 +199,7 @@ def create_lineage_observer(
     """The lineage observer for ``config``, or ``None`` when lineage is off.
 
     ``compute_namespace`` is the dataset namespace of the warehouse (see
-    :func:`dataset_namespace`); ``span_ids`` links each lineage run to its OpenTelemetry span
+    ``floe_core.warehouses``); ``span_ids`` links each lineage run to its OpenTelemetry span
     (pass ``TracingObserver.span_ids``); ``extra_run_facets`` adds run facets (pass
     ``FloePluginManager.lineage_run_facets``); ``client`` replaces the configured client.
     As with dbt-ol, ``OPENLINEAGE_PARENT_ID`` (and ``OPENLINEAGE_ROOT_PARENT_ID``), set by an
