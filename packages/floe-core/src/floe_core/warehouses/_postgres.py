@@ -40,7 +40,7 @@ class PostgresWarehouse(Warehouse[PostgresSettings]):
     name: ClassVar[str] = "postgres"
     adapter_package: ClassVar[str] = "dbt-postgres"
     settings_model: ClassVar[type[BaseModel]] = PostgresSettings
-    default_port: ClassVar[int] = 5432
+    default_port: ClassVar[int | None] = 5432
     transient_errors: ClassVar[frozenset[tuple[str, str]]] = frozenset(
         {("psycopg2", "OperationalError"), ("psycopg2", "InterfaceError")}
     )
@@ -66,11 +66,7 @@ class PostgresWarehouse(Warehouse[PostgresSettings]):
 
     def namespace(self, output: Mapping[str, Any]) -> str:
         """``postgres://{host}:{port}``."""
-        host, port = self.endpoint(output)
-        return f"{self.name}://{host}:{port}"
-
-    def endpoint(self, output: Mapping[str, Any]) -> tuple[str, int]:
-        return str(output.get("host") or "localhost"), int(output.get("port") or self.default_port)
+        return self.host_port_namespace(output)
 
     def is_transient(self, exc: BaseException) -> bool:
         sqlstate = getattr(exc, "pgcode", None)

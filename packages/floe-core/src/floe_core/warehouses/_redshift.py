@@ -45,7 +45,7 @@ class RedshiftWarehouse(Warehouse[RedshiftSettings]):
     name: ClassVar[str] = "redshift"
     adapter_package: ClassVar[str] = "dbt-redshift"
     settings_model: ClassVar[type[BaseModel]] = RedshiftSettings
-    default_port: ClassVar[int] = 5439
+    default_port: ClassVar[int | None] = 5439
     transient_errors: ClassVar[frozenset[tuple[str, str]]] = frozenset(
         {("redshift_connector", "OperationalError"), ("redshift_connector", "InterfaceError")}
     )
@@ -61,7 +61,7 @@ class RedshiftWarehouse(Warehouse[RedshiftSettings]):
         come from ``cluster_id``/``region`` or from an AWS endpoint host
         (``<cluster>.<id>.<region>.redshift[-serverless].amazonaws.com``); any other host
         (a proxy, a tunnel) stays as written."""
-        host, port = self.endpoint(output)
+        host, port = self.endpoint(output) or ("localhost", self.default_port)
         labels = host.split(".")
         cluster = output.get("cluster_id") or output.get("serverless_work_group")
         region = output.get("region")
@@ -69,7 +69,4 @@ class RedshiftWarehouse(Warehouse[RedshiftSettings]):
             cluster, region = cluster or labels[0], region or labels[2]
         if cluster and region:
             return f"{self.name}://{cluster}.{region}:{port}"
-        return f"{self.name}://{host}:{port}"
-
-    def endpoint(self, output: Mapping[str, Any]) -> tuple[str, int]:
-        return str(output.get("host") or "localhost"), int(output.get("port") or self.default_port)
+        return self.host_port_namespace(output)

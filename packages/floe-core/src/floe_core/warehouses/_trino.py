@@ -38,6 +38,7 @@ class TrinoWarehouse(Warehouse[TrinoSettings]):
     name: ClassVar[str] = "trino"
     adapter_package: ClassVar[str] = "dbt-trino"
     settings_model: ClassVar[type[BaseModel]] = TrinoSettings
+    default_port: ClassVar[int | None] = 443
     transient_errors: ClassVar[frozenset[tuple[str, str]]] = frozenset(
         ("trino", name)
         for name in ("TrinoConnectionError", "Http502Error", "Http503Error", "Http504Error")
@@ -57,8 +58,4 @@ class TrinoWarehouse(Warehouse[TrinoSettings]):
 
     def namespace(self, output: Mapping[str, Any]) -> str:
         """``trino://{host}:{port}``."""
-        host, port = self.endpoint(output)
-        return f"{self.name}://{host}:{port}"
-
-    def endpoint(self, output: Mapping[str, Any]) -> tuple[str, int]:
-        return str(output.get("host") or "localhost"), int(output.get("port") or 443)
+        return self.host_port_namespace(output)

@@ -76,6 +76,8 @@ class Warehouse(ABC, Generic[SettingsT]):
     transient_messages: ClassVar[tuple[str, ...]] = ()
     """Lower-case fragments of error messages that say the same (for drivers that raise one
     class for everything)."""
+    default_port: ClassVar[int | None] = None
+    """For a server reached at the output's ``host``/``port``: the port when none is given."""
 
     @abstractmethod
     def dbt_output(self, settings: SettingsT, *, resolve_path: PathResolver) -> dict[str, Any]:
@@ -87,8 +89,18 @@ class Warehouse(ABC, Generic[SettingsT]):
         spec), from a generated or a user-written profile output."""
 
     def endpoint(self, output: Mapping[str, Any]) -> tuple[str, int] | None:
-        """``(host, port)`` the health probe connects to; ``None``: nothing to connect to."""
-        return None
+        """``(host, port)`` the health probe connects to; ``None``: nothing to connect to.
+
+        By default the output's ``host`` and ``port`` (else :attr:`default_port`) for a type
+        that has a default port."""
+        if self.default_port is None:
+            return None
+        return str(output.get("host") or "localhost"), int(output.get("port") or self.default_port)
+
+    def host_port_namespace(self, output: Mapping[str, Any]) -> str:
+        """``<name>://{host}:{port}``, the spec's namespace for most database servers."""
+        host, port = self.endpoint(output) or ("localhost", self.default_port)
+        return f"{self.name}://{host}:{port}"
 
     def prepare(self, output: Mapping[str, Any]) -> None:
         """Make ``output`` usable right before dbt runs (e.g. create a database folder)."""
