@@ -100,3 +100,13 @@ def test_plugins_health_probes_the_manifests_warehouse(tmp_path: Path) -> None:
     assert local.health.checks["warehouse.endpoint"].startswith(f"127.0.0.1:{port} unreachable")
     assert local.health.checks["warehouse.adapter"].startswith("dbt-postgres ")
     assert f"warehouse postgres: 127.0.0.1:{port} is unreachable" in local.health.message
+
+
+def test_plugins_health_reports_a_warehouse_it_cannot_resolve(tmp_path: Path) -> None:
+    path = _profile_workspace(tmp_path, "      type: duckdb\n", lineage=False)
+    (tmp_path / "dbt" / "profiles.yml").write_text("other: {outputs: {}}\n")
+    [local] = list_runtimes(["local"], health=True, manifest=path)
+    assert local.health is not None
+    assert not local.health.healthy
+    assert "profile 'shop' not found (profiles: other)" in local.health.message
+    assert local.health.checks["dbt"]  # the runtime's own checks are still there

@@ -71,11 +71,15 @@ def _health(
     try:
         with registry.create(name, config) as runtime:
             health = runtime.health_check()
-        if manifest is not None and (manifest.compute or manifest.profile) is not None:
-            health = _with_warehouse(health, warehouse_target(manifest).probe())
-        return health, None
     except FloeError as exc:
         return None, exc.message
+    if manifest is not None and (manifest.compute or manifest.profile) is not None:
+        try:
+            probe = warehouse_target(manifest).probe()
+        except FloeError as exc:  # e.g. the profiles.yml target is missing
+            probe = HealthStatus(healthy=False, message=exc.message, checks={"target": "unknown"})
+        health = _with_warehouse(health, probe)
+    return health, None
 
 
 def _with_warehouse(runtime: HealthStatus, warehouse: HealthStatus) -> HealthStatus:
