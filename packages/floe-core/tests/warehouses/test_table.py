@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 from pydantic import BaseModel, Field
+from structlog.testing import capture_logs
 
 from floe_core import GeneratedProfile, ManifestError, PluginError, PluginNotFoundError
 from floe_core.manifest import parse_manifest
@@ -108,10 +109,17 @@ def test_a_broken_registration_is_refused_with_its_reason(
         table.get(points[0].name)
 
 
-def test_a_builtin_name_registered_again_is_refused() -> None:
+def test_a_builtin_name_is_reserved() -> None:
     table = WarehouseTable([_point("duckdb", f"{__name__}:ClickHouseWarehouse")])
-    with pytest.raises(PluginError, match="'duckdb' is provided several times"):
-        table.get("duckdb")
+    assert table.get("duckdb").adapter_package == "dbt-duckdb"  # without reading entry points
+    with capture_logs() as logs:
+        assert "duckdb" in table.names()
+    [warning] = logs
+    assert warning["log_level"] == "warning"
+    assert (warning["type"], warning["entry_point"]) == (
+        "duckdb",
+        f"{__name__}:ClickHouseWarehouse",
+    )
 
 
 def test_a_registered_type_works_in_the_manifest(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -110,10 +110,10 @@ class ComputeConfig(BaseModel):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        from floe_core.warehouses import warehouse_names
+        from floe_core.warehouses import find_warehouse, warehouse_names
 
-        known = warehouse_names()
-        if value not in known:
+        if find_warehouse(value) is None:
+            known = warehouse_names()
             raise PydanticCustomError(
                 "unknown_warehouse",
                 "unknown warehouse type '{type}'",
