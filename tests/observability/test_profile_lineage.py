@@ -51,15 +51,16 @@ def _dataset_namespaces(events: list[dict[str, Any]]) -> set[str]:
 
 
 def test_floe_build_with_a_duckdb_profile_sends_lineage(receiver: Any, tmp_path: Path) -> None:
-    # The profile the shop project names (`profile: floe` in dbt_project.yml), with its path
-    # from the environment, as profiles.yml files usually are.
-    database = tmp_path / "warehouse" / "shop.duckdb"
-    database.parent.mkdir()
+    # The profile the shop project names (`profile: floe` in dbt_project.yml), its paths from
+    # the environment as profiles.yml files usually have them; --target picks the second one.
+    dev, prod = tmp_path / "warehouse" / "dev.duckdb", tmp_path / "warehouse" / "prod.duckdb"
+    dev.parent.mkdir()
     manifest = _workspace(
         tmp_path,
         receiver,
-        "floe:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
-        "      path: \"{{ env_var('SHOP_DUCKDB') }}\"\n      threads: 2\n",
+        "floe:\n  target: dev\n  outputs:\n"
+        "    dev: {type: duckdb, path: \"{{ env_var('SHOP_DEV_DB') }}\", threads: 2}\n"
+        "    prod: {type: duckdb, path: \"{{ env_var('SHOP_PROD_DB') }}\", threads: 2}\n",
     )
     done = subprocess.run(
         [
@@ -67,22 +68,26 @@ def test_floe_build_with_a_duckdb_profile_sends_lineage(receiver: Any, tmp_path:
             "build",
             "--manifest",
             str(manifest),
+            "--target",
+            "prod",
             "--select",
             "+stg_orders",
             "--exclude",
             "resource_type:test",
         ],
         cwd=tmp_path,
-        env={**os.environ, "SHOP_DUCKDB": str(database)},
+        env={**os.environ, "SHOP_DEV_DB": str(dev), "SHOP_PROD_DB": str(prod)},
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert prod.is_file()
+    assert not dev.exists()
     events = receiver.wait_for("/api/v1/lineage", 6)
     assert {e["job"]["namespace"] for e in events} == {"shop-prod"}
-    assert _dataset_namespaces(events) == {f"duckdb://{database.resolve()}"}
+    assert _dataset_namespaces(events) == {f"duckdb://{prod.resolve()}"}
     assert "unknown to floe" not in done.stderr
 
 

@@ -10,7 +10,7 @@ from structlog.testing import capture_logs
 
 from floe_core import ProfileError
 from floe_core.manifest import PlatformManifest, parse_manifest
-from floe_core.warehouses import warehouse_target
+from floe_core.warehouses import namespace_by_target, warehouse_target
 
 HEADER = "apiVersion: floe.dev/v1\nkind: PlatformManifest\nplugins: {dbt_runtime: {type: local}}\n"
 
@@ -71,6 +71,16 @@ def test_env_vars_choose_the_target_and_fill_its_fields(
 
 def test_the_target_given_wins(workspace: Path) -> None:
     assert warehouse_target(_manifest(workspace), target="lake").type == "clickhouse"
+
+
+def test_each_target_of_a_profile_has_its_namespace(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCOUNT", "myorg-analytics")
+    namespaces = namespace_by_target(_manifest(workspace))
+    assert namespaces(None) == "duckdb:///data/dev.duckdb"
+    assert namespaces("prod") == "snowflake://myorg-analytics"
+    assert namespaces("qa") == "duckdb:///data/dev.duckdb"  # dbt itself reports a bad target
 
 
 def test_an_unknown_type_still_gets_a_namespace_and_one_warning(workspace: Path) -> None:

@@ -9,7 +9,7 @@ from floe_core.artifacts import ResultsStore
 from floe_core.manifest import PlatformManifest
 from floe_core.plugins import FloePluginManager, PluginHookObserver
 from floe_core.stores import open_artifact_store
-from floe_core.warehouses import warehouse_target
+from floe_core.warehouses import namespace_by_target
 
 __all__ = ["observers_from_manifest"]
 
@@ -22,8 +22,8 @@ def observers_from_manifest(
     Tracing comes first so that its ``prepare`` puts the trace context on the invocation and
     lineage runs carry their span ids; the store comes last so that the invocation it records
     carries what the others added. Lineage names datasets after the warehouse the manifest
-    runs on (``compute``, or the target of its ``profile``; ``project_dir`` holds the
-    dbt_project.yml naming the profile).
+    runs on (``compute``, or the target of its ``profile``, per invocation's ``--target``;
+    ``project_dir`` holds the dbt_project.yml naming the profile).
     """
     observability = manifest.observability
     tracer = None
@@ -35,9 +35,11 @@ def observers_from_manifest(
     if observability.lineage.enabled:
         from floe_core.lineage import create_lineage_observer  # loads the OpenLineage client
 
+        namespaces = namespace_by_target(manifest, project_dir=project_dir)
         lineage = create_lineage_observer(
             observability.lineage,
-            compute_namespace=warehouse_target(manifest, project_dir=project_dir).namespace(),
+            compute_namespace=namespaces(manifest.project.target),
+            namespace_for_target=namespaces,
             span_ids=tracer.span_ids if tracer is not None else None,
             extra_run_facets=plugins.lineage_run_facets,
         )

@@ -28,6 +28,7 @@ from floe_core.warehouses._target import (
     WarehouseTarget,
     compute_output,
     dataset_namespace,
+    namespace_by_target,
     warehouse_target,
 )
 from floe_core.warehouses._warehouse import SETTINGS_CONFIG, SecretRef, Warehouse
@@ -45,6 +46,7 @@ __all__ = [
     "dataset_namespace",
     "find_warehouse",
     "is_transient_error",
+    "namespace_by_target",
     "warehouse",
     "warehouse_names",
     "warehouse_target",

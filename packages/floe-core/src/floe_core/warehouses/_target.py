@@ -7,9 +7,10 @@ works the same way whether floe generates the profile or the user wrote it.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 import yaml
 
-from floe_core._errors import ProfileError
+from floe_core._errors import FloeError, ProfileError
 from floe_core._runtime import HealthStatus
 from floe_core.manifest._secrets import render_dbt_env_vars
 from floe_core.warehouses._table import find_warehouse, warehouse
@@ -26,7 +27,13 @@ from floe_core.warehouses._warehouse import Warehouse
 if TYPE_CHECKING:
     from floe_core.manifest import PlatformManifest
 
-__all__ = ["WarehouseTarget", "compute_output", "dataset_namespace", "warehouse_target"]
+__all__ = [
+    "WarehouseTarget",
+    "compute_output",
+    "dataset_namespace",
+    "namespace_by_target",
+    "warehouse_target",
+]
 
 _log = structlog.get_logger("floe.warehouses")
 
@@ -154,6 +161,29 @@ def warehouse_target(
     return _profile_target(
         profiles_dir / _PROFILES_FILENAME, profile_name, target or manifest.project.target
     )
+
+
+def namespace_by_target(
+    manifest: PlatformManifest, *, project_dir: Path | None = None
+) -> Callable[[str | None], str]:
+    """The dataset namespace of each dbt target an invocation may pick (``--target``).
+
+    The manifest's own target is resolved now, so its problems show before any run (and an
+    unknown type warns once); another target of a ``profile:`` on first use. A target that
+    cannot be resolved keeps the manifest's namespace: dbt reports the bad target itself.
+    """
+    default = warehouse_target(manifest, project_dir=project_dir).namespace()
+
+    @functools.cache
+    def namespace(target: str | None) -> str:
+        if manifest.profile is None or target in (None, manifest.project.target):
+            return default
+        try:
+            return warehouse_target(manifest, project_dir=project_dir, target=target).namespace()
+        except FloeError:
+            return default
+
+    return namespace
 
 
 def _project_profile(project_dir: Path) -> str:
