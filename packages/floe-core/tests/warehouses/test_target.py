@@ -69,6 +69,24 @@ def test_env_vars_choose_the_target_and_fill_its_fields(
     assert (target.type, target.namespace()) == ("snowflake", "snowflake://myorg-analytics")
 
 
+def test_secrets_of_the_output_never_show_in_its_repr(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCOUNT", "myorg-analytics")
+    monkeypatch.setenv("SF_PASSWORD", "hunter2-not-real")
+    target = warehouse_target(_manifest(workspace), target="prod")
+    assert target.output["password"] == "hunter2-not-real"  # rendered for the probe
+    assert "hunter2" not in repr(target)
+
+
+def test_an_empty_default_renders_empty(workspace: Path) -> None:
+    profiles = workspace / "profiles" / "profiles.yml"
+    profiles.write_text(
+        PROFILES.replace("env_var('SHOP_DB', '/data/dev.duckdb')", "env_var('SHOP_DB', '')")
+    )
+    assert warehouse_target(_manifest(workspace)).namespace() == "duckdb://:memory:"
+
+
 def test_the_target_given_wins(workspace: Path) -> None:
     assert warehouse_target(_manifest(workspace), target="lake").type == "clickhouse"
 

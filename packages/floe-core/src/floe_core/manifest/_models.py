@@ -110,6 +110,7 @@ class ComputeConfig(BaseModel):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
+        # Imported on use: the warehouse types import this package's secret references.
         from floe_core.warehouses import find_warehouse, warehouse_names
 
         if find_warehouse(value) is None:

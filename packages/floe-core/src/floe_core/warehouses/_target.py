@@ -11,7 +11,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +52,7 @@ def _render(value: Any) -> Any:
     """``value`` with dbt's ``{{ env_var('NAME', 'default') }}`` replaced where the variable
     (or a default) exists; other templates stay as written."""
     if isinstance(value, str):
-        return _ENV_VAR.sub(
-            lambda match: os.environ.get(match.group(1), match.group(2) or match.group(0)), value
-        )
+        return _ENV_VAR.sub(_env_value, value)
     if isinstance(value, Mapping):
         return {key: _render(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -62,12 +60,17 @@ def _render(value: Any) -> Any:
     return value
 
 
+def _env_value(match: re.Match[str]) -> str:
+    name, default = match.group(1), match.group(2)
+    return os.environ.get(name, default if default is not None else match.group(0))
+
+
 @dataclass(frozen=True)
 class WarehouseTarget:
     """The dbt profile output a run uses, its type, and where it was defined."""
 
     type: str
-    output: Mapping[str, Any]
+    output: Mapping[str, Any] = field(repr=False)
     """The output with ``env_var()`` rendered where set (never shown: it may hold secrets)."""
     source: str
     """``compute`` or ``<profiles.yml>: profile <name>, target <target>``."""
