@@ -1,7 +1,7 @@
 """Turn pydantic validation errors into problems that point into the file the user edits.
 
-Pydantic reports where in the *data* an error is (``("compute", "postgres", "config",
-"port")``); this module maps that to the YAML path the user wrote (``compute.config.port``),
+Pydantic reports where in the *data* an error is (``("project", "source", "git", "ref")``);
+this module maps that to the YAML path the user wrote (``project.source.ref``),
 its line, and a hint: the close match for an unknown key, the expected type for a wrong one.
 Input values are never quoted: they may be secrets.
 """
@@ -52,7 +52,7 @@ _BOUNDS = {
 def data_path(loc: Sequence[str | int], data: Any) -> KeyPath:
     """The part of a pydantic ``loc`` that exists in ``data``, plus a missing last key.
 
-    Pydantic inserts union tags (``"postgres"``) and validator names into ``loc``; they are
+    Pydantic inserts union tags (``"git"``) and validator names into ``loc``; they are
     not keys of the data and are dropped, except as the last element (a missing field).
     """
     path: list[str | int] = []
