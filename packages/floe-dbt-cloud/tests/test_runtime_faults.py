@@ -279,3 +279,25 @@ def test_without_discovery_the_plan_carries_the_runs_manifest(
     assert planned.manifest_path.is_file()
     assert set(planned.node_ids) == {node.unique_id for node in result.nodes}
     assert not [r for r in fake.requests if r.path == "/graphql"]
+
+
+@pytest.mark.parametrize(("fault", "posts"), [("rate_limit", 3), ("lose_response", 2)])
+def test_reused_invocation_id_never_adopts_the_earlier_run(
+    fake: FakeDbtCloud,
+    make_runtime: Callable[..., CloudRuntime],
+    invocation: DBTInvocation,
+    fault: str,
+    posts: int,
+) -> None:
+    # The first run of this invocation id is cancelled (floe's timeout) and stays tagged.
+    fake.faults.slow_run(seconds=30)
+    first = make_runtime(timeout_seconds=0.3).build(invocation)
+    assert first.status is RunStatus.TIMED_OUT
+    getattr(fake.faults, fault)(method="POST", path=TRIGGER_PATH)
+    second = make_runtime().build(invocation)
+    assert second.status is RunStatus.SUCCESS, second.error
+    assert _statuses(second) == TINY_BUILD
+    earlier, new = fake.runs()
+    assert (earlier.status, new.status) == (30, 10)
+    assert second.metadata["dbt_cloud_run_id"] == new.id
+    assert _trigger_posts(fake) == posts

@@ -15,7 +15,6 @@ from floe_dbt_cloud._errors import DbtCloudAccessError, DbtCloudAPIError, DbtClo
 from floe_dbt_cloud._models import CloudRun, CloudRunStatus, CloudRunStep
 from floe_dbt_cloud._run_handler import CloudRunHandler, RunOutcome
 from floe_dbt_cloud._runtime import CloudRuntime
-from floe_dbt_cloud._steps import cause_tag, dbt_command_line, trigger_body
 from floe_dbt_cloud._translator import CloudEventTranslator
 
 __all__ = [
@@ -32,7 +31,4 @@ __all__ = [
     "DbtCloudTransientError",
     "RetryPolicy",
     "RunOutcome",
-    "cause_tag",
-    "dbt_command_line",
-    "trigger_body",
 ]

@@ -143,11 +143,6 @@ class DbtCloudClient:
     def cancel_run(self, run_id: int) -> CloudRun:
         return _run(self._json("POST", f"runs/{run_id}/cancel/"))
 
-    def list_artifacts(self, run_id: int, *, step: int | None = None) -> list[str]:
-        params = {"step": str(step)} if step is not None else None
-        data = self._json("GET", f"runs/{run_id}/artifacts/", params=params)
-        return [str(path) for path in data or []]
-
     def get_artifact(self, run_id: int, path: str, *, step: int | None = None) -> bytes:
         """The raw file (artifact GETs are not enveloped)."""
         params = {"step": str(step)} if step is not None else None

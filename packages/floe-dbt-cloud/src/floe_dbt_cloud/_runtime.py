@@ -129,12 +129,7 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             return handler.rerun(job_id)
         project_name = read_project_name(invocation.project_dir)
         body = trigger_body(command, invocation, project_name=project_name)
-        tag = cause_tag(invocation.invocation_id)
-        try:
-            return handler.trigger(job_id, body, tag=tag)
-        except KeyboardInterrupt:
-            handler.cancel_tagged(job_id, tag)  # a run may exist though we never heard
-            raise
+        return handler.trigger(job_id, body, tag=cause_tag(invocation.invocation_id))
 
     def _run_error(self, outcome: RunOutcome, status: RunStatus) -> str | None:
         run = outcome.run
