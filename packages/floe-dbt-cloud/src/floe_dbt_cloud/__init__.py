@@ -10,7 +10,7 @@ and events). ``floe_dbt_cloud.testing`` ships a fake dbt Cloud that executes rea
 from __future__ import annotations
 
 from floe_dbt_cloud._client import DbtCloudClient
-from floe_dbt_cloud._config import CloudConfig, RetryPolicy
+from floe_dbt_cloud._config import CloudConfig, JobByName, RetryPolicy, RunOverrides
 from floe_dbt_cloud._errors import DbtCloudAccessError, DbtCloudAPIError, DbtCloudTransientError
 from floe_dbt_cloud._models import CloudRun, CloudRunStatus, CloudRunStep
 from floe_dbt_cloud._run_handler import CloudRunHandler, RunOutcome
@@ -29,6 +29,8 @@ __all__ = [
     "DbtCloudAccessError",
     "DbtCloudClient",
     "DbtCloudTransientError",
+    "JobByName",
     "RetryPolicy",
     "RunOutcome",
+    "RunOverrides",
 ]

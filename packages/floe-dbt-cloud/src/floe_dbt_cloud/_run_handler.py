@@ -28,8 +28,6 @@ __all__ = ["CloudRunHandler", "RunOutcome"]
 
 _log = structlog.get_logger("floe.dbt_cloud")
 
-_CAUSE_SEARCH_DEPTH = 100
-"""Newest runs of the job searched for our cause tag (one page)."""
 _CANCEL_GRACE_POLLS = 10
 
 
@@ -95,7 +93,7 @@ class CloudRunHandler:
 
     def _find_new_run_by_tag(self, job_id: int, tag: str, newer_than: int) -> CloudRun | None:
         """The run carrying ``tag`` created after run ``newer_than`` (ids grow), if any."""
-        for run in self._client.list_runs(job_id, limit=_CAUSE_SEARCH_DEPTH):
+        for run in self._client.iter_runs(job_id):
             if run.id <= newer_than:
                 return None  # newest first: every run from here existed before the trigger
             if tag in (run.cause or ""):

@@ -23,7 +23,7 @@ extra (dbt-core and an adapter).
 from __future__ import annotations
 
 from floe_dbt_cloud.testing._faults import TRIGGER_PATH, Fault, FaultInjector
-from floe_dbt_cloud.testing._http import RecordedRequest
+from floe_dbt_cloud.testing._http import RecordedRequest, RecordedResponse
 from floe_dbt_cloud.testing._server import FakeDbtCloud
 from floe_dbt_cloud.testing._state import FakeJob, FakeRun, FakeStep
 
@@ -36,4 +36,5 @@ __all__ = [
     "Fault",
     "FaultInjector",
     "RecordedRequest",
+    "RecordedResponse",
 ]
