@@ -315,3 +315,10 @@ def test_contract_check_refuses_a_wrong_shape() -> None:
     assert html == "a 502 answer must be JSON, got text/html"
     unknown = contract_violation("GET", "/api/v2/nothing/", 200, "application/json", {})
     assert unknown == "GET /api/v2/nothing/ answered 200 but is no documented endpoint"
+
+
+def test_head_answers_like_get_without_a_body(api: httpx.Client) -> None:
+    response = api.head("runs/")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.content == b""

@@ -256,7 +256,8 @@ def contract_violation(
         return f"a {status} answer must be JSON, got {content_type}"
     model: type[BaseModel] | None = ErrorEnvelope
     if status < 300:
-        matches = [m for v, p, m in RESPONSE_MODELS if v == method and re.fullmatch(p, path)]
+        verb = "GET" if method == "HEAD" else method  # HEAD: the GET's headers (and shape)
+        matches = [m for v, p, m in RESPONSE_MODELS if v == verb and re.fullmatch(p, path)]
         if not matches:
             return f"{method} {path} answered {status} but is no documented endpoint"
         model = matches[0]

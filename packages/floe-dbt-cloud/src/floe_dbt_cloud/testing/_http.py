@@ -34,7 +34,8 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class RecordedResponse:
-    """One answer the fake gave (not injected faults): JSON bodies decoded, files as bytes."""
+    """One answer the fake gave (not injected faults): the JSON payload; ``None`` for raw
+    files and redirects (not kept: a long-lived fake would hold every artifact it served)."""
 
     method: str
     path: str
@@ -131,7 +132,8 @@ def make_handler(app: _App) -> type[BaseHTTPRequestHandler]:
             content_type: str = "application/json",
             headers: dict[str, str] | None = None,
         ) -> None:
-            app.responses.append(RecordedResponse(method, path, status, content_type, payload))
+            kept = None if isinstance(payload, bytes) else payload
+            app.responses.append(RecordedResponse(method, path, status, content_type, kept))
             self._send(status, payload, content_type, headers, head_only=method == "HEAD")
 
         def _send_fault(self, fault: Fault) -> bool:

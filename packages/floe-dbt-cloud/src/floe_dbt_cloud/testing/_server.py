@@ -148,11 +148,12 @@ class FakeDbtCloud:
             payload = execute_discovery_query(body, self._find_run_for_discovery)
             return 200, payload, "application/json"
         allowed: list[str] = []
+        served = "GET" if method == "HEAD" else method  # HEAD: a GET's headers, no body
         for route in ROUTES:
             match = route.pattern.fullmatch(path)
             if match is None:
                 continue
-            if route.method != method:
+            if route.method != served:
                 allowed.append(route.method)
                 continue
             if int(match.groupdict().get("account") or self.account_id) != self.account_id:
