@@ -107,6 +107,7 @@ def test_unknown_job_name_suggests_the_close_ones(crowded: FakeDbtCloud) -> None
     assert health.message == (
         "plugins.dbt_runtime.config.job: dbt Cloud account 1 has no job named 'hourly'"
     )
+    assert health.checks == {"dbt_cloud_api": "ok", "job": "not resolved"}
     with CloudRuntime(config) as runtime, pytest.raises(PluginConfigError) as excinfo:
         runtime.jobs.job_id(config.job_for_target(None))
     assert "did you mean 'Hourly build'?" in (excinfo.value.hint or "")

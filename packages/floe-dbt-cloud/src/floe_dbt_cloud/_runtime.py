@@ -17,6 +17,7 @@ from floe_core import (
     ExecutionPlan,
     FloeError,
     HealthStatus,
+    PluginConfigError,
     PluginError,
     RunStatus,
     RuntimeExecutionError,
@@ -25,6 +26,7 @@ from floe_core import (
 )
 from floe_dbt_cloud._client import DbtCloudClient
 from floe_dbt_cloud._config import CloudConfig
+from floe_dbt_cloud._errors import DbtCloudAccessError
 from floe_dbt_cloud._jobs import JobResolver
 from floe_dbt_cloud._models import CloudRun, CloudRunStatus
 from floe_dbt_cloud._progress import RunProgress
@@ -185,6 +187,16 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
         try:
             job_id = self.jobs.job_id(default)
             job = self.client.get_job(job_id)
+        except DbtCloudAccessError as exc:
+            return HealthStatus(
+                healthy=False, message=exc.message, checks={"dbt_cloud_api": "refused"}
+            )
+        except PluginConfigError as exc:  # the API answered, but the job name does not fit
+            return HealthStatus(
+                healthy=False,
+                message=exc.message,
+                checks={"dbt_cloud_api": "ok", "job": "not resolved"},
+            )
         except FloeError as exc:
             return HealthStatus(
                 healthy=False, message=exc.message, checks={"dbt_cloud_api": "unreachable"}
