@@ -67,20 +67,31 @@ def test_lost_trigger_response_adopts_the_run_instead_of_starting_another(
     assert fake.faults.fired == [("lose_response", "POST", "/api/v2/accounts/1/jobs/42/run/")]
 
 
-@pytest.mark.parametrize("fault", ["server_error", "html_502", "rate_limit"])
+@pytest.mark.parametrize(
+    ("fault", "kwargs", "searches"),
+    [
+        ("server_error", {}, 2),  # a 5xx may have created a run: look before re-sending
+        ("html_502", {}, 2),
+        ("rate_limit", {"retry_after": 0.25}, 0),  # a 4xx created nothing: just re-send
+        ("server_error", {"status": 408}, 0),
+    ],
+)
 def test_trigger_refused_before_creating_a_run_is_sent_again(
     fake: FakeDbtCloud,
     make_runtime: Callable[..., CloudRuntime],
     invocation: DBTInvocation,
     delays: list[float],
     fault: str,
+    kwargs: dict[str, object],
+    searches: int,
 ) -> None:
-    kwargs = {"retry_after": 0.25} if fault == "rate_limit" else {}
     getattr(fake.faults, fault)(times=2, method="POST", path=TRIGGER_PATH, **kwargs)
     result = make_runtime().build(invocation)
     assert result.status is RunStatus.SUCCESS, result.error
     assert len(fake.runs()) == 1
     assert _trigger_posts(fake) == 3
+    run_lists = [r for r in fake.requests if r.method == "GET" and r.path.endswith("/runs/")]
+    assert len(run_lists) == 1 + searches  # the job's newest run, before the first POST
     if fault == "rate_limit":
         assert delays[:2] == [0.25, 0.25]
 

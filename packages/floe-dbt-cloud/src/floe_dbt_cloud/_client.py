@@ -290,6 +290,9 @@ def _translate_http_errors(method: str, url: str, config: CloudConfig) -> Iterat
         raise DbtCloudAPIError(f"{method} {url}: {exc}") from exc
 
 
+_RETRY_LATER = {408, 425, 429}
+"""4xx answers that mean "not now" (request timeout, too early, rate limit): retried."""
+
 _ACCESS_HINTS = {
     401: "check that the token (plugins.dbt_runtime.config.token) is a valid, unexpired "
     "dbt Cloud service token for this account",
@@ -306,7 +309,7 @@ def _raise_for_status(response: httpx.Response, config: CloudConfig) -> None:
         return
     where = f"{response.request.method} {response.request.url.path}"
     message = f"{where}: dbt Cloud answered HTTP {code}: {_user_message(response)}"
-    if code == 429 or code >= 500:
+    if code in _RETRY_LATER or code >= 500:
         raise DbtCloudTransientError(
             message,
             hint="dbt Cloud is rate limiting or unavailable; retries were exhausted",

@@ -42,7 +42,7 @@ _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class RetryPolicy(BaseModel):
-    """How failed HTTP requests are retried (429, 5xx, connection errors, timeouts).
+    """How failed HTTP requests are retried (408/425/429, 5xx, connection errors, timeouts).
 
     The delay before retry ``n`` (0-based) is ``Retry-After`` when the server sends one, else
     a random value in ``[0, min(backoff_max, backoff_base * 2**n)]`` ("full jitter").

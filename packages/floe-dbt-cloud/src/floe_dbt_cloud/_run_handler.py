@@ -4,8 +4,9 @@ Triggering is the one request that must never be repeated blindly: a POST whose 
 lost may still have created a run. So after a lost answer, a timeout or a 5xx the handler
 looks for a run of the job that carries the invocation's cause tag and is newer than the
 job's newest run before the first POST, and adopts it; only if there is none does it trigger
-again. A 429 (or any 4xx) created nothing: the trigger is simply sent again. Reruns are
-guarded the same way by the job's newest run id.
+again. A 429 (or 408/425, the other "not now" answers) created nothing: the trigger is
+simply sent again, with no search. Reruns are guarded the same way by the job's newest
+run id.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class CloudRunHandler:
                 if attempt + 1 >= attempts:
                     raise
                 self._sleep(self._client.retry_delay(attempt, exc.retry_after))
-                # A 4xx (429) is an answer: the request created nothing. Only a lost answer,
+                # A 4xx (429/408/425) is an answer: it created nothing. Only a lost answer,
                 # a timeout or a 5xx leaves the doubt that a search for the run settles.
                 refused = exc.status_code is not None and exc.status_code < 500
                 existing = None if refused else find_created()
