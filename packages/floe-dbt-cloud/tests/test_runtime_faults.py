@@ -6,7 +6,9 @@ creates exactly one run, and the outcome reported is the one dbt Cloud reached.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -21,7 +23,7 @@ from floe_core import (
     RunStatus,
 )
 from floe_dbt_cloud import CloudRuntime
-from floe_dbt_cloud.testing import TRIGGER_PATH, FakeDbtCloud
+from floe_dbt_cloud.testing import TRIGGER_PATH, FakeDbtCloud, FakeRun
 
 pytestmark = pytest.mark.slow  # every test runs real dbt through the fake
 
@@ -312,3 +314,29 @@ def test_reused_invocation_id_never_adopts_the_earlier_run(
     assert (earlier.status, new.status) == (30, 10)
     assert second.metadata["dbt_cloud_run_id"] == new.id
     assert _trigger_posts(fake) == posts
+
+
+def test_lost_trigger_answer_is_found_behind_a_page_of_newer_runs(
+    fake: FakeDbtCloud, invocation: DBTInvocation, job_id: int
+) -> None:
+    # While floe backs off, 120 other runs of the job start (other clients, a schedule):
+    # the run floe created is on the second page of the job's newest runs.
+    fake.faults.lose_response()
+    job = fake.jobs[job_id]
+
+    def others_trigger_meanwhile(seconds: float) -> None:
+        time.sleep(min(seconds, 0.05))
+        if len(fake.runs()) == 1:
+            for _ in range(120):
+                run_id, trigger_id = fake.store.next_ids()
+                other = FakeRun(run_id, job, {"cause": "schedule"}, [], Path("-"), trigger_id)
+                other.finish(10)
+                fake.store.add(other)
+
+    with CloudRuntime(fake.cloud_config(job_id), sleep=others_trigger_meanwhile) as runtime:
+        result = runtime.build(invocation)
+    assert result.status is RunStatus.SUCCESS, result.error
+    assert result.metadata["dbt_cloud_run_id"] == fake.runs()[0].id
+    assert _trigger_posts(fake) == 1
+    pages = [r.query["offset"] for r in fake.requests if r.path.endswith("/runs/")]
+    assert pages == [["0"], ["0"], ["100"]]  # baseline, then the search's two pages
