@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
 import time
 from collections.abc import Callable
 
@@ -322,3 +323,26 @@ def test_head_answers_like_get_without_a_body(api: httpx.Client) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "message"),
+    [
+        (b"GARBAGE\r\n\r\n", 400, "Bad request syntax"),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414, "Request-URI Too Long"),
+        (b"GET /api/v2/accounts/ HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400, "Content-Length"),
+    ],
+)
+def test_malformed_requests_get_a_json_answer(
+    fake: FakeDbtCloud, raw: bytes, status: int, message: str
+) -> None:
+    port = int(fake.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(raw)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode())
+    assert b"Content-Type: application/json" in head
+    assert message in json.loads(body)["status"]["user_message"]

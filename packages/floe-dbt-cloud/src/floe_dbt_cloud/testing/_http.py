@@ -6,6 +6,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -73,14 +74,20 @@ def make_handler(app: _App) -> type[BaseHTTPRequestHandler]:
         ) -> None:
             """Malformed requests (bad request line, huge headers) get a JSON body too."""
             self.close_connection = True
-            self._send(code, error_payload(code, message or explain or "Bad request"))
+            self.request_version = self.protocol_version  # a status line even for garbage
+            phrase = message or explain or HTTPStatus(code).phrase
+            self._send(code, error_payload(code, phrase))
 
         def _handle(self, method: str) -> None:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query, keep_blank_values=True)
             try:
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length > 0 else b""
+            except ValueError:
+                self.send_error(400, "Content-Length must be a number of bytes")
+                return
+            raw = self.rfile.read(length) if length > 0 else b""
+            try:
                 body = json.loads(raw) if raw.strip() else None
             except ValueError:
                 self.close_connection = True
