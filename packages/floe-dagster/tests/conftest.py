@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -119,15 +118,16 @@ def query() -> Query:
 
 
 @pytest.fixture
-def reexecutable_job(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Any]:
+def reexecutable_job() -> Callable[[Path], Any]:
     """``reexecutable_job(manifest)``: the workspace's assets as a job ``execute_job`` can
     re-execute from failure (see reexecution_definitions.py)."""
 
     def make(manifest: Path) -> Any:
-        monkeypatch.setenv("FLOE_DAGSTER_TEST_MANIFEST", str(manifest))
-        sys.modules.pop("reexecution_definitions", None)  # built for another workspace
         return build_reconstructable_job(
-            "reexecution_definitions", "define_job", reconstructor_working_directory=str(HERE)
+            "reexecution_definitions",
+            "define_job",
+            reconstructable_args=(str(manifest),),
+            reconstructor_working_directory=str(HERE),
         )
 
     return make

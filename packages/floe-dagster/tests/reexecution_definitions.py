@@ -1,9 +1,9 @@
 """A workspace's assets as a reconstructable job, for tests that re-execute runs
-(``execute_job`` loads it by module name). The workspace is ``FLOE_DAGSTER_TEST_MANIFEST``."""
+(``execute_job`` loads it by module name; the platform manifest is its argument, so each
+workspace is a different job to Dagster's caches)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,19 +11,18 @@ from dagster import Definitions, JobDefinition, define_asset_job, in_process_exe
 
 from floe_dagster import FloeProject, FloeResource, floe_assets
 
-PROJECT = FloeProject(os.environ["FLOE_DAGSTER_TEST_MANIFEST"])
-PROJECT.prepare_if_dev()
 
+def define_job(platform_manifest: str) -> JobDefinition:
+    project = FloeProject(platform_manifest)
+    project.prepare_if_dev()
 
-@floe_assets(PROJECT)
-def assets(context, floe: FloeResource) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    yield from floe.build(context)
+    @floe_assets(project)
+    def assets(context, floe: FloeResource) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+        yield from floe.build(context)
 
-
-def define_job() -> JobDefinition:
     defs = Definitions(
         assets=[assets],
         jobs=[define_asset_job("everything", executor_def=in_process_executor)],
-        resources={"floe": FloeResource(platform_manifest=str(PROJECT.platform_manifest))},
+        resources={"floe": FloeResource(platform_manifest=platform_manifest)},
     )
     return defs.resolve_job_def("everything")
