@@ -82,7 +82,16 @@ def openapi_document(version: str) -> dict[str, Any]:
                 "responses": {"200": {"description": "An event stream",
                                       "content": {"text/event-stream": {}}}},
             }},
-            "/api/models": _get("Models, seeds and snapshots of the newest manifest",
+            "/api/runs/{invocation_id}/files/{name}": {"get": {
+                "summary": "A kept file of the run (invocation.json, result.json, events.jsonl,"
+                           " manifest.json, run_results.json, catalog.json, sources.json,"
+                           " dbt.log)",
+                "parameters": [run_id, _path("name", "The file's name.")],
+                "responses": {"200": {"description": "The file as stored"},
+                              "404": {"description": "The run did not keep such a file"}},
+            }},
+            "/api/models": _get("Models, seeds, snapshots, sources and exposures of the newest"
+                                " manifest",
                                 ModelList, [_query("q", "Name or description contains this.",
                                                    {"type": "string"})]),
             "/api/models/{unique_id}": _get("One node: columns, tests, neighbours, code",
@@ -92,6 +101,10 @@ def openapi_document(version: str) -> dict[str, Any]:
                        {"type": "string"}),
                 _query("depth", "Hops up- and downstream of the focus node.",
                        {"type": "integer", "minimum": 0, "maximum": 50}),
+                _query("select", "A dbt selection (e.g. +orders, tag:nightly), evaluated by"
+                       " floe's plan; only the nodes it selects and the sources they read.",
+                       {"type": "string"}),
+                _query("tests", "1 draws tests too.", {"type": "string", "enum": ["0", "1"]}),
             ]),
         },
     }  # fmt: skip
