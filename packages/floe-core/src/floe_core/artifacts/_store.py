@@ -9,6 +9,7 @@ Layout under the store (a local folder by default, or object storage)::
     <project>/<invocation_id>/manifest.json            dbt's artifacts, copied
     <project>/<invocation_id>/run_results.json
     <project>/<invocation_id>/catalog.json             (after ``docs generate``)
+    <project>/<invocation_id>/sources.json             (after ``source freshness``)
     <project>/<invocation_id>/dbt.log                  the runtime's CLI-style log, if any
 
 ``events.jsonl`` is flushed per event so a crash keeps what happened: straight into the
@@ -53,7 +54,7 @@ __all__ = ["LocalResultsStore", "ResultsStore"]
 _log = structlog.get_logger("floe.artifacts")
 
 EVENTS_FILE = "events.jsonl"
-DBT_ARTIFACTS = ("manifest.json", "run_results.json", "catalog.json", "dbt.log")
+DBT_ARTIFACTS = ("manifest.json", "run_results.json", "catalog.json", "sources.json", "dbt.log")
 
 
 @dataclass
