@@ -257,6 +257,8 @@ def test_model_and_source_pages_render_docs_columns_tests_and_trends(
     page.goto(f"{failing_server.url}/#/models/source.shop.crm.raw_customers")
     table = page.locator("#model-docs table")  # markdown, not pipe text
     playwright.expect(table).to_contain_text("customer key")
+    playwright.expect(page.locator("#freshness")).to_contain_text("No freshness check yet")
+    wait_until(page, "window.floeGraph && window.floeGraph.nodes().length >= 2")
     screenshot(page, "source.png")
     page.goto(f"{failing_server.url}/#/models")
     playwright.expect(page.locator("#models")).to_contain_text("revenue_dashboard")
@@ -305,18 +307,20 @@ def test_a_1000_node_lineage_opens_with_readable_labels(
 
 
 def test_the_run_page_of_a_2000_node_run(page: playwright.Page, large_server: UIServer) -> None:
-    """Measured, not asserted: the figure goes to docs/benchmarks.md."""
-    started = time.perf_counter()
-    page.goto(f"{large_server.url}/#/runs/large-run")
-    wait_until(page, "document.querySelectorAll('#gantt .gantt-row[data-id]').length === 2000")
-    wall = time.perf_counter() - started
-    since_navigation = page.evaluate("performance.now()") / 1000
-    render = page.evaluate("window.floeRunRendered") / 1000
-    assert on_first_screen(page, "#problems .problem-message")
-    playwright.expect(page.locator("#problems")).to_contain_text("scripted failure")
+    """Measured, not asserted: the figures go to docs/benchmarks.md. The first opening
+    includes the server parsing the run's files (5 MB manifest.json) once; later ones not."""
+    figures = []
+    for opening in ("first", "again"):
+        page.goto("about:blank")
+        page.goto(f"{large_server.url}/#/runs/large-run")
+        wait_until(page, "document.querySelectorAll('#gantt .gantt-row[data-id]').length === 2000")
+        timings = page.evaluate("window.floeRunTimings")
+        figures.append(f"{opening}: drawn {timings['rendered'] / 1000:.2f} s after navigation"
+                       f" (data in at {timings['fetched'] / 1000:.2f} s)")  # fmt: skip
+        assert on_first_screen(page, "#problems .problem-message")
+        playwright.expect(page.locator("#problems")).to_contain_text("scripted failure")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    figure = (f"run page, 2000 nodes: {since_navigation:.2f} s from navigation to all rows drawn"
-              f" (wall {wall:.2f} s, of which rendering {render:.2f} s)\n")  # fmt: skip
+    figure = "run page of a 2,000-node run: " + "; ".join(figures) + "\n"
     (SCREENSHOTS / "run-2000.txt").write_text(figure)
     print(figure)
     page.screenshot(path=str(SCREENSHOTS / "run-2000.png"))

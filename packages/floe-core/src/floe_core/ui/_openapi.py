@@ -14,6 +14,7 @@ from floe_core.ui._models import (
     ModelList,
     RunDetail,
     RunList,
+    RunNode,
 )
 
 __all__ = ["openapi_document"]
@@ -54,7 +55,7 @@ def _get(summary: str, model: type[BaseModel], parameters: list[dict[str, Any]])
 
 def openapi_document(version: str) -> dict[str, Any]:
     models: list[type[BaseModel]] = [
-        ApiError, RunList, RunDetail, ModelList, ModelDetail, LineageGraph,
+        ApiError, RunList, RunDetail, RunNode, ModelList, ModelDetail, LineageGraph,
     ]  # fmt: skip
     _, schemas = models_json_schema(
         [(model, "serialization") for model in models], ref_template=_REF
@@ -73,8 +74,12 @@ def openapi_document(version: str) -> dict[str, Any]:
             "/api/runs": _get("Runs, newest first (running ones too)", RunList, [
                 _query("limit", "At most this many runs.", {"type": "integer", "minimum": 1}),
             ]),
-            "/api/runs/{invocation_id}": _get("One run with its nodes and critical path",
+            "/api/runs/{invocation_id}": _get("One run with its nodes (without their compiled"
+                                              " SQL) and critical path",
                                               RunDetail, [run_id]),
+            "/api/runs/{invocation_id}/nodes/{unique_id}": _get(
+                "One node of the run with its compiled SQL", RunNode,
+                [run_id, _path("unique_id", "dbt unique id.")]),
             "/api/runs/{invocation_id}/events": {"get": {
                 "summary": "The run's events as server-sent events (text/event-stream), from"
                            " the first one; ends after run_finished.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,7 +37,14 @@ from floe_core.ui._models import (
 )
 from floe_core.ui._runlog import node_log
 
-__all__ = ["EventScan", "comparison", "invocation_of", "run_detail", "scan_events"]
+__all__ = [
+    "EventScan",
+    "comparison",
+    "invocation_of",
+    "run_detail",
+    "scan_events",
+    "without_sql",
+]
 
 _EVENT = TypeAdapter[FloeEvent](FloeEvent)
 _INTERRUPTED = re.compile(r"interrupt|cancel", re.IGNORECASE)
@@ -58,9 +65,14 @@ class EventScan:
     finished: DBTRunResult | None = None
 
 
-def scan_events(lines: Iterable[str]) -> EventScan:
+def scan_events(lines: Iterable[str], *, kinds: Collection[str] | None = None) -> EventScan:
+    """Parse the event log; only the lines of ``kinds`` if given (a finished run's result
+    already has its node results, so parsing them again would be wasted)."""
     scan = EventScan()
+    wanted = [f'"kind":"{kind}"' for kind in kinds] if kinds is not None else None
     for line in lines:
+        if wanted is not None and not any(kind in line for kind in wanted):
+            continue
         try:
             event = _EVENT.validate_json(line)
         except ValidationError:
@@ -233,3 +245,15 @@ def comparison(
         new_failures=sorted(failed_now - failed_before),
         fixed=sorted(failed_before & succeeded_now),
     )
+
+
+def without_sql(detail: RunDetail) -> RunDetail:
+    """``detail`` without the nodes' compiled SQL: the bulk of a large run's page, fetched
+    per node when one is opened."""
+    nodes = [
+        node.model_copy(update={"result": node.result.model_copy(update={"compiled_code": None})})
+        if node.result is not None and node.result.compiled_code
+        else node
+        for node in detail.nodes
+    ]
+    return detail.model_copy(update={"nodes": nodes})

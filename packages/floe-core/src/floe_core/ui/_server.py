@@ -232,6 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return workbench.runs(_int(query, "limit", 50, 1, 10_000))
             case ["runs", run_id] if is_run_id(run_id):
                 return workbench.run(run_id)
+            case ["runs", run_id, "nodes", unique_id] if is_run_id(run_id):
+                return workbench.run_node(run_id, unique_id)
             case ["models"]:
                 return workbench.models(query.get("q", ""))
             case ["models", unique_id]:

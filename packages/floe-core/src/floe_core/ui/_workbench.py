@@ -37,10 +37,11 @@ from floe_core.ui._models import (
     ModelTest,
     RunDetail,
     RunList,
+    RunNode,
     RunSummary,
     TestOutcome,
 )
-from floe_core.ui._runs import EventScan, invocation_of, run_detail, scan_events
+from floe_core.ui._runs import EventScan, invocation_of, run_detail, scan_events, without_sql
 
 __all__ = ["SelectionError", "Workbench", "is_run_id"]
 
@@ -77,7 +78,7 @@ def is_run_id(text: str) -> bool:
 class _Cache:
     """A small thread-safe LRU of things parsed from immutable run files."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 64) -> None:
         self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
@@ -132,9 +133,24 @@ class Workbench:
         return RunList(project=self.project, store=self.store.url, runs=summaries[:limit])
 
     def run(self, invocation_id: str) -> RunDetail:
+        """The run page's data; nodes come without compiled SQL (see :meth:`run_node`)."""
         record = self._record(invocation_id)
         if record is None:
-            return self._running(invocation_id)
+            return without_sql(self._running(invocation_id))
+        return self._cache.get(
+            ("run-page", record.invocation_id), lambda: without_sql(self._full_run(record))
+        )
+
+    def run_node(self, invocation_id: str, unique_id: str) -> RunNode:
+        """One node of a run with everything about it (its compiled SQL too)."""
+        record = self._record(invocation_id)
+        detail = self._running(invocation_id) if record is None else self._full_run(record)
+        for node in detail.nodes:
+            if node.unique_id == unique_id:
+                return node
+        raise ArtifactNotFoundError(f"node {unique_id} of run {invocation_id}")
+
+    def _full_run(self, record: RunRecord) -> RunDetail:
         return self._cache.get(("run", record.invocation_id), lambda: self._finished(record))
 
     def file(self, invocation_id: str, name: str) -> tuple[bytes, str]:
@@ -293,7 +309,7 @@ class Workbench:
     def _finished(self, record: RunRecord) -> RunDetail:
         result = self.history.result(record)
         lines = self.events(record.invocation_id, 0)[0] if EVENTS_FILE in record.files else []
-        scan = scan_events(lines)
+        scan = scan_events(lines, kinds=("run_planned", "node_started"))
         summary = _summary(record)
         invocation_data = self._optional(record, INVOCATION_FILE)
         failed = any(node.status.value in ("error", "fail", "warn") for node in result.nodes)
@@ -383,14 +399,6 @@ class Workbench:
                 last[uid] = (run.invocation_id, node)
         return last
 
-    def _run_graph(self, record: RunRecord) -> DbtGraph:
-        def load() -> DbtGraph:
-            data = self.history.read(record, MANIFEST_FILE)
-            where = self.store.uri(f"{record.project}/{record.path}/{MANIFEST_FILE}")
-            return DbtGraph.from_manifest(data, where)
-
-        return self._cache.get(("graph", record.invocation_id), load)
-
     def _newest(self, name: str, parse: Callable[[bytes, str, str], _T]) -> tuple[str, _T] | None:
         """``name`` parsed from the newest recent run that kept it, with that run's id."""
         for record in reversed(self.history.runs(self.project, last=self.recent_runs)):
@@ -402,6 +410,13 @@ class Workbench:
 
                 return record.invocation_id, self._cache.get((name, record.invocation_id), load)
         return None
+
+    def _run_graph(self, record: RunRecord) -> DbtGraph:
+        where = self.store.uri(f"{record.project}/{record.path}/{MANIFEST_FILE}")
+        return self._cache.get(
+            (MANIFEST_FILE, record.invocation_id),
+            lambda: DbtGraph.from_manifest(self.history.read(record, MANIFEST_FILE), where),
+        )
 
     def _graph(self) -> tuple[DbtGraph, str]:
         """The graph of the newest run that kept a manifest.json, and that run's id."""

@@ -50,8 +50,8 @@ export async function showModel(id, search) {
         data.compiled_code ? [h("h3", {}, "Compiled SQL (last run)"), h("pre", { id: "model-sql" }, data.compiled_code)]
           : data.raw_code ? [h("h3", {}, "SQL"), h("pre", { id: "model-sql" }, data.raw_code)] : null),
       h("aside", { class: "side" },
-        data.freshness ? freshness(data.freshness) : null,
-        columns(data), tests(data), trend(data))));
+        model.resource_type === "source" ? freshness(data.freshness) : null,
+        columns(data), tests(data), model.resource_type === "source" ? null : trend(data))));
   await drawGraph(`/api/lineage?node=${encodeURIComponent(id)}&depth=${depth}` +
     (search.get("tests") === "1" ? "&tests=1" : ""));
 }
@@ -87,6 +87,10 @@ function tests(data) {
 }
 
 function freshness(found) {
+  if (!found) {
+    return h("section", { class: "card", id: "freshness" }, h("h3", {}, "Freshness"),
+      h("p", { class: "muted" }, "No freshness check yet (floe source freshness keeps sources.json)."));
+  }
   const age = found.age_seconds;
   return h("section", { class: "card", id: "freshness" },
     h("h3", {}, "Freshness ", status(found.status === "pass" ? "success" : found.status === "warn" ? "warn" : "error"),
@@ -103,7 +107,7 @@ function trend(data) {
   const width = 320;
   const height = 70;
   const most = Math.max(...runs.map((run) => run.duration_seconds), 0.001);
-  const step = width / Math.max(runs.length, 1);
+  const step = Math.min(width / Math.max(runs.length, 1), 28);
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);

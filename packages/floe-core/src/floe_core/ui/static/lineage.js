@@ -101,7 +101,7 @@ export async function drawGraph(path, infoPanel = false) {
       fill: (TYPES[node.resource_type] || TYPES.model).color,
       ring: STATUS[node.status] || "#b0bec5", ran: node.status ? 1 : 0,
       focus: node.unique_id === data.focus ? 1 : 0,
-      width: Math.max(40, node.name.length * FONT_PX * 0.62 + 24) } })),
+      width: Math.max(40, node.name.length * FONT_PX * 0.62 + (node.resource_type === "exposure" ? 44 : 24)) } })),
     ...data.edges.map((edge) => ({ data: { id: `${edge.source}->${edge.target}`,
       source: edge.source, target: edge.target } })),
   ];
@@ -133,7 +133,10 @@ export async function drawGraph(path, infoPanel = false) {
   if (count) count.textContent = `${data.nodes.length} nodes, ${data.edges.length} edges · drag to pan, scroll to zoom`;
   graph.fit(undefined, 30);
   if (graph.zoom() > 1.2) { graph.zoom(1.2); graph.center(); } // a small graph stays life-size
-  if (graph.zoom() * FONT_PX < READABLE_PX) readable(graph, data.focus ? graph.getElementById(data.focus) : null);
+  // Shown whole if its labels can still be read so; else at a zoom where they can.
+  if (graph.zoom() * FONT_PX < READABLE_PX) {
+    readable(graph, data.focus ? graph.getElementById(data.focus) : null);
+  }
   graph.on("tap", "node", (event) => {
     const id = event.target.id();
     if (!infoPanel) { location.hash = `#/models/${encodeURIComponent(id)}`; return; }
