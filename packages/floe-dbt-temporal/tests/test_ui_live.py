@@ -41,19 +41,19 @@ def test_the_workbench_streams_a_temporal_run_while_it_goes(
     workbench = Workbench(LocalArtifactStore(tmp_path / "results"), "shop")
     seen: list[tuple[str, bool]] = []  # (event kind, whether the run had finished by then)
 
-    def listen(url: str) -> None:
+    def listen(base: str) -> None:
         deadline = time.monotonic() + 120
-        while httpx.get(url).status_code == 404:  # until the run's log exists
+        while httpx.get(f"{base}/api/runs/{RUN_ID}").status_code == 404:  # no event log yet
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        with httpx.stream("GET", url, timeout=120) as response:
+        with httpx.stream("GET", f"{base}/api/runs/{RUN_ID}/events", timeout=120) as response:
             for line in response.iter_lines():
                 if line.startswith("data: "):
                     kind = json.loads(line[6:]).get("kind", "end")
                     seen.append((kind, workbench.finished(RUN_ID)))
 
     with UIServer(workbench, poll_seconds=0.05) as server, temporal_server.worker(settings):
-        listener = threading.Thread(target=listen, args=(f"{server.url}/api/runs/{RUN_ID}/events",))
+        listener = threading.Thread(target=listen, args=(server.url,))
         listener.start()
         result = runtime.build(
             DBTInvocation(project_dir=shop, profile=duckdb_profile, invocation_id=RUN_ID)
