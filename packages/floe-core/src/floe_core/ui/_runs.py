@@ -41,6 +41,7 @@ __all__ = [
     "EventScan",
     "comparison",
     "invocation_of",
+    "node_seconds",
     "run_detail",
     "scan_events",
     "without_sql",
@@ -116,7 +117,8 @@ def invocation_of(data: bytes | None, result: DBTRunResult | None) -> RunInvocat
     )
 
 
-def _seconds(node: NodeResult) -> float | None:
+def node_seconds(node: NodeResult) -> float | None:
+    """How long a node ran (None if it did not)."""
     if node.status is NodeStatus.SKIPPED:
         return None
     if node.started_at and node.completed_at:
@@ -181,8 +183,8 @@ def run_detail(
                 completed_at=node.completed_at,
                 depends_on=depends(node.unique_id),
                 critical=node.unique_id in on_chain,
-                duration_seconds=_seconds(node),
-                previous_seconds=_seconds(earlier) if earlier else None,
+                duration_seconds=node_seconds(node),
+                previous_seconds=node_seconds(earlier) if earlier else None,
                 new_failure=previous is not None
                 and node.status.is_failure
                 and not (earlier and earlier.status.is_failure),

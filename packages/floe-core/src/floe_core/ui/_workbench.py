@@ -41,7 +41,14 @@ from floe_core.ui._models import (
     RunSummary,
     TestOutcome,
 )
-from floe_core.ui._runs import EventScan, invocation_of, run_detail, scan_events, without_sql
+from floe_core.ui._runs import (
+    EventScan,
+    invocation_of,
+    node_seconds,
+    run_detail,
+    scan_events,
+    without_sql,
+)
 
 __all__ = ["SelectionError", "Workbench", "is_run_id"]
 
@@ -231,7 +238,7 @@ class Workbench:
                     invocation_id=run.invocation_id,
                     started_at=run.started_at,
                     status=results[unique_id].status.value,
-                    duration_seconds=_duration(results[unique_id]),
+                    duration_seconds=node_seconds(results[unique_id]),
                 )
                 for run, results in recent
                 if unique_id in results
@@ -477,12 +484,6 @@ def _model_summary(
         last_status=newest[1].status.value if newest else None,
         last_run=newest[0] if newest else None,
     )
-
-
-def _duration(node: NodeResult) -> float | None:
-    if node.started_at and node.completed_at:
-        return (node.completed_at - node.started_at).total_seconds()
-    return None
 
 
 def _test(
