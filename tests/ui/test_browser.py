@@ -88,6 +88,7 @@ def wait_until(page: playwright.Page, expression: str, timeout: float = 15.0) ->
 
 def screenshot(page: playwright.Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # sticky parts would be drawn mid-page
     page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 

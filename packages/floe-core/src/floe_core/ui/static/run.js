@@ -222,11 +222,13 @@ function nodeDetail(detail, selected) {
     h("h3", { class: "node-title" }, status(node.status), " ", node.name),
     facts([
       ["unique id", h("span", { class: "mono" }, node.unique_id)],
-      ["type", `${node.resource_type} ${result.materialization || ""}`],
+      ["type", [node.resource_type, result.materialization].filter((part, index, all) =>
+        part && all.indexOf(part) === index).join(", ")],
       ["started", when(node.started_at)],
       ["duration", h("span", { id: "node-duration" }, seconds(duration(node)))],
       ["previous run", node.previous_seconds !== null && node.previous_seconds !== undefined
-        ? `${seconds(node.previous_seconds)} (${change(duration(node), node.previous_seconds)})` : null],
+        ? [seconds(node.previous_seconds), duration(node) !== null
+          ? ` (now ${change(duration(node), node.previous_seconds)})` : ""].join("") : null],
       ["rows", h("span", { id: "node-rows" }, `${adapter.rows_affected ?? "–"}`)],
       ["message", h("span", { id: "node-message" }, result.message || "–")],
       ["relation", result.relation_name],
