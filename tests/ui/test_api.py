@@ -51,7 +51,10 @@ def test_the_run_is_listed_with_its_nodes_timeline_and_critical_path(
     orders = nodes["model.shop.orders"]
     assert orders["status"] == "success"
     assert set(orders["depends_on"]) == {"model.shop.stg_orders", "model.shop.stg_payments"}
+    assert orders["result"]["compiled_code"] is None  # the bulk of a big run: fetched per node
+    orders = client.get(f"/api/runs/{shop_run_id}/nodes/model.shop.orders").json()
     assert "stg_payments" in orders["result"]["compiled_code"]
+    assert client.get(f"/api/runs/{shop_run_id}/nodes/model.shop.nope").status_code == 404
     # The critical path is a chain of dependencies that starts at a root of the run.
     chain = detail["critical_path"]
     assert len(chain) >= 3
@@ -131,6 +134,7 @@ def test_openapi_names_every_endpoint_and_its_schemas(ui_server: UIServer) -> No
         "/api/runs/{invocation_id}",
         "/api/runs/{invocation_id}/events",
         "/api/runs/{invocation_id}/files/{name}",
+        "/api/runs/{invocation_id}/nodes/{unique_id}",
         "/api/models",
         "/api/models/{unique_id}",
         "/api/lineage",

@@ -99,6 +99,7 @@ def test_runs_a_nodes_details_and_the_lineage_graph_render(
     row = page.locator(f'#runs tr.run[data-id="{shop_run_id}"]')
     playwright.expect(row).to_contain_text("success")
     playwright.expect(row).to_contain_text("46")
+    screenshot(page, "runs.png")
     row.click()
 
     playwright.expect(page.locator("#run-header")).to_contain_text("build on local")
