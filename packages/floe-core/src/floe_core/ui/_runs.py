@@ -26,6 +26,7 @@ from floe_core._events import (
     RunStarted,
 )
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus
+from floe_core.artifacts import RunRecord
 from floe_core.ui._graph import DbtGraph, critical_path
 from floe_core.ui._models import (
     NodeState,
@@ -43,7 +44,9 @@ __all__ = [
     "invocation_of",
     "node_seconds",
     "run_detail",
+    "run_summary",
     "scan_events",
+    "selection_of",
     "without_sql",
 ]
 
@@ -259,3 +262,34 @@ def without_sql(detail: RunDetail) -> RunDetail:
         for node in detail.nodes
     ]
     return detail.model_copy(update={"nodes": nodes})
+
+
+def run_summary(record: RunRecord) -> RunSummary:
+    """A finished run as listed, from its index object."""
+    return RunSummary(
+        invocation_id=record.invocation_id,
+        project=record.project,
+        command=record.command.value,
+        runtime=record.runtime,
+        status=record.status.value,
+        started_at=record.started_at,
+        completed_at=record.completed_at,
+        elapsed_seconds=record.elapsed_seconds,
+        nodes=record.nodes,
+        failures=record.failures,
+    )
+
+
+def selection_of(invocation_data: bytes | None) -> tuple[Collection[str], ...] | None:
+    """What a run selected (select, exclude, selector), as comparable values."""
+    if not invocation_data:
+        return None
+    try:
+        asked = json.loads(invocation_data)
+    except ValueError:
+        return None
+    return (
+        tuple(asked.get("select") or ()),
+        tuple(asked.get("exclude") or ()),
+        (asked.get("selector") or "",),
+    )

@@ -130,6 +130,7 @@ class UIServer:
         return f"http://{name}:{port}"
 
     def serve_forever(self) -> None:
+        threading.Thread(target=self.workbench.warm, name="floe-ui-warm", daemon=True).start()
         self._httpd.serve_forever(poll_interval=0.2)
 
     def start(self) -> UIServer:

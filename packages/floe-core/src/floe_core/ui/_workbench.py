@@ -10,12 +10,11 @@ run id.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
+
+import structlog
 
 from floe_core._errors import FloeError
 from floe_core._results import NodeResult
@@ -23,6 +22,7 @@ from floe_core.artifacts import RunHistory, RunRecord
 from floe_core.artifacts._history import RESULT_FILE
 from floe_core.artifacts._store import EVENTS_FILE
 from floe_core.stores import ArtifactNotFoundError, ArtifactStore
+from floe_core.ui._cache import Cache
 from floe_core.ui._catalog import CATALOG_FILE, SOURCES_FILE, Catalog, Freshness
 from floe_core.ui._graph import GRAPH_TYPES, DbtGraph
 from floe_core.ui._models import (
@@ -46,7 +46,9 @@ from floe_core.ui._runs import (
     invocation_of,
     node_seconds,
     run_detail,
+    run_summary,
     scan_events,
+    selection_of,
     without_sql,
 )
 
@@ -66,6 +68,7 @@ SERVED_FILES = {
     LOG_FILE: "text/plain; charset=utf-8",
 }
 """The run files the API hands out, with their content types; nothing else in a run folder."""
+_log = structlog.get_logger("floe.ui")
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 _T = TypeVar("_T")
 
@@ -80,27 +83,6 @@ class SelectionError(FloeError):
 def is_run_id(text: str) -> bool:
     """Whether ``text`` can be an invocation id (so never a path that leaves the store)."""
     return _RUN_ID.fullmatch(text) is not None
-
-
-class _Cache:
-    """A small thread-safe LRU of things parsed from immutable run files."""
-
-    def __init__(self, size: int = 64) -> None:
-        self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, key: tuple[str, str], load: Callable[[], _T]) -> _T:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]  # type: ignore[return-value]
-        value = load()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return value
 
 
 class Workbench:
@@ -123,7 +105,18 @@ class Workbench:
         self.history = RunHistory(store)
         self.recent_runs = recent_runs
         self.select = select
-        self._cache = _Cache()
+        self._cache = Cache()
+
+    def warm(self) -> None:
+        """Parse ahead what a visitor opens first: the newest run's page and the newest
+        manifest (seconds on a large project, paid once)."""
+        try:
+            newest = self.runs(limit=1).runs
+            if newest:
+                self.run(newest[0].invocation_id)
+            self._graph()
+        except FloeError as exc:  # the page will say it when asked
+            _log.info("nothing to parse ahead", reason=str(exc))
 
     # -- runs ----------------------------------------------------------------------------
     def runs(self, limit: int = 50) -> RunList:
@@ -135,7 +128,7 @@ class Workbench:
                 running.append(self._running(invocation_id).run)
             except ArtifactNotFoundError:  # its log has no run_started line (yet)
                 continue
-        summaries = [_summary(record) for record in finished] + running
+        summaries = [run_summary(record) for record in finished] + running
         summaries.sort(key=lambda run: run.started_at, reverse=True)
         return RunList(project=self.project, store=self.store.url, runs=summaries[:limit])
 
@@ -317,7 +310,7 @@ class Workbench:
         result = self.history.result(record)
         lines = self.events(record.invocation_id, 0)[0] if EVENTS_FILE in record.files else []
         scan = scan_events(lines, kinds=("run_planned", "node_started"))
-        summary = _summary(record)
+        summary = run_summary(record)
         invocation_data = self._optional(record, INVOCATION_FILE)
         failed = any(node.status.value in ("error", "fail", "warn") for node in result.nodes)
         log = self._optional(record, LOG_FILE) if failed or scan.running else None
@@ -377,12 +370,12 @@ class Workbench:
         self, summary: RunSummary, invocation_data: bytes | None
     ) -> tuple[RunSummary, dict[str, NodeResult]] | None:
         """The newest earlier run of the same command and selection, with its results."""
-        wanted = _selection_of(invocation_data)
+        wanted = selection_of(invocation_data)
         for record in reversed(self.history.runs(self.project, last=self.recent_runs)):
             if record.started_at >= summary.started_at or record.command.value != summary.command:
                 continue
-            if _selection_of(self._optional(record, INVOCATION_FILE)) == wanted:
-                return _summary(record), self._results(record)
+            if selection_of(self._optional(record, INVOCATION_FILE)) == wanted:
+                return run_summary(record), self._results(record)
         return None
 
     def _results(self, record: RunRecord) -> dict[str, NodeResult]:
@@ -394,7 +387,7 @@ class Workbench:
     def _recent(self) -> list[tuple[RunSummary, dict[str, NodeResult]]]:
         """The recent finished runs with their results, oldest first."""
         return [
-            (_summary(record), self._results(record))
+            (run_summary(record), self._results(record))
             for record in self.history.runs(self.project, last=self.recent_runs)
         ]
 
@@ -436,36 +429,6 @@ class Workbench:
                 hint=f"none of the newest {self.recent_runs} runs kept dbt's manifest.json",
             )
         return found[1], found[0]
-
-
-def _selection_of(invocation_data: bytes | None) -> tuple[Collection[str], ...] | None:
-    """What a run selected (select, exclude, selector), as comparable values."""
-    if not invocation_data:
-        return None
-    try:
-        asked = json.loads(invocation_data)
-    except ValueError:
-        return None
-    return (
-        tuple(asked.get("select") or ()),
-        tuple(asked.get("exclude") or ()),
-        (asked.get("selector") or "",),
-    )
-
-
-def _summary(record: RunRecord) -> RunSummary:
-    return RunSummary(
-        invocation_id=record.invocation_id,
-        project=record.project,
-        command=record.command.value,
-        runtime=record.runtime,
-        status=record.status.value,
-        started_at=record.started_at,
-        completed_at=record.completed_at,
-        elapsed_seconds=record.elapsed_seconds,
-        nodes=record.nodes,
-        failures=record.failures,
-    )
 
 
 def _model_summary(
