@@ -117,6 +117,8 @@ class Workbench:
             self._graph()
         except FloeError as exc:  # the page will say it when asked
             _log.info("nothing to parse ahead", reason=str(exc))
+        except Exception:  # best effort: a visitor's request would meet it again and say it
+            _log.exception("parsing ahead failed")
 
     # -- runs ----------------------------------------------------------------------------
     def runs(self, limit: int = 50) -> RunList:
