@@ -128,7 +128,11 @@ export async function drawGraph(path, infoPanel = false) {
       { selector: "node[focus = 1]", style: { "border-width": 4, "border-color": "#0d47a1", "font-weight": "bold" } },
       { selector: "node:selected", style: { "overlay-opacity": 0.15, "overlay-color": "#0d47a1" } },
       { selector: "edge", style: { "curve-style": "bezier", "target-arrow-shape": "triangle",
-        width: 1.2, "line-color": "#90a4ae", "target-arrow-color": "#90a4ae", "arrow-scale": 0.8 } },
+        width: 1.2, "line-color": "#90a4ae", "target-arrow-color": "#90a4ae", "arrow-scale": 0.8,
+        opacity: data.nodes.length > 300 ? 0.35 : 1 } },
+      // A tapped node's own edges stand out of a dense graph.
+      { selector: "edge.near", style: { "line-color": "#1565c0", "target-arrow-color": "#1565c0",
+        width: 2.5, opacity: 1, "z-index": 10 } },
     ],
   });
   window.floeLayoutMs = performance.now() - started;
@@ -142,6 +146,8 @@ export async function drawGraph(path, infoPanel = false) {
   }
   graph.on("tap", "node", (event) => {
     const id = event.target.id();
+    graph.edges().removeClass("near");
+    event.target.connectedEdges().addClass("near");
     if (!infoPanel) { location.hash = `#/models/${encodeURIComponent(id)}`; return; }
     const node = data.nodes.find((candidate) => candidate.unique_id === id);
     const panel = document.getElementById("graph-info");
