@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from floe_core.api import Floe
+if TYPE_CHECKING:
+    from floe_core.api import Floe
 
 __all__ = ["PlanSelector"]
 
@@ -25,6 +27,8 @@ class PlanSelector:
     def __call__(self, expression: str) -> tuple[str, ...]:
         with self._lock:  # one plan at a time: dbt's parser is not thread-safe
             if self._floe is None:
+                from floe_core.api import Floe  # the runtime machinery, only once asked
+
                 self._floe = Floe.from_manifest(self.manifest_path)
             return self._floe.plan(select=[expression]).unique_ids
 
