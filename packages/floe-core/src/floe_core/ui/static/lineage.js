@@ -101,7 +101,7 @@ export async function drawGraph(path, infoPanel = false) {
       fill: (TYPES[node.resource_type] || TYPES.model).color,
       ring: STATUS[node.status] || "#b0bec5", ran: node.status ? 1 : 0,
       focus: node.unique_id === data.focus ? 1 : 0,
-      width: Math.max(40, node.name.length * FONT_PX * 0.62 + (node.resource_type === "exposure" ? 44 : 24)) } })),
+      width: Math.max(40, node.name.length * FONT_PX * 0.62 + (["exposure", "source"].includes(node.resource_type) ? 44 : 24)) } })),
     ...data.edges.map((edge) => ({ data: { id: `${edge.source}->${edge.target}`,
       source: edge.source, target: edge.target } })),
   ];
