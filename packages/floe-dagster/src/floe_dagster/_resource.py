@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, time
 from typing import Any
 
@@ -12,8 +12,10 @@ from pydantic import Field
 from floe_core import DBTRunResult, FloeEvent
 from floe_core.api import Floe
 from floe_dagster._execution import DagsterEvent, StepRun
+from floe_dagster._freshness_check import check_source_freshness
 from floe_dagster._parents import DagsterRunRef, lineage_parent_env, trace_parent
 from floe_dagster._selection import select_for_step
+from floe_dagster._source_freshness import SourceFreshness
 
 __all__ = ["FloeResource", "partition_vars"]
 
@@ -21,11 +23,9 @@ __all__ = ["FloeResource", "partition_vars"]
 def _as_var(moment: datetime) -> str:
     """A day boundary as ``YYYY-MM-DD`` (compares with a date or timestamp column in any
     warehouse), any other instant as ISO 8601."""
-    return (
-        moment.date().isoformat()
-        if moment.timetz() == time(0, tzinfo=moment.tzinfo)
-        else (moment.isoformat())
-    )
+    if moment.timetz() == time(0, tzinfo=moment.tzinfo):
+        return moment.date().isoformat()
+    return moment.isoformat()
 
 
 def partition_vars(
@@ -74,6 +74,12 @@ class FloeResource(ConfigurableResource):  # type: ignore[type-arg]
             return create()
         with lineage_parent_env(run):
             return create()
+
+    def source_freshness(self, select: Sequence[str] = ("source:*",)) -> list[SourceFreshness]:
+        """``dbt source freshness`` of ``select`` for the manifest's project: each source's
+        status and newest row (see :mod:`floe_dagster._freshness_check`)."""
+        with self.open() as floe:
+            return check_source_freshness(floe, select)
 
     def build(
         self,
