@@ -1,7 +1,7 @@
 """The activities of ``floe_dbt_run``: plan, project hooks, one node, store artifacts.
 
 They run on workers, synchronously in the worker's thread pool, on top of one shared
-:class:`~floe_dbt_local.executor.ExecutorPool` (one warm executor per project version).
+:class:`~floe_dbt_inprocess.executor.ExecutorPool` (one warm executor per project version).
 Errors leave as ``ApplicationError`` whose ``type`` is the floe error class name; only
 warehouse/connection errors are retryable.
 """
@@ -29,7 +29,7 @@ from floe_core import (
     WarehouseError,
 )
 from floe_core.profiles import materialize_profile
-from floe_dbt_local.executor import ExecutorPool, ExecutorSpec, WarmExecutor
+from floe_dbt_inprocess.executor import ExecutorPool, ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._artifacts import RunArtifacts, node_result_key
 from floe_dbt_temporal._models import (
     CompletedPage,

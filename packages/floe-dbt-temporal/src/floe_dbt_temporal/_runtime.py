@@ -41,8 +41,8 @@ from floe_core import (
     read_project_name,
 )
 from floe_core.profiles import materialize_profile
-from floe_dbt_local import DBT_LOCK
-from floe_dbt_local.executor import ExecutorSpec, WarmExecutor
+from floe_dbt_inprocess import DBT_LOCK
+from floe_dbt_inprocess.executor import ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._config import TemporalRuntimeConfig
 from floe_dbt_temporal._models import (

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from floe_core import DBTCommand, DBTCompilationError, NodeStatus
-from floe_dbt_local.executor import (
+from floe_dbt_inprocess.executor import (
     ExecutorPool,
     ExecutorSpec,
     FailureKind,

@@ -14,7 +14,7 @@ from dbt_common.exceptions import CompilationError, DbtConfigError, DbtValidatio
 from pydantic import BaseModel, ConfigDict
 
 from floe_core import NodeResult, NodeStatus
-from floe_dbt_local._results import node_result_from_run_result
+from floe_dbt_inprocess._results import node_result_from_run_result
 
 __all__ = [
     "FailureKind",
