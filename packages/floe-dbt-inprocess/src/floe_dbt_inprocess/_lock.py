@@ -69,10 +69,6 @@ class DbtLock:
     ) -> None:
         self.release()
 
-    def held_by_me(self) -> bool:
-        """Whether the calling thread holds the lock exclusively."""
-        return self._thread == threading.get_ident()
-
     # -- shared by a group ---------------------------------------------------------------
     @contextmanager
     def shared(self, group: str, activate: Callable[[], None]) -> Iterator[None]:
