@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import shutil
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from dagster import build_reconstructable_job
+from dagster import AssetsDefinition, build_reconstructable_job
 
-from floe_dagster import FloeProject
+from floe_dagster import FloeProject, FloeResource, floe_assets
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -102,6 +102,26 @@ def _free_port() -> int:
 def free_port() -> Callable[[], int]:
     """``free_port()``: a loopback port nothing listens on (for servers a test starts)."""
     return _free_port
+
+
+def _assets_for(project: FloeProject | Path, **options: Any) -> AssetsDefinition:
+    if isinstance(project, Path):
+        project = FloeProject(project)
+        project.prepare()
+
+    @floe_assets(project, **options)
+    def assets(context, floe: FloeResource) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+        yield from floe.build(context)
+
+    return assets
+
+
+@pytest.fixture
+def assets_for() -> Callable[..., AssetsDefinition]:
+    """``assets_for(project or platform manifest path, **floe_assets options)``: the project's
+    ``@floe_assets`` definition, materializing through ``FloeResource.build``
+    (a manifest path is prepared first)."""
+    return _assets_for
 
 
 @pytest.fixture

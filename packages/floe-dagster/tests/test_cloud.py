@@ -3,26 +3,20 @@ running real dbt-core), the subset selected through the job's step override."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dagster import AssetKey, materialize
 
-from floe_dagster import FloeProject, FloeResource, floe_assets
+from floe_dagster import FloeResource
 from floe_dbt_cloud.testing import FakeDbtCloud, FakeJob
 
 pytestmark = pytest.mark.slow
 
 
-def test_a_subset_runs_on_dbt_cloud(orchard: Path) -> None:
-    project = FloeProject(orchard)
-    project.prepare()
-
-    @floe_assets(project)
-    def assets(context, floe: FloeResource) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-        yield from floe.build(context)
+def test_a_subset_runs_on_dbt_cloud(orchard: Path, assets_for: Any) -> None:
+    assets = assets_for(orchard)
 
     warehouse = orchard.parent / "warehouse" / "orchard.duckdb"
     job = FakeJob(

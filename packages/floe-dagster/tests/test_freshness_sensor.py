@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from floe_dagster import (
     FloeProject,
     FloeResource,
     build_source_freshness_sensor,
-    floe_assets,
 )
 
 pytestmark = pytest.mark.slow
@@ -33,13 +31,12 @@ def _load(manifest: Path, sql: str) -> None:
         connection.execute(sql)
 
 
-def test_new_source_data_triggers_the_assets_it_made_stale(orchard: Path, tmp_path: Path) -> None:
+def test_new_source_data_triggers_the_assets_it_made_stale(
+    orchard: Path, tmp_path: Path, assets_for: Any
+) -> None:
     project = FloeProject(orchard)
     project.prepare()
-
-    @floe_assets(project)
-    def assets(context, floe: FloeResource) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-        yield from floe.build(context)
+    assets = assets_for(project)
 
     sensor = build_source_freshness_sensor(project, assets)
     resource = FloeResource(platform_manifest=str(orchard))

@@ -4,7 +4,6 @@ failures, re-execution from failure, partitions, lineage and trace parents."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +22,10 @@ from dagster import (
 )
 
 from floe_core import DBTRunResult
-from floe_dagster import FloeProject, FloeResource, floe_assets
+from floe_dagster import FloeResource
 
 HERE = Path(__file__).resolve().parent
 pytestmark = pytest.mark.slow
-
-
-def assets_of(manifest: Path, **options: Any) -> Any:
-    project = FloeProject(manifest)
-    project.prepare()
-
-    @floe_assets(project, **options)
-    def assets(context, floe: FloeResource) -> Iterator[Any]:
-        yield from floe.build(context)
-
-    return assets
 
 
 def run(manifest: Path, assets: Any, **options: Any) -> ExecuteInProcessResult:
@@ -49,9 +37,9 @@ def materialized(result: Any) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
 
 
-def test_shop_materializes_with_rows_and_checks(shop: Path) -> None:
+def test_shop_materializes_with_rows_and_checks(shop: Path, assets_for: Any) -> None:
     instance = DagsterInstance.ephemeral()
-    result = run(shop, assets_of(shop), instance=instance)
+    result = run(shop, assets_for(shop), instance=instance)
     assert result.success
     events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
     assert len(events) == 14  # 9 models, 4 seeds, 1 snapshot
@@ -71,8 +59,8 @@ def test_shop_materializes_with_rows_and_checks(shop: Path) -> None:
     assert all(check.passed for check in checks)
 
 
-def test_a_subset_runs_only_its_nodes(orchard: Path, query: Any) -> None:
-    assets = assets_of(orchard)
+def test_a_subset_runs_only_its_nodes(orchard: Path, query: Any, assets_for: Any) -> None:
+    assets = assets_for(orchard)
     result = run(orchard, assets, selection=[AssetKey(["stg_sales"])])
     assert result.success
     assert materialized(result) == {"stg_sales"}
@@ -87,8 +75,8 @@ def test_a_subset_runs_only_its_nodes(orchard: Path, query: Any) -> None:
     assert not tables & {"daily_sales", "big_sales", "top_day", "sales_summary_v1"}
 
 
-def test_a_deselected_check_does_not_run(orchard: Path) -> None:
-    assets = assets_of(orchard)
+def test_a_deselected_check_does_not_run(orchard: Path, assets_for: Any) -> None:
+    assets = assets_for(orchard)
     [pk_check] = [c.key for c in assets.check_specs if c.name == "unique_stg_sales_sale_id"]
     selection = AssetSelection.assets(["stg_sales"]).without_checks() | AssetSelection.checks(
         pk_check
@@ -136,8 +124,10 @@ def _floe_selection(instance: DagsterInstance, run_id: str) -> str:
     return message.removeprefix("floe build --select ").split(" --exclude ")[0]
 
 
-def test_daily_partition_window_reaches_dbt_as_vars(orchard: Path, query: Any) -> None:
-    assets = assets_of(orchard, partitions_def=DailyPartitionsDefinition("2024-01-01"))
+def test_daily_partition_window_reaches_dbt_as_vars(
+    orchard: Path, query: Any, assets_for: Any
+) -> None:
+    assets = assets_for(orchard, partitions_def=DailyPartitionsDefinition("2024-01-01"))
     daily = [AssetKey(["stg_sales"]), AssetKey(["daily_sales"])]
     assert run(orchard, assets, selection=daily, partition_key="2024-01-02").success
     assert query(orchard, "select cast(sold_on as varchar), sales from daily_sales") == [
@@ -149,7 +139,7 @@ def test_daily_partition_window_reaches_dbt_as_vars(orchard: Path, query: Any) -
 
 
 def test_dagster_run_is_lineage_and_trace_parent(
-    orchard: Path, write_manifest: Any, tmp_path: Path
+    orchard: Path, write_manifest: Any, tmp_path: Path, assets_for: Any
 ) -> None:
     events_file = tmp_path / "lineage.jsonl"
     write_manifest(
@@ -161,7 +151,7 @@ def test_dagster_run_is_lineage_and_trace_parent(
             f" {{type: file, log_file_path: '{events_file}', append: true}}}}\n"
         ),
     )
-    result = run(orchard, assets_of(orchard), selection=[AssetKey(["stg_sales"])])
+    result = run(orchard, assets_for(orchard), selection=[AssetKey(["stg_sales"])])
     assert result.success
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
     invocation = next(e for e in events if e["job"]["name"] == "dbt-build-orchard")

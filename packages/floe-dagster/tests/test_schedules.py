@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,21 +12,12 @@ from floe_dagster import (
     FloeProject,
     FloeResource,
     build_floe_schedule,
-    floe_assets,
     select_asset_keys,
 )
 
 
-def assets_of(project: FloeProject, **options: Any) -> Any:
-    @floe_assets(project, **options)
-    def orchard(context, floe: FloeResource) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-        yield from floe.build(context)
-
-    return orchard
-
-
-def test_a_dbt_selection_picks_asset_keys(orchard_project: FloeProject) -> None:
-    assets = assets_of(orchard_project)
+def test_a_dbt_selection_picks_asset_keys(orchard_project: FloeProject, assets_for: Any) -> None:
+    assets = assets_for(orchard_project)
     assert select_asset_keys(orchard_project, assets, ["tag:daily"]) == {AssetKey("daily_sales")}
     assert select_asset_keys(orchard_project, assets, ["+top_day"], ["stg_sales"]) == {
         AssetKey(["analytics", "big_sales"]),
@@ -37,8 +27,10 @@ def test_a_dbt_selection_picks_asset_keys(orchard_project: FloeProject) -> None:
         select_asset_keys(orchard_project, assets, ["tag:nothing_has_this"])
 
 
-def test_the_schedule_runs_a_job_of_the_selection(orchard_project: FloeProject) -> None:
-    assets = assets_of(orchard_project)
+def test_the_schedule_runs_a_job_of_the_selection(
+    orchard_project: FloeProject, assets_for: Any
+) -> None:
+    assets = assets_for(orchard_project)
     schedule = build_floe_schedule(
         orchard_project, assets, name="nightly", cron_schedule="0 3 * * *", select=["+daily_sales"]
     )
@@ -52,10 +44,12 @@ def test_the_schedule_runs_a_job_of_the_selection(orchard_project: FloeProject) 
     assert defs.resolve_schedule_def("nightly").job_name == "nightly_job"
 
 
-def test_partitioned_assets_get_a_partition_schedule(orchard_project: FloeProject) -> None:
-    assets = assets_of(orchard_project, partitions_def=DailyPartitionsDefinition("2024-01-01"))
+def test_partitioned_assets_get_a_partition_schedule(
+    orchard_project: FloeProject, assets_for: Any
+) -> None:
+    assets = assets_for(orchard_project, partitions_def=DailyPartitionsDefinition("2024-01-01"))
     schedule = build_floe_schedule(orchard_project, assets, name="daily", select=["tag:daily"])
     defs = Definitions(assets=[assets], schedules=[schedule], resources={"floe": FloeResource()})
     assert defs.resolve_schedule_def("daily").cron_schedule == "0 0 * * *"
     with pytest.raises(ConfigError, match="cron_schedule is required"):
-        build_floe_schedule(orchard_project, assets_of(orchard_project), name="x")
+        build_floe_schedule(orchard_project, assets_for(orchard_project), name="x")

@@ -18,7 +18,7 @@ import pytest
 from dagster import ReexecutionOptions, execute_job, instance_for_test, materialize
 
 from floe_core.testing import PostgresServer
-from floe_dagster import FloeProject, FloeResource, floe_assets
+from floe_dagster import FloeResource
 
 pytestmark = [pytest.mark.slow, pytest.mark.temporal, pytest.mark.postgres]
 
@@ -121,14 +121,9 @@ def temporal_shop(
 
 
 def test_shop_on_temporal_then_reexecution_of_the_failed_asset(
-    temporal_shop: Path, write_manifest: Any, reexecutable_job: Any, tmp_path: Path
+    temporal_shop: Path, reexecutable_job: Any, tmp_path: Path, assets_for: Any
 ) -> None:
-    project = FloeProject(temporal_shop)
-    project.prepare()
-
-    @floe_assets(project)
-    def shop(context, floe: FloeResource) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-        yield from floe.build(context)
+    shop = assets_for(temporal_shop)
 
     result = materialize(
         [shop], resources={"floe": FloeResource(platform_manifest=str(temporal_shop))}
