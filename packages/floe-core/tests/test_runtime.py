@@ -35,6 +35,7 @@ class _ScriptedRuntime(DBTRuntimePlugin[_Config]):
     """Emits one finished node, then either returns or crashes."""
 
     name = "scripted"
+    api_version = "1.0"
     config_model = _Config
 
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:

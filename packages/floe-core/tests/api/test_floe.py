@@ -36,6 +36,7 @@ class _RecordingRuntime(DBTRuntimePlugin[_Config]):
     """Returns an empty successful result and remembers what it was asked."""
 
     name = "recording"
+    api_version = "1.0"
     config_model = _Config
 
     def __init__(self) -> None:

@@ -32,6 +32,7 @@ class _ScriptedRuntime(DBTRuntimePlugin[_Config]):
     """Writes dbt-like artifacts, emits one finished node, then returns or crashes."""
 
     name = "scripted"
+    api_version = "1.0"
     config_model = _Config
 
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:

@@ -40,6 +40,7 @@ class ScriptedRuntime(DBTRuntimePlugin[ScriptedConfig]):
     """Two models; ``--vars '{fail: true}'`` fails the first, whose child is then skipped."""
 
     name = "scripted"
+    api_version = "1.0"
     config_model = ScriptedConfig
 
     def execute(self, command, invocation):
@@ -122,12 +123,18 @@ WriteManifest = Callable[..., Path]
 
 
 @pytest.fixture
-def scripted_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def runtime_source() -> str:
+    """The module :func:`scripted_runtime` installs (a test may parametrize another)."""
+    return RUNTIME_SOURCE
+
+
+@pytest.fixture
+def scripted_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runtime_source: str) -> str:
     """Install distribution ``floe-scripted`` registering runtime ``scripted``."""
     site = tmp_path / "site"
     site.mkdir()
     module = f"floe_scripted_{uuid.uuid4().hex}"
-    (site / f"{module}.py").write_text(textwrap.dedent(RUNTIME_SOURCE), encoding="utf-8")
+    (site / f"{module}.py").write_text(textwrap.dedent(runtime_source), encoding="utf-8")
     dist_info = site / "floe_scripted-0.3.0.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(

@@ -46,6 +46,7 @@ class FakeConfig(BaseModel):
 
 class FakeRuntime(DBTRuntimePlugin[FakeConfig]):
     name = "fake"
+    api_version = "1.0"
     config_model = FakeConfig
 
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:

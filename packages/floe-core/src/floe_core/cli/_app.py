@@ -38,6 +38,10 @@ def _warn_broken(name: str, origin: str, problem: str) -> None:
     )
 
 
+def _origin(point: importlib.metadata.EntryPoint) -> str:
+    return point.dist.name if point.dist is not None else point.value
+
+
 def _caused_by_interrupt(exc: BaseException) -> bool:
     """Whether Ctrl-C is behind ``exc`` (runtimes may translate it into their own error)."""
     seen: set[int] = set()
@@ -58,32 +62,26 @@ def _interrupted(ctx: click.Context) -> NoReturn:
 class FloeGroup(click.Group):
     """Built-in commands plus commands contributed by installed packages, loaded lazily.
 
-    Contributed commands come from entry point group ``floe.cli_commands`` and from
-    extension plugins' ``floe_cli_commands`` hook; one that fails to load is named in a
-    warning and left out, it never breaks the CLI.
+    Contributed commands come from entry point group ``floe.cli_commands``. Listing them
+    (``floe --help``, shell completion) reads package metadata only; a command's module is
+    imported when that command runs, so ``floe --help`` never pays for temporalio or dbt.
+    One that fails to load is named in a warning and left out; it never breaks the CLI.
     """
 
     def _entry_points(self) -> dict[str, importlib.metadata.EntryPoint]:
         points = importlib.metadata.entry_points(group=CLI_COMMANDS_ENTRY_POINT_GROUP)
         return {point.name: point for point in points if point.name not in self.commands}
 
-    def _plugin_commands(self) -> dict[str, click.Command]:
-        from floe_core.plugins import FloePluginManager
-
-        contributed = FloePluginManager.from_entry_points().cli_commands()
-        return {c.name: c for c in contributed if c.name and c.name not in self.commands}
-
     def list_commands(self, ctx: click.Context) -> list[str]:
-        names = {*self.commands, *self._entry_points(), *self._plugin_commands()}
-        return sorted(names)
+        return sorted({*self.commands, *self._entry_points()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         point = self._entry_points().get(cmd_name)
         if point is None:
-            return self._plugin_commands().get(cmd_name)
-        origin = point.dist.name if point.dist is not None else point.value
+            return None
+        origin = _origin(point)
         try:
             command = point.load()
         except Exception as exc:
@@ -93,6 +91,21 @@ class FloeGroup(click.Group):
             _warn_broken(cmd_name, origin, f"{point.value} is not a click command")
             return None
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's command list, with contributed commands described without importing them."""
+        contributed = self._entry_points()
+        rows: list[tuple[str, str]] = []
+        width = max(map(len, self.list_commands(ctx)), default=0)
+        limit = formatter.width - 6 - width
+        for name in self.list_commands(ctx):
+            if name in contributed:
+                rows.append((name, f"From {_origin(contributed[name])}; floe {name} --help."))
+            elif not self.commands[name].hidden:
+                rows.append((name, self.commands[name].get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -31,6 +31,7 @@ __all__ = [
     "KNOWN_RUNTIMES",
     "PluginRegistry",
     "RuntimeEntry",
+    "check_api_version",
 ]
 
 ENTRY_POINT_GROUP = "floe.dbt_runtimes"
@@ -94,7 +95,7 @@ class PluginRegistry:
                 " DBTRuntimePlugin subclass",
                 hint="the entry point must name a class deriving from floe_core.DBTRuntimePlugin",
             )
-        _check_api_version(name, loaded)
+        check_api_version(name, loaded)
         self._classes[name] = loaded
         return loaded
 
@@ -216,21 +217,37 @@ def _parse_version(text: str) -> tuple[int, int] | None:
     return int(major), int(minor)
 
 
-def _check_api_version(name: str, runtime: type[DBTRuntimePlugin[Any]]) -> None:
+def check_api_version(name: str, runtime: type[DBTRuntimePlugin[Any]]) -> None:
+    """Refuse ``runtime`` unless it declares a plugin API this floe-core implements.
+
+    Compatible: the same major and a minor no greater than :data:`PLUGIN_API_VERSION`.
+    Raises :class:`PluginAPIVersionError` naming both versions otherwise, also when the
+    runtime declares none (``api_version`` has no default: it says what the author wrote
+    against, so it must be written down).
+    """
     declared = getattr(runtime, "api_version", None)
     ours = _parse_version(PLUGIN_API_VERSION)
     theirs = _parse_version(declared) if isinstance(declared, str) else None
     compatible = (
         theirs is not None and ours is not None and theirs[0] == ours[0] and theirs[1] <= ours[1]
     )
-    if not compatible:
+    if compatible:
+        return
+    described = f"runtime '{name}' ({runtime.__module__}.{runtime.__qualname__})"
+    major = PLUGIN_API_VERSION.split(".")[0]
+    if declared is None:
         raise PluginAPIVersionError(
-            f"runtime '{name}' ({runtime.__module__}.{runtime.__qualname__}) targets floe plugin"
-            f" API {declared!r}; this floe-core provides API {PLUGIN_API_VERSION}",
-            hint=f"install a version of the runtime built for floe plugin API"
-            f" {PLUGIN_API_VERSION.split('.')[0]}.x (minor <= {PLUGIN_API_VERSION}), or"
-            " upgrade floe-core",
+            f"{described} declares no floe plugin API version; this floe-core provides API"
+            f" {PLUGIN_API_VERSION}",
+            hint=f'the runtime class must set api_version = "{PLUGIN_API_VERSION}" (the plugin'
+            " API it was written against)",
         )
+    raise PluginAPIVersionError(
+        f"{described} targets floe plugin API {declared!r}; this floe-core provides API"
+        f" {PLUGIN_API_VERSION}",
+        hint=f"install a version of the runtime built for floe plugin API {major}.x (minor <="
+        f" {PLUGIN_API_VERSION}), or a floe-core that provides API {declared}",
+    )
 
 
 def _config_error(
