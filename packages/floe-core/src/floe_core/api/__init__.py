@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from floe_core.api._floe import Floe
-from floe_core.api._options import InvocationOptions, split_selectors
+from floe_core.api._options import InvocationOptions
 from floe_core.api._setup import RuntimeInfo, init_manifest, list_runtimes
 from floe_core.api._validate import Check, ValidationReport, validate
 
@@ -21,6 +21,5 @@ __all__ = [
     "ValidationReport",
     "init_manifest",
     "list_runtimes",
-    "split_selectors",
     "validate",
 ]
