@@ -138,7 +138,9 @@ def scripted_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runtime_so
     dist_info = site / "floe_scripted-0.3.0.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: floe-scripted\nVersion: 0.3.0\n", encoding="utf-8"
+        "Metadata-Version: 2.1\nName: floe-scripted\nVersion: 0.3.0\n"
+        "Requires-Dist: floe-core<0.2,>=0.1\nRequires-Dist: pytest; extra == 'testing'\n",
+        encoding="utf-8",
     )
     (dist_info / "entry_points.txt").write_text(
         f"[floe.dbt_runtimes]\nscripted = {module}:ScriptedRuntime\n", encoding="utf-8"

@@ -60,8 +60,23 @@ def test_plugins_list_shows_runtimes_with_distribution_and_health(write_manifest
     result = CliRunner().invoke(cli, ["plugins", "list", "scripted", "--health"])
     assert result.exit_code == 0, result.output
     [row] = [line for line in result.stdout.splitlines() if line.startswith("scripted")]
-    for text in ("floe-scripted", "0.3.0", "1.0 ok", "scripted and ready"):
+    for text in ("floe-scripted", "0.3.0", "<0.2,>=0.1", "1.0 ok", "scripted and ready"):
         assert text in row
+
+
+def test_plugins_list_reads_package_metadata_and_imports_no_runtime(write_manifest) -> None:
+    write_manifest()
+    before = set(sys.modules)
+    result = CliRunner().invoke(cli, ["plugins", "list"])
+    assert result.exit_code == 0, result.output
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("scripted")]
+    assert row.split() == ["scripted", "│", "floe-scripted", "│", "0.3.0", "│", "<0.2,>=0.1"]
+    assert "plugin API" not in result.stdout
+    assert not [name for name in set(sys.modules) - before if name.startswith("floe_scripted")]
+
+    checked = CliRunner().invoke(cli, ["plugins", "list", "--check"])
+    [row] = [line for line in checked.stdout.splitlines() if line.startswith("scripted")]
+    assert row.split()[-2:] == ["1.0", "ok"]
 
 
 @pytest.mark.parametrize(
@@ -85,8 +100,8 @@ def test_a_runtime_for_another_plugin_api_is_listed_as_incompatible_and_refused(
     runner = CliRunner()
     listing = runner.invoke(cli, ["plugins", "list", "scripted"])
     assert listing.exit_code == 0, listing.output
-    assert "incompatible" in listing.stdout
-    assert "plugin API" in listing.stdout
+    [row] = [line for line in listing.stdout.splitlines() if line.startswith("scripted")]
+    assert "incompatible: runtime 'scripted'" in row
 
     build = runner.invoke(cli, ["build"])
     assert build.exit_code == 2, build.output

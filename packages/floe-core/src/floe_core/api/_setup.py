@@ -10,14 +10,13 @@ from pydantic import BaseModel, ConfigDict
 
 from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError
 from floe_core._runtime import HealthStatus
-from floe_core.manifest import MANIFEST_FILENAME, load_manifest, starter_manifest
 from floe_core.registry import PluginRegistry, RuntimeEntry
 
 __all__ = ["RuntimeInfo", "init_manifest", "list_runtimes"]
 
 
 def init_manifest(
-    path: str | Path = MANIFEST_FILENAME,
+    path: str | Path = "platform-manifest.yaml",
     *,
     project_dir: str = ".",
     runtime: str = "local",
@@ -25,6 +24,8 @@ def init_manifest(
     force: bool = False,
 ) -> Path:
     """Write a commented starter manifest; an existing file is kept unless ``force``."""
+    from floe_core.manifest import starter_manifest
+
     target = Path(path)
     if target.exists() and not force:
         raise ConfigError(
@@ -46,6 +47,10 @@ class RuntimeInfo(BaseModel):
     name: str
     distribution: str | None
     version: str | None
+    requires_floe_core: str | None = None
+    """The distribution's floe-core requirement (package metadata, nothing imported)."""
+    loaded: bool = False
+    """Whether the runtime was imported and checked (``api_version``, ``problem``)."""
     api_version: str | None = None
     """The plugin API the runtime targets, when it could be loaded."""
     problem: str | None = None
@@ -70,9 +75,21 @@ def _health(
 
 
 def _info(
-    registry: PluginRegistry, entry: RuntimeEntry, health_config: dict[str, Any] | None
+    registry: PluginRegistry,
+    entry: RuntimeEntry,
+    *,
+    load: bool,
+    health_config: dict[str, Any] | None,
 ) -> RuntimeInfo:
-    described = {"name": entry.name, "distribution": entry.distribution, "version": entry.version}
+    described: dict[str, Any] = {
+        "name": entry.name,
+        "distribution": entry.distribution,
+        "version": entry.version,
+        "requires_floe_core": entry.requires_floe_core,
+    }
+    if not load:
+        return RuntimeInfo(**described)
+    described["loaded"] = True
     try:
         api_version = registry.load_class(entry.name).api_version
     except PluginAPIVersionError as exc:
@@ -88,23 +105,37 @@ def _info(
 
 
 def list_runtimes(
-    names: Iterable[str] = (), *, health: bool = False, manifest: str | Path | None = None
+    names: Iterable[str] = (),
+    *,
+    load: bool = False,
+    health: bool = False,
+    manifest: str | Path | None = None,
 ) -> list[RuntimeInfo]:
     """The installed runtimes (all, or those in ``names``), sorted by name.
 
-    With ``health``, each runtime that loads is built and health-checked: the manifest's own
-    runtime with the manifest's config (``manifest``, else ./platform-manifest.yaml when it
-    exists), the others with an empty config.
+    From package metadata only, unless ``load``: then each runtime is imported and its plugin
+    API checked (``api_version``, or ``problem`` when it is broken or incompatible). With
+    ``health`` (implies ``load``), each runtime that loads is built and health-checked: the
+    manifest's own runtime with the manifest's config (``manifest``, else
+    ./platform-manifest.yaml when it exists), the others with an empty config.
     """
     wanted = set(names)
     configs: dict[str, dict[str, Any]] = {}
-    manifest_path = Path(manifest) if manifest is not None else Path(MANIFEST_FILENAME)
-    if health and (manifest is not None or manifest_path.is_file()):
-        plugin = load_manifest(manifest_path).plugins.dbt_runtime
-        configs[plugin.type] = plugin.config
+    if health:
+        from floe_core.manifest import MANIFEST_FILENAME, load_manifest
+
+        manifest_path = Path(manifest) if manifest is not None else Path(MANIFEST_FILENAME)
+        if manifest is not None or manifest_path.is_file():
+            plugin = load_manifest(manifest_path).plugins.dbt_runtime
+            configs[plugin.type] = plugin.config
     registry = PluginRegistry()
     return [
-        _info(registry, entry, configs.get(entry.name, {}) if health else None)
+        _info(
+            registry,
+            entry,
+            load=load or health,
+            health_config=configs.get(entry.name, {}) if health else None,
+        )
         for entry in registry.available()
         if not wanted or entry.name in wanted
     ]

@@ -12,9 +12,8 @@ from floe_core.api import RuntimeInfo, init_manifest, list_runtimes
 from floe_core.api import validate as validate_manifest
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import json_option, logging_options, manifest_options
-from floe_core.manifest import MANIFEST_FILENAME
 
-__all__ = ["init", "plugins", "validate"]
+__all__ = ["COMMANDS", "init", "plugins", "validate"]
 
 
 @click.command()
@@ -22,7 +21,7 @@ __all__ = ["init", "plugins", "validate"]
     "--manifest",
     "manifest_path",
     type=click.Path(path_type=Path),
-    default=Path(MANIFEST_FILENAME),
+    default=Path("platform-manifest.yaml"),
     show_default=True,
     help="Where to write the manifest.",
 )
@@ -83,6 +82,11 @@ def _health(runtime: RuntimeInfo) -> Text:
 
 @plugins.command("list")
 @click.argument("names", nargs=-1)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Import each runtime and check its plugin API (implied by NAMES and --health).",
+)
 @click.option("--health", is_flag=True, help="Also run each runtime's health check.")
 @click.option(
     "--manifest",
@@ -91,19 +95,34 @@ def _health(runtime: RuntimeInfo) -> Text:
     help="Manifest whose runtime config the health check uses for its runtime.",
 )
 @logging_options
-def list_plugins(names: tuple[str, ...], health: bool, manifest_path: Path | None) -> None:
-    """List installed runtimes (all, or NAMES): distribution, version, plugin API."""
+def list_plugins(
+    names: tuple[str, ...], check: bool, health: bool, manifest_path: Path | None
+) -> None:
+    """List installed runtimes (all, or NAMES): distribution, version, floe-core range.
+
+    The list comes from package metadata without importing any runtime; NAMES, --check or
+    --health import them to show the plugin API each implements (or why it cannot load).
+    """
+    load = check or health or bool(names)
+    columns = ["runtime", "distribution", "version", "floe-core"]
+    columns += ["plugin API"] * load + ["health"] * health
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("runtime", "distribution", "version", "plugin API", *(["health"] * health)):
+    for column in columns:
         table.add_column(column, overflow="fold")
-    for runtime in list_runtimes(names, health=health, manifest=manifest_path):
+    for runtime in list_runtimes(names, load=load, health=health, manifest=manifest_path):
+        requirement = runtime.requires_floe_core or ""
         row: list[str | Text] = [
             runtime.name,
             runtime.distribution or "",
             runtime.version or "",
-            runtime.problem or f"{runtime.api_version} ok",
+            requirement.removeprefix("floe-core").removeprefix("floe_core").strip() or "any",
         ]
+        if load:
+            row.append(runtime.problem or f"{runtime.api_version} ok")
         if health and runtime.compatible:
             row.append(_health(runtime))
         table.add_row(*row)
     stdout_console().print(table)
+
+
+COMMANDS = [init, validate, plugins]

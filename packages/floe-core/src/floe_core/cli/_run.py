@@ -105,9 +105,6 @@ def _command(command: DBTCommand) -> click.Command:
     return dbt_command
 
 
-COMMANDS = [_command(command) for command in DBTCommand]
-
-
 @click.command()
 @manifest_options
 @invocation_options
@@ -122,3 +119,6 @@ def plan(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
         click.echo(execution_plan.model_dump_json(indent=2))
     else:
         print_plan(stdout_console(), execution_plan)
+
+
+COMMANDS = [*(_command(command) for command in DBTCommand), plan]

@@ -10,7 +10,7 @@ from floe_core.cli._options import logging_options
 from floe_core.cli._runs import _history, _manifest_option, _project_option
 from floe_core.ui import UIServer, Workbench
 
-__all__ = ["ui"]
+__all__ = ["COMMANDS", "ui"]
 
 
 @click.command()
@@ -40,3 +40,6 @@ def ui(
         server.serve_forever()
     finally:
         server.close()
+
+
+COMMANDS = [ui]

@@ -7,9 +7,10 @@ package metadata; a runtime's module is imported when that one runtime is asked 
 from __future__ import annotations
 
 import importlib.metadata
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,9 +22,9 @@ from floe_core._errors import (
 )
 from floe_core._events import EventBus
 from floe_core._runtime import PLUGIN_API_VERSION, DBTRuntimePlugin
-from floe_core.manifest import PlatformManifest, resolve_secret_refs
-from floe_core.manifest._diagnostics import describe_errors, summarize
-from floe_core.manifest._yaml import KeyPath, dotted, parse_field_path
+
+if TYPE_CHECKING:  # the manifest's models load when a runtime is configured, not to list
+    from floe_core.manifest import PlatformManifest
 
 __all__ = [
     "CONFIG_FIELD",
@@ -56,6 +57,8 @@ class RuntimeEntry:
     """``module:Class`` the entry point names."""
     distribution: str | None
     version: str | None
+    requires_floe_core: str | None = None
+    """The distribution's requirement on floe-core (e.g. ``floe-core<0.2,>=0.1``), if any."""
 
 
 class PluginRegistry:
@@ -113,6 +116,8 @@ class PluginRegistry:
         Errors name the field, the expected type and where it is: ``location_of(field)``
         when given, else ``location`` (e.g. the manifest file).
         """
+        from floe_core.manifest import resolve_secret_refs
+
         runtime = self.load_class(name)
         resolved = resolve_secret_refs(config, field=CONFIG_FIELD)
         try:
@@ -186,7 +191,19 @@ def _entry(point: importlib.metadata.EntryPoint) -> RuntimeEntry:
         value=point.value,
         distribution=dist.name if dist is not None else None,
         version=dist.version if dist is not None else None,
+        requires_floe_core=_floe_core_requirement(dist) if dist is not None else None,
     )
+
+
+_FLOE_CORE_REQUIREMENT = re.compile(r"^floe[-_.]core\b", re.IGNORECASE)
+
+
+def _floe_core_requirement(dist: importlib.metadata.Distribution) -> str | None:
+    """``floe-core<0.2,>=0.1`` from the distribution's ``Requires-Dist`` (not extras')."""
+    for requirement in dist.requires or ():
+        if _FLOE_CORE_REQUIREMENT.match(requirement) and "extra ==" not in requirement:
+            return requirement.split(";")[0].strip()
+    return None
 
 
 def _from(entry: RuntimeEntry) -> str:
@@ -258,6 +275,9 @@ def _config_error(
     location: str | None,
     location_of: Locator | None,
 ) -> PluginConfigError:
+    from floe_core.manifest._diagnostics import describe_errors, summarize
+    from floe_core.manifest._yaml import KeyPath, dotted, parse_field_path
+
     def locate(path: KeyPath) -> str | None:
         return (location_of(dotted(path)) if location_of is not None else None) or location
 
