@@ -80,21 +80,10 @@ def test_plugins_list_reads_package_metadata_and_imports_no_runtime(write_manife
 
 
 @pytest.mark.parametrize(
-    ("runtime_source", "refusal"),
-    [
-        (
-            RUNTIME_SOURCE.replace('api_version = "1.0"', 'api_version = "2.0"'),
-            "targets floe plugin API '2.0'; this floe-core provides API 1.0",
-        ),
-        (
-            RUNTIME_SOURCE.replace('api_version = "1.0"', ""),
-            "declares no floe plugin API version; this floe-core provides API 1.0",
-        ),
-    ],
-    ids=["next-major", "undeclared"],
+    "runtime_source", [RUNTIME_SOURCE.replace('api_version = "1.0"', 'api_version = "2.0"')]
 )
 def test_a_runtime_for_another_plugin_api_is_listed_as_incompatible_and_refused(
-    write_manifest, refusal: str
+    write_manifest,
 ) -> None:
     write_manifest()
     runner = CliRunner()
@@ -105,6 +94,7 @@ def test_a_runtime_for_another_plugin_api_is_listed_as_incompatible_and_refused(
 
     build = runner.invoke(cli, ["build"])
     assert build.exit_code == 2, build.output
+    refusal = "targets floe plugin API '2.0'; this floe-core provides API 1.0"
     assert refusal in " ".join(build.stderr.split())
     assert "hint:" in build.stderr
 
