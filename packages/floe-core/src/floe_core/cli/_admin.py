@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 from rich.text import Text
 
-from floe_core.api import RuntimeInfo, init_manifest, list_runtimes
-from floe_core.api import validate as validate_manifest
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import json_option, logging_options, manifest_options
+
+if TYPE_CHECKING:
+    from floe_core.api import RuntimeInfo
 
 __all__ = ["COMMANDS", "init", "plugins", "validate"]
 
@@ -32,6 +34,8 @@ __all__ = ["COMMANDS", "init", "plugins", "validate"]
 @logging_options
 def init(manifest_path: Path, project_dir: str, runtime: str, name: str, force: bool) -> None:
     """Write a commented starter platform-manifest.yaml."""
+    from floe_core.api import init_manifest
+
     written = init_manifest(
         manifest_path, project_dir=project_dir, runtime=runtime, name=name, force=force
     )
@@ -52,6 +56,8 @@ def validate(
     as_json: bool,
 ) -> None:
     """Check the manifest, runtime and its config, project, profile, artifact store, secrets."""
+    from floe_core.api import validate as validate_manifest
+
     report = validate_manifest(manifest_path, project_dir=project_dir, runtime=runtime)
     if as_json:
         click.echo(report.model_dump_json(indent=2))
@@ -103,6 +109,8 @@ def list_plugins(
     The list comes from package metadata without importing any runtime; NAMES, --check or
     --health import them to show the plugin API each implements (or why it cannot load).
     """
+    from floe_core.api import list_runtimes
+
     load = check or health or bool(names)
     columns = ["runtime", "distribution", "version", "floe-core"]
     columns += ["plugin API"] * load + ["health"] * health
