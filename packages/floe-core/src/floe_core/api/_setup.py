@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any
 
 from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError
-from floe_core._runtime import HealthStatus
 from floe_core.registry import PluginRegistry, RuntimeEntry
+
+if TYPE_CHECKING:
+    from floe_core._runtime import HealthStatus
 
 __all__ = ["RuntimeInfo", "init_manifest", "list_runtimes"]
 
@@ -39,10 +40,13 @@ def init_manifest(
     return target
 
 
-class RuntimeInfo(BaseModel):
-    """An installed runtime, whether it fits this floe-core and (if asked) its health."""
+@dataclass(frozen=True, kw_only=True)
+class RuntimeInfo:
+    """An installed runtime, whether it fits this floe-core and (if asked) its health.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    A dataclass, not a pydantic model: listing runtimes from package metadata should not
+    cost pydantic's import (``floe plugins list``).
+    """
 
     name: str
     distribution: str | None

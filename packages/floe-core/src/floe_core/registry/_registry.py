@@ -12,18 +12,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
 from floe_core._errors import (
     PluginAPIVersionError,
     PluginConfigError,
     PluginError,
     PluginNotFoundError,
 )
-from floe_core._events import EventBus
-from floe_core._runtime import PLUGIN_API_VERSION, DBTRuntimePlugin
 
-if TYPE_CHECKING:  # the manifest's models load when a runtime is configured, not to list
+if TYPE_CHECKING:
+    # The contract, pydantic and the manifest's models load when a runtime is loaded or
+    # configured: listing the installed ones (`floe plugins list`) needs package metadata only.
+    from pydantic import BaseModel, ValidationError
+
+    from floe_core._events import EventBus
+    from floe_core._runtime import DBTRuntimePlugin
     from floe_core.manifest import PlatformManifest
 
 __all__ = [
@@ -79,6 +81,8 @@ class PluginRegistry:
 
     def load_class(self, name: str) -> type[DBTRuntimePlugin[Any]]:
         """Import runtime ``name`` (and only it) and check it honours the plugin contract."""
+        from floe_core._runtime import DBTRuntimePlugin
+
         if name in self._classes:
             return self._classes[name]
         point = self._point(name)
@@ -116,6 +120,8 @@ class PluginRegistry:
         Errors name the field, the expected type and where it is: ``location_of(field)``
         when given, else ``location`` (e.g. the manifest file).
         """
+        from pydantic import ValidationError
+
         from floe_core.manifest import resolve_secret_refs
 
         runtime = self.load_class(name)
@@ -242,6 +248,8 @@ def check_api_version(name: str, runtime: type[DBTRuntimePlugin[Any]]) -> None:
     runtime declares none (``api_version`` has no default: it says what the author wrote
     against, so it must be written down).
     """
+    from floe_core._runtime import PLUGIN_API_VERSION
+
     declared = getattr(runtime, "api_version", None)
     ours = _parse_version(PLUGIN_API_VERSION)
     theirs = _parse_version(declared) if isinstance(declared, str) else None
