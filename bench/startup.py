@@ -1,6 +1,6 @@
 """CLI start-up: ``floe --help``, ``floe plugins list`` and ``floe validate`` vs ``dbt --help``.
 
-    .venv/bin/python -m bench.startup [--rounds 7] [--at-commit REV]
+    .venv/bin/python -m bench.startup [--rounds 7] [--before REV]
 
 Each round runs every subject once, in order (interleaved, so machine noise hits all alike);
 the report gives each subject's median wall time and its ratio to the median of
@@ -8,8 +8,9 @@ the report gives each subject's median wall time and its ratio to the median of
 ``platform-manifest.yaml`` (the example project on DuckDB). Targets (issue 12):
 ``floe --help`` and ``floe plugins list`` <= 0.15x ``dbt --help``, ``floe validate`` <= 0.5x.
 
-``--at-commit REV`` measures floe's packages as committed at REV (``git archive`` on
-``PYTHONPATH``, as ``python -m bench --at-commit`` does), for before/after figures.
+``--before REV`` also runs each floe subject with floe's packages as committed at REV
+(``git archive`` on ``PYTHONPATH``, as ``python -m bench --at-commit`` does), in the same
+rounds, for before/after figures from one run.
 """
 
 from __future__ import annotations
@@ -51,12 +52,19 @@ def _sources_at(commit: str, into: Path) -> str:
     return os.pathsep.join(str(src) for src in sorted(into.glob("packages/*/src")))
 
 
-def measure(rounds: int, env: dict[str, str]) -> dict[str, list[float]]:
-    for command, _ in SUBJECTS.values():  # warm the OS file cache; not timed
+def measure(rounds: int, variants: dict[str, dict[str, str]]) -> dict[str, list[float]]:
+    """Samples per ``subject`` (``dbt --help``) or ``subject @ variant`` (floe's)."""
+    runs: list[tuple[str, list[str], dict[str, str]]] = []
+    for name, (command, target) in SUBJECTS.items():
+        if target is None:  # the baseline: floe's sources do not matter
+            runs.append((name, command, next(iter(variants.values()))))
+        else:
+            runs.extend((f"{name} @ {label}", command, env) for label, env in variants.items())
+    for _, command, env in runs:  # warm the OS file cache; not timed
         _time(command, env)
-    samples: dict[str, list[float]] = {name: [] for name in SUBJECTS}
+    samples: dict[str, list[float]] = {name: [] for name, _, _ in runs}
     for _ in range(rounds):
-        for name, (command, _) in SUBJECTS.items():
+        for name, command, env in runs:
             samples[name].append(_time(command, env))
     return samples
 
@@ -67,8 +75,9 @@ def report(samples: dict[str, list[float]]) -> str:
         "| command | median wall | x `dbt --help` | target |",
         "| --- | --- | --- | --- |",
     ]
-    for name, (_, target) in SUBJECTS.items():
-        median = statistics.median(samples[name])
+    for name, values in samples.items():
+        target = SUBJECTS[name.split(" @ ")[0]][1]
+        median = statistics.median(values)
         ratio = median / baseline
         verdict = (
             "" if target is None else f"<= {target}x " + ("met" if ratio <= target else "missed")
@@ -80,15 +89,15 @@ def report(samples: dict[str, list[float]]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--at-commit", metavar="REV", help="floe's packages as committed at REV")
+    parser.add_argument("--before", metavar="REV", help="also floe's packages as committed at REV")
     args = parser.parse_args(argv)
-    env = dict(os.environ)
+    variants = {"working tree": dict(os.environ)}
     with tempfile.TemporaryDirectory(prefix="floe-startup-") as scratch:
-        if args.at_commit:
-            env["PYTHONPATH"] = _sources_at(args.at_commit, Path(scratch))
-        samples = measure(args.rounds, env)
-    load = os.getloadavg()[0]
-    print(f"{args.rounds} interleaved rounds, load average {load:.1f}")
+        if args.before:
+            path = _sources_at(args.before, Path(scratch))
+            variants[args.before] = {**os.environ, "PYTHONPATH": path}
+        samples = measure(args.rounds, variants)
+    print(f"{args.rounds} interleaved rounds, load average {os.getloadavg()[0]:.1f}")
     print(report(samples))
 
 
