@@ -32,7 +32,8 @@ class BuiltIn(NamedTuple):
     module: str
     """The module whose ``COMMANDS`` holds the command."""
     summary: str
-    """What ``floe --help`` shows: the command's own first sentence (a test keeps them equal)."""
+    """What ``floe --help`` shows. The dbt commands take it as their help; the others'
+    docstrings start with it (a test keeps the two equal)."""
 
 
 _RUN = "floe_core.cli._run"
