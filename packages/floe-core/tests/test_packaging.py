@@ -11,9 +11,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
+
+from floe_core._extras import EXTRAS
 
 PACKAGE = Path(__file__).resolve().parents[1]
 REPOSITORY = PACKAGE.parents[1]
@@ -92,6 +95,11 @@ def _venv_with(tmp_path: Path, *packages: Path) -> Path:
     )
     assert installed.returncode == 0, installed.stderr
     return venv / "bin"
+
+
+def test_the_extras_floe_core_names_in_errors_are_the_ones_it_declares() -> None:
+    project = tomllib.loads((PACKAGE / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert set(EXTRAS) == set(project["optional-dependencies"])
 
 
 @pytest.mark.slow
