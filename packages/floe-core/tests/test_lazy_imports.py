@@ -42,10 +42,18 @@ def test_floe_help_imports_only_click_and_the_command_table() -> None:
     assert _imported_by("--help") == []
 
 
-def test_floe_plugins_list_reads_metadata_without_runtimes_or_pydantic() -> None:
+def test_floe_plugins_list_reads_metadata_without_runtimes_pydantic_or_structlog() -> None:
     imported = _imported_by("plugins", "list")
     assert "floe_core.registry" in imported  # the probe sees what the command does
-    heavy = ("floe_dbt_", "temporalio", "dbt", "pydantic", "yaml", "floe_core.manifest")
+    heavy = (
+        "floe_dbt_",
+        "temporalio",
+        "dbt",
+        "pydantic",
+        "yaml",
+        "floe_core.manifest",
+        "structlog",
+    )
     assert [m for m in imported if m.startswith(heavy)] == []
 
 

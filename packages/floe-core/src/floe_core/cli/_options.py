@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from floe_core.logging import LOG_FORMATS, LOG_LEVELS
+from floe_core.logging import LOG_FORMATS, LOG_LEVELS, configure_logging_when_used
 
 __all__ = [
     "invocation_options",
@@ -55,13 +55,15 @@ def _settings(ctx: click.Context) -> dict[str, str]:
 
 
 def _set_logging(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """Accepted before and after the command name; the later one wins."""
-    from floe_core.logging import configure_logging  # structlog: not for `floe --help`
+    """Accepted before and after the command name; the later one wins.
 
+    Applied when structlog is imported (at once if it is): a command that never logs does
+    not pay for structlog's import.
+    """
     settings = _settings(ctx)
     if value is not None and param.name is not None:
         settings[param.name] = value
-    configure_logging(settings["log_format"], settings["log_level"])  # type: ignore[arg-type]
+    configure_logging_when_used(settings["log_format"], settings["log_level"])  # type: ignore[arg-type]
 
 
 def log_format(ctx: click.Context) -> str:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from floe_core._lazy import lazy_getattr
 from floe_core.logging._choices import LOG_FORMATS, LOG_LEVELS, LogFormat
+from floe_core.logging._deferred import configure_logging_when_used
 
 if TYPE_CHECKING:
     from floe_core.logging._events import EventLogger
@@ -33,6 +34,7 @@ __all__ = [
     "bind_invocation",
     "bind_node",
     "configure_logging",
+    "configure_logging_when_used",
     "redact_secrets",
 ]
 
