@@ -126,7 +126,10 @@ def test_floe_core_alone_installs_imports_the_contract_and_names_missing_extras(
 
 @pytest.mark.slow
 def test_the_local_runtime_runs_dbt_without_floe_core_extras(tmp_path: Path) -> None:
-    bin_dir = _venv_with(tmp_path, PACKAGE, REPOSITORY / "packages" / "floe-dbt-local")
+    packages = REPOSITORY / "packages"
+    bin_dir = _venv_with(
+        tmp_path, PACKAGE, packages / "floe-dbt-inprocess", packages / "floe-dbt-local"
+    )
     shutil.copytree(REPOSITORY / "examples" / "shop", tmp_path / "shop")
     manifest = tmp_path / "platform-manifest.yaml"
     text = (REPOSITORY / "platform-manifest.yaml").read_text(encoding="utf-8")
