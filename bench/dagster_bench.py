@@ -1,0 +1,167 @@
+"""``python -m bench.dagster_bench``: N models materialized through Dagster vs ``floe build``.
+
+Both sides are whole processes on the same generated project, DuckDB file and selection, with
+the local runtime and 4 threads, timed by :func:`bench.measure.measure` with interleaved
+repetitions after one untimed run of each (warm partial parse, manifest.json prepared):
+
+- ``floe build --select <every model, by fqn>`` (the CLI);
+- a Python process that loads ``@floe_assets`` for the project and calls
+  ``dagster.materialize`` on all of them (ephemeral instance, in-process executor): Dagster's
+  import, definitions, run and event log, floe-dagster's selection and event translation, and
+  the same floe build underneath.
+
+The figure is ``median(dagster) / median(floe build)`` of wall time (target <= 1.15).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.generate import ProjectSpec, generate_project
+from bench.measure import Measurement, measure
+from bench.warehouses import DuckDBWarehouse
+
+_BIN = Path(sys.executable).parent
+THREADS = 4
+TARGET = 1.15
+
+_MATERIALIZE = """\
+import sys
+from dagster import materialize
+from floe_dagster import FloeProject, FloeResource, floe_assets
+
+project = FloeProject(sys.argv[1])
+project.prepare_if_dev()
+
+
+@floe_assets(project)
+def generated(context, floe: FloeResource):
+    yield from floe.build(context)
+
+
+result = materialize(
+    [generated], resources={"floe": FloeResource(platform_manifest=sys.argv[1], threads=4)}
+)
+print(len(result.get_asset_materialization_events()), "assets materialized")
+sys.exit(0 if result.success else 1)
+"""
+
+
+def _selection(manifest: Path) -> list[str]:
+    """Every asset's dbt selector, as floe-dagster selects them."""
+    from floe_dagster import FloeProject, floe_assets
+
+    project = FloeProject(manifest)
+    project.prepare()
+
+    @floe_assets(project)
+    def generated():  # type: ignore[no-untyped-def]  # Dagster reads return annotations
+        raise NotImplementedError  # never run: only its specs are read
+
+    return sorted(str(spec.metadata["floe/selector"]) for spec in generated.specs)
+
+
+def _summary(samples: Sequence[Measurement]) -> dict[str, Any]:
+    walls = [sample.wall_seconds for sample in samples]
+    return {
+        "ok": all(sample.ok for sample in samples),
+        "wall_seconds": [round(wall, 2) for wall in walls],
+        "median_wall_seconds": round(statistics.median(walls), 2),
+        "median_cpu_seconds": round(statistics.median(s.cpu_seconds for s in samples), 2),
+        "median_peak_rss_mb": round(statistics.median(s.peak_rss_bytes for s in samples) / 2**20),
+    }
+
+
+def run(models: int, repetitions: int, root: Path) -> dict[str, Any]:
+    project = generate_project(ProjectSpec(models=models, tests_per_model=1), root / "project")
+    warehouse = DuckDBWarehouse()
+    manifest = root / "platform-manifest.yaml"
+    manifest.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "floe.dev/v1",
+                "kind": "PlatformManifest",
+                "project": {"dir": str(project)},
+                "plugins": {"dbt_runtime": {"type": "local", "config": {}}},
+                "compute": warehouse.floe_compute(root, THREADS),
+                "artifacts": {"type": "local", "path": str(root / "artifacts")},
+            },
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
+    script = root / "materialize_all.py"
+    script.write_text(_MATERIALIZE, encoding="utf-8")
+    selection = _selection(manifest)
+    commands = {
+        "floe build": [
+            str(_BIN / "floe"), "build", "--manifest", str(manifest),
+            "--threads", str(THREADS), "--select", " ".join(selection),
+        ],
+        "dagster materialize": [sys.executable, str(script), str(manifest)],
+    }  # fmt: skip
+    samples: dict[str, list[Measurement]] = {name: [] for name in commands}
+    for repetition in range(repetitions + 1):  # the first of each is the untimed warm-up
+        for name, argv in commands.items():
+            measured = measure(
+                argv, cwd=root, log_path=root / "logs" / f"{name.split()[0]}-{repetition}.log"
+            )
+            if not measured.ok:
+                raise RuntimeError(f"{name} failed: see {measured.log_path}")
+            if repetition:
+                samples[name].append(measured)
+    floe, dagster = (_summary(samples[name]) for name in commands)
+    ratio = dagster["median_wall_seconds"] / floe["median_wall_seconds"]
+    return {
+        "models": models,
+        "nodes": 2 * models,  # one not_null test per model
+        "repetitions": repetitions,
+        "threads": THREADS,
+        "floe_build": floe,
+        "dagster_materialize": dagster,
+        "wall_ratio": round(ratio, 3),
+        "target": TARGET,
+        "met": ratio <= TARGET,
+        "overhead_ms_per_asset": round(
+            (dagster["median_wall_seconds"] - floe["median_wall_seconds"]) / models * 1000, 1
+        ),
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.dagster_bench", description=__doc__)
+    parser.add_argument("--models", type=int, default=100)
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="floe-dagster-bench-"))
+    try:
+        figures = run(args.models, args.repetitions, root)
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    text = json.dumps(figures, indent=2)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0 if figures["met"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""``FloeResource``: runs a step's dbt nodes on the runtime the platform manifest names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, time
+from typing import Any
+
+from dagster import AssetExecutionContext, ConfigurableResource, TimeWindowPartitionsDefinition
+from pydantic import Field
+
+from floe_core import DBTRunResult, FloeEvent
+from floe_core.api import Floe
+from floe_dagster._execution import DagsterEvent, StepRun
+from floe_dagster._freshness_check import check_source_freshness
+from floe_dagster._parents import DagsterRunRef, lineage_parent_env, trace_parent
+from floe_dagster._selection import select_for_step
+from floe_dagster._source_freshness import SourceFreshness
+
+__all__ = ["FloeResource", "partition_vars"]
+
+
+def _as_var(moment: datetime) -> str:
+    """A day boundary as ``YYYY-MM-DD`` (compares with a date or timestamp column in any
+    warehouse), any other instant as ISO 8601."""
+    if moment.timetz() == time(0, tzinfo=moment.tzinfo):
+        return moment.date().isoformat()
+    return moment.isoformat()
+
+
+def partition_vars(
+    context: AssetExecutionContext, start_var: str = "min_date", end_var: str = "max_date"
+) -> dict[str, str]:
+    """The run's partition as dbt vars: a time window as ``start_var``/``end_var`` (end
+    exclusive; a backfill of several partitions in one run gets the whole range), any other
+    partition key as ``partition_key``; nothing for an unpartitioned run."""
+    if not context.has_partition_key and not context.has_partition_key_range:
+        return {}
+    if isinstance(context.assets_def.partitions_def, TimeWindowPartitionsDefinition):
+        window = context.partition_time_window
+        return {start_var: _as_var(window.start), end_var: _as_var(window.end)}
+    return {"partition_key": context.partition_key}
+
+
+class FloeResource(ConfigurableResource):  # type: ignore[type-arg]
+    """floe for Dagster assets: the platform manifest decides where dbt runs.
+
+    ``runtime``/``runtime_config`` override the manifest's ``plugins.dbt_runtime`` (as
+    ``floe --runtime`` does); leave them unset to switch runtimes in the manifest alone.
+    """
+
+    platform_manifest: str = Field(
+        default="platform-manifest.yaml", description="Path of platform-manifest.yaml."
+    )
+    project_dir: str | None = Field(default=None, description="Overrides project.dir.")
+    runtime: str | None = Field(default=None, description="Overrides plugins.dbt_runtime.type.")
+    runtime_config: dict[str, Any] | None = Field(
+        default=None, description="Overrides plugins.dbt_runtime.config."
+    )
+    threads: int | None = Field(default=None, description="dbt threads for the build.")
+
+    def open(self, run: DagsterRunRef | None = None) -> Floe:
+        """A :class:`Floe` on the manifest's runtime (with ``run`` as lineage parent)."""
+
+        def create() -> Floe:
+            return Floe.from_manifest(
+                self.platform_manifest,
+                project_dir=self.project_dir,
+                runtime=self.runtime,
+                runtime_config=self.runtime_config,
+            )
+
+        if run is None:
+            return create()
+        with lineage_parent_env(run):
+            return create()
+
+    def source_freshness(self, select: Sequence[str] = ("source:*",)) -> list[SourceFreshness]:
+        """``dbt source freshness`` of ``select`` for the manifest's project: each source's
+        status and newest row (see :mod:`floe_dagster._freshness_check`)."""
+        with self.open() as floe:
+            return check_source_freshness(floe, select)
+
+    def build(
+        self,
+        context: AssetExecutionContext,
+        *,
+        vars: Mapping[str, Any] | None = None,
+        full_refresh: bool = False,
+        partition_vars_fn: Callable[[AssetExecutionContext], Mapping[str, Any]] = partition_vars,
+    ) -> Iterator[DagsterEvent]:
+        """``dbt build`` of exactly the step's selected assets and checks (less what an
+        earlier attempt did when Dagster re-executes from failure), yielding each
+        materialization and check result as its node finishes. Raises :class:`dagster.Failure`
+        naming the failed nodes and dbt's errors if any selected node did not succeed."""
+        selection = select_for_step(context)
+        if selection.already_done:
+            context.log.info(
+                f"re-execution from failure: {len(selection.already_done)} assets/checks"
+                " succeeded in an earlier attempt and are not run again"
+            )
+        if selection.empty:
+            return
+        run = context.run
+        ref = DagsterRunRef(
+            job_name=run.job_name,
+            run_id=run.run_id,
+            root_run_id=run.root_run_id or run.run_id,
+            step_key=context.op_execution_context.op_def.name,
+        )
+        merged_vars = {**partition_vars_fn(context), **(vars or {})}
+        context.log.info(
+            f"floe build --select {' '.join(selection.select)}"
+            + (f" --exclude {' '.join(selection.exclude)}" if selection.exclude else "")
+        )
+        with self.open(ref) as floe:
+
+            def build(subscriber: Callable[[FloeEvent], None]) -> DBTRunResult:
+                unsubscribe = floe.subscribe(subscriber)
+                try:
+                    return floe.build(
+                        select=selection.select,
+                        exclude=selection.exclude,
+                        vars=merged_vars,
+                        full_refresh=full_refresh,
+                        threads=self.threads,
+                    )
+                finally:
+                    unsubscribe()
+
+            yield from StepRun(context, selection, build, trace_parent(ref))
