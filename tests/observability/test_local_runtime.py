@@ -42,6 +42,7 @@ from floe_core.lineage import (
     LineageConfig,
     create_lineage_observer,
 )
+from floe_core.testing import validate_openlineage_event
 from floe_core.tracing import TracingConfig, create_tracing_observer
 from floe_core.warehouses import dataset_namespace
 from floe_dbt_local import LocalRuntime, LocalRuntimeConfig
@@ -141,6 +142,8 @@ def _observe(
     tracing.close()
     lineage.close()
     assert result.manifest_path is not None
+    for lineage_event in transport.json_events():
+        validate_openlineage_event(lineage_event)
     return ObservedRun(
         result=result,
         lineage=transport.json_events(),
@@ -289,6 +292,8 @@ def test_tests_become_data_quality_assertions_on_the_tested_dataset(
         False,
         "error",
     )
+    assert int(assertion["actual"]) > 0  # dbt's failures count
+    assert assertion["expected"] == "count(*) = 0"
 
     [not_null] = [
         uid for uid in run.manifest["nodes"] if uid.startswith("test.shop.not_null_orders_order_id")
@@ -303,7 +308,9 @@ def test_tests_become_data_quality_assertions_on_the_tested_dataset(
         "column": "order_id",
         "severity": "error",
         "name": "not_null_orders_order_id",
-        "params": {},
+        "expected": "count(*) = 0",
+        "actual": "0",
+        "params": {"fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0"},
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -52,6 +53,10 @@ def _observe(
     return observer
 
 
+def _hex16(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 def _by_job(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return [event for event in events if event["job"]["name"] == name]
 
@@ -95,6 +100,35 @@ def test_events_follow_the_run_in_order_with_one_parent_job(
         run_ids.setdefault(event["job"]["name"], set()).add(event["run"]["runId"])
     assert all(len(ids) == 1 for ids in run_ids.values())
     assert len({next(iter(ids)) for ids in run_ids.values()}) == len(run_ids)
+
+
+def test_the_invocation_run_carries_the_engine_and_floes_invocation_facet(
+    invocation_id: str,
+    client: OpenLineageClient,
+    transport: Any,
+    synthetic_run: SyntheticRun,
+    manifest_path: Path,
+) -> None:
+    _observe(client, synthetic_run, manifest_path)
+
+    start, end = _by_job(transport.json_events(), "dbt-build-shop")
+    for event in (start, end):
+        facets = event["run"]["facets"]
+        engine = facets["processing_engine"]
+        assert (engine["name"], engine["version"]) == ("dbt", "1.11.16")
+        floe = facets["floe_invocation"]
+        assert floe["_schemaURL"].endswith("/lineage/facets/FloeInvocationRunFacet.json")
+        assert {k: v for k, v in floe.items() if not k.startswith("_")} == {
+            "invocationId": invocation_id,
+            "command": "build",
+            "runtime": "synthetic",
+            "project": "shop",
+            "target": "prod",
+            "select": ["tag:daily+"],
+            "exclude": ["stg_legacy"],
+        }
+    # The START keeps the invocation's start time although it waits for the plan.
+    assert start["eventTime"] == "2026-01-02T03:04:05+00:00"
 
 
 def test_event_times_are_the_node_times_not_the_delivery_times(
@@ -186,7 +220,9 @@ def test_tests_report_data_quality_assertions_on_the_tested_dataset(
         "column": "order_id",
         "severity": "error",
         "name": "not_null_stg_orders_order_id",
-        "params": {},
+        "expected": "count(*) = 0",
+        "actual": "2",
+        "params": {"fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0"},
     }
     assert "dataQualityAssertions" not in start["inputs"][0].get("inputFacets", {})
     assert fail["run"]["facets"]["errorMessage"]["message"].startswith("Got 2 results")
@@ -232,7 +268,7 @@ def test_lineage_runs_carry_their_opentelemetry_span(
     manifest_path: Path,
 ) -> None:
     def span_ids(invocation_id: str, unique_id: str | None) -> tuple[str, str]:
-        return ("ab" * 16, (unique_id or invocation_id)[-16:].rjust(16, "0"))
+        return ("ab" * 16, _hex16(unique_id or invocation_id))
 
     observer = create_lineage_observer(
         LineageConfig(enabled=True), compute_namespace=NAMESPACE, client=client, span_ids=span_ids
@@ -245,7 +281,7 @@ def test_lineage_runs_carry_their_opentelemetry_span(
     facet = _by_job(transport.json_events(), "shop.main.orders")[0]["run"]["facets"][
         "opentelemetry"
     ]
-    assert (facet["traceId"], facet["spanId"]) == ("ab" * 16, "model.shop.orders"[-16:])
+    assert (facet["traceId"], facet["spanId"]) == ("ab" * 16, _hex16("model.shop.orders"))
     assert facet["_schemaURL"].endswith("OpenTelemetryRunFacet.json")
 
 
@@ -271,6 +307,10 @@ def test_plugin_run_facets_are_merged_without_replacing_floe_facets(
     node_event = _by_job(transport.json_events(), "shop.main.orders")[0]
     assert node_event["run"]["facets"]["team"]["name"] == "sales"
     assert node_event["run"]["facets"]["parent"]["run"]["runId"] == invocation_id
+    # Nor added where floe leaves a facet of its own out: the invocation has no parent here.
+    invocation_start = _by_job(transport.json_events(), "dbt-build-shop")[0]
+    assert "parent" not in invocation_start["run"]["facets"]
+    assert invocation_start["run"]["facets"]["team"]["name"] == "sales"
 
 
 def test_a_failing_transport_is_logged_once_and_the_run_goes_on(
@@ -392,7 +432,7 @@ def test_a_malformed_parent_id_is_a_config_error_naming_the_variable(
         create_lineage_observer(LineageConfig(enabled=True), compute_namespace=NAMESPACE)
 
 
-def test_a_warning_test_is_a_successful_assertion(
+def test_a_warning_test_that_found_rows_is_an_unsuccessful_assertion_of_warn_severity(
     client: OpenLineageClient, transport: Any, manifest_path: Path, invocation_id: str
 ) -> None:
     observer = create_lineage_observer(
@@ -433,7 +473,11 @@ def test_a_warning_test_is_a_successful_assertion(
     end = transport.json_events()[-1]
     assert end["eventType"] == "COMPLETE"
     [assertion] = end["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
-    assert (assertion["success"], assertion["severity"]) == (True, "warn")
+    # The spec: success says whether the test found issues, independent of severity.
+    assert (assertion["success"], assertion["severity"]) == (False, "warn")
+    assert (assertion["expected"], assertion["actual"]) == ("count(*) <= 10", "3")
+    # A singular test is attached to the dataset it refs.
+    assert end["inputs"][0]["name"] == "shop.main.orders"
 
 
 def test_events_beyond_the_queue_bound_are_dropped_not_waited_for(

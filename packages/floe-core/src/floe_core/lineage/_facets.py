@@ -7,6 +7,7 @@ events only reference facets, neither floe nor the client modifies one after it 
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,18 +29,21 @@ from openlineage.client.facet_v2 import (
 )
 
 from floe_core._errors import ConfigError
+from floe_core._events import RunStarted
 from floe_core._results import NodeResult, NodeStatus
 from floe_core.lineage._dbt_manifest import NodeInfo
 
 __all__ = [
     "FLOE_VERSION",
     "PRODUCER",
+    "FloeInvocationRunFacet",
     "OpenTelemetryRunFacet",
     "RunRef",
     "TraceIds",
     "assertions_facet",
     "dataset_facets",
     "error_facet",
+    "invocation_facet",
     "job_type_facet",
     "parent_facet",
     "processing_engine_facet",
@@ -56,7 +60,7 @@ def _floe_version() -> str:
 
 FLOE_VERSION = _floe_version()
 PRODUCER = f"https://github.com/floe-dev/floe/tree/{FLOE_VERSION}/packages/floe-core"
-_SCHEMA_BASE = f"https://github.com/floe-dev/floe/blob/{FLOE_VERSION}/spec/facets"
+_SCHEMA_BASE = f"https://github.com/floe-dev/floe/blob/{FLOE_VERSION}/packages/floe-core/src/floe_core/lineage/facets"
 
 
 @attr.define
@@ -72,6 +76,43 @@ class OpenTelemetryRunFacet(RunFacet):
     @staticmethod
     def _get_schema() -> str:
         return f"{_SCHEMA_BASE}/OpenTelemetryRunFacet.json"
+
+
+@attr.define
+class FloeInvocationRunFacet(RunFacet):
+    """The dbt invocation behind an invocation run (facet key ``floe_invocation``).
+
+    ``invocationId`` is dbt's ``invocation_id`` (the run id is derived from it); ``select``,
+    ``exclude`` and ``selector`` are the node selection as given; ``target`` is the profile
+    target, absent when the profile's default applied.
+    """
+
+    invocationId: str
+    command: str
+    runtime: str
+    project: str
+    target: str | None = attr.field(default=None)
+    select: list[str] = attr.field(factory=list)
+    exclude: list[str] = attr.field(factory=list)
+    selector: str | None = attr.field(default=None)
+
+    @staticmethod
+    def _get_schema() -> str:
+        return f"{_SCHEMA_BASE}/FloeInvocationRunFacet.json"
+
+
+def invocation_facet(event: RunStarted) -> FloeInvocationRunFacet:
+    return FloeInvocationRunFacet(
+        invocationId=event.invocation_id,
+        command=event.command.value,
+        runtime=event.runtime,
+        project=event.project_name,
+        target=event.target,
+        select=list(event.select),
+        exclude=list(event.exclude),
+        selector=event.selector,
+        producer=PRODUCER,
+    )
 
 
 @dataclass(frozen=True)
@@ -179,18 +220,47 @@ def dataset_facets(node: NodeInfo, namespace: str) -> dict[str, DatasetFacet]:
     return facets
 
 
+_NEGATED = {"!=": "=", "==": "!=", "=": "!=", ">": "<=", "<": ">=", ">=": "<", "<=": ">"}
+_THRESHOLD = re.compile(r"^\s*(!=|==|>=|<=|=|>|<)\s*(.+?)\s*$")
+
+
+def _expected(test: NodeInfo) -> str:
+    """What passes the test, e.g. ``count(*) = 0`` for dbt's default ``error_if: "!= 0"``.
+
+    dbt fails a test when ``<fail_calc> <error_if>`` holds (``warn_if`` for warn severity).
+    """
+    threshold = test.warn_if if test.severity == "warn" else test.error_if
+    match = _THRESHOLD.match(threshold)
+    if match is None:
+        return f"not ({test.fail_calc} {threshold})"
+    return f"{test.fail_calc} {_NEGATED[match.group(1)]} {match.group(2)}"
+
+
 def assertions_facet(
     test: NodeInfo, result: NodeResult
 ) -> data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet:
+    """The test's outcome on the tested dataset.
+
+    ``success`` is whether the test found nothing, whatever its severity (the spec's rule): a
+    warn-severity test that found rows is ``success: false`` with ``severity: warn``.
+    ``actual`` is dbt's ``failures`` (the ``fail_calc`` value) when dbt reported it.
+    """
     return data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
         assertions=[
             data_quality_assertions_dataset.Assertion(
                 assertion=test.test_name or test.name,
-                # A warn-severity test that found rows did not fail the pipeline.
-                success=result.status in (NodeStatus.SUCCESS, NodeStatus.WARN),
+                success=result.status is NodeStatus.SUCCESS,
                 column=test.column_name,
                 severity=test.severity,
                 name=test.name,
+                description=test.description or None,
+                expected=_expected(test),
+                actual=None if result.failures is None else str(result.failures),
+                params={
+                    "fail_calc": test.fail_calc,
+                    "warn_if": test.warn_if,
+                    "error_if": test.error_if,
+                },
             )
         ],
         producer=PRODUCER,

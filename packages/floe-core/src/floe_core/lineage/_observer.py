@@ -36,6 +36,18 @@ _MAX_QUEUED = 50_000
 _BATCH_SECONDS = 0.05
 """How long the worker lets events gather after the first: lineage stays live to ~50 ms."""
 
+_FLOE_RUN_FACETS = frozenset(
+    {
+        "parent",
+        "processing_engine",
+        "errorMessage",
+        "externalQuery",
+        "opentelemetry",
+        "floe_invocation",
+    }
+)
+"""Run facet keys floe owns: an extension plugin's facet of one of these names is ignored."""
+
 SpanIdLookup = Callable[[str, str | None], tuple[str, str] | None]
 """``(invocation_id, unique_id or None) -> (trace_id, span_id)`` in hex, or ``None``."""
 
@@ -141,6 +153,8 @@ class LineageObserver:
         try:
             run_events = self.translator.translate(event, self._trace_ids(event))
             extra = self._extra_run_facets(event) if run_events and self._extra_run_facets else {}
+            # Keys floe sets are floe's even on the runs where it leaves them out.
+            extra = {k: v for k, v in extra.items() if k not in _FLOE_RUN_FACETS}
             for run_event in run_events:
                 facets = run_event.run.facets or {}
                 run_event.run.facets = {**extra, **facets}  # floe's own facets win

@@ -38,11 +38,13 @@ from floe_core._results import NodeResult, NodeStatus, RunStatus
 from floe_core.lineage._dbt_manifest import DbtManifest, NodeInfo, load_manifest
 from floe_core.lineage._facets import (
     PRODUCER,
+    FloeInvocationRunFacet,
     RunRef,
     TraceIds,
     assertions_facet,
     dataset_facets,
     error_facet,
+    invocation_facet,
     job_type_facet,
     parent_facet,
     processing_engine_facet,
@@ -68,6 +70,9 @@ _RUN_END_STATE = {
 class _Invocation:
     run_id: str
     job_name: str
+    facet: FloeInvocationRunFacet
+    pending_start: tuple[RunStarted, TraceIds | None] | None = None
+    """The START, held until the plan brings the manifest (and with it the dbt version)."""
     manifest: DbtManifest | None = None
     node_runs: dict[str, str] = field(default_factory=dict)
     dataset_facets: dict[str, dict[str, DatasetFacet]] = field(default_factory=dict)
@@ -112,29 +117,35 @@ class LineageTranslator:
         if isinstance(event, RunStarted):
             if self._namespace_for_target is not None:  # events arrive in order, one run at a time
                 self.dataset_namespace = self._namespace_for_target(event.target)
-            return self._run_started(event, trace)
+            self._run_started(event, trace)
+            return []
         invocation = self._invocations.get(event.invocation_id)
         if invocation is None:
             return []  # started before this translator existed: nothing to parent it under
+        events: list[RunEvent] = []
+        manifest_path = event.manifest_path if isinstance(event, RunPlanned) else None
+        if manifest_path is not None and manifest_path.is_file():
+            invocation.manifest = load_manifest(manifest_path)
+        if invocation.pending_start is not None:
+            events.append(self._start_event(invocation, *invocation.pending_start))
+            invocation.pending_start = None
         if isinstance(event, RunPlanned):
-            if event.manifest_path is not None and event.manifest_path.is_file():
-                invocation.manifest = load_manifest(event.manifest_path)
-            return []
+            return events
         if isinstance(event, RunFinished):
             del self._invocations[event.invocation_id]
-            return [self._run_finished(invocation, event, trace)]
+            return [*events, self._run_finished(invocation, event, trace)]
         if isinstance(event, NodeStarted):
             if event.resource_type not in LINEAGE_RESOURCE_TYPES:
-                return []
-            return [
+                return events
+            events.append(
                 self._node_event(
                     invocation, event.unique_id, RunState.START, event.started_at, None, trace
                 )
-            ]
+            )
+            return events
         result = event.result
         if result.resource_type not in LINEAGE_RESOURCE_TYPES:
-            return []
-        events: list[RunEvent] = []
+            return events
         ended_at = result.completed_at or result.started_at or event.emitted_at
         if isinstance(event, NodeSkipped) and result.unique_id not in invocation.node_runs:
             # Every OpenLineage run has a START; a node skipped before it began gets one too.
@@ -171,27 +182,36 @@ class LineageTranslator:
         return facets
 
     # -- the invocation (parent job) -------------------------------------------------------
-    def _run_started(self, event: RunStarted, trace: TraceIds | None) -> list[RunEvent]:
-        invocation = _Invocation(
-            run_id=_run_id(event.invocation_id), job_name=self.get_parent_job_name(event)
+    def _run_started(self, event: RunStarted, trace: TraceIds | None) -> None:
+        self._invocations[event.invocation_id] = _Invocation(
+            run_id=_run_id(event.invocation_id),
+            job_name=self.get_parent_job_name(event),
+            facet=invocation_facet(event),
+            pending_start=(event, trace),
         )
-        self._invocations[event.invocation_id] = invocation
-        run_facets = {**self._invocation_run_facets(), **trace_facets(trace)}
-        return [
-            RunEvent(
-                eventType=RunState.START,
-                eventTime=event.started_at.isoformat(),
-                run=Run(runId=invocation.run_id, facets=run_facets),
-                job=self._parent_job(invocation),
-                producer=PRODUCER,
+
+    def _start_event(
+        self, invocation: _Invocation, event: RunStarted, trace: TraceIds | None
+    ) -> RunEvent:
+        run_facets = self._invocation_run_facets(invocation)
+        if invocation.manifest is not None and invocation.manifest.dbt_version:
+            run_facets["processing_engine"] = processing_engine_facet(
+                invocation.manifest.dbt_version
             )
-        ]
+        run_facets.update(trace_facets(trace))
+        return RunEvent(
+            eventType=RunState.START,
+            eventTime=event.started_at.isoformat(),
+            run=Run(runId=invocation.run_id, facets=run_facets),
+            job=self._parent_job(invocation),
+            producer=PRODUCER,
+        )
 
     def _run_finished(
         self, invocation: _Invocation, event: RunFinished, trace: TraceIds | None
     ) -> RunEvent:
         result = event.result
-        run_facets = self._invocation_run_facets()
+        run_facets = self._invocation_run_facets(invocation)
         dbt_version = result.dbt_version or (
             invocation.manifest.dbt_version if invocation.manifest else None
         )
@@ -210,10 +230,11 @@ class LineageTranslator:
             producer=PRODUCER,
         )
 
-    def _invocation_run_facets(self) -> dict[str, RunFacet]:
-        if self.parent is None or self.root is None:
-            return {}
-        return {"parent": parent_facet(self.parent, self.root)}
+    def _invocation_run_facets(self, invocation: _Invocation) -> dict[str, RunFacet]:
+        facets: dict[str, RunFacet] = {"floe_invocation": invocation.facet}
+        if self.parent is not None and self.root is not None:
+            facets["parent"] = parent_facet(self.parent, self.root)
+        return facets
 
     def _parent_job(self, invocation: _Invocation) -> Job:
         facets: dict[str, JobFacet] = {"jobType": job_type_facet("JOB")}

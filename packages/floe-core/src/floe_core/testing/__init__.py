@@ -1,4 +1,5 @@
-"""Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers.
+"""Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers, and
+a check of OpenLineage events against the specification's JSON schemas (needs ``jsonschema``).
 
 The pytest fixtures live in :mod:`floe_core.testing.fixtures` (``pytest_plugins``), so
 importing this package does not need pytest.
@@ -6,6 +7,7 @@ importing this package does not need pytest.
 
 from __future__ import annotations
 
+from floe_core.testing._openlineage_schema import validate_openlineage_event
 from floe_core.testing._postgres import (
     PostgresServer,
     PostgresServerError,
@@ -20,4 +22,5 @@ __all__ = [
     "PostgresUnavailableError",
     "S3Server",
     "find_postgres_bin",
+    "validate_openlineage_event",
 ]
