@@ -115,6 +115,9 @@ MANIFEST: dict[str, Any] = {
 }
 
 
+STG_ORDERS_SQL = (
+    'select "id" as order_id, amount, upper(status) as status_code from "shop"."main"."raw_orders"'
+)
 NOT_NULL_SQL = "select order_id from shop.main.stg_orders where order_id is null"
 
 
@@ -186,7 +189,7 @@ RESULTS = [
         "model.shop.stg_orders",
         NodeStatus.SUCCESS,
         2,
-        compiled_code="select * from shop.main.raw_orders",
+        compiled_code=STG_ORDERS_SQL,
         materialization="view",
         adapter_response=AdapterResponse(rows_affected=-1),
     ),

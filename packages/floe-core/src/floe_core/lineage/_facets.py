@@ -7,7 +7,6 @@ events only reference facets, neither floe nor the client modifies one after it 
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -220,20 +219,12 @@ def dataset_facets(node: NodeInfo, namespace: str) -> dict[str, DatasetFacet]:
     return facets
 
 
-_NEGATED = {"!=": "=", "==": "!=", "=": "!=", ">": "<=", "<": ">=", ">=": "<", "<=": ">"}
-_THRESHOLD = re.compile(r"^\s*(!=|==|>=|<=|=|>|<)\s*(.+?)\s*$")
-
-
 def _expected(test: NodeInfo) -> str:
-    """What passes the test, e.g. ``count(*) = 0`` for dbt's default ``error_if: "!= 0"``.
-
-    dbt fails a test when ``<fail_calc> <error_if>`` holds (``warn_if`` for warn severity).
-    """
+    """openlineage-dbt's ``expected``: ``0`` for dbt's default threshold (``!= 0``, any row
+    fails the test), else the threshold as configured (``error_if``, or ``warn_if`` for warn
+    severity, e.g. ``> 10``), so consumers read both integrations' assertions alike."""
     threshold = test.warn_if if test.severity == "warn" else test.error_if
-    match = _THRESHOLD.match(threshold)
-    if match is None:
-        return f"not ({test.fail_calc} {threshold})"
-    return f"{test.fail_calc} {_NEGATED[match.group(1)]} {match.group(2)}"
+    return "0" if "".join(threshold.split()) == "!=0" else threshold
 
 
 def assertions_facet(

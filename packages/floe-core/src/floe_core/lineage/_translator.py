@@ -35,6 +35,7 @@ from floe_core._events import (
     RunStarted,
 )
 from floe_core._results import NodeResult, NodeStatus, RunStatus
+from floe_core.lineage._column_lineage import column_lineage_facet
 from floe_core.lineage._dbt_manifest import DbtManifest, NodeInfo, load_manifest
 from floe_core.lineage._facets import (
     PRODUCER,
@@ -256,7 +257,8 @@ class LineageTranslator:
             unique_id, result
         )
         run_id = invocation.node_runs.setdefault(unique_id, str(generate_new_uuid()))
-        inputs, outputs = self._datasets(invocation, node, result)
+        sql = self._compiled_sql(invocation, result)
+        inputs, outputs = self._datasets(invocation, node, result, sql)
         return RunEvent(
             eventType=state,
             eventTime=when.isoformat(),
@@ -264,7 +266,7 @@ class LineageTranslator:
             job=Job(
                 namespace=self.job_namespace,
                 name=self.get_job_name(node),
-                facets=self._node_job_facets(invocation, node, result),
+                facets=self._node_job_facets(invocation, node, sql),
             ),
             inputs=inputs,
             outputs=outputs,
@@ -307,22 +309,33 @@ class LineageTranslator:
         facets.update(trace_facets(trace))
         return facets
 
+    @staticmethod
+    def _compiled_sql(invocation: _Invocation, result: NodeResult | None) -> str | None:
+        """The node's compiled SQL once it ran (``None`` for its START)."""
+        if result is None:
+            return None
+        manifest = invocation.manifest
+        node = manifest.get(result.unique_id) if manifest else None
+        if result.compiled_code or manifest is None or node is None:
+            return result.compiled_code
+        # Runtimes that report results live may not carry the SQL; dbt wrote it to target/.
+        return manifest.compiled_sql(node)
+
     def _node_job_facets(
-        self, invocation: _Invocation, node: NodeInfo, result: NodeResult | None
+        self, invocation: _Invocation, node: NodeInfo, sql: str | None
     ) -> dict[str, JobFacet]:
         facets: dict[str, JobFacet] = {"jobType": job_type_facet(node.resource_type.upper())}
-        manifest = invocation.manifest
-        sql = result.compiled_code if result else None
-        if not sql and manifest is not None and result is not None:
-            # Runtimes that report results live may not carry the SQL; dbt wrote it to target/.
-            sql = manifest.compiled_sql(node)
         if sql:
-            dialect = manifest.adapter_type if manifest else None
+            dialect = invocation.manifest.adapter_type if invocation.manifest else None
             facets["sql"] = sql_job.SQLJobFacet(query=sql, dialect=dialect, producer=PRODUCER)
         return facets
 
     def _datasets(
-        self, invocation: _Invocation, node: NodeInfo, finished: NodeResult | None
+        self,
+        invocation: _Invocation,
+        node: NodeInfo,
+        finished: NodeResult | None,
+        sql: str | None,
     ) -> tuple[list[InputDataset], list[OutputDataset]]:
         manifest = invocation.manifest
         if node.resource_type == "test":
@@ -340,13 +353,14 @@ class LineageTranslator:
                 for upstream in self._relations(manifest, tested)
             ]
             return inputs, []
+        upstreams = self._relations(manifest, node.depends_on)
         inputs = [
             InputDataset(
                 namespace=self.dataset_namespace,
                 name=upstream.relation_path,
                 facets=self._dataset_facets(invocation, upstream),
             )
-            for upstream in self._relations(manifest, node.depends_on)
+            for upstream in upstreams
         ]
         if node.materialization == "ephemeral":
             return inputs, []
@@ -358,10 +372,17 @@ class LineageTranslator:
                     rowCount=rows, producer=PRODUCER
                 )
             )
+        facets = self._dataset_facets(invocation, node)
+        succeeded = finished is not None and finished.status is NodeStatus.SUCCESS
+        if sql and succeeded and node.resource_type == "model":
+            dialect = manifest.adapter_type if manifest else None
+            columns = column_lineage_facet(sql, dialect, node, upstreams, self.dataset_namespace)
+            if columns is not None:
+                facets = {**facets, "columnLineage": columns}
         output = OutputDataset(
             namespace=self.dataset_namespace,
             name=node.relation_path,
-            facets=self._dataset_facets(invocation, node),
+            facets=facets,
             outputFacets=output_facets,
         )
         return inputs, [output]
