@@ -520,3 +520,53 @@ def test_events_beyond_the_queue_bound_are_dropped_not_waited_for(
     assert [log["event"] for log in logs].count(
         "lineage delivery is falling behind; dropping events"
     ) == 1
+
+
+def test_dbt_ol_naming_reproduces_openlineage_dbts_job_names(
+    invocation_id: str,
+    client: OpenLineageClient,
+    transport: Any,
+    synthetic_run: SyntheticRun,
+    manifest_path: Path,
+) -> None:
+    _observe(client, synthetic_run, manifest_path, naming="dbt-ol")
+
+    assert [(e["eventType"], e["job"]["name"]) for e in transport.json_events()] == [
+        ("START", "dbt-run-shop"),
+        ("START", "shop.main.shop.raw_orders.build.seed"),
+        ("COMPLETE", "shop.main.shop.raw_orders.build.seed"),
+        ("START", "shop.main.shop.stg_orders.build.run"),
+        ("COMPLETE", "shop.main.shop.stg_orders.build.run"),
+        ("START", "test.shop.not_null_stg_orders_order_id.1a2b"),
+        ("FAIL", "test.shop.not_null_stg_orders_order_id.1a2b"),
+        ("START", "shop.main.shop.orders.build.run"),
+        ("FAIL", "shop.main.shop.orders.build.run"),
+        ("START", "test.shop.assert_orders_positive"),
+        ("ABORT", "test.shop.assert_orders_positive"),
+        # dbt-ol's per-model test job, with the assertions of all the model's tests.
+        ("START", "shop.main.shop.stg_orders.build.test"),
+        ("FAIL", "shop.main.shop.stg_orders.build.test"),
+        ("FAIL", "dbt-run-shop"),
+    ]
+    start, fail = _by_job(transport.json_events(), "shop.main.shop.stg_orders.build.test")
+    assert start["run"]["runId"] == fail["run"]["runId"]
+    assert fail["run"]["facets"]["parent"]["run"]["runId"] == invocation_id
+    [tested] = fail["inputs"]
+    assert (tested["namespace"], tested["name"]) == (NAMESPACE, "shop.main.stg_orders")
+    [assertion] = tested["inputFacets"]["dataQualityAssertions"]["assertions"]
+    assert (assertion["assertion"], assertion["success"]) == ("not_null", False)
+    # Datasets are named alike in both modes.
+    _, complete = _by_job(transport.json_events(), "shop.main.shop.stg_orders.build.run")
+    assert complete["outputs"][0]["name"] == "shop.main.stg_orders"
+
+
+def test_dbt_ol_naming_honours_openlineage_dbt_job_name(
+    client: OpenLineageClient,
+    transport: Any,
+    synthetic_run: SyntheticRun,
+    manifest_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENLINEAGE_DBT_JOB_NAME", "nightly-shop")
+    _observe(client, synthetic_run, manifest_path, naming="dbt-ol")
+    assert transport.json_events()[0]["job"]["name"] == "nightly-shop"

@@ -35,7 +35,9 @@ def observers_from_manifest(
     if observability.lineage.enabled:
         from floe_core.lineage import create_lineage_observer  # loads the OpenLineage client
 
-        namespaces = namespace_by_target(manifest, project_dir=project_dir)
+        namespaces = namespace_by_target(
+            manifest, project_dir=project_dir, naming=observability.lineage.naming
+        )
         lineage = create_lineage_observer(
             observability.lineage,
             compute_namespace=namespaces(manifest.project.target),

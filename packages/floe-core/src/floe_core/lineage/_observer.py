@@ -25,6 +25,7 @@ from floe_core._errors import ConfigError
 from floe_core._events import FloeEvent, NodeFinished, NodeSkipped, NodeStarted, RunStarted
 from floe_core._invocation import DBTInvocation
 from floe_core.lineage._config import LineageConfig
+from floe_core.lineage._dbt_ol import DbtOlLineageTranslator
 from floe_core.lineage._facets import RunRef, TraceIds
 from floe_core.lineage._translator import LineageTranslator
 
@@ -241,7 +242,8 @@ def create_lineage_observer(
         RunRef.parse(value, source=name) if (value := os.environ.get(name)) else None
         for name in ("OPENLINEAGE_PARENT_ID", "OPENLINEAGE_ROOT_PARENT_ID")
     )
-    translator = LineageTranslator(
+    translator_class = DbtOlLineageTranslator if config.naming == "dbt-ol" else LineageTranslator
+    translator = translator_class(
         job_namespace=config.namespace,
         dataset_namespace=compute_namespace,
         namespace_for_target=namespace_for_target,

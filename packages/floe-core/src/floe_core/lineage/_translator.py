@@ -34,6 +34,7 @@ from floe_core._events import (
     RunPlanned,
     RunStarted,
 )
+from floe_core._invocation import DBTCommand
 from floe_core._results import NodeResult, NodeStatus, RunStatus
 from floe_core.lineage._column_lineage import column_lineage_facet
 from floe_core.lineage._dbt_manifest import DbtManifest, NodeInfo, load_manifest
@@ -71,6 +72,7 @@ _RUN_END_STATE = {
 class _Invocation:
     run_id: str
     job_name: str
+    command: DBTCommand
     facet: FloeInvocationRunFacet
     pending_start: tuple[RunStarted, TraceIds | None] | None = None
     """The START, held until the plan brings the manifest (and with it the dbt version)."""
@@ -170,7 +172,7 @@ class LineageTranslator:
     def get_parent_job_name(self, event: RunStarted) -> str:
         return f"dbt-{event.command.value}-{event.project_name}"
 
-    def get_job_name(self, node: NodeInfo) -> str:
+    def get_job_name(self, node: NodeInfo, command: DBTCommand) -> str:
         return node.relation_path
 
     def get_dataset_facets(self, node: NodeInfo) -> dict[str, DatasetFacet]:
@@ -187,6 +189,7 @@ class LineageTranslator:
         self._invocations[event.invocation_id] = _Invocation(
             run_id=_run_id(event.invocation_id),
             job_name=self.get_parent_job_name(event),
+            command=event.command,
             facet=invocation_facet(event),
             pending_start=(event, trace),
         )
@@ -265,7 +268,7 @@ class LineageTranslator:
             run=Run(runId=run_id, facets=self._node_run_facets(invocation, result, trace)),
             job=Job(
                 namespace=self.job_namespace,
-                name=self.get_job_name(node),
+                name=self.get_job_name(node, invocation.command),
                 facets=self._node_job_facets(invocation, node, sql),
             ),
             inputs=inputs,
