@@ -23,7 +23,7 @@ from floe_core.cli._summary import print_summary
 from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
 from floe_core.stores import fetch_project, open_artifact_store
 
-__all__ = ["runs"]
+__all__ = ["COMMANDS", "runs"]
 
 _STATUS_STYLES = {"success": "green", "failed": "red", "error": "red", "cancelled": "yellow"}
 
@@ -130,3 +130,6 @@ def _heading(record: RunRecord) -> str:
         f"run {record.invocation_id} of project {record.project}: {record.command.value} on"
         f" {record.runtime}, started {record.started_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
     )
+
+
+COMMANDS = [runs]

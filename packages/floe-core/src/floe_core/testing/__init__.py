@@ -1,5 +1,6 @@
 """Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers, and
-a check of OpenLineage events against the specification's JSON schemas (needs ``jsonschema``).
+a scripted runtime for tests of what surrounds a runtime (API, CLI, stores, registry), and a
+check of OpenLineage events against the specification's JSON schemas.
 
 The pytest fixtures live in :mod:`floe_core.testing.fixtures` (``pytest_plugins``), so
 importing this package does not need pytest.
@@ -15,12 +16,16 @@ from floe_core.testing._postgres import (
     find_postgres_bin,
 )
 from floe_core.testing._s3 import S3Server
+from floe_core.testing._scripted import FAILING_MESSAGE, ScriptedConfig, ScriptedRuntime
 
 __all__ = [
+    "FAILING_MESSAGE",
     "PostgresServer",
     "PostgresServerError",
     "PostgresUnavailableError",
     "S3Server",
+    "ScriptedConfig",
+    "ScriptedRuntime",
     "find_postgres_bin",
     "validate_openlineage_event",
 ]
