@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import openlineage_sql  # type: ignore[import-untyped]  # compiled, no stubs
 import structlog
 from openlineage.client.facet_v2 import column_lineage_dataset
 
@@ -45,11 +46,7 @@ def column_lineage_facet(
     sql: str, dialect: str | None, node: NodeInfo, upstream: Iterable[NodeInfo], namespace: str
 ) -> column_lineage_dataset.ColumnLineageDatasetFacet | None:
     """Which input columns each output column of ``node`` comes from, or ``None`` when the
-    parser finds no column lineage (or is not installed)."""
-    try:
-        import openlineage_sql  # type: ignore[import-untyped]  # compiled, no stubs
-    except ImportError:  # pragma: no cover - the lineage extra declares it
-        return None
+    parser finds no column lineage."""
     try:
         parsed = openlineage_sql.parse([sql], dialect=dialect, default_schema=node.schema)
     except Exception:
