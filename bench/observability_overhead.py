@@ -1,6 +1,9 @@
 """Overhead of lineage and tracing: the example project built with both on vs both off.
 
-    .venv/bin/python -m bench.observability_overhead [--rounds 5] [--threads 4]
+    .venv/bin/python -m bench.observability_overhead [--rounds 5] [--threads 4] [--models 1000]
+
+``--models N`` builds a generated project of N models (``bench.generate``, 10 layers, fan-in 2,
+one test per model) instead of the example project.
 
 The example project is copied to a temporary folder and built on DuckDB with the local runtime,
 in one process (parse cached after a warm-up build). Rounds alternate off/on so machine noise
@@ -27,6 +30,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.generate import ProjectSpec, generate_project
 from floe_core import (
     DBTCommand,
     DBTInvocation,
@@ -174,6 +178,7 @@ def main() -> None:
         default="http",
         help="file: OpenLineage events to a local file, to separate floe's cost from HTTP's",
     )
+    parser.add_argument("--models", type=int, default=0, help="a generated project of N models")
     args = parser.parse_args()
 
     receiver = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
@@ -182,7 +187,10 @@ def main() -> None:
         url = f"http://127.0.0.1:{receiver.stdout.readline().strip()}"
         with tempfile.TemporaryDirectory(prefix="floe-obs-bench-") as tmp:
             project = Path(tmp) / "shop"
-            shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("target", "logs"))
+            if args.models:
+                generate_project(ProjectSpec(models=args.models, tests_per_model=1), project)
+            else:
+                shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("target", "logs"))
             database = project / "shop.duckdb"
             profile = GeneratedProfile(
                 outputs={"dev": {"type": "duckdb", "path": str(database), "threads": args.threads}}
@@ -219,8 +227,9 @@ def main() -> None:
         receiver.wait()
 
     nodes = len(result.nodes)
+    subject = f"generated project ({args.models} models)" if args.models else "example project"
     print(
-        f"\nexample project: {nodes} nodes, {args.rounds} rounds, {args.threads} dbt threads, "
+        f"\n{subject}: {nodes} nodes, {args.rounds} rounds, {args.threads} dbt threads, "
         f"lineage over {args.lineage_transport}, spans and metrics over OTLP/HTTP"
     )
     for label, samples in (("wall", wall), ("cpu", cpu)):

@@ -29,6 +29,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from floe_core.testing import validate_openlineage_event
+
 
 class Receiver:
     """What a loopback server received, by path, with a way to wait for it."""
@@ -110,6 +112,8 @@ def receiver() -> Iterator[Receiver]:
     yield receiver
     server.shutdown()
     server.server_close()
+    for event in receiver.received.get("/api/v1/lineage", []):  # every event a test received
+        validate_openlineage_event(event)
 
 
 @pytest.fixture

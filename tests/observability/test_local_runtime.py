@@ -42,6 +42,7 @@ from floe_core.lineage import (
     LineageConfig,
     create_lineage_observer,
 )
+from floe_core.testing import validate_openlineage_event
 from floe_core.tracing import TracingConfig, create_tracing_observer
 from floe_core.warehouses import dataset_namespace
 from floe_dbt_local import LocalRuntime, LocalRuntimeConfig
@@ -141,6 +142,8 @@ def _observe(
     tracing.close()
     lineage.close()
     assert result.manifest_path is not None
+    for lineage_event in transport.json_events():
+        validate_openlineage_event(lineage_event)
     return ObservedRun(
         result=result,
         lineage=transport.json_events(),
@@ -274,6 +277,24 @@ def test_model_datasets_and_facets_come_from_the_manifest(runs: dict[str, Observ
     assert snapshot["outputs"][0]["name"] == "shop.main.customers_snapshot"
 
 
+def test_models_carry_column_lineage_resolved_to_their_upstream_datasets(
+    runs: dict[str, ObservedRun],
+) -> None:
+    run = runs["failing_test"]
+    _, complete = run.events_of("model.shop.orders")
+    fields = complete["outputs"][0]["facets"]["columnLineage"]["fields"]
+    sources = {
+        column: sorted((f["namespace"], f["name"], f["field"]) for f in spec["inputFields"])
+        for column, spec in fields.items()
+    }
+    assert sources["customer_id"] == [(run.namespace, "shop.main.stg_orders", "customer_id")]
+    # Through the CTE and the aggregate to the upstream model's column.
+    assert sources["amount_cents"] == [(run.namespace, "shop.main.stg_payments", "amount_cents")]
+    # Every input field names one of the event's input datasets.
+    inputs = {i["name"] for i in complete["inputs"]}
+    assert {name for fs in sources.values() for _, name, _ in fs} <= inputs
+
+
 def test_tests_become_data_quality_assertions_on_the_tested_dataset(
     runs: dict[str, ObservedRun],
 ) -> None:
@@ -289,6 +310,8 @@ def test_tests_become_data_quality_assertions_on_the_tested_dataset(
         False,
         "error",
     )
+    assert int(assertion["actual"]) > 0  # dbt's failures count
+    assert assertion["expected"] == "0"
 
     [not_null] = [
         uid for uid in run.manifest["nodes"] if uid.startswith("test.shop.not_null_orders_order_id")
@@ -303,7 +326,9 @@ def test_tests_become_data_quality_assertions_on_the_tested_dataset(
         "column": "order_id",
         "severity": "error",
         "name": "not_null_orders_order_id",
-        "params": {},
+        "expected": "0",
+        "actual": "0",
+        "params": {"fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0"},
     }
 
 

@@ -14,7 +14,7 @@ from floe_core.lineage import (
     LineageConfig,
     create_lineage_observer,
 )
-from floe_core.testing import PostgresServer
+from floe_core.testing import PostgresServer, validate_openlineage_event
 from floe_core.warehouses import dataset_namespace
 from floe_dbt_local import LocalRuntime, LocalRuntimeConfig
 
@@ -61,6 +61,8 @@ def test_postgres_datasets_are_named_by_host_port_and_database(
     ]
 
     events = transport.json_events()
+    for event in events:
+        validate_openlineage_event(event)
     assert namespace == f"postgres://127.0.0.1:{postgres_server.port}"
     [view] = [
         e

@@ -67,6 +67,9 @@ class RunStarted(_Event):
     target: str | None = None
     started_at: datetime
     trace_context: dict[str, str] = Field(default_factory=dict)
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    selector: str | None = None
 
 
 class RunPlanned(_Event):

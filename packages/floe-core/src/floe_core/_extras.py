@@ -16,13 +16,13 @@ from floe_core._errors import MissingExtraError
 __all__ = ["EXTRAS", "object_store_extra", "requires_extra"]
 
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "lineage": ("openlineage", "attr"),
+    "lineage": ("openlineage", "attr", "openlineage_sql"),
     "tracing": ("opentelemetry",),
     "tracing-grpc": ("opentelemetry", "grpc"),
     "s3": ("obstore",),
     "gcs": ("obstore",),
     "azure": ("obstore",),
-    "testing": ("pytest", "moto", "boto3", "duckdb"),
+    "testing": ("pytest", "moto", "boto3", "duckdb", "jsonschema"),
 }
 """Extra name -> top-level modules it installs (kept in step with pyproject.toml)."""
 

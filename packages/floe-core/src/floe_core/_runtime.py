@@ -193,6 +193,9 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
                 target=invocation.target,
                 started_at=started_at,
                 trace_context=invocation.trace_context,
+                select=invocation.select,
+                exclude=invocation.exclude,
+                selector=invocation.selector,
             )
         )
         collector = _NodeCollector(invocation.invocation_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from floe_core import (
     events_for_result,
 )
 from floe_core.lineage import InMemoryTransport
+from floe_core.testing import validate_openlineage_event
 
 INVOCATION_ID = "0d6e9d4a-43a3-4c8e-a1cf-5d4b1b7d9a11"
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -93,7 +94,7 @@ MANIFEST: dict[str, Any] = {
         "test.shop.assert_orders_positive": _node(
             "test.shop.assert_orders_positive",
             schema="main_dbt_test__audit",
-            config={"materialized": "test", "severity": "warn"},
+            config={"materialized": "test", "severity": "warn", "warn_if": ">10"},
             depends_on={"nodes": ["model.shop.orders"]},
         ),
     },
@@ -114,6 +115,9 @@ MANIFEST: dict[str, Any] = {
 }
 
 
+STG_ORDERS_SQL = (
+    'select "id" as order_id, amount, upper(status) as status_code from "shop"."main"."raw_orders"'
+)
 NOT_NULL_SQL = "select order_id from shop.main.stg_orders where order_id is null"
 
 
@@ -147,8 +151,11 @@ class RecordingTransport(InMemoryTransport):
 
 
 @pytest.fixture
-def transport() -> RecordingTransport:
-    return RecordingTransport()
+def transport() -> Iterator[RecordingTransport]:
+    transport = RecordingTransport()
+    yield transport
+    for event in transport.json_events():  # every event a test emitted follows the spec
+        validate_openlineage_event(event)
 
 
 @pytest.fixture
@@ -182,7 +189,7 @@ RESULTS = [
         "model.shop.stg_orders",
         NodeStatus.SUCCESS,
         2,
-        compiled_code="select * from shop.main.raw_orders",
+        compiled_code=STG_ORDERS_SQL,
         materialization="view",
         adapter_response=AdapterResponse(rows_affected=-1),
     ),
@@ -213,7 +220,10 @@ def emit_synthetic_run(bus: EventBus, manifest_path: Path | None) -> DBTRunResul
             runtime="synthetic",
             project_name="shop",
             project_dir=Path("/projects/shop"),
+            target="prod",
             started_at=T0,
+            select=("tag:daily+",),
+            exclude=("stg_legacy",),
         )
     )
     bus.emit(RunPlanned(invocation_id=INVOCATION_ID, manifest_path=manifest_path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -52,6 +53,10 @@ def _observe(
     return observer
 
 
+def _hex16(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 def _by_job(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return [event for event in events if event["job"]["name"] == name]
 
@@ -97,6 +102,35 @@ def test_events_follow_the_run_in_order_with_one_parent_job(
     assert len({next(iter(ids)) for ids in run_ids.values()}) == len(run_ids)
 
 
+def test_the_invocation_run_carries_the_engine_and_floes_invocation_facet(
+    invocation_id: str,
+    client: OpenLineageClient,
+    transport: Any,
+    synthetic_run: SyntheticRun,
+    manifest_path: Path,
+) -> None:
+    _observe(client, synthetic_run, manifest_path)
+
+    start, end = _by_job(transport.json_events(), "dbt-build-shop")
+    for event in (start, end):
+        facets = event["run"]["facets"]
+        engine = facets["processing_engine"]
+        assert (engine["name"], engine["version"]) == ("dbt", "1.11.16")
+        floe = facets["floe_invocation"]
+        assert floe["_schemaURL"].endswith("/lineage/facets/FloeInvocationRunFacet.json")
+        assert {k: v for k, v in floe.items() if not k.startswith("_")} == {
+            "invocationId": invocation_id,
+            "command": "build",
+            "runtime": "synthetic",
+            "project": "shop",
+            "target": "prod",
+            "select": ["tag:daily+"],
+            "exclude": ["stg_legacy"],
+        }
+    # The START keeps the invocation's start time although it waits for the plan.
+    assert start["eventTime"] == "2026-01-02T03:04:05+00:00"
+
+
 def test_event_times_are_the_node_times_not_the_delivery_times(
     client: OpenLineageClient,
     transport: Any,
@@ -124,7 +158,7 @@ def test_model_events_carry_job_run_and_dataset_facets(
         "DBT",
         "BATCH",
     )
-    assert complete["job"]["facets"]["sql"]["query"] == "select * from shop.main.raw_orders"
+    assert complete["job"]["facets"]["sql"]["query"].endswith('from "shop"."main"."raw_orders"')
     assert complete["job"]["facets"]["sql"]["dialect"] == "duckdb"
     engine = complete["run"]["facets"]["processing_engine"]
     assert (engine["name"], engine["version"]) == ("dbt", "1.11.16")
@@ -148,6 +182,30 @@ def test_model_events_carry_job_run_and_dataset_facets(
 
     [seed_output] = _by_job(transport.json_events(), "shop.main.raw_orders")[1]["outputs"]
     assert seed_output["outputFacets"]["outputStatistics"]["rowCount"] == 10
+
+
+def test_a_completed_model_carries_column_lineage_from_its_compiled_sql(
+    client: OpenLineageClient,
+    transport: Any,
+    synthetic_run: SyntheticRun,
+    manifest_path: Path,
+) -> None:
+    _observe(client, synthetic_run, manifest_path)
+    start, complete = _by_job(transport.json_events(), "shop.main.stg_orders")
+    assert "columnLineage" not in start["outputs"][0]["facets"]
+    lineage = complete["outputs"][0]["facets"]["columnLineage"]
+    # The quoted table in the SQL is resolved to the upstream dataset's name.
+    # openlineage-sql gives no transformation types (ADR 0018): the list stays empty.
+    raw = {"namespace": NAMESPACE, "name": "shop.main.raw_orders", "transformations": []}
+    assert {name: field["inputFields"] for name, field in lineage["fields"].items()} == {
+        "order_id": [{**raw, "field": "id"}],
+        "amount": [{**raw, "field": "amount"}],
+        "status_code": [{**raw, "field": "status"}],
+    }
+    assert [i["name"] for i in complete["inputs"]] == ["shop.main.raw_orders"]
+    # A failed model gets none.
+    _, fail = _by_job(transport.json_events(), "shop.main.orders")
+    assert "columnLineage" not in fail["outputs"][0]["facets"]
 
 
 def test_inputs_look_through_ephemeral_models_to_their_sources(
@@ -186,7 +244,9 @@ def test_tests_report_data_quality_assertions_on_the_tested_dataset(
         "column": "order_id",
         "severity": "error",
         "name": "not_null_stg_orders_order_id",
-        "params": {},
+        "expected": "0",
+        "actual": "2",
+        "params": {"fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0"},
     }
     assert "dataQualityAssertions" not in start["inputs"][0].get("inputFacets", {})
     assert fail["run"]["facets"]["errorMessage"]["message"].startswith("Got 2 results")
@@ -232,7 +292,7 @@ def test_lineage_runs_carry_their_opentelemetry_span(
     manifest_path: Path,
 ) -> None:
     def span_ids(invocation_id: str, unique_id: str | None) -> tuple[str, str]:
-        return ("ab" * 16, (unique_id or invocation_id)[-16:].rjust(16, "0"))
+        return ("ab" * 16, _hex16(unique_id or invocation_id))
 
     observer = create_lineage_observer(
         LineageConfig(enabled=True), compute_namespace=NAMESPACE, client=client, span_ids=span_ids
@@ -245,7 +305,7 @@ def test_lineage_runs_carry_their_opentelemetry_span(
     facet = _by_job(transport.json_events(), "shop.main.orders")[0]["run"]["facets"][
         "opentelemetry"
     ]
-    assert (facet["traceId"], facet["spanId"]) == ("ab" * 16, "model.shop.orders"[-16:])
+    assert (facet["traceId"], facet["spanId"]) == ("ab" * 16, _hex16("model.shop.orders"))
     assert facet["_schemaURL"].endswith("OpenTelemetryRunFacet.json")
 
 
@@ -271,6 +331,10 @@ def test_plugin_run_facets_are_merged_without_replacing_floe_facets(
     node_event = _by_job(transport.json_events(), "shop.main.orders")[0]
     assert node_event["run"]["facets"]["team"]["name"] == "sales"
     assert node_event["run"]["facets"]["parent"]["run"]["runId"] == invocation_id
+    # Nor added where floe leaves a facet of its own out: the invocation has no parent here.
+    invocation_start = _by_job(transport.json_events(), "dbt-build-shop")[0]
+    assert "parent" not in invocation_start["run"]["facets"]
+    assert invocation_start["run"]["facets"]["team"]["name"] == "sales"
 
 
 def test_a_failing_transport_is_logged_once_and_the_run_goes_on(
@@ -392,7 +456,7 @@ def test_a_malformed_parent_id_is_a_config_error_naming_the_variable(
         create_lineage_observer(LineageConfig(enabled=True), compute_namespace=NAMESPACE)
 
 
-def test_a_warning_test_is_a_successful_assertion(
+def test_a_warning_test_that_found_rows_is_an_unsuccessful_assertion_of_warn_severity(
     client: OpenLineageClient, transport: Any, manifest_path: Path, invocation_id: str
 ) -> None:
     observer = create_lineage_observer(
@@ -433,7 +497,11 @@ def test_a_warning_test_is_a_successful_assertion(
     end = transport.json_events()[-1]
     assert end["eventType"] == "COMPLETE"
     [assertion] = end["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
-    assert (assertion["success"], assertion["severity"]) == (True, "warn")
+    # The spec: success says whether the test found issues, independent of severity.
+    assert (assertion["success"], assertion["severity"]) == (False, "warn")
+    assert (assertion["expected"], assertion["actual"]) == (">10", "3")
+    # A singular test is attached to the dataset it refs.
+    assert end["inputs"][0]["name"] == "shop.main.orders"
 
 
 def test_events_beyond_the_queue_bound_are_dropped_not_waited_for(
@@ -452,3 +520,53 @@ def test_events_beyond_the_queue_bound_are_dropped_not_waited_for(
     assert [log["event"] for log in logs].count(
         "lineage delivery is falling behind; dropping events"
     ) == 1
+
+
+def test_dbt_ol_naming_reproduces_openlineage_dbts_job_names(
+    invocation_id: str,
+    client: OpenLineageClient,
+    transport: Any,
+    synthetic_run: SyntheticRun,
+    manifest_path: Path,
+) -> None:
+    _observe(client, synthetic_run, manifest_path, naming="dbt-ol")
+
+    assert [(e["eventType"], e["job"]["name"]) for e in transport.json_events()] == [
+        ("START", "dbt-run-shop"),
+        ("START", "shop.main.shop.raw_orders.build.seed"),
+        ("COMPLETE", "shop.main.shop.raw_orders.build.seed"),
+        ("START", "shop.main.shop.stg_orders.build.run"),
+        ("COMPLETE", "shop.main.shop.stg_orders.build.run"),
+        ("START", "test.shop.not_null_stg_orders_order_id.1a2b"),
+        ("FAIL", "test.shop.not_null_stg_orders_order_id.1a2b"),
+        ("START", "shop.main.shop.orders.build.run"),
+        ("FAIL", "shop.main.shop.orders.build.run"),
+        ("START", "test.shop.assert_orders_positive"),
+        ("ABORT", "test.shop.assert_orders_positive"),
+        # dbt-ol's per-model test job, with the assertions of all the model's tests.
+        ("START", "shop.main.shop.stg_orders.build.test"),
+        ("FAIL", "shop.main.shop.stg_orders.build.test"),
+        ("FAIL", "dbt-run-shop"),
+    ]
+    start, fail = _by_job(transport.json_events(), "shop.main.shop.stg_orders.build.test")
+    assert start["run"]["runId"] == fail["run"]["runId"]
+    assert fail["run"]["facets"]["parent"]["run"]["runId"] == invocation_id
+    [tested] = fail["inputs"]
+    assert (tested["namespace"], tested["name"]) == (NAMESPACE, "shop.main.stg_orders")
+    [assertion] = tested["inputFacets"]["dataQualityAssertions"]["assertions"]
+    assert (assertion["assertion"], assertion["success"]) == ("not_null", False)
+    # Datasets are named alike in both modes.
+    _, complete = _by_job(transport.json_events(), "shop.main.shop.stg_orders.build.run")
+    assert complete["outputs"][0]["name"] == "shop.main.stg_orders"
+
+
+def test_dbt_ol_naming_honours_openlineage_dbt_job_name(
+    client: OpenLineageClient,
+    transport: Any,
+    synthetic_run: SyntheticRun,
+    manifest_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENLINEAGE_DBT_JOB_NAME", "nightly-shop")
+    _observe(client, synthetic_run, manifest_path, naming="dbt-ol")
+    assert transport.json_events()[0]["job"]["name"] == "nightly-shop"

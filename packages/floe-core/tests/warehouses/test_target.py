@@ -101,6 +101,20 @@ def test_each_target_of_a_profile_has_its_namespace(
     assert namespaces("qa") == "duckdb:///data/dev.duckdb"  # dbt itself reports a bad target
 
 
+def test_dbt_ol_naming_keeps_the_duckdb_path_as_written(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(workspace)
+    monkeypatch.setenv("SHOP_DB", "./warehouse/shop.duckdb")
+    manifest = _manifest(workspace)
+    # floe's rule resolves the path; openlineage-dbt's takes the profile's path as written.
+    assert namespace_by_target(manifest)(None) == f"duckdb://{workspace}/warehouse/shop.duckdb"
+    dbt_ol = namespace_by_target(manifest, naming="dbt-ol")
+    assert dbt_ol(None) == "duckdb://./warehouse/shop.duckdb"
+    monkeypatch.setenv("SF_ACCOUNT", "myorg-analytics")
+    assert dbt_ol("prod") == "snowflake://myorg-analytics"  # other types: one rule
+
+
 def test_an_unknown_type_still_gets_a_namespace_and_one_warning(workspace: Path) -> None:
     with capture_logs() as logs:
         lake = warehouse_target(_manifest(workspace), target="lake").namespace()

@@ -38,7 +38,9 @@ def observers_from_manifest(
         with requires_extra("lineage", "observability.lineage"):  # the OpenLineage client
             from floe_core.lineage._observer import create_lineage_observer
 
-        namespaces = namespace_by_target(manifest, project_dir=project_dir)
+        namespaces = namespace_by_target(
+            manifest, project_dir=project_dir, naming=observability.lineage.naming
+        )
         lineage = create_lineage_observer(
             observability.lineage,
             compute_namespace=namespaces(manifest.project.target),

@@ -32,6 +32,9 @@ from floe_core._lazy import lazy_getattr
 from floe_core.lineage._config import LineageConfig
 
 if TYPE_CHECKING:
+    from floe_core.lineage._dbt_ol import (
+        DbtOlLineageTranslator,
+    )
     from floe_core.lineage._facets import (
         OpenTelemetryRunFacet,
         RunRef,
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
 # The observers pull in the OpenLineage/OpenTelemetry SDKs (about a second of imports);
 # they load on first use so that reading a manifest or `floe --help` stays fast.
 _LAZY = {
+    "DbtOlLineageTranslator": "floe_core.lineage._dbt_ol",
     "OpenTelemetryRunFacet": "floe_core.lineage._facets",
     "RunRef": "floe_core.lineage._facets",
     "TraceIds": "floe_core.lineage._facets",
@@ -68,6 +72,7 @@ _LAZY = {
 
 __all__ = [
     "LINEAGE_RESOURCE_TYPES",
+    "DbtOlLineageTranslator",
     "ExtraRunFacets",
     "InMemoryTransport",
     "LineageConfig",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,5 +32,9 @@ class LineageConfig(BaseModel):
     """Job namespace of the events (``OPENLINEAGE_NAMESPACE``, default ``dbt``)."""
     transport: dict[str, Any] | None = None
     """OpenLineage client transport configuration; ``type`` selects the transport."""
+    naming: Literal["floe", "dbt-ol"] = "floe"
+    """Job and dataset naming: ``floe`` (default) or ``dbt-ol``, openlineage-dbt's job names
+    and DuckDB namespace so that a team switching from dbt-ol keeps its job histories
+    (docs/observability.md lists both rule sets)."""
     flush_timeout: float = Field(default=5.0, ge=0)
     """Longest time, in seconds, the end of a run waits for undelivered events."""

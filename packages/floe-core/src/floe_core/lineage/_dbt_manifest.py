@@ -47,6 +47,10 @@ class NodeInfo:
     column_name: str | None = None
     severity: str | None = None
     attached_node: str | None = None
+    fail_calc: str = "count(*)"
+    """The expression dbt computes over the test's rows (its ``failures``)."""
+    warn_if: str = "!= 0"
+    error_if: str = "!= 0"
     tags: tuple[str, ...] = field(default=())
 
     @property
@@ -143,6 +147,9 @@ def _node_info(raw: dict[str, Any], catalog_columns: dict[str, Any]) -> NodeInfo
         column_name=raw.get("column_name") or kwargs.get("column_name"),
         severity=str(severity).lower() if severity else None,
         attached_node=raw.get("attached_node"),
+        fail_calc=str(config.get("fail_calc") or "count(*)"),
+        warn_if=str(config.get("warn_if") or "!= 0"),
+        error_if=str(config.get("error_if") or "!= 0"),
         tags=tuple(raw.get("tags") or ()),
     )
 

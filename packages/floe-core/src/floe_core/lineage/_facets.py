@@ -27,6 +27,7 @@ from openlineage.client.facet_v2 import (
 )
 
 from floe_core._errors import ConfigError
+from floe_core._events import RunStarted
 from floe_core._results import NodeResult, NodeStatus
 from floe_core._version import FLOE_VERSION
 from floe_core.lineage._dbt_manifest import NodeInfo
@@ -34,12 +35,14 @@ from floe_core.lineage._dbt_manifest import NodeInfo
 __all__ = [
     "FLOE_VERSION",
     "PRODUCER",
+    "FloeInvocationRunFacet",
     "OpenTelemetryRunFacet",
     "RunRef",
     "TraceIds",
     "assertions_facet",
     "dataset_facets",
     "error_facet",
+    "invocation_facet",
     "job_type_facet",
     "parent_facet",
     "processing_engine_facet",
@@ -48,7 +51,7 @@ __all__ = [
 
 
 PRODUCER = f"https://github.com/floe-dev/floe/tree/{FLOE_VERSION}/packages/floe-core"
-_SCHEMA_BASE = f"https://github.com/floe-dev/floe/blob/{FLOE_VERSION}/spec/facets"
+_SCHEMA_BASE = f"https://github.com/floe-dev/floe/blob/{FLOE_VERSION}/packages/floe-core/src/floe_core/lineage/facets"
 
 
 @attr.define
@@ -64,6 +67,43 @@ class OpenTelemetryRunFacet(RunFacet):
     @staticmethod
     def _get_schema() -> str:
         return f"{_SCHEMA_BASE}/OpenTelemetryRunFacet.json"
+
+
+@attr.define
+class FloeInvocationRunFacet(RunFacet):
+    """The dbt invocation behind an invocation run (facet key ``floe_invocation``).
+
+    ``invocationId`` is dbt's ``invocation_id`` (the run id is derived from it); ``select``,
+    ``exclude`` and ``selector`` are the node selection as given; ``target`` is the profile
+    target, absent when the profile's default applied.
+    """
+
+    invocationId: str
+    command: str
+    runtime: str
+    project: str
+    target: str | None = attr.field(default=None)
+    select: list[str] = attr.field(factory=list)
+    exclude: list[str] = attr.field(factory=list)
+    selector: str | None = attr.field(default=None)
+
+    @staticmethod
+    def _get_schema() -> str:
+        return f"{_SCHEMA_BASE}/FloeInvocationRunFacet.json"
+
+
+def invocation_facet(event: RunStarted) -> FloeInvocationRunFacet:
+    return FloeInvocationRunFacet(
+        invocationId=event.invocation_id,
+        command=event.command.value,
+        runtime=event.runtime,
+        project=event.project_name,
+        target=event.target,
+        select=list(event.select),
+        exclude=list(event.exclude),
+        selector=event.selector,
+        producer=PRODUCER,
+    )
 
 
 @dataclass(frozen=True)
@@ -171,18 +211,39 @@ def dataset_facets(node: NodeInfo, namespace: str) -> dict[str, DatasetFacet]:
     return facets
 
 
+def _expected(test: NodeInfo) -> str:
+    """openlineage-dbt's ``expected``: ``0`` for dbt's default threshold (``!= 0``, any row
+    fails the test), else the threshold as configured (``error_if``, or ``warn_if`` for warn
+    severity, e.g. ``> 10``), so consumers read both integrations' assertions alike."""
+    threshold = test.warn_if if test.severity == "warn" else test.error_if
+    return "0" if "".join(threshold.split()) == "!=0" else threshold
+
+
 def assertions_facet(
     test: NodeInfo, result: NodeResult
 ) -> data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet:
+    """The test's outcome on the tested dataset.
+
+    ``success`` is whether the test found nothing, whatever its severity (the spec's rule): a
+    warn-severity test that found rows is ``success: false`` with ``severity: warn``.
+    ``actual`` is dbt's ``failures`` (the ``fail_calc`` value) when dbt reported it.
+    """
     return data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
         assertions=[
             data_quality_assertions_dataset.Assertion(
                 assertion=test.test_name or test.name,
-                # A warn-severity test that found rows did not fail the pipeline.
-                success=result.status in (NodeStatus.SUCCESS, NodeStatus.WARN),
+                success=result.status is NodeStatus.SUCCESS,
                 column=test.column_name,
                 severity=test.severity,
                 name=test.name,
+                description=test.description or None,
+                expected=_expected(test),
+                actual=None if result.failures is None else str(result.failures),
+                params={
+                    "fail_calc": test.fail_calc,
+                    "warn_if": test.warn_if,
+                    "error_if": test.error_if,
+                },
             )
         ],
         producer=PRODUCER,

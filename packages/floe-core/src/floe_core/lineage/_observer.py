@@ -25,6 +25,7 @@ from floe_core._errors import ConfigError
 from floe_core._events import FloeEvent, NodeFinished, NodeSkipped, NodeStarted, RunStarted
 from floe_core._invocation import DBTInvocation
 from floe_core.lineage._config import LineageConfig
+from floe_core.lineage._dbt_ol import DbtOlLineageTranslator
 from floe_core.lineage._facets import RunRef, TraceIds
 from floe_core.lineage._translator import LineageTranslator
 
@@ -35,6 +36,18 @@ _MAX_QUEUED = 50_000
 """Events waiting for delivery before new ones are dropped (a few MB of memory)."""
 _BATCH_SECONDS = 0.05
 """How long the worker lets events gather after the first: lineage stays live to ~50 ms."""
+
+_FLOE_RUN_FACETS = frozenset(
+    {
+        "parent",
+        "processing_engine",
+        "errorMessage",
+        "externalQuery",
+        "opentelemetry",
+        "floe_invocation",
+    }
+)
+"""Run facet keys floe owns: an extension plugin's facet of one of these names is ignored."""
 
 SpanIdLookup = Callable[[str, str | None], tuple[str, str] | None]
 """``(invocation_id, unique_id or None) -> (trace_id, span_id)`` in hex, or ``None``."""
@@ -141,6 +154,8 @@ class LineageObserver:
         try:
             run_events = self.translator.translate(event, self._trace_ids(event))
             extra = self._extra_run_facets(event) if run_events and self._extra_run_facets else {}
+            # Keys floe sets are floe's even on the runs where it leaves them out.
+            extra = {k: v for k, v in extra.items() if k not in _FLOE_RUN_FACETS}
             for run_event in run_events:
                 facets = run_event.run.facets or {}
                 run_event.run.facets = {**extra, **facets}  # floe's own facets win
@@ -227,7 +242,8 @@ def create_lineage_observer(
         RunRef.parse(value, source=name) if (value := os.environ.get(name)) else None
         for name in ("OPENLINEAGE_PARENT_ID", "OPENLINEAGE_ROOT_PARENT_ID")
     )
-    translator = LineageTranslator(
+    translator_class = DbtOlLineageTranslator if config.naming == "dbt-ol" else LineageTranslator
+    translator = translator_class(
         job_namespace=config.namespace,
         dataset_namespace=compute_namespace,
         namespace_for_target=namespace_for_target,

@@ -34,15 +34,19 @@ from floe_core._events import (
     RunPlanned,
     RunStarted,
 )
+from floe_core._invocation import DBTCommand
 from floe_core._results import NodeResult, NodeStatus, RunStatus
+from floe_core.lineage._column_lineage import column_lineage_facet
 from floe_core.lineage._dbt_manifest import DbtManifest, NodeInfo, load_manifest
 from floe_core.lineage._facets import (
     PRODUCER,
+    FloeInvocationRunFacet,
     RunRef,
     TraceIds,
     assertions_facet,
     dataset_facets,
     error_facet,
+    invocation_facet,
     job_type_facet,
     parent_facet,
     processing_engine_facet,
@@ -68,6 +72,10 @@ _RUN_END_STATE = {
 class _Invocation:
     run_id: str
     job_name: str
+    command: DBTCommand
+    facet: FloeInvocationRunFacet
+    pending_start: tuple[RunStarted, TraceIds | None] | None = None
+    """The START, held until the plan brings the manifest (and with it the dbt version)."""
     manifest: DbtManifest | None = None
     node_runs: dict[str, str] = field(default_factory=dict)
     dataset_facets: dict[str, dict[str, DatasetFacet]] = field(default_factory=dict)
@@ -112,29 +120,35 @@ class LineageTranslator:
         if isinstance(event, RunStarted):
             if self._namespace_for_target is not None:  # events arrive in order, one run at a time
                 self.dataset_namespace = self._namespace_for_target(event.target)
-            return self._run_started(event, trace)
+            self._run_started(event, trace)
+            return []
         invocation = self._invocations.get(event.invocation_id)
         if invocation is None:
             return []  # started before this translator existed: nothing to parent it under
+        events: list[RunEvent] = []
+        manifest_path = event.manifest_path if isinstance(event, RunPlanned) else None
+        if manifest_path is not None and manifest_path.is_file():
+            invocation.manifest = load_manifest(manifest_path)
+        if invocation.pending_start is not None:
+            events.append(self._start_event(invocation, *invocation.pending_start))
+            invocation.pending_start = None
         if isinstance(event, RunPlanned):
-            if event.manifest_path is not None and event.manifest_path.is_file():
-                invocation.manifest = load_manifest(event.manifest_path)
-            return []
+            return events
         if isinstance(event, RunFinished):
             del self._invocations[event.invocation_id]
-            return [self._run_finished(invocation, event, trace)]
+            return [*events, self._run_finished(invocation, event, trace)]
         if isinstance(event, NodeStarted):
             if event.resource_type not in LINEAGE_RESOURCE_TYPES:
-                return []
-            return [
+                return events
+            events.append(
                 self._node_event(
                     invocation, event.unique_id, RunState.START, event.started_at, None, trace
                 )
-            ]
+            )
+            return events
         result = event.result
         if result.resource_type not in LINEAGE_RESOURCE_TYPES:
-            return []
-        events: list[RunEvent] = []
+            return events
         ended_at = result.completed_at or result.started_at or event.emitted_at
         if isinstance(event, NodeSkipped) and result.unique_id not in invocation.node_runs:
             # Every OpenLineage run has a START; a node skipped before it began gets one too.
@@ -158,7 +172,7 @@ class LineageTranslator:
     def get_parent_job_name(self, event: RunStarted) -> str:
         return f"dbt-{event.command.value}-{event.project_name}"
 
-    def get_job_name(self, node: NodeInfo) -> str:
+    def get_job_name(self, node: NodeInfo, command: DBTCommand) -> str:
         return node.relation_path
 
     def get_dataset_facets(self, node: NodeInfo) -> dict[str, DatasetFacet]:
@@ -171,27 +185,37 @@ class LineageTranslator:
         return facets
 
     # -- the invocation (parent job) -------------------------------------------------------
-    def _run_started(self, event: RunStarted, trace: TraceIds | None) -> list[RunEvent]:
-        invocation = _Invocation(
-            run_id=_run_id(event.invocation_id), job_name=self.get_parent_job_name(event)
+    def _run_started(self, event: RunStarted, trace: TraceIds | None) -> None:
+        self._invocations[event.invocation_id] = _Invocation(
+            run_id=_run_id(event.invocation_id),
+            job_name=self.get_parent_job_name(event),
+            command=event.command,
+            facet=invocation_facet(event),
+            pending_start=(event, trace),
         )
-        self._invocations[event.invocation_id] = invocation
-        run_facets = {**self._invocation_run_facets(), **trace_facets(trace)}
-        return [
-            RunEvent(
-                eventType=RunState.START,
-                eventTime=event.started_at.isoformat(),
-                run=Run(runId=invocation.run_id, facets=run_facets),
-                job=self._parent_job(invocation),
-                producer=PRODUCER,
+
+    def _start_event(
+        self, invocation: _Invocation, event: RunStarted, trace: TraceIds | None
+    ) -> RunEvent:
+        run_facets = self._invocation_run_facets(invocation)
+        if invocation.manifest is not None and invocation.manifest.dbt_version:
+            run_facets["processing_engine"] = processing_engine_facet(
+                invocation.manifest.dbt_version
             )
-        ]
+        run_facets.update(trace_facets(trace))
+        return RunEvent(
+            eventType=RunState.START,
+            eventTime=event.started_at.isoformat(),
+            run=Run(runId=invocation.run_id, facets=run_facets),
+            job=self._parent_job(invocation),
+            producer=PRODUCER,
+        )
 
     def _run_finished(
         self, invocation: _Invocation, event: RunFinished, trace: TraceIds | None
     ) -> RunEvent:
         result = event.result
-        run_facets = self._invocation_run_facets()
+        run_facets = self._invocation_run_facets(invocation)
         dbt_version = result.dbt_version or (
             invocation.manifest.dbt_version if invocation.manifest else None
         )
@@ -210,10 +234,11 @@ class LineageTranslator:
             producer=PRODUCER,
         )
 
-    def _invocation_run_facets(self) -> dict[str, RunFacet]:
-        if self.parent is None or self.root is None:
-            return {}
-        return {"parent": parent_facet(self.parent, self.root)}
+    def _invocation_run_facets(self, invocation: _Invocation) -> dict[str, RunFacet]:
+        facets: dict[str, RunFacet] = {"floe_invocation": invocation.facet}
+        if self.parent is not None and self.root is not None:
+            facets["parent"] = parent_facet(self.parent, self.root)
+        return facets
 
     def _parent_job(self, invocation: _Invocation) -> Job:
         facets: dict[str, JobFacet] = {"jobType": job_type_facet("JOB")}
@@ -235,15 +260,16 @@ class LineageTranslator:
             unique_id, result
         )
         run_id = invocation.node_runs.setdefault(unique_id, str(generate_new_uuid()))
-        inputs, outputs = self._datasets(invocation, node, result)
+        sql = self._compiled_sql(invocation, result)
+        inputs, outputs = self._datasets(invocation, node, result, sql)
         return RunEvent(
             eventType=state,
             eventTime=when.isoformat(),
             run=Run(runId=run_id, facets=self._node_run_facets(invocation, result, trace)),
             job=Job(
                 namespace=self.job_namespace,
-                name=self.get_job_name(node),
-                facets=self._node_job_facets(invocation, node, result),
+                name=self.get_job_name(node, invocation.command),
+                facets=self._node_job_facets(invocation, node, sql),
             ),
             inputs=inputs,
             outputs=outputs,
@@ -286,22 +312,33 @@ class LineageTranslator:
         facets.update(trace_facets(trace))
         return facets
 
+    @staticmethod
+    def _compiled_sql(invocation: _Invocation, result: NodeResult | None) -> str | None:
+        """The node's compiled SQL once it ran (``None`` for its START)."""
+        if result is None:
+            return None
+        manifest = invocation.manifest
+        node = manifest.get(result.unique_id) if manifest else None
+        if result.compiled_code or manifest is None or node is None:
+            return result.compiled_code
+        # Runtimes that report results live may not carry the SQL; dbt wrote it to target/.
+        return manifest.compiled_sql(node)
+
     def _node_job_facets(
-        self, invocation: _Invocation, node: NodeInfo, result: NodeResult | None
+        self, invocation: _Invocation, node: NodeInfo, sql: str | None
     ) -> dict[str, JobFacet]:
         facets: dict[str, JobFacet] = {"jobType": job_type_facet(node.resource_type.upper())}
-        manifest = invocation.manifest
-        sql = result.compiled_code if result else None
-        if not sql and manifest is not None and result is not None:
-            # Runtimes that report results live may not carry the SQL; dbt wrote it to target/.
-            sql = manifest.compiled_sql(node)
         if sql:
-            dialect = manifest.adapter_type if manifest else None
+            dialect = invocation.manifest.adapter_type if invocation.manifest else None
             facets["sql"] = sql_job.SQLJobFacet(query=sql, dialect=dialect, producer=PRODUCER)
         return facets
 
     def _datasets(
-        self, invocation: _Invocation, node: NodeInfo, finished: NodeResult | None
+        self,
+        invocation: _Invocation,
+        node: NodeInfo,
+        finished: NodeResult | None,
+        sql: str | None,
     ) -> tuple[list[InputDataset], list[OutputDataset]]:
         manifest = invocation.manifest
         if node.resource_type == "test":
@@ -319,13 +356,14 @@ class LineageTranslator:
                 for upstream in self._relations(manifest, tested)
             ]
             return inputs, []
+        upstreams = self._relations(manifest, node.depends_on)
         inputs = [
             InputDataset(
                 namespace=self.dataset_namespace,
                 name=upstream.relation_path,
                 facets=self._dataset_facets(invocation, upstream),
             )
-            for upstream in self._relations(manifest, node.depends_on)
+            for upstream in upstreams
         ]
         if node.materialization == "ephemeral":
             return inputs, []
@@ -337,10 +375,17 @@ class LineageTranslator:
                     rowCount=rows, producer=PRODUCER
                 )
             )
+        facets = self._dataset_facets(invocation, node)
+        succeeded = finished is not None and finished.status is NodeStatus.SUCCESS
+        if sql and succeeded and node.resource_type == "model":
+            dialect = manifest.adapter_type if manifest else None
+            columns = column_lineage_facet(sql, dialect, node, upstreams, self.dataset_namespace)
+            if columns is not None:
+                facets = {**facets, "columnLineage": columns}
         output = OutputDataset(
             namespace=self.dataset_namespace,
             name=node.relation_path,
-            facets=self._dataset_facets(invocation, node),
+            facets=facets,
             outputFacets=output_facets,
         )
         return inputs, [output]

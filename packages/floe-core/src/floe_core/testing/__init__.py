@@ -1,5 +1,6 @@
 """Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers, and
-a scripted runtime for tests of what surrounds a runtime (API, CLI, stores, registry).
+a scripted runtime for tests of what surrounds a runtime (API, CLI, stores, registry), and a
+check of OpenLineage events against the specification's JSON schemas.
 
 The pytest fixtures live in :mod:`floe_core.testing.fixtures` (``pytest_plugins``), so
 importing this package does not need pytest.
@@ -7,6 +8,7 @@ importing this package does not need pytest.
 
 from __future__ import annotations
 
+from floe_core.testing._openlineage_schema import validate_openlineage_event
 from floe_core.testing._postgres import (
     PostgresServer,
     PostgresServerError,
@@ -25,4 +27,5 @@ __all__ = [
     "ScriptedConfig",
     "ScriptedRuntime",
     "find_postgres_bin",
+    "validate_openlineage_event",
 ]

@@ -77,11 +77,15 @@ class WarehouseTarget:
     warehouse: Warehouse[Any] | None
     """The descriptor of :attr:`type`; ``None`` for a type the table does not know."""
 
-    def namespace(self) -> str:
+    def namespace(self, *, naming: str = "floe") -> str:
         """The OpenLineage dataset namespace of the target's datasets.
 
         For a type the table does not know: ``<type>://<host>[:<port>]`` or
-        ``<type>://<database>`` from the output's fields, with a warning."""
+        ``<type>://<database>`` from the output's fields, with a warning. ``naming="dbt-ol"``
+        (``observability.lineage.naming``) keeps openlineage-dbt's DuckDB rule: the profile's
+        ``path`` as written, not resolved."""
+        if naming == "dbt-ol" and self.type == "duckdb":
+            return f"duckdb://{self.output.get('path', ':memory:')}"
         if self.warehouse is not None:
             return self.warehouse.namespace(self.output)
         namespace = _fallback_namespace(self.type, self.output)
@@ -167,7 +171,7 @@ def warehouse_target(
 
 
 def namespace_by_target(
-    manifest: PlatformManifest, *, project_dir: Path | None = None
+    manifest: PlatformManifest, *, project_dir: Path | None = None, naming: str = "floe"
 ) -> Callable[[str | None], str]:
     """The dataset namespace of each dbt target an invocation may pick (``--target``).
 
@@ -175,14 +179,15 @@ def namespace_by_target(
     unknown type warns once); another target of a ``profile:`` on first use. A target that
     cannot be resolved keeps the manifest's namespace: dbt reports the bad target itself.
     """
-    default = warehouse_target(manifest, project_dir=project_dir).namespace()
+    default = warehouse_target(manifest, project_dir=project_dir).namespace(naming=naming)
 
     @functools.cache
     def namespace(target: str | None) -> str:
         if manifest.profile is None or target in (None, manifest.project.target):
             return default
         try:
-            return warehouse_target(manifest, project_dir=project_dir, target=target).namespace()
+            target_output = warehouse_target(manifest, project_dir=project_dir, target=target)
+            return target_output.namespace(naming=naming)
         except FloeError:
             return default
 

@@ -7,6 +7,8 @@ runtime in CI.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +21,7 @@ from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus, RunStatus
 from floe_core._runtime import DBTRuntimePlugin
 from floe_core.registry import check_api_version
+from floe_core.testing.contract._lineage import REFERENCE_LINEAGE, lineage_of
 from floe_core.testing.contract._project import (
     BUILD_WITH_FAILURES,
     FAILURE_VARS,
@@ -165,6 +168,21 @@ class RuntimeContractTests:
         assert "contract_relation_that_does_not_exist" in (by_name["order_totals"].message or "")
         assert by_name["customer_orders_have_orders"].failures == 3
         assert by_name["customer_orders_over_ten"].failures == 1
+
+    def test_build_lineage_is_the_same_as_on_every_runtime(
+        self, failing_build: RecordedRun
+    ) -> None:
+        """The OpenLineage events of the failing build, reduced to what no runtime may change
+        (``lineage_of``), equal the local runtime's (``reference_lineage.json``)."""
+        lineage = lineage_of(failing_build)
+        if os.environ.get("FLOE_WRITE_REFERENCE_LINEAGE") == "1":
+            REFERENCE_LINEAGE.write_text(json.dumps(lineage, indent=1, sort_keys=True) + "\n")
+        reference = json.loads(REFERENCE_LINEAGE.read_text("utf-8"))
+        assert [(e["eventType"], e["job"]["name"]) for e in lineage] == [
+            (e["eventType"], e["job"]["name"]) for e in reference
+        ]
+        for event, expected in zip(lineage, reference, strict=True):
+            assert event == expected, f"{event['eventType']} of {event['job']['name']}"
 
     def test_build_event_stream_is_ordered(
         self, failing_build: RecordedRun, runtime: DBTRuntimePlugin[Any]
