@@ -209,7 +209,16 @@ class Floe:
             invocation = observer.prepare(invocation)
         own_events = [_events_of(invocation.invocation_id, o) for o in self.observers]
         with bind_invocation(invocation.invocation_id), self.events.subscribed(*own_events):
-            return self.runtime.invoke(command, invocation)
+            result = self.runtime.invoke(command, invocation)
+        self._check_results_kept(result)
+        return result
+
+    def _check_results_kept(self, result: DBTRunResult) -> None:
+        """A run whose record could not be written is a failure (nothing would show it)."""
+        store = self.results
+        error = store.write_error(result.invocation_id, result) if store is not None else None
+        if error is not None:
+            raise error
 
     def close(self) -> None:
         """Flush and close the observers in order, then the runtime, each even if an earlier

@@ -34,6 +34,7 @@ import structlog
 from floe_core._events import FloeEvent, RunFinished, RunStarted
 from floe_core._invocation import DBTInvocation
 from floe_core._results import DBTRunResult
+from floe_core.artifacts._errors import ResultsNotKeptError
 from floe_core.artifacts._history import RESULT_FILE, RunHistory, RunRecord, index_key
 from floe_core.manifest import RetentionConfig
 from floe_core.stores import (
@@ -54,6 +55,7 @@ DBT_ARTIFACTS = ("manifest.json", "run_results.json", "catalog.json", "dbt.log")
 
 @dataclass
 class _OpenRun:
+    invocation_id: str
     project: str
     folder: str
     events_path: Path
@@ -77,6 +79,11 @@ class ResultsStore:
     prunes a project's old runs after each run of it finishes. On a remote store the event
     logs of running invocations are uploaded every ``sync_seconds`` by a background thread,
     so a client that dies mid-run leaves its events up to then.
+
+    A store that cannot be written fails the run: :meth:`prepare` refuses to start one when a
+    probe write fails, and a write failing mid-run is kept for :meth:`write_error` (the
+    runtime's bus must not see it raise). ``where`` is the manifest location of the
+    ``artifacts`` section, named in those errors.
     """
 
     def __init__(
@@ -85,11 +92,14 @@ class ResultsStore:
         *,
         retention: RetentionConfig | None = None,
         sync_seconds: float = 15.0,
+        where: str | None = None,
     ) -> None:
         self.store = store if isinstance(store, ArtifactStore) else LocalArtifactStore(store)
         self.retention = retention or RetentionConfig()
         self.history = RunHistory(self.store)
         self.sync_seconds = sync_seconds
+        self.where = where
+        self._failures: dict[str, ArtifactStoreError] = {}
         self._lock = threading.Lock()
         self._prepared: dict[str, DBTInvocation] = {}
         self._runs: dict[str, _OpenRun] = {}
@@ -106,7 +116,23 @@ class ResultsStore:
             return self._finished.get(invocation_id)
 
     # -- RunObserver -----------------------------------------------------------------------
+    def write_error(
+        self, invocation_id: str, result: DBTRunResult | None = None
+    ) -> ResultsNotKeptError | None:
+        """Why the files of a run (whose outcome is ``result``) could not all be kept, if they
+        could not; asked once."""
+        with self._lock:
+            cause = self._failures.pop(invocation_id, None)
+        if cause is None:
+            return None
+        return ResultsNotKeptError(self.store.url, cause, where=self.where, result=result)
+
     def prepare(self, invocation: DBTInvocation) -> DBTInvocation:
+        """Refuse the run (:class:`ResultsNotKeptError`) if the store cannot be written."""
+        try:
+            self.store.check_writable()
+        except ArtifactStoreError as exc:
+            raise ResultsNotKeptError(self.store.url, exc, where=self.where) from exc
         with self._lock:
             self._prepared[invocation.invocation_id] = invocation
         return invocation
@@ -141,23 +167,36 @@ class ResultsStore:
     def _open(self, event: RunStarted) -> None:
         folder = f"{event.project_name}/{event.invocation_id}"
         local = self.store.local_path(f"{folder}/{EVENTS_FILE}")
-        if local is not None:
-            local.parent.mkdir(parents=True, exist_ok=True)
-            events_path = local
-        else:
-            descriptor, spool = tempfile.mkstemp(prefix="floe-events-", suffix=".jsonl")
-            os.close(descriptor)
-            events_path = Path(spool)
         with self._lock:
             invocation = self._prepared.pop(event.invocation_id, None)
-            run = _OpenRun(
-                project=event.project_name,
-                folder=folder,
-                events_path=events_path,
-                events=events_path.open("a", encoding="utf-8"),
-                spooled=local is None,
-                invocation=invocation,
+        try:
+            if local is not None:
+                local.parent.mkdir(parents=True, exist_ok=True)
+                events_path = local
+            else:
+                descriptor, spool = tempfile.mkstemp(prefix="floe-events-", suffix=".jsonl")
+                os.close(descriptor)
+                events_path = Path(spool)
+            events = events_path.open("a", encoding="utf-8")
+        except OSError as exc:
+            self._failed(
+                event.invocation_id,
+                ArtifactStoreError(
+                    f"cannot write {self.store.uri(f'{folder}/{EVENTS_FILE}')}:"
+                    f" {exc.strerror or exc}"
+                ),
             )
+            return
+        run = _OpenRun(
+            invocation_id=event.invocation_id,
+            project=event.project_name,
+            folder=folder,
+            events_path=events_path,
+            events=events,
+            spooled=local is None,
+            invocation=invocation,
+        )
+        with self._lock:
             self._runs[event.invocation_id] = run
             if run.spooled and self._sync_thread is None:
                 self._sync_thread = threading.Thread(
@@ -196,7 +235,7 @@ class ResultsStore:
             self.store.put(key, record.model_dump_json(indent=2).encode())
             self.history.prune(run.project, self.retention)
         except ArtifactStoreError as exc:
-            _log.warning("could not index or prune runs", error=str(exc))
+            self._failed(run.invocation_id, exc)
 
     def _sync_events(self) -> None:
         """Upload the event logs of running invocations that grew, until :meth:`close`."""
@@ -238,11 +277,17 @@ class ResultsStore:
                 self._keep(run, name, partial(self.store.put_file, source=source))
 
     def _keep(self, run: _OpenRun, name: str, write: Callable[[str], StoredArtifact]) -> None:
-        """Write one file of the run; a store failure is logged, never fails the run."""
+        """Write one file of the run; a store failure is kept for :meth:`write_error`."""
         try:
             run.files[name] = write(f"{run.folder}/{name}").sha256
         except ArtifactStoreError as exc:
-            _log.warning("could not keep a run file", file=name, error=str(exc))
+            self._failed(run.invocation_id, exc)
+
+    def _failed(self, invocation_id: str, error: ArtifactStoreError) -> None:
+        """Keep the first write failure of a run; the caller of the run raises it."""
+        _log.debug("could not keep a run file", error=str(error))
+        with self._lock:
+            self._failures.setdefault(invocation_id, error)
 
 
 LocalResultsStore = ResultsStore

@@ -11,6 +11,7 @@ import click
 from floe_core._events import FloeEvent, RunStarted
 from floe_core._invocation import DBTCommand
 from floe_core.api import Floe
+from floe_core.artifacts import ResultsNotKeptError
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import (
     invocation_options,
@@ -78,6 +79,11 @@ def _run(ctx: click.Context, command: DBTCommand, as_json: bool, options: dict[s
         try:
             with display if display is not None else contextlib.nullcontext():
                 result = floe.invoke(command, **options)
+        except ResultsNotKeptError as exc:
+            # What ran is shown; where it would have been kept is the error itself.
+            if exc.result is not None and not as_json:
+                print_summary(console, exc.result, None)
+            raise
         except BaseException:
             # The summary that names the results folder is not coming: name it now.
             saved = _results_location(floe, started)

@@ -1,4 +1,5 @@
-"""Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers.
+"""Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers, and a
+read-only folder.
 
 The pytest fixtures live in :mod:`floe_core.testing.fixtures` (``pytest_plugins``), so
 importing this package does not need pytest.
@@ -12,6 +13,7 @@ from floe_core.testing._postgres import (
     PostgresUnavailableError,
     find_postgres_bin,
 )
+from floe_core.testing._readonly import read_only_folder
 from floe_core.testing._s3 import S3Server
 
 __all__ = [
@@ -20,4 +22,5 @@ __all__ = [
     "PostgresUnavailableError",
     "S3Server",
     "find_postgres_bin",
+    "read_only_folder",
 ]
