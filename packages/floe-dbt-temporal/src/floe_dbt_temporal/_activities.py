@@ -35,6 +35,7 @@ from floe_dbt_temporal._models import (
     CompletedPage,
     CompletedRequest,
     HookRequest,
+    NodeOutcome,
     NodeTask,
     PlanPage,
     PlanPageRequest,
@@ -231,6 +232,12 @@ class RunActivities:
         with _heartbeating(interval):
             return self._with_executor(task.context, task.context.project_version, run)
 
+    @activity.defn(name="floe_record_node")
+    def record_node(self, outcome: NodeOutcome) -> None:
+        """Store the error of a node whose every attempt failed without a result (worker
+        killed, heartbeat or start-to-close timeout), so the run's files show that error."""
+        RunArtifacts(self.store, outcome.run_id).put_node_result(outcome.result)
+
     @activity.defn(name="floe_store_artifacts")
     def store_artifacts(self, request: StoreRequest) -> StoredRun:
         """run_results.json, floe's results and a CLI-style log, next to the manifest."""
@@ -269,6 +276,7 @@ class RunActivities:
             self.plan_page,
             self.project_hooks,
             self.node,
+            self.record_node,
             self.store_artifacts,
             self.completed_nodes,
         ]

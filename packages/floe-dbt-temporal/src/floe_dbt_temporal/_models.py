@@ -26,6 +26,7 @@ __all__ = [
     "HookRequest",
     "HookSpec",
     "LocalProject",
+    "NodeOutcome",
     "NodeTask",
     "PlanPage",
     "PlanPageRequest",
@@ -185,6 +186,13 @@ class PlanPage(_Frozen):
 class NodeTask(_Frozen):
     context: RunContext
     unique_id: str
+
+
+class NodeOutcome(_Frozen):
+    """A node result the workflow decided (its activity failed without producing one)."""
+
+    run_id: str
+    result: NodeResult
 
 
 class StoreRequest(_Frozen):
