@@ -6,6 +6,7 @@ reached through the sub-packages named in their own ``__all__``.
 
 from __future__ import annotations
 
+from floe_core._detach import DetachRequested, RunDetachedError, RunHandle
 from floe_core._errors import (
     ConfigError,
     DBTCompilationError,
@@ -30,6 +31,7 @@ from floe_core._events import (
     NodeSkipped,
     NodeStarted,
     RunFinished,
+    RunHandleReported,
     RunPlanned,
     RunStarted,
     events_for_result,
@@ -70,6 +72,7 @@ __all__ = [
     "DBTInvocation",
     "DBTRunResult",
     "DBTRuntimePlugin",
+    "DetachRequested",
     "EventBus",
     "EventSubscriber",
     "ExecutionPlan",
@@ -94,7 +97,10 @@ __all__ = [
     "ProfilesDirProfile",
     "ProjectError",
     "RunCancelledError",
+    "RunDetachedError",
     "RunFinished",
+    "RunHandle",
+    "RunHandleReported",
     "RunObserver",
     "RunPlanned",
     "RunStarted",

@@ -25,15 +25,17 @@ import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import IO
 
 import structlog
 
-from floe_core._events import FloeEvent, RunFinished, RunStarted
-from floe_core._invocation import DBTInvocation
-from floe_core._results import DBTRunResult
+from floe_core._detach import RunHandle
+from floe_core._events import FloeEvent, RunFinished, RunHandleReported, RunStarted
+from floe_core._invocation import DBTCommand, DBTInvocation
+from floe_core._results import DBTRunResult, RunStatus
 from floe_core.artifacts._errors import ResultsNotKeptError
 from floe_core.artifacts._history import RESULT_FILE, RunHistory, RunRecord, index_key
 from floe_core.manifest import RetentionConfig
@@ -57,7 +59,12 @@ DBT_ARTIFACTS = ("manifest.json", "run_results.json", "catalog.json", "dbt.log")
 class _OpenRun:
     invocation_id: str
     project: str
+    command: DBTCommand
+    runtime: str
     folder: str
+    started_at: datetime
+    """When the run started (``RunStarted``): its index object's name, kept when a detached
+    run is attached again."""
     events_path: Path
     events: IO[str]
     spooled: bool
@@ -70,6 +77,7 @@ class _OpenRun:
     """Orders uploads of the event log, so an older snapshot never lands after the last one."""
     written: int = 0
     uploaded: int = 0
+    handle: RunHandle | None = None
 
 
 class ResultsStore:
@@ -148,7 +156,9 @@ class ResultsStore:
             run.events.write(event.model_dump_json() + "\n")
             run.events.flush()
             run.written += 1
-        if isinstance(event, RunFinished):
+        if isinstance(event, RunHandleReported):
+            self._detachable(run, event)
+        elif isinstance(event, RunFinished):
             self._finish(run, event.result)
 
     def close(self) -> None:
@@ -190,7 +200,10 @@ class ResultsStore:
         run = _OpenRun(
             invocation_id=event.invocation_id,
             project=event.project_name,
+            command=event.command,
+            runtime=event.runtime,
             folder=folder,
+            started_at=event.started_at,
             events_path=events_path,
             events=events,
             spooled=local is None,
@@ -207,6 +220,19 @@ class ResultsStore:
             data = invocation.model_dump_json(indent=2).encode()
             self._keep(run, "invocation.json", partial(self.store.put, data=data))
 
+    def _detachable(self, run: _OpenRun, event: RunHandleReported) -> None:
+        """Index the run at once as ``detached`` with its handle: a client that dies from
+        here on (even ``kill -9``) leaves a run ``floe runs attach`` can follow."""
+        run.handle = event.handle
+        self._index(
+            run,
+            status=RunStatus.DETACHED,
+            completed_at=event.emitted_at,
+            elapsed_seconds=(event.emitted_at - run.started_at).total_seconds(),
+            nodes=0,
+            failures=0,
+        )
+
     def _finish(self, run: _OpenRun, result: DBTRunResult) -> None:
         with self._lock:
             self._runs.pop(result.invocation_id, None)
@@ -216,24 +242,53 @@ class ResultsStore:
         self._copy_dbt_artifacts(run, result)
         data = result.model_dump_json(indent=2).encode()
         self._keep(run, RESULT_FILE, partial(self.store.put, data=data))
-        record = RunRecord(
-            invocation_id=result.invocation_id,
-            project=run.project,
-            command=result.command,
-            runtime=result.runtime,
+        self._index(
+            run,
             status=result.status,
-            started_at=result.started_at,
             completed_at=result.completed_at,
             elapsed_seconds=result.elapsed_seconds,
             nodes=len(result.nodes),
             failures=sum(1 for node in result.nodes if node.status.is_failure),
-            path=result.invocation_id,
-            files=dict(run.files),
+            command=result.command,
+            runtime=result.runtime,
         )
-        key = index_key(run.project, result.started_at, result.invocation_id)
+        if result.status is not RunStatus.DETACHED:
+            try:
+                self.history.prune(run.project, self.retention)
+            except ArtifactStoreError as exc:
+                self._failed(run.invocation_id, exc)
+
+    def _index(
+        self,
+        run: _OpenRun,
+        *,
+        status: RunStatus,
+        completed_at: datetime,
+        elapsed_seconds: float,
+        nodes: int,
+        failures: int,
+        command: DBTCommand | None = None,
+        runtime: str | None = None,
+    ) -> None:
+        """Write (or replace) the run's index object, named by its start and id."""
+        record = RunRecord(
+            invocation_id=run.invocation_id,
+            project=run.project,
+            command=command or run.command,
+            runtime=runtime or run.runtime,
+            status=status,
+            started_at=run.started_at,
+            completed_at=completed_at,
+            elapsed_seconds=elapsed_seconds,
+            nodes=nodes,
+            failures=failures,
+            path=run.invocation_id,
+            files=dict(run.files),
+            handle=run.handle,
+        )
+        key = index_key(run.project, run.started_at, run.invocation_id)
         try:
             self.store.put(key, record.model_dump_json(indent=2).encode())
-            self.history.prune(run.project, self.retention)
         except ArtifactStoreError as exc:
             self._failed(run.invocation_id, exc)
 

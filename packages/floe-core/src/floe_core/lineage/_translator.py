@@ -30,6 +30,7 @@ from floe_core._events import (
     NodeSkipped,
     NodeStarted,
     RunFinished,
+    RunHandleReported,
     RunPlanned,
     RunStarted,
 )
@@ -60,6 +61,7 @@ _RUN_END_STATE = {
     RunStatus.ERROR: RunState.FAIL,
     RunStatus.CANCELLED: RunState.ABORT,
     RunStatus.TIMED_OUT: RunState.ABORT,
+    RunStatus.DETACHED: RunState.OTHER,
 }
 
 
@@ -109,6 +111,8 @@ class LineageTranslator:
         invocation = self._invocations.get(event.invocation_id)
         if invocation is None:
             return []  # started before this translator existed: nothing to parent it under
+        if isinstance(event, RunHandleReported):
+            return []
         if isinstance(event, RunPlanned):
             if event.manifest_path is not None and event.manifest_path.is_file():
                 invocation.manifest = load_manifest(event.manifest_path)

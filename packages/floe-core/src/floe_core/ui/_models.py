@@ -25,7 +25,7 @@ __all__ = [
     "RunSummary",
 ]
 
-RunState = Literal["running", "success", "failed", "error", "cancelled", "timed_out"]
+RunState = Literal["running", "success", "failed", "error", "cancelled", "timed_out", "detached"]
 NodeState = Literal["running", "success", "error", "fail", "warn", "skipped"]
 
 
