@@ -92,3 +92,12 @@ class TemporalRuntimeConfig(StoreSettings):
     on_failure: HookSpec | None = None
     progress_interval_seconds: float = Field(default=0.5, gt=0)
     """How often the client polls the run for node events."""
+    pickup_timeout_seconds: float = Field(default=180.0, gt=0)
+    """How long a new run may wait for a worker while none polls the task queue; then it is
+    terminated and the error says which worker to start."""
+    execution_timeout_seconds: float = Field(default=86400.0, gt=0)
+    """Temporal's execution timeout of the whole run (continue-as-new included): a run
+    nobody serves is closed by the server instead of starting hours later."""
+    reconnect_timeout_seconds: float = Field(default=300.0, gt=0)
+    """How long the client retries through a Temporal outage before it detaches (the run
+    goes on; ``floe runs attach ID`` follows it again)."""
