@@ -63,6 +63,7 @@ def _drive(coroutine: Coroutine[Any, Any, T]) -> T:
     loop = asyncio.new_event_loop()
     task = loop.create_task(coroutine)
     box: dict[str, Any] = {}
+    done = threading.Event()
 
     def target() -> None:
         try:
@@ -71,15 +72,17 @@ def _drive(coroutine: Coroutine[Any, Any, T]) -> T:
             box["error"] = exc
         finally:
             loop.close()
+            done.set()
 
     thread = threading.Thread(target=target, name="floe-temporal-client")
     thread.start()
-    while thread.is_alive():
+    while not done.is_set():
         try:
-            thread.join()
+            done.wait()
         except (KeyboardInterrupt, DetachRequested) as exc:
             reason = _DETACH if isinstance(exc, DetachRequested) else _CANCEL
             loop.call_soon_threadsafe(task.cancel, reason)
+    thread.join()
     if "error" in box:
         raise box["error"]
     return box["value"]  # type: ignore[no-any-return]
