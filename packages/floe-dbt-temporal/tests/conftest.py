@@ -153,6 +153,8 @@ def settings(temporal_server: TemporalServer, tmp_path: Path, task_queue: str) -
         artifact_store=str(tmp_path / "artifacts"),
         work_dir=tmp_path / "worker",
         max_concurrent_activities=4,
+        # Most tests run a private copy of a project; test_registry covers registration.
+        allow_any_project=True,
     )
 
 
@@ -248,6 +250,7 @@ class WorkerProcess:
             str(self.health_port),
             "--graceful-shutdown-seconds",
             "5",
+            *(["--allow-any-project"] if settings.allow_any_project else []),
         ]
         self.log = work_dir.with_suffix(".log")
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -306,8 +309,9 @@ class DevServer:
     """``temporal server start-dev`` on free loopback ports and a database file of its own,
     so a test can stop it and start it again on the same state."""
 
-    def __init__(self, db_file: Path) -> None:
+    def __init__(self, db_file: Path, *, search_attributes: bool = True) -> None:
         self.db_file = db_file
+        self.search_attributes = search_attributes
         self.port = _free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -319,7 +323,7 @@ class DevServer:
             "--metrics-port", str(_free_port()), "--db-filename", str(self.db_file),
             "--log-level", "error",
         ]  # fmt: skip
-        for key in SEARCH_ATTRIBUTES:
+        for key in SEARCH_ATTRIBUTES if self.search_attributes else ():
             command += ["--search-attribute", f"{key.name}=Keyword"]
         log = self.db_file.with_suffix(".log").open("ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -344,6 +348,15 @@ class DevServer:
 def dev_server(tmp_path: Path) -> Iterator[DevServer]:
     """A Temporal dev server of this test only, which it may stop and start again."""
     server = DevServer(tmp_path / "temporal.db")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bare_dev_server(tmp_path: Path) -> Iterator[DevServer]:
+    """A stock ``temporal server start-dev``: floe's search attributes are not registered."""
+    server = DevServer(tmp_path / "bare.db", search_attributes=False)
     server.start()
     yield server
     server.stop()

@@ -15,16 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from floe_core import (
     DBTInvocation,
+    DBTRunResult,
     GeneratedProfile,
     NodeStatus,
     RunStatus,
     RuntimeExecutionError,
 )
 from floe_core.artifacts import read_index
-from floe_dbt_temporal import TemporalRuntime, WorkerSettings
+from floe_dbt_temporal import TemporalRuntime, TemporalRuntimeConfig, WorkerSettings
+from floe_dbt_temporal._client import connect
 
 pytestmark = [pytest.mark.slow, pytest.mark.temporal]
 
@@ -52,7 +55,7 @@ def test_a_server_restart_mid_run_ends_with_the_true_outcome(
     wide_project: Callable[..., Path],
 ) -> None:
     own = settings.model_copy(update={"address": dev_server.address})
-    spawn_worker("a", settings=own)
+    worker = spawn_worker("a", settings=own)
     runtime = TemporalRuntime(
         TemporalRuntime.config_model(
             address=own.address,
@@ -69,8 +72,9 @@ def test_a_server_restart_mid_run_ends_with_the_true_outcome(
     thread.start()
     _wait_for(lambda: _stored_nodes(own, invocation.invocation_id) >= 1, "a first node")
     dev_server.stop()
-    time.sleep(3)
+    _wait_for(lambda: worker.health()[0] == 503, "the worker to report the server unreachable")
     dev_server.start()
+    _wait_for(lambda: worker.health()[0] == 200, "the worker to report the server back")
     thread.join(240)
 
     result = box["result"]
@@ -169,3 +173,53 @@ def test_sigterm_leaves_the_run_detached_and_attach_follows_it_to_its_end(
         env=env, cwd=tmp_path, capture_output=True, check=True,
     )  # fmt: skip
     assert json.loads(shown.stdout)["status"] == "success"
+
+
+def test_a_server_without_floes_search_attributes_runs_untagged_until_a_worker_adds_them(
+    bare_dev_server: Any,
+    temporal_server: Any,
+    settings: WorkerSettings,
+    spawn_worker: Callable[..., Any],
+    shop: Path,
+    duckdb_profile: GeneratedProfile,
+    tmp_path: Path,
+) -> None:
+    own = settings.model_copy(update={"address": bare_dev_server.address})
+    config = TemporalRuntimeConfig(
+        address=own.address,
+        task_queue=own.task_queue,
+        artifact_store=own.artifact_store,
+        work_dir=tmp_path / "client",
+    )
+    runtime = TemporalRuntime(config)
+
+    def build() -> DBTRunResult:
+        return runtime.build(
+            DBTInvocation(project_dir=shop, profile=duckdb_profile, select=("raw_customers",))
+        )
+
+    with capture_logs() as logs, temporal_server.worker(own):  # registers nothing
+        first, second = build(), build()
+        # The worker idles between runs: it does not keep the DuckDB file locked.
+        warehouse = duckdb_profile.outputs["dev"]["path"]
+        script = f"import duckdb; duckdb.connect({warehouse!r}).execute('create table t(x int)')"
+        other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+        assert other.returncode == 0, other.stderr
+    assert (first.status, second.status) == (RunStatus.SUCCESS, RunStatus.SUCCESS)
+    warned = [log for log in logs if "search attributes" in log["event"]]
+    assert len(warned) == 1, logs
+    assert warned[0]["log_level"] == "warning"
+
+    spawn_worker("a", settings=own)  # `floe worker` registers them at start-up
+    tagged = TemporalRuntime(config).build(
+        DBTInvocation(project_dir=shop, profile=duckdb_profile, select=("raw_customers",))
+    )
+    assert tagged.status is RunStatus.SUCCESS
+    workflow = temporal_server.env.client.get_workflow_handle(tagged.metadata["workflow_id"])
+
+    async def tags() -> dict[str, Any]:
+        client = await connect(own)
+        description = await client.get_workflow_handle(workflow.id).describe()
+        return {pair.key.name: pair.value for pair in description.typed_search_attributes}
+
+    assert temporal_server.loop.run(tags())["DbtProject"] == "shop"

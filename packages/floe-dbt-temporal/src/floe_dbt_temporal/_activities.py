@@ -192,6 +192,10 @@ class RunActivities:
             return executor.run_hooks("on-run-end", succeeded=succeeded)
 
         results = self._with_executor(request.context, request.plan.project_version, run)
+        if request.hook_type == "on-run-end":
+            # The run's last warehouse work: release the warehouse while the worker idles
+            # (a DuckDB file accepts one writer process; others may want it between runs).
+            self.pool.release_when_idle()
         for result in results:
             artifacts.put_node_result(result)
         return [result.model_copy(update={"compiled_code": None}) for result in results]

@@ -6,17 +6,30 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from floe_dbt_temporal._models import HookSpec, RetrySettings
 from floe_dbt_temporal._store import ArtifactStore, open_store
 
 __all__ = [
+    "MIN_HEARTBEAT_TIMEOUT",
     "ConnectionSettings",
     "StoreSettings",
     "TemporalRuntimeConfig",
     "default_work_dir",
 ]
+
+
+MIN_HEARTBEAT_TIMEOUT = 1.5
+"""Seconds: the heartbeat interval is max(0.5, timeout / 3); a node needs a few per timeout."""
 
 
 def default_work_dir() -> Path:
@@ -39,7 +52,7 @@ class ConnectionSettings(BaseModel):
     )
     namespace: str = Field(default_factory=lambda: os.environ.get("TEMPORAL_NAMESPACE", "default"))
     task_queue: str = Field(
-        default_factory=lambda: os.environ.get("TEMPORAL_TASK_QUEUE", "floe-dbt")
+        default_factory=lambda: os.environ.get("TEMPORAL_TASK_QUEUE", "floe-dbt"), min_length=1
     )
     tls: bool = False
     tls_ca_cert: Path | None = None
@@ -47,6 +60,18 @@ class ConnectionSettings(BaseModel):
     tls_client_key: Path | None = None
     api_key_env: str | None = None
     """Name of the environment variable holding the API key (never the key itself)."""
+
+    @field_validator("address")
+    @classmethod
+    def _host_and_port(cls, address: str) -> str:
+        host, _, port = address.rpartition(":")
+        if not host or any(c.isspace() for c in host) or not port.isdigit():
+            raise ValueError(
+                f"{address!r} is not host:port (e.g. localhost:7233 or temporal.internal:7233)"
+            )
+        if not 0 < int(port) < 65536:
+            raise ValueError(f"port {port} of {address!r} is not between 1 and 65535")
+        return address
 
 
 def _location_text(value: object) -> object:
@@ -71,6 +96,16 @@ class StoreSettings(ConnectionSettings):
     references, resolved by each process that opens the store, never sent to Temporal)."""
     work_dir: Path = Field(default_factory=default_work_dir)
 
+    @field_validator("artifact_store", "work_dir")
+    @classmethod
+    def _against_the_manifest(cls, value: str | Path, info: ValidationInfo) -> str | Path:
+        """A relative folder means the manifest's folder, on the client and the workers."""
+        base_dir = (info.context or {}).get("base_dir")
+        if base_dir is None or "://" in str(value) or Path(value).expanduser().is_absolute():
+            return value
+        resolved = Path(base_dir) / Path(value).expanduser()
+        return str(resolved) if isinstance(value, str) else resolved
+
     def open_artifact_store(self) -> ArtifactStore:
         return open_store(self.artifact_store, self.artifact_options)
 
@@ -83,6 +118,8 @@ class TemporalRuntimeConfig(StoreSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     node_timeout_seconds: float = Field(default=3600.0, gt=0)
     heartbeat_timeout_seconds: float = Field(default=30.0, gt=0)
+    """Workers heartbeat every max(0.5 s, timeout / 3) and Temporal throttles heartbeats to
+    0.8 x the timeout: below 1.5 s a healthy node would time out."""
     search_attributes: bool = True
     """Tag runs with DbtProject/DbtCommand/DbtTarget/DbtStatus (the server must know them)."""
     secret_env: tuple[str, ...] = ()
@@ -90,6 +127,17 @@ class TemporalRuntimeConfig(StoreSettings):
     pre_run: HookSpec | None = None
     on_success: HookSpec | None = None
     on_failure: HookSpec | None = None
+
+    @field_validator("heartbeat_timeout_seconds")
+    @classmethod
+    def _heartbeats_fit(cls, seconds: float) -> float:
+        if seconds < MIN_HEARTBEAT_TIMEOUT:
+            raise ValueError(
+                f"{seconds:g} s is shorter than workers can heartbeat (every max(0.5 s,"
+                f" timeout / 3)); use at least {MIN_HEARTBEAT_TIMEOUT:g}"
+            )
+        return seconds
+
     progress_interval_seconds: float = Field(default=0.5, gt=0)
     """How often the client polls the run for node events."""
     pickup_timeout_seconds: float = Field(default=180.0, gt=0)

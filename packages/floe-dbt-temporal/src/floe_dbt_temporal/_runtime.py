@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from pydantic import TypeAdapter
@@ -28,6 +29,7 @@ from floe_core import (
     DBTRunResult,
     DBTRuntimePlugin,
     DetachRequested,
+    EventBus,
     ExecutionPlan,
     HealthStatus,
     NodeResult,
@@ -44,6 +46,7 @@ from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._config import TemporalRuntimeConfig
 from floe_dbt_temporal._follow import RunFollower
 from floe_dbt_temporal._models import LocalProject, RunContext, RunInput, RunOutput
+from floe_dbt_temporal._search_attributes import is_unknown_search_attribute
 from floe_dbt_temporal._workflow import COMMAND, PROJECT, TARGET, WORKFLOW_NAME
 
 __all__ = ["TemporalRuntime"]
@@ -51,6 +54,7 @@ __all__ = ["TemporalRuntime"]
 T = TypeVar("T")
 _RESULTS = TypeAdapter(list[NodeResult])
 _CANCEL, _DETACH = "cancel", "detach"
+_log = structlog.get_logger("floe.temporal")
 
 
 def _drive(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -94,6 +98,11 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
     name: ClassVar[str] = "temporal"
     config_model: ClassVar[type[TemporalRuntimeConfig]] = TemporalRuntimeConfig
 
+    def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
+        super().__init__(config, events=events)
+        self._untagged = False
+        """The server refused floe's search attributes once: start runs without them."""
+
     def supports_parallel_execution(self) -> bool:
         return True
 
@@ -106,6 +115,9 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         return RunInput(
             context=RunContext(
                 run_id=invocation.invocation_id,
+                project=read_project_name(invocation.project_dir),
+                # Used only by a worker started with --allow-any-project: a worker runs the
+                # source and profile it registered under the project's name.
                 source=LocalProject(path=invocation.project_dir.resolve()),
                 command=command,
                 profile=invocation.profile,
@@ -191,9 +203,30 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             raise RunCancelledError(f"run {handle.external_id} cancelled") from None
         return self._result(command, invocation, handle, output, started_at)
 
+    async def _start_workflow(
+        self,
+        client: Client,
+        run: RunInput,
+        invocation: DBTInvocation,
+        attributes: TypedSearchAttributes | None,
+    ) -> WorkflowHandle[Any, RunOutput]:
+        return await client.start_workflow(
+            WORKFLOW_NAME,
+            run,
+            id=f"floe-{invocation.invocation_id}",
+            task_queue=self.config.task_queue,
+            result_type=RunOutput,
+            search_attributes=attributes,
+            execution_timeout=timedelta(seconds=self.config.execution_timeout_seconds),
+        )
+
     async def _start(
         self, client: Client, run: RunInput, invocation: DBTInvocation
     ) -> WorkflowHandle[Any, RunOutput]:
+        """Start the workflow, tagged unless the server does not know the tags (then once
+        untagged with one warning, and untagged from then on)."""
+        if self._untagged:
+            run = run.model_copy(update={"search_attributes": False})
         attributes = (
             TypedSearchAttributes(
                 [
@@ -202,19 +235,26 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
                     SearchAttributePair(TARGET, invocation.target or "default"),
                 ]
             )
-            if self.config.search_attributes
+            if run.search_attributes
             else None
         )
         try:
-            return await client.start_workflow(
-                WORKFLOW_NAME,
-                run,
-                id=f"floe-{invocation.invocation_id}",
-                task_queue=self.config.task_queue,
-                result_type=RunOutput,
-                search_attributes=attributes,
-                execution_timeout=timedelta(seconds=self.config.execution_timeout_seconds),
-            )
+            try:
+                return await self._start_workflow(client, run, invocation, attributes)
+            except RPCError as exc:
+                if attributes is None or not is_unknown_search_attribute(exc):
+                    raise
+                _log.warning(
+                    "Temporal does not know floe's search attributes: runs go untagged",
+                    address=self.config.address,
+                    namespace=self.config.namespace,
+                    error=str(exc),
+                    fix="start a `floe worker` (it registers them where the server allows),"
+                    " or set search_attributes: false",
+                )
+                self._untagged = True
+                untagged = run.model_copy(update={"search_attributes": False})
+                return await self._start_workflow(client, untagged, invocation, None)
         except RPCError as exc:
             raise RuntimeExecutionError(
                 f"Temporal at {self.config.address} refused to start the run: {exc}",

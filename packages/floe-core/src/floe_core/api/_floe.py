@@ -164,7 +164,11 @@ class Floe:
             for observer in built:
                 close_on_error.callback(observer.close)
             runtime_instance = registry.create(
-                name, config, events=EventBus(), location_of=manifest.locate
+                name,
+                config,
+                events=EventBus(),
+                location_of=manifest.locate,
+                base_dir=manifest.base_dir,
             )
             close_on_error.callback(runtime_instance.close)
             floe = cls(

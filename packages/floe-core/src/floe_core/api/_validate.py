@@ -126,7 +126,9 @@ def validate(
         return f"{name}: {runtime_class.__qualname__} from {entry.distribution} {entry.version}"
 
     def validate_config() -> str:
-        registry.validate_config(name, config, location_of=manifest.locate)
+        registry.validate_config(
+            name, config, location_of=manifest.locate, base_dir=manifest.base_dir
+        )
         return f"plugins.dbt_runtime.config is valid for runtime {name!r}"
 
     def load_project() -> str:

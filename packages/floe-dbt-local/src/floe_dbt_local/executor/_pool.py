@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from floe_dbt_local._dbt_runner import close_embedded_databases
 from floe_dbt_local.executor._executor import ExecutorSpec, WarmExecutor
 
 __all__ = ["ExecutorPool"]
@@ -30,6 +31,7 @@ class ExecutorPool:
         self._active: str | None = None
         self._leases = 0
         self._loading = False
+        self._release_when_idle = False
 
     def _can_enter(self, key: str) -> bool:
         return not self._loading and (self._active in (None, key) or self._leases == 0)
@@ -52,7 +54,10 @@ class ExecutorPool:
         finally:
             with self._cond:
                 self._leases -= 1
+                idle = self._leases == 0 and self._release_when_idle
                 self._cond.notify_all()
+            if idle:
+                self._release()
 
     def _enter(self, key: str, executor: WarmExecutor) -> None:
         if self._active != key or (self._leases == 0 and not executor.is_active()):
@@ -86,6 +91,26 @@ class ExecutorPool:
             del self._executors[key]
             executor.close()
 
+    def release_when_idle(self) -> None:
+        """Close the warehouse connections (and the embedded DuckDB file) once no executor is
+        leased: at the end of a run, so a long-lived worker does not keep the warehouse
+        locked. Executors stay warm; their next query opens a connection again."""
+        with self._cond:
+            self._release_when_idle = True
+            idle = self._leases == 0 and not self._loading
+        if idle:
+            self._release()
+
+    def _release(self) -> None:
+        with self._cond:
+            if self._leases or self._loading:
+                return  # a run started meanwhile: the next end of run releases
+            self._release_when_idle = False
+            executors = list(self._executors.values())
+            for executor in executors:
+                executor.close()
+            close_embedded_databases()
+
     def close(self) -> None:
         """Close every executor's connections."""
         with self._cond:
@@ -94,3 +119,4 @@ class ExecutorPool:
             self._active = None
         for executor in executors:
             executor.close()
+        close_embedded_databases()
