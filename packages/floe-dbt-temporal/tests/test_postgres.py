@@ -26,6 +26,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.temporal, pytest.mark.postgres]
 PASSWORD_ENV = "FLOE_TEST_PG_PASSWORD"
 
 
+def _pg_profile(server: PostgresServer, database: str) -> GeneratedProfile:
+    return GeneratedProfile(
+        outputs={
+            "dev": {
+                "type": "postgres",
+                "host": server.host,
+                "port": server.port,
+                "user": server.user,
+                "password": f"{{{{ env_var('{PASSWORD_ENV}') }}}}",
+                "dbname": database,
+                "schema": "public",
+                "threads": 4,
+            }
+        }
+    )
+
+
 def test_two_worker_processes_share_one_run_on_postgres(
     temporal_server: Any,
     postgres_server: PostgresServer,
@@ -34,20 +51,7 @@ def test_two_worker_processes_share_one_run_on_postgres(
     spawn_worker: Callable[..., Any],
     wide_project: Callable[..., Path],
 ) -> None:
-    profile = GeneratedProfile(
-        outputs={
-            "dev": {
-                "type": "postgres",
-                "host": postgres_server.host,
-                "port": postgres_server.port,
-                "user": postgres_server.user,
-                "password": f"{{{{ env_var('{PASSWORD_ENV}') }}}}",
-                "dbname": postgres_database,
-                "schema": "public",
-                "threads": 4,
-            }
-        }
-    )
+    profile = _pg_profile(postgres_server, postgres_database)
     workers = [spawn_worker(name, **{PASSWORD_ENV: postgres_server.password}) for name in "ab"]
     status, report = workers[0].health()
     assert status == 200
@@ -72,23 +76,6 @@ def test_two_worker_processes_share_one_run_on_postgres(
     assert postgres_server.password.encode() not in temporal_server.loop.run(history_bytes())
     # SIGTERM: the worker stops polling, finishes, closes connections and exits 0.
     assert workers[0].stop(signal.SIGTERM) == 0
-
-
-def _pg_profile(server: PostgresServer, database: str) -> GeneratedProfile:
-    return GeneratedProfile(
-        outputs={
-            "dev": {
-                "type": "postgres",
-                "host": server.host,
-                "port": server.port,
-                "user": server.user,
-                "password": f"{{{{ env_var('{PASSWORD_ENV}') }}}}",
-                "dbname": database,
-                "schema": "public",
-                "threads": 4,
-            }
-        }
-    )
 
 
 def test_cancelling_a_run_cancels_the_sql_it_started(
@@ -155,3 +142,35 @@ def test_cancelling_a_run_cancels_the_sql_it_started(
     stored = Path(settings.artifact_store) / "runs" / invocation.invocation_id / "nodes"
     [node] = [NodeResult.model_validate_json(p.read_text()) for p in stored.glob("*.json")]
     assert node.status is NodeStatus.ERROR
+
+
+def test_killing_one_of_two_workers_mid_run_loses_nothing(
+    temporal_server: Any,
+    postgres_server: PostgresServer,
+    postgres_database: str,
+    settings: WorkerSettings,
+    make_runtime: Callable[..., TemporalRuntime],
+    spawn_worker: Callable[..., Any],
+    wide_project: Callable[..., Path],
+) -> None:
+    workers = [spawn_worker(name, **{PASSWORD_ENV: postgres_server.password}) for name in "ab"]
+    runtime = make_runtime(secret_env=(PASSWORD_ENV,), heartbeat_timeout_seconds=2)
+    invocation = DBTInvocation(
+        project_dir=wide_project(models=12, rows=3_000_000),
+        profile=_pg_profile(postgres_server, postgres_database),
+    )
+    box: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: box.update(result=runtime.build(invocation)))
+    thread.start()
+    nodes = Path(settings.artifact_store) / "runs" / invocation.invocation_id / "nodes"
+    deadline = time.monotonic() + 90
+    while not list(nodes.glob("*.json")):
+        assert time.monotonic() < deadline, "no node finished"
+        time.sleep(0.05)
+    workers[0].stop(signal.SIGKILL)
+    thread.join(180)
+
+    result = box["result"]
+    assert result.status is RunStatus.SUCCESS, result.error
+    assert len(result.nodes) == 12
+    assert {n.status for n in result.nodes} == {NodeStatus.SUCCESS}
