@@ -28,6 +28,20 @@ def test_invalid_settings_are_a_usage_error() -> None:
     assert "graceful-shutdown-seconds" in result.output
 
 
+def _temporal_manifest(root: Path, *config_lines: str) -> Path:
+    """A manifest of runtime temporal whose config has ``config_lines`` from line 10 on."""
+    (root / "shop").mkdir()
+    (root / "shop" / "dbt_project.yml").write_text("name: shop\nprofile: floe\n")
+    manifest = root / "platform-manifest.yaml"
+    manifest.write_text(
+        "apiVersion: floe.dev/v1\nkind: PlatformManifest\nmetadata: {name: t}\n"
+        "project: {dir: shop}\ncompute: {type: duckdb, config: {path: w.duckdb}}\n"
+        "plugins:\n  dbt_runtime:\n    type: temporal\n    config:\n"
+        + "".join(f"      {line}\n" for line in config_lines)
+    )
+    return manifest
+
+
 @pytest.mark.parametrize(
     ("configured", "expected"),
     [
@@ -38,16 +52,11 @@ def test_invalid_settings_are_a_usage_error() -> None:
 def test_the_artifact_store_of_the_manifest_keeps_urls_and_resolves_folders(
     tmp_path: Path, configured: str, expected: str
 ) -> None:
-    (tmp_path / "shop").mkdir()
-    (tmp_path / "shop" / "dbt_project.yml").write_text("name: shop\nprofile: floe\n")
-    manifest = tmp_path / "platform-manifest.yaml"
-    manifest.write_text(
-        "apiVersion: floe.dev/v1\nkind: PlatformManifest\nmetadata: {name: t}\n"
-        "project: {dir: shop}\ncompute: {type: duckdb, config: {path: w.duckdb}}\n"
-        "plugins:\n  dbt_runtime:\n    type: temporal\n    config:\n"
-        f"      artifact_store: {configured}\n"
-        "      artifact_options: {endpoint: 'http://127.0.0.1:9', secret_access_key:"
-        " '${env:FLOE_S3_SECRET}'}\n"
+    manifest = _temporal_manifest(
+        tmp_path,
+        f"artifact_store: {configured}",
+        "artifact_options: {endpoint: 'http://127.0.0.1:9', secret_access_key:"
+        " '${env:FLOE_S3_SECRET}'}",
     )
     settings = WorkerSettings.model_validate(_from_manifest(manifest))
     assert settings.artifact_store == expected.format(root=tmp_path)
@@ -66,15 +75,7 @@ def test_the_artifact_store_of_the_manifest_keeps_urls_and_resolves_folders(
 def test_bad_temporal_settings_are_refused_with_their_line_by_validate_and_the_worker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, problem: str
 ) -> None:
-    (tmp_path / "shop").mkdir()
-    (tmp_path / "shop" / "dbt_project.yml").write_text("name: shop\nprofile: floe\n")
-    manifest = tmp_path / "platform-manifest.yaml"
-    manifest.write_text(
-        "apiVersion: floe.dev/v1\nkind: PlatformManifest\nmetadata: {name: t}\n"
-        "project: {dir: shop}\ncompute: {type: duckdb, config: {path: w.duckdb}}\n"
-        "plugins:\n  dbt_runtime:\n    type: temporal\n    config:\n"
-        f"      {setting}\n"
-    )
+    manifest = _temporal_manifest(tmp_path, setting)
     monkeypatch.chdir(tmp_path)
     located = f"{manifest.name}:10"
     validated = CliRunner().invoke(cli, ["validate"])
