@@ -29,7 +29,9 @@ from floe_core import (
 )
 from floe_core.profiles import MaterializedProfile, materialize_profile
 from floe_core.warehouses import all_warehouses
+from floe_dbt_inprocess import DBT_LOCK
 from floe_dbt_local._config import LocalRuntimeConfig
+from floe_dbt_local._invocation_args import invocation_args, log_path_for
 from floe_dbt_local._manifest_cache import (
     CachedManifest,
     ManifestCache,
@@ -59,6 +61,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
 
     name: ClassVar[str] = "local"
     config_model: ClassVar[type[LocalRuntimeConfig]] = LocalRuntimeConfig
+    api_version: ClassVar[str] = "1.0"
     translator_class: ClassVar[type[DbtEventTranslator] | None] = None
     """A :class:`DbtEventTranslator` subclass to use instead of it (``None``: the default)."""
 
@@ -72,8 +75,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
         from dbt.artifacts.schemas.run import RunExecutionResult
 
-        from floe_dbt_local._args import dbt_args
-        from floe_dbt_local._dbt_runner import DBT_LOCK, invoke_dbt
+        from floe_dbt_inprocess import invoke_dbt
         from floe_dbt_local._event_translation import DbtEventTranslator
 
         started_at = datetime.now(UTC)
@@ -93,7 +95,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             translator = (self.translator_class or DbtEventTranslator)(
                 invocation.invocation_id, self.events.emit, cached.manifest
             )
-            args = dbt_args(command.value, invocation, profile, self.config)
+            args = invocation_args(command.value, invocation, profile, self.config)
             if not self.config.refresh_manifest_after_run:
                 args.append("--no-write-json")  # run_results.json is written below
             outcome = invoke_dbt(args, manifest=cached.manifest, callbacks=[translator])
@@ -126,8 +128,6 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         stored = plans.get(key)
         if stored is not None:
             return stored
-        from floe_dbt_local._dbt_runner import DBT_LOCK
-
         with DBT_LOCK:
             cached, _ = self._manifest(invocation, profile, fingerprint)
             selected = self._selection(cached, invocation, profile)
@@ -160,7 +160,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         )
 
     def close(self) -> None:
-        runner = sys.modules.get("floe_dbt_local._dbt_runner")
+        runner = sys.modules.get("floe_dbt_inprocess._runner")
         if runner is not None:  # dbt never loaded: no adapter or database to release
             runner.release_adapters()
             runner.close_embedded_databases()
@@ -182,11 +182,10 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         cached = self.manifest_cache.get(key)
         if cached is not None:
             return cached, None
-        from floe_dbt_local._args import dbt_args
-        from floe_dbt_local._dbt_runner import invoke_dbt
+        from floe_dbt_inprocess import invoke_dbt
 
         clock = time.perf_counter()
-        outcome = invoke_dbt(dbt_args("parse", invocation, profile, self.config))
+        outcome = invoke_dbt(invocation_args("parse", invocation, profile, self.config))
         self.parse_count += 1
         if not outcome.success or outcome.result is None:
             raise self._error(outcome, invocation, "dbt parse") from outcome.exception
@@ -203,11 +202,10 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         selection and manifest)."""
         key = (invocation.select, invocation.exclude, invocation.selector)
         if key not in cached.selections:
-            from floe_dbt_local._args import dbt_args
-            from floe_dbt_local._dbt_runner import invoke_dbt
+            from floe_dbt_inprocess import invoke_dbt
 
             extra = ["--output", "json", "--output-keys", "unique_id"]
-            args = dbt_args("ls", invocation, profile, self.config, extra=extra)
+            args = invocation_args("ls", invocation, profile, self.config, extra=extra)
             outcome = invoke_dbt([*args, "--no-write-json"], manifest=cached.manifest)
             if not outcome.success or not isinstance(outcome.result, list):
                 raise self._error(outcome, invocation, "dbt ls") from outcome.exception
@@ -243,8 +241,6 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         metadata: dict[str, Any],
     ) -> DBTRunResult:
         from dbt.artifacts.schemas.run import RunExecutionResult
-
-        from floe_dbt_local._args import log_path_for
 
         if isinstance(outcome.result, RunExecutionResult):
             nodes = tuple(translator.get_final_result(r) for r in outcome.result.results)
@@ -288,7 +284,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                 f"{action} in {invocation.project_dir} failed without saying why",
                 hint="see dbt.log in the log path",
             )
-        from floe_dbt_local._errors import floe_error_from_dbt
+        from floe_dbt_inprocess import floe_error_from_dbt
 
         return floe_error_from_dbt(
             outcome.exception, project_dir=invocation.project_dir, action=action

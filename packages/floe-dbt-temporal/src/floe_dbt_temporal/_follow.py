@@ -46,8 +46,10 @@ from floe_core import (
     RunPlanned,
     RuntimeExecutionError,
 )
+from floe_core.stores import StoredArtifact
 from floe_dbt_temporal._config import TemporalRuntimeConfig
-from floe_dbt_temporal._models import ArtifactRef, ProgressEvent, ProgressPage, RunOutput
+from floe_dbt_temporal._models import ProgressEvent, ProgressPage, RunOutput
+from floe_dbt_temporal._object_store import read_artifact
 
 __all__ = ["RunFollower"]
 
@@ -70,7 +72,7 @@ _DEFINITIVE = frozenset(
 )
 
 
-def _local_path(ref: ArtifactRef) -> Path | None:
+def _local_path(ref: StoredArtifact) -> Path | None:
     parsed = urlparse(ref.uri)
     return Path(parsed.path) if parsed.scheme == "file" else None
 
@@ -91,7 +93,7 @@ class _EventRelay:
     def on_page(self, page: ProgressPage) -> None:
         if self.plan is None and page.plan is not None:
             store = self.config.open_artifact_store()
-            self.plan = ExecutionPlan.model_validate_json(store.get(page.plan.plan))
+            self.plan = ExecutionPlan.model_validate_json(read_artifact(store, page.plan.plan))
             self.positions = {uid: i for i, uid in enumerate(self.plan.unique_ids, 1)}
             self.events.emit(
                 RunPlanned(

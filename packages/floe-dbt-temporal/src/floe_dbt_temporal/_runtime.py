@@ -40,12 +40,13 @@ from floe_core import (
     read_project_name,
 )
 from floe_core.profiles import materialize_profile
-from floe_dbt_local import DBT_LOCK
-from floe_dbt_local.executor import ExecutorSpec, WarmExecutor
+from floe_dbt_inprocess import DBT_LOCK
+from floe_dbt_inprocess.executor import ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._config import TemporalRuntimeConfig
 from floe_dbt_temporal._follow import RunFollower
 from floe_dbt_temporal._models import LocalProject, RunContext, RunInput, RunOutput
+from floe_dbt_temporal._object_store import read_artifact
 from floe_dbt_temporal._search_attributes import is_unknown_search_attribute
 from floe_dbt_temporal._workflow import COMMAND, PROJECT, TARGET, WORKFLOW_NAME
 
@@ -97,6 +98,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
 
     name: ClassVar[str] = "temporal"
     config_model: ClassVar[type[TemporalRuntimeConfig]] = TemporalRuntimeConfig
+    api_version: ClassVar[str] = "1.0"
 
     def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
         super().__init__(config, events=events)
@@ -271,7 +273,9 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         started_at: datetime,
     ) -> DBTRunResult:
         store = self.config.open_artifact_store()
-        nodes = _RESULTS.validate_json(store.get(output.results)) if output.results else []
+        nodes = (
+            _RESULTS.validate_json(read_artifact(store, output.results)) if output.results else []
+        )
         target = invocation.artifacts_dir
         paths: dict[str, Path | None] = {"manifest": None, "run_results": None, "log": None}
         refs = {
@@ -284,7 +288,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
                 continue
             filename = {"log": "floe-temporal.log"}.get(name, f"{name}.json")
             target.mkdir(parents=True, exist_ok=True)
-            (target / filename).write_bytes(store.get(ref))
+            (target / filename).write_bytes(read_artifact(store, ref))
             paths[name] = target / filename
         completed_at = datetime.now(UTC)
         return DBTRunResult(

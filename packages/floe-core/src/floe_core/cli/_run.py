@@ -17,6 +17,7 @@ from floe_core._invocation import DBTCommand
 from floe_core._results import DBTRunResult
 from floe_core.api import Floe
 from floe_core.artifacts import ResultsNotKeptError
+from floe_core.cli._app import BUILT_IN
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import (
     invocation_options,
@@ -31,15 +32,6 @@ from floe_core.cli._summary import print_plan, print_summary
 from floe_core.logging import EventLogger
 
 __all__ = ["COMMANDS", "follow_on_screen", "plan"]
-
-_HELP = {
-    DBTCommand.COMPILE: "Compile the selected nodes to SQL (nothing is executed).",
-    DBTCommand.RUN: "Run the selected models.",
-    DBTCommand.BUILD: "Seed, run, snapshot and test the selected nodes in DAG order.",
-    DBTCommand.TEST: "Run the selected data and unit tests.",
-    DBTCommand.SEED: "Load the selected seed files.",
-    DBTCommand.SNAPSHOT: "Run the selected snapshots.",
-}
 
 
 def _open(ctx: click.Context, options: dict[str, Any], *, progress_shown: bool) -> Floe:
@@ -133,7 +125,7 @@ def follow_on_screen(floe: Floe, as_json: bool, call: Callable[[], DBTRunResult]
 
 
 def _command(command: DBTCommand) -> click.Command:
-    @click.command(name=command.value, help=_HELP[command])
+    @click.command(name=command.value, help=BUILT_IN[command.value].summary)
     @manifest_options
     @invocation_options
     @retry_failed_option
@@ -144,9 +136,6 @@ def _command(command: DBTCommand) -> click.Command:
         ctx.exit(_run(ctx, command, as_json, options))
 
     return dbt_command
-
-
-COMMANDS = [_command(command) for command in DBTCommand]
 
 
 @click.command()
@@ -163,3 +152,6 @@ def plan(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
         click.echo(execution_plan.model_dump_json(indent=2))
     else:
         print_plan(stdout_console(), execution_plan)
+
+
+COMMANDS = [*(_command(command) for command in DBTCommand), plan]

@@ -30,7 +30,7 @@ from floe_core.logging import EventLogger
 from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
 from floe_core.stores import fetch_project, open_artifact_store
 
-__all__ = ["runs"]
+__all__ = ["COMMANDS", "runs"]
 
 _STATUS_STYLES = {
     "success": "green",
@@ -182,3 +182,6 @@ def attach_run(
     with _attaching(manifest_path, record) as floe:
         code = follow_on_screen(floe, as_json, lambda: floe.attach(record.invocation_id))
     ctx.exit(code)
+
+
+COMMANDS = [runs]

@@ -1,5 +1,6 @@
-"""Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers, and a
-read-only folder.
+"""Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers, a
+read-only folder, and a scripted runtime for tests of what surrounds a runtime (API, CLI,
+stores, registry).
 
 The pytest fixtures live in :mod:`floe_core.testing.fixtures` (``pytest_plugins``), so
 importing this package does not need pytest.
@@ -15,12 +16,16 @@ from floe_core.testing._postgres import (
 )
 from floe_core.testing._readonly import read_only_folder
 from floe_core.testing._s3 import S3Server
+from floe_core.testing._scripted import FAILING_MESSAGE, ScriptedConfig, ScriptedRuntime
 
 __all__ = [
+    "FAILING_MESSAGE",
     "PostgresServer",
     "PostgresServerError",
     "PostgresUnavailableError",
     "S3Server",
+    "ScriptedConfig",
+    "ScriptedRuntime",
     "find_postgres_bin",
     "read_only_folder",
 ]

@@ -1,0 +1,75 @@
+"""dbt's result of one node, translated to floe's :class:`NodeResult`, and whether to retry.
+
+A node that fails is a result, not an exception. What a scheduler needs on top is whether
+trying again can help: a warehouse that dropped the connection may answer next time; SQL
+that does not compile or a failing test never will.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from dbt_common.exceptions import CompilationError, DbtConfigError, DbtValidationError
+from pydantic import BaseModel, ConfigDict
+
+from floe_core import NodeResult, NodeStatus
+from floe_core.warehouses import is_transient_error
+from floe_dbt_inprocess._results import node_result_from_run_result
+
+__all__ = [
+    "FailureKind",
+    "NodeExecution",
+    "classify_exception",
+    "to_node_execution",
+]
+
+
+class FailureKind(StrEnum):
+    """Why a node did not succeed, as far as retrying is concerned."""
+
+    PERMANENT = "permanent"
+    """Compilation, configuration, a failing test or a statement the warehouse rejects."""
+    TRANSIENT = "transient"
+    """The warehouse or the connection failed; the same node may succeed on a new attempt."""
+
+
+class NodeExecution(BaseModel):
+    """The result of executing one node, and (if it errored) whether a retry may help."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    result: NodeResult
+    failure: FailureKind | None = None
+    error_type: str | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.failure is FailureKind.TRANSIENT
+
+
+def classify_exception(exc: BaseException) -> FailureKind:
+    """Transient if any exception in the cause chain is a connection/server error by the
+    rules of the warehouse table (:func:`floe_core.warehouses.is_transient_error`)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if is_transient_error(seen):
+            return FailureKind.TRANSIENT
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, CompilationError | DbtConfigError | DbtValidationError):
+        return FailureKind.PERMANENT
+    if type(exc).__module__.split(".")[0] in ("dbt", "dbt_common"):
+        return FailureKind.PERMANENT
+    # An unknown error below dbt (network stack, driver) is worth another attempt.
+    return FailureKind.TRANSIENT
+
+
+def to_node_execution(run_result: Any, exception: BaseException | None) -> NodeExecution:
+    result = node_result_from_run_result(run_result)
+    if result.status is NodeStatus.ERROR:
+        kind = classify_exception(exception) if exception is not None else FailureKind.PERMANENT
+        error_type = type(exception).__name__ if exception is not None else None
+        return NodeExecution(result=result, failure=kind, error_type=error_type)
+    if result.status is NodeStatus.FAIL:
+        return NodeExecution(result=result, failure=FailureKind.PERMANENT)
+    return NodeExecution(result=result)
