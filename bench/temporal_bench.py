@@ -167,6 +167,7 @@ def _temporal_run(
                     str(threads),
                     "--health-port",
                     str(health),
+                    "--allow-any-project",  # the generated project is sent by the client
                 ],
                 stdout=(work / "worker.log").open("wb"),
                 stderr=subprocess.STDOUT,

@@ -153,6 +153,8 @@ def settings(temporal_server: TemporalServer, tmp_path: Path, task_queue: str) -
         artifact_store=str(tmp_path / "artifacts"),
         work_dir=tmp_path / "worker",
         max_concurrent_activities=4,
+        # Most tests run a private copy of a project; test_registry covers registration.
+        allow_any_project=True,
     )
 
 
@@ -248,6 +250,7 @@ class WorkerProcess:
             str(self.health_port),
             "--graceful-shutdown-seconds",
             "5",
+            *(["--allow-any-project"] if settings.allow_any_project else []),
         ]
         self.log = work_dir.with_suffix(".log")
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -288,10 +291,11 @@ class WorkerProcess:
 def spawn_worker(
     settings: WorkerSettings, tmp_path: Path
 ) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start ``floe worker`` processes for this test's task queue; all stopped at the end."""
+    """Start ``floe worker`` processes for this test's task queue (or ``settings=``); all
+    stopped at the end."""
     started: list[WorkerProcess] = []
 
-    def spawn(name: str, **env: str) -> WorkerProcess:
+    def spawn(name: str, settings: WorkerSettings = settings, **env: str) -> WorkerProcess:
         worker = WorkerProcess(settings, tmp_path / f"worker-{name}", env)
         started.append(worker)
         return worker
@@ -299,6 +303,63 @@ def spawn_worker(
     yield spawn
     for worker in started:
         worker.stop(signal.SIGKILL)
+
+
+class DevServer:
+    """``temporal server start-dev`` on free loopback ports and a database file of its own,
+    so a test can stop it and start it again on the same state."""
+
+    def __init__(self, db_file: Path, *, search_attributes: bool = True) -> None:
+        self.db_file = db_file
+        self.search_attributes = search_attributes
+        self.port = _free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [
+            TEMPORAL_CLI, "server", "start-dev", "--headless", "--ip", "127.0.0.1",
+            "--port", str(self.port), "--http-port", str(_free_port()),
+            "--metrics-port", str(_free_port()), "--db-filename", str(self.db_file),
+            "--log-level", "error",
+        ]  # fmt: skip
+        for key in SEARCH_ATTRIBUTES if self.search_attributes else ():
+            command += ["--search-attribute", f"{key.name}=Keyword"]
+        log = self.db_file.with_suffix(".log").open("ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ready = subprocess.run(
+                [TEMPORAL_CLI, "operator", "cluster", "health", "--address", self.address],
+                capture_output=True,
+            )
+            if ready.returncode == 0:
+                return
+            time.sleep(0.3)
+        raise TimeoutError(f"temporal dev server on {self.address} did not come up")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+@pytest.fixture
+def dev_server(tmp_path: Path) -> Iterator[DevServer]:
+    """A Temporal dev server of this test only, which it may stop and start again."""
+    server = DevServer(tmp_path / "temporal.db")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bare_dev_server(tmp_path: Path) -> Iterator[DevServer]:
+    """A stock ``temporal server start-dev``: floe's search attributes are not registered."""
+    server = DevServer(tmp_path / "bare.db", search_attributes=False)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from floe_dbt_temporal import GitProject, LocalProject, WorkerSettings
+from floe_core.cli import cli
+from floe_core.registry import PluginRegistry
+from floe_dbt_temporal import GitProject, LocalProject, TemporalRuntimeConfig, WorkerSettings
 from floe_dbt_temporal.cli import _from_manifest, _project_option, worker_command
 
 
@@ -26,6 +28,20 @@ def test_invalid_settings_are_a_usage_error() -> None:
     assert "graceful-shutdown-seconds" in result.output
 
 
+def _temporal_manifest(root: Path, *config_lines: str) -> Path:
+    """A manifest of runtime temporal whose config has ``config_lines`` from line 10 on."""
+    (root / "shop").mkdir()
+    (root / "shop" / "dbt_project.yml").write_text("name: shop\nprofile: floe\n")
+    manifest = root / "platform-manifest.yaml"
+    manifest.write_text(
+        "apiVersion: floe.dev/v1\nkind: PlatformManifest\nmetadata: {name: t}\n"
+        "project: {dir: shop}\ncompute: {type: duckdb, config: {path: w.duckdb}}\n"
+        "plugins:\n  dbt_runtime:\n    type: temporal\n    config:\n"
+        + "".join(f"      {line}\n" for line in config_lines)
+    )
+    return manifest
+
+
 @pytest.mark.parametrize(
     ("configured", "expected"),
     [
@@ -36,18 +52,49 @@ def test_invalid_settings_are_a_usage_error() -> None:
 def test_the_artifact_store_of_the_manifest_keeps_urls_and_resolves_folders(
     tmp_path: Path, configured: str, expected: str
 ) -> None:
-    (tmp_path / "shop").mkdir()
-    (tmp_path / "shop" / "dbt_project.yml").write_text("name: shop\nprofile: floe\n")
-    manifest = tmp_path / "platform-manifest.yaml"
-    manifest.write_text(
-        "apiVersion: floe.dev/v1\nkind: PlatformManifest\nmetadata: {name: t}\n"
-        "project: {dir: shop}\ncompute: {type: duckdb, config: {path: w.duckdb}}\n"
-        "plugins:\n  dbt_runtime:\n    type: temporal\n    config:\n"
-        f"      artifact_store: {configured}\n"
-        "      artifact_options: {endpoint: 'http://127.0.0.1:9', secret_access_key:"
-        " '${env:FLOE_S3_SECRET}'}\n"
+    manifest = _temporal_manifest(
+        tmp_path,
+        f"artifact_store: {configured}",
+        "artifact_options: {endpoint: 'http://127.0.0.1:9', secret_access_key:"
+        " '${env:FLOE_S3_SECRET}'}",
     )
     settings = WorkerSettings.model_validate(_from_manifest(manifest))
     assert settings.artifact_store == expected.format(root=tmp_path)
     # The reference travels as written: each process resolves it when it opens the store.
     assert settings.artifact_options["secret_access_key"] == "${env:FLOE_S3_SECRET}"
+
+
+@pytest.mark.parametrize(
+    ("setting", "problem"),
+    [
+        ('task_queue: ""', "task_queue"),
+        ('address: "not a host:abc"', "is not host:port"),
+        ("heartbeat_timeout_seconds: 0.5", "shorter than workers can heartbeat"),
+    ],
+)
+def test_bad_temporal_settings_are_refused_with_their_line_by_validate_and_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, problem: str
+) -> None:
+    manifest = _temporal_manifest(tmp_path, setting)
+    monkeypatch.chdir(tmp_path)
+    located = f"{manifest.name}:10"
+    validated = CliRunner().invoke(cli, ["validate"])
+    assert validated.exit_code == 2
+    output = " ".join(validated.output.split())  # the report wraps long lines
+    assert located in output, output
+    assert problem in output
+    worker = CliRunner().invoke(cli, ["worker", "--manifest", str(manifest)])
+    assert worker.exit_code == 2, worker.output
+    assert worker.stderr.startswith("error: runtime 'temporal' config: ")
+    assert located in worker.stderr
+    assert problem in worker.stderr
+    assert "validation error" not in worker.output  # no raw pydantic dump
+
+
+def test_relative_folders_mean_the_manifests_folder_for_the_client_too(tmp_path: Path) -> None:
+    config = PluginRegistry().validate_config(
+        "temporal", {"artifact_store": "shared/artifacts", "work_dir": "w"}, base_dir=tmp_path
+    )
+    assert isinstance(config, TemporalRuntimeConfig)
+    assert config.artifact_store == str(tmp_path / "shared" / "artifacts")
+    assert config.work_dir == tmp_path / "w"

@@ -56,6 +56,7 @@ def test_a_long_dag_continues_as_new_without_losing_results(
         address=short_history_server.address,
         task_queue="floe-can",
         artifact_store=str(tmp_path / "artifacts"),
+        allow_any_project=True,  # a private copy of the project
         work_dir=tmp_path / "worker",
     )
     runtime = TemporalRuntime(

@@ -21,6 +21,7 @@ class TestTemporalRuntimeContract(RuntimeContractTests):
             address=temporal_server.address,
             task_queue="floe-contract",
             artifact_store=str(root / "artifacts"),
+            allow_any_project=True,  # a private copy of the project
             work_dir=root / "worker",
         )
         config = TemporalRuntimeConfig(

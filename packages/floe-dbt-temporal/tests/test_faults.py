@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -13,9 +14,10 @@ from floe_core import (
     DBTInvocation,
     DBTRunResult,
     GeneratedProfile,
+    NodeStatus,
     RunStatus,
 )
-from floe_dbt_temporal import TemporalRuntime, WorkerSettings
+from floe_dbt_temporal import RetrySettings, TemporalRuntime, WorkerSettings
 
 pytestmark = [pytest.mark.slow, pytest.mark.temporal]
 
@@ -71,3 +73,35 @@ def test_killing_a_worker_mid_run_loses_nothing(
     # Only the nodes in flight on the killed worker ran again (cap: 2 at a time).
     assert len(retried) <= 2, retried
     assert len({identity for _, identity in nodes.values()}) == 2, attempts
+
+
+def test_a_node_failing_on_every_attempt_is_stored_as_an_error(
+    temporal_server: Any,
+    settings: WorkerSettings,
+    make_runtime: Callable[..., TemporalRuntime],
+    dag_project: Path,
+    duckdb_profile: GeneratedProfile,
+) -> None:
+    # Each attempt outlives its start-to-close timeout: no attempt produces a result.
+    runtime = make_runtime(
+        node_timeout_seconds=0.3,
+        retry=RetrySettings(initial_interval_seconds=0.1, maximum_attempts=2),
+    )
+    invocation = DBTInvocation(
+        project_dir=dag_project, profile=duckdb_profile, select=("slow", "fast_a")
+    )
+    with temporal_server.worker(settings):
+        result = runtime.build(invocation)
+
+    assert result.status is RunStatus.FAILED
+    slow = result.node("model.dag.slow")
+    assert slow.status is NodeStatus.ERROR
+    assert "failed on every attempt" in (slow.message or "")
+    assert result.node("model.dag.fast_a").status is NodeStatus.SUCCESS
+    assert result.run_results_path is not None
+    statuses = {
+        r["unique_id"]: (r["status"], r["message"])
+        for r in json.loads(result.run_results_path.read_text())["results"]
+    }
+    assert statuses["model.dag.slow"][0] == "error"
+    assert "failed on every attempt" in statuses["model.dag.slow"][1]

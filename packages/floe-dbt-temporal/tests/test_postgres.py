@@ -1,19 +1,46 @@
 from __future__ import annotations
 
 import signal
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from floe_core import DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
+from floe_core import (
+    DBTInvocation,
+    GeneratedProfile,
+    NodeResult,
+    NodeStarted,
+    NodeStatus,
+    RunCancelledError,
+    RunStatus,
+)
 from floe_core.testing import PostgresServer
-from floe_dbt_temporal import TemporalRuntime
+from floe_dbt_temporal import TemporalRuntime, WorkerSettings
 
 pytestmark = [pytest.mark.slow, pytest.mark.temporal, pytest.mark.postgres]
 
 PASSWORD_ENV = "FLOE_TEST_PG_PASSWORD"
+
+
+def _pg_profile(server: PostgresServer, database: str) -> GeneratedProfile:
+    return GeneratedProfile(
+        outputs={
+            "dev": {
+                "type": "postgres",
+                "host": server.host,
+                "port": server.port,
+                "user": server.user,
+                "password": f"{{{{ env_var('{PASSWORD_ENV}') }}}}",
+                "dbname": database,
+                "schema": "public",
+                "threads": 4,
+            }
+        }
+    )
 
 
 def test_two_worker_processes_share_one_run_on_postgres(
@@ -24,20 +51,7 @@ def test_two_worker_processes_share_one_run_on_postgres(
     spawn_worker: Callable[..., Any],
     wide_project: Callable[..., Path],
 ) -> None:
-    profile = GeneratedProfile(
-        outputs={
-            "dev": {
-                "type": "postgres",
-                "host": postgres_server.host,
-                "port": postgres_server.port,
-                "user": postgres_server.user,
-                "password": f"{{{{ env_var('{PASSWORD_ENV}') }}}}",
-                "dbname": postgres_database,
-                "schema": "public",
-                "threads": 4,
-            }
-        }
-    )
+    profile = _pg_profile(postgres_server, postgres_database)
     workers = [spawn_worker(name, **{PASSWORD_ENV: postgres_server.password}) for name in "ab"]
     status, report = workers[0].health()
     assert status == 200
@@ -62,3 +76,101 @@ def test_two_worker_processes_share_one_run_on_postgres(
     assert postgres_server.password.encode() not in temporal_server.loop.run(history_bytes())
     # SIGTERM: the worker stops polling, finishes, closes connections and exits 0.
     assert workers[0].stop(signal.SIGTERM) == 0
+
+
+def test_cancelling_a_run_cancels_the_sql_it_started(
+    temporal_server: Any,
+    postgres_server: PostgresServer,
+    postgres_database: str,
+    settings: WorkerSettings,
+    make_runtime: Callable[..., TemporalRuntime],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, postgres_server.password)
+    project = tmp_path / "sleepy"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: sleepy\nversion: '1.0'\nconfig-version: 2\nprofile: floe\n"
+        "models:\n  sleepy:\n    +materialized: table\n"
+    )
+    sleepy = "select 1 as id from (select pg_sleep(60)) as slept"
+    (project / "models" / "sleepy.sql").write_text(sleepy)
+    runtime = make_runtime(secret_env=(PASSWORD_ENV,), heartbeat_timeout_seconds=2)
+    started = threading.Event()
+    runtime.events.subscribe(
+        lambda event: started.set() if isinstance(event, NodeStarted) else None
+    )
+    invocation = DBTInvocation(
+        project_dir=project, profile=_pg_profile(postgres_server, postgres_database)
+    )
+    box: dict[str, BaseException] = {}
+
+    def build() -> None:
+        try:
+            runtime.build(invocation)
+        except BaseException as exc:
+            box["error"] = exc
+
+    def sleeping() -> int:
+        sql = "select count(*) from pg_stat_activity where state = 'active'"
+        sql += " and query like '%pg_sleep(60)%'"
+        return int(postgres_server.psql(f"{sql} and pid <> pg_backend_pid()").strip())
+
+    with temporal_server.worker(settings):
+        thread = threading.Thread(target=build)
+        thread.start()
+        assert started.wait(60)
+        deadline = time.monotonic() + 30
+        while sleeping() == 0:
+            assert time.monotonic() < deadline, "the model's statement never started"
+            time.sleep(0.2)
+        handle = temporal_server.env.client.get_workflow_handle(f"floe-{invocation.invocation_id}")
+        temporal_server.loop.run(handle.cancel())
+        thread.join(40)
+        assert not thread.is_alive()
+        cancelled_at = time.monotonic()
+        while sleeping():  # pg_terminate_backend is asynchronous: give it a moment
+            assert time.monotonic() - cancelled_at < 10, "the statement still runs"
+            time.sleep(0.2)
+
+    assert isinstance(box["error"], RunCancelledError)
+    exists = postgres_server.psql(
+        "select to_regclass('public.sleepy') is not null", dbname=postgres_database
+    )
+    assert exists.strip() in ("f", "false")  # never committed
+    stored = Path(settings.artifact_store) / "runs" / invocation.invocation_id / "nodes"
+    [node] = [NodeResult.model_validate_json(p.read_text()) for p in stored.glob("*.json")]
+    assert node.status is NodeStatus.ERROR
+
+
+def test_killing_one_of_two_workers_mid_run_loses_nothing(
+    temporal_server: Any,
+    postgres_server: PostgresServer,
+    postgres_database: str,
+    settings: WorkerSettings,
+    make_runtime: Callable[..., TemporalRuntime],
+    spawn_worker: Callable[..., Any],
+    wide_project: Callable[..., Path],
+) -> None:
+    workers = [spawn_worker(name, **{PASSWORD_ENV: postgres_server.password}) for name in "ab"]
+    runtime = make_runtime(secret_env=(PASSWORD_ENV,), heartbeat_timeout_seconds=2)
+    invocation = DBTInvocation(
+        project_dir=wide_project(models=12, rows=3_000_000),
+        profile=_pg_profile(postgres_server, postgres_database),
+    )
+    box: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: box.update(result=runtime.build(invocation)))
+    thread.start()
+    nodes = Path(settings.artifact_store) / "runs" / invocation.invocation_id / "nodes"
+    deadline = time.monotonic() + 90
+    while not list(nodes.glob("*.json")):
+        assert time.monotonic() < deadline, "no node finished"
+        time.sleep(0.05)
+    workers[0].stop(signal.SIGKILL)
+    thread.join(180)
+
+    result = box["result"]
+    assert result.status is RunStatus.SUCCESS, result.error
+    assert len(result.nodes) == 12
+    assert {n.status for n in result.nodes} == {NodeStatus.SUCCESS}

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from floe_core import DBTCommand, GeneratedProfile, RunStatus
+from floe_core import DBTCommand, DBTInvocation, GeneratedProfile, RunStatus
 from floe_dbt_temporal import (
     WORKFLOW_NAME,
     LocalProject,
@@ -14,6 +15,7 @@ from floe_dbt_temporal import (
     RunContext,
     RunInput,
     RunOutput,
+    TemporalRuntime,
     WorkerSettings,
 )
 
@@ -68,3 +70,37 @@ def test_one_worker_serves_several_registered_projects(
     assert failing.counts["success"] == 2
     assert unknown.status is RunStatus.ERROR
     assert "'crm' is not registered" in (unknown.error or "")
+
+
+def test_a_worker_runs_only_its_projects_with_its_own_profile(
+    temporal_server: Any,
+    settings: WorkerSettings,
+    make_runtime: Callable[..., TemporalRuntime],
+    shop: Path,
+    dag_project: Path,
+    duckdb_profile: GeneratedProfile,
+    tmp_path: Path,
+) -> None:
+    strict = settings.model_copy(
+        update={
+            "allow_any_project": False,
+            "projects": {
+                "dag": ProjectEntry(source=LocalProject(path=dag_project), profile=duckdb_profile)
+            },
+        }
+    )
+    # What a client sends as profile is not what a worker serving the project uses.
+    client_profile = GeneratedProfile(
+        outputs={"dev": {"type": "duckdb", "path": str(tmp_path / "missing" / "x.duckdb")}}
+    )
+    runtime = make_runtime()
+    with temporal_server.worker(strict):
+        served = runtime.build(
+            DBTInvocation(project_dir=dag_project, profile=client_profile, select=("fast_a",))
+        )
+        refused = runtime.build(DBTInvocation(project_dir=shop, profile=duckdb_profile))
+
+    assert served.status is RunStatus.SUCCESS, served.error
+    assert refused.status is RunStatus.ERROR
+    assert "project 'shop' is not registered on this worker (known: dag)" in (refused.error or "")
+    assert refused.nodes == ()

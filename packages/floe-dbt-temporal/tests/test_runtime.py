@@ -88,7 +88,7 @@ def test_shop_builds_through_the_workflow_like_the_local_runtime(
     assert remote.run_results_path.is_file()
     assert remote.metadata["workflow_id"] == f"floe-{invocation.invocation_id}"
     kinds = [type(e).__name__ for e in events]
-    assert kinds[:2] == ["RunStarted", "RunPlanned"]
+    assert kinds[:3] == ["RunStarted", "RunHandleReported", "RunPlanned"]
     assert kinds[-1] == "RunFinished"
     started = {e.unique_id for e in events if isinstance(e, NodeStarted)}
     finished = {e.result.unique_id for e in events if isinstance(e, NodeFinished)}

@@ -45,6 +45,7 @@ def test_a_run_keeps_its_manifest_and_results_in_s3(
         task_queue=task_queue,
         artifact_store=store_url,
         artifact_options=s3_options,
+        allow_any_project=True,  # a private copy of the project
         work_dir=tmp_path / "worker",
     )
     runtime = TemporalRuntime(

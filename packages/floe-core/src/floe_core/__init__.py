@@ -32,6 +32,7 @@ from floe_core._errors import (
 from floe_core._lazy import lazy_getattr as _lazy_getattr
 
 if typing.TYPE_CHECKING:
+    from floe_core._detach import DetachRequested, RunDetachedError, RunHandle
     from floe_core._events import (
         EventBus,
         EventSubscriber,
@@ -40,6 +41,7 @@ if typing.TYPE_CHECKING:
         NodeSkipped,
         NodeStarted,
         RunFinished,
+        RunHandleReported,
         RunPlanned,
         RunStarted,
         events_for_result,
@@ -72,6 +74,10 @@ if typing.TYPE_CHECKING:
     from floe_core.plugins import RunVetoedError, Veto
 
 _LAZY = {
+    "DetachRequested": "floe_core._detach",
+    "RunDetachedError": "floe_core._detach",
+    "RunHandle": "floe_core._detach",
+    "RunHandleReported": "floe_core._events",
     "EventBus": "floe_core._events",
     "EventSubscriber": "floe_core._events",
     "FloeEvent": "floe_core._events",
@@ -116,6 +122,7 @@ __all__ = [
     "DBTInvocation",
     "DBTRunResult",
     "DBTRuntimePlugin",
+    "DetachRequested",
     "EventBus",
     "EventSubscriber",
     "ExecutionPlan",
@@ -141,7 +148,10 @@ __all__ = [
     "ProfilesDirProfile",
     "ProjectError",
     "RunCancelledError",
+    "RunDetachedError",
     "RunFinished",
+    "RunHandle",
+    "RunHandleReported",
     "RunObserver",
     "RunPlanned",
     "RunStarted",

@@ -2,7 +2,8 @@
 
 Every runtime emits, in this order for one invocation::
 
-    RunStarted -> RunPlanned? -> (NodeStarted -> NodeFinished | NodeSkipped)* -> RunFinished
+    RunStarted -> RunHandleReported? -> RunPlanned? -> (NodeStarted -> NodeFinished
+    | NodeSkipped)* -> RunFinished
 
 ``NodeSkipped`` may come without a ``NodeStarted``. Node events of different nodes
 interleave (nodes run in parallel). The CLI progress display, lineage, tracing, artifact
@@ -26,6 +27,7 @@ from typing import Annotated, Literal
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
+from floe_core._detach import RunHandle
 from floe_core._invocation import DBTCommand
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus
 
@@ -37,6 +39,7 @@ __all__ = [
     "NodeSkipped",
     "NodeStarted",
     "RunFinished",
+    "RunHandleReported",
     "RunPlanned",
     "RunStarted",
     "events_for_result",
@@ -70,6 +73,14 @@ class RunStarted(_Event):
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     selector: str | None = None
+
+
+class RunHandleReported(_Event):
+    """The run exists in the service that executes it, under ``handle``: from now on another
+    process can follow it (``floe runs attach``) if this one goes away."""
+
+    kind: Literal["run_handle"] = "run_handle"
+    handle: RunHandle
 
 
 class RunPlanned(_Event):
@@ -116,7 +127,13 @@ class RunFinished(_Event):
 
 
 FloeEvent = Annotated[
-    RunStarted | RunPlanned | NodeStarted | NodeFinished | NodeSkipped | RunFinished,
+    RunStarted
+    | RunHandleReported
+    | RunPlanned
+    | NodeStarted
+    | NodeFinished
+    | NodeSkipped
+    | RunFinished,
     Field(discriminator="kind"),
 ]
 

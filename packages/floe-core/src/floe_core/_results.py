@@ -47,6 +47,9 @@ class RunStatus(StrEnum):
     """The run itself broke (e.g. the project does not compile); few or no nodes ran."""
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
+    DETACHED = "detached"
+    """The client stopped following the run (SIGTERM, lost connection, crash) while it went
+    on where it runs; ``floe runs attach ID`` follows it to its end."""
 
 
 class AdapterResponse(BaseModel):

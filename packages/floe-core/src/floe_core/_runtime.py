@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -18,13 +19,15 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from floe_core._errors import FloeError, ProjectError, RunCancelledError
+from floe_core._detach import DetachRequested, RunDetachedError, RunHandle
+from floe_core._errors import FloeError, ProjectError, RunCancelledError, RuntimeExecutionError
 from floe_core._events import (
     EventBus,
     FloeEvent,
     NodeFinished,
     NodeSkipped,
     RunFinished,
+    RunHandleReported,
     RunStarted,
 )
 from floe_core._invocation import DBTCommand, DBTInvocation
@@ -99,6 +102,15 @@ class _NodeCollector:
         ):
             with self._lock:
                 self.results[event.result.unique_id] = event.result
+
+
+def _status_of(exc: BaseException) -> RunStatus:
+    """The status of a run whose runtime raised ``exc``."""
+    if isinstance(exc, RunDetachedError):
+        return RunStatus.DETACHED
+    if isinstance(exc, KeyboardInterrupt | RunCancelledError | DetachRequested):
+        return RunStatus.CANCELLED
+    return RunStatus.ERROR
 
 
 class DBTRuntimePlugin(ABC, Generic[ConfigT]):
@@ -180,15 +192,72 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
         """Bracket :meth:`execute` with ``RunStarted``/``RunFinished``.
 
         If ``execute`` raises, ``RunFinished`` still carries every node result emitted so far
-        (status ``error``) before the error propagates.
+        (status ``error``; ``cancelled`` on Ctrl-C; ``detached`` on
+        :class:`~floe_core.RunDetachedError`) before the error propagates.
         """
-        started_at = datetime.now(UTC)
+        return self._bracketed(
+            command,
+            invocation,
+            read_project_name(invocation.project_dir),
+            datetime.now(UTC),
+            lambda: self.execute(command, invocation),
+        )
+
+    # -- attaching to a run that outlived its client (optional) ----------------------------
+    def supports_attach(self) -> bool:
+        """Whether this runtime's runs outlive the client and can be followed again."""
+        return type(self).follow is not DBTRuntimePlugin.follow
+
+    def follow(
+        self, command: DBTCommand, invocation: DBTInvocation, handle: RunHandle
+    ) -> DBTRunResult:
+        """Follow the run ``handle`` names (reported by :meth:`report_handle` during an
+        earlier :meth:`execute`) to its end, emitting its node events; optional."""
+        raise NotImplementedError(f"runtime {self.name!r} cannot attach to a run")
+
+    def report_handle(self, invocation: DBTInvocation, handle: RunHandle) -> None:
+        """Tell the observers where the run lives, as soon as it exists: the results store
+        records it (status ``detached``) so that a client that dies leaves a run to attach."""
+        self.events.emit(RunHandleReported(invocation_id=invocation.invocation_id, handle=handle))
+
+    def attach(
+        self,
+        command: DBTCommand,
+        invocation: DBTInvocation,
+        handle: RunHandle,
+        *,
+        project_name: str,
+        started_at: datetime,
+    ) -> DBTRunResult:
+        """Bracket :meth:`follow` like :meth:`invoke` brackets :meth:`execute`; the run keeps
+        its invocation id and start time, so its record is replaced, not duplicated."""
+        if not self.supports_attach():
+            raise RuntimeExecutionError(
+                f"runtime {self.name!r} cannot attach to a run",
+                hint="its runs do not outlive the process that started them",
+            )
+        return self._bracketed(
+            command,
+            invocation,
+            project_name,
+            started_at,
+            lambda: self.follow(command, invocation, handle),
+        )
+
+    def _bracketed(
+        self,
+        command: DBTCommand,
+        invocation: DBTInvocation,
+        project_name: str,
+        started_at: datetime,
+        run: Callable[[], DBTRunResult],
+    ) -> DBTRunResult:
         self.events.emit(
             RunStarted(
                 invocation_id=invocation.invocation_id,
                 command=command,
                 runtime=self.name,
-                project_name=read_project_name(invocation.project_dir),
+                project_name=project_name,
                 project_dir=invocation.project_dir,
                 target=invocation.target,
                 started_at=started_at,
@@ -201,16 +270,14 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
         collector = _NodeCollector(invocation.invocation_id)
         try:
             with self.events.subscribed(collector):
-                result = self.execute(command, invocation)
+                result = run()
         except BaseException as exc:
             completed_at = datetime.now(UTC)
-            cancelled = isinstance(exc, KeyboardInterrupt | RunCancelledError)
-            status = RunStatus.CANCELLED if cancelled else RunStatus.ERROR
             partial = DBTRunResult(
                 invocation_id=invocation.invocation_id,
                 command=command,
                 runtime=self.name,
-                status=status,
+                status=_status_of(exc),
                 started_at=started_at,
                 completed_at=completed_at,
                 elapsed_seconds=(completed_at - started_at).total_seconds(),

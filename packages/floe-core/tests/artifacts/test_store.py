@@ -12,8 +12,8 @@ from floe_core import (
     RunStatus,
     WarehouseError,
 )
-from floe_core.artifacts import ResultsStore, read_index
-from floe_core.testing import ScriptedConfig, ScriptedRuntime
+from floe_core.artifacts import ResultsNotKeptError, ResultsStore, read_index
+from floe_core.testing import ScriptedConfig, ScriptedRuntime, read_only_folder
 
 ONE_MODEL = ScriptedConfig(models=("a",))
 
@@ -100,3 +100,32 @@ def test_events_are_on_disk_as_soon_as_they_are_emitted(
 
 def test_no_index_yet_means_no_runs(tmp_path: Path) -> None:
     assert read_index(tmp_path, "shop") == []
+
+
+def test_a_store_that_cannot_be_written_refuses_the_run_before_it_starts(
+    tmp_path: Path, invocation: DBTInvocation
+) -> None:
+    store = ResultsStore(tmp_path / "results", where="platform-manifest.yaml:7")
+    with read_only_folder(tmp_path / "results"), pytest.raises(ResultsNotKeptError) as raised:
+        store.prepare(invocation)
+    message = str(raised.value)
+    assert f"the results store {store.store.url} cannot be written" in message
+    assert "`artifacts` (platform-manifest.yaml:7)" in message
+    assert raised.value.result is None
+
+
+def test_a_store_failing_mid_run_makes_the_run_fail_and_keeps_dbts_artifacts(
+    tmp_path: Path, invocation: DBTInvocation
+) -> None:
+    store = ResultsStore(tmp_path / "results")
+    runtime = ScriptedRuntime(ONE_MODEL)
+    prepared = store.prepare(invocation)
+    with read_only_folder(tmp_path / "results"), runtime.events.subscribed(store):
+        result = runtime.build(prepared)
+    error = store.write_error(invocation.invocation_id, result)
+    assert error is not None
+    assert error.result is result
+    assert f"the results store {store.store.url} cannot be written" in str(error)
+    assert (invocation.artifacts_dir / "manifest.json").is_file()
+    assert read_index(tmp_path / "results", "shop") == []
+    assert store.write_error(invocation.invocation_id) is None  # told once

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from floe_core import DBTCommand, DBTRunResult, NodeStatus, RunStatus
 from floe_core.artifacts import read_index
 from floe_core.cli import cli
+from floe_core.testing import read_only_folder
 
 
 @pytest.fixture
@@ -186,3 +187,22 @@ def test_every_option_reaches_the_invocation(runner: CliRunner, write_manifest) 
     assert invocation["vars"] == {"day": "2024-01-01", "n": 3}
     assert (invocation["target"], invocation["threads"]) == ("dev", 3)
     assert (invocation["full_refresh"], invocation["fail_fast"]) == (True, True)
+
+
+def test_a_results_store_that_cannot_be_written_fails_the_run_and_validate(
+    runner: CliRunner, write_manifest, tmp_path: Path
+) -> None:
+    write_manifest()
+    with read_only_folder(tmp_path / "results"):
+        result = runner.invoke(cli, ["build"])
+        checked = runner.invoke(cli, ["validate"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("error: ") == 1
+    assert f"error: the results store {(tmp_path / 'results').as_uri()} cannot be written" in (
+        result.stderr
+    )
+    assert "`artifacts` (platform-manifest.yaml:11)" in result.stderr
+    assert "Traceback" not in result.output
+    assert "results:" not in result.output
+    assert checked.exit_code == 2
+    assert "error artifacts: the results store" in checked.output

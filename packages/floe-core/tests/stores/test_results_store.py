@@ -25,6 +25,7 @@ from floe_core.stores import (
     ArtifactCorruptedError,
     ArtifactNotFoundError,
     ArtifactStore,
+    ArtifactStoreError,
     ObjectArtifactStore,
 )
 
@@ -139,3 +140,14 @@ def test_a_running_invocation_s_events_reach_the_store_before_it_ends(
 
     writer.close()  # the client stops without a RunFinished: what it saw is kept
     assert len(store.get("shop/run-1/events.jsonl").splitlines()) == 2
+
+
+def test_the_write_probe_leaves_nothing_in_a_bucket_and_names_a_missing_one(
+    s3_url: str, s3_options: dict[str, Any]
+) -> None:
+    store = ObjectArtifactStore(s3_url, s3_options)
+    store.check_writable()
+    assert store.list() == []
+    missing = ObjectArtifactStore("s3://no-such-bucket/floe", s3_options)
+    with pytest.raises(ArtifactStoreError, match="no-such-bucket"):
+        missing.check_writable()

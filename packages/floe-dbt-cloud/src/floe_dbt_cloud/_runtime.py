@@ -13,12 +13,15 @@ from floe_core import (
     DBTInvocation,
     DBTRunResult,
     DBTRuntimePlugin,
+    DetachRequested,
     EventBus,
     ExecutionPlan,
     FloeError,
     HealthStatus,
     PluginConfigError,
     PluginError,
+    RunDetachedError,
+    RunHandle,
     RunStatus,
     RuntimeExecutionError,
     RuntimeMetadata,
@@ -91,8 +94,38 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
         started_at = datetime.now(UTC)
         job_id = self.jobs.job_id(self.config.job_for_target(invocation.target))
-        handler = CloudRunHandler(self.client, self.config, clock=self._clock, sleep=self._sleep)
+        handler = self._handler()
         run = self._start_run(handler, job_id, command, invocation)
+        handle = RunHandle(
+            runtime=self.name,
+            external_id=str(run.id),
+            details={"job_id": str(job_id), "url": run.href or ""},
+        )
+        # Recorded at once: a client that dies from here on leaves a run to attach to, and
+        # attaching only polls it (never a second trigger).
+        self.report_handle(invocation, handle)
+        return self._follow_run(handler, run, handle, command, invocation, started_at)
+
+    def follow(
+        self, command: DBTCommand, invocation: DBTInvocation, handle: RunHandle
+    ) -> DBTRunResult:
+        """Poll the dbt Cloud run an earlier client triggered until it ends."""
+        handler = self._handler()
+        run = self.client.get_run(int(handle.external_id), with_steps=False)
+        return self._follow_run(handler, run, handle, command, invocation, datetime.now(UTC))
+
+    def _handler(self) -> CloudRunHandler:
+        return CloudRunHandler(self.client, self.config, clock=self._clock, sleep=self._sleep)
+
+    def _follow_run(
+        self,
+        handler: CloudRunHandler,
+        run: CloudRun,
+        handle: RunHandle,
+        command: DBTCommand,
+        invocation: DBTInvocation,
+        started_at: datetime,
+    ) -> DBTRunResult:
         progress = RunProgress(
             client=self.client,
             translator=self.translator,
@@ -101,7 +134,14 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             artifacts_dir=self.config.artifacts_dir or invocation.artifacts_dir,
             use_discovery=self.config.use_discovery,
         )
-        outcome = handler.wait(run, progress.on_poll)
+        try:
+            outcome = handler.wait(run, progress.on_poll)
+        except DetachRequested:
+            raise RunDetachedError(
+                f"stopped following dbt Cloud run {run.id} (SIGTERM); it goes on in dbt Cloud",
+                handle=handle,
+                invocation_id=invocation.invocation_id,
+            ) from None
         nodes = progress.finish(outcome.run)
         status = self.translator.get_run_status(
             outcome.run, nodes, timed_out_by_floe=outcome.timed_out_by_floe
@@ -122,7 +162,7 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             dbt_version=progress.dbt_version or outcome.run.dbt_version,
             metadata={
                 "dbt_cloud_run_id": outcome.run.id,
-                "dbt_cloud_job_id": job_id,
+                "dbt_cloud_job_id": int(handle.details["job_id"]),
                 "dbt_cloud_status": outcome.run.status_humanized or outcome.run.status.name,
                 "dbt_cloud_url": outcome.run.href,
                 "retried_from_failure": self.config.retry_failed,

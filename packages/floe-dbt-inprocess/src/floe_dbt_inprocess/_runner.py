@@ -45,6 +45,9 @@ def invoke_dbt(
             return dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(list(args))
         finally:
             release_adapters()
+            # A long-lived process (UI, orchestrator) must not keep the warehouse file locked
+            # between runs; an in-memory database would lose its data, so it stays.
+            close_embedded_databases(keep_in_memory=True)
             cleanup_event_logger()
 
 
@@ -54,13 +57,20 @@ def release_adapters() -> None:
         reset_adapters()  # type: ignore[no-untyped-call]
 
 
-def close_embedded_databases() -> None:
+def close_embedded_databases(*, keep_in_memory: bool = False) -> None:
     """Close the DuckDB database dbt-duckdb keeps open for the whole process, if any.
 
     dbt-duckdb shares one database handle across invocations (so ``:memory:`` data survives
-    between them); closing it releases the file lock for other processes.
+    between them); closing it releases the file lock for other processes (DuckDB allows one
+    writer process per file). ``keep_in_memory`` leaves an in-memory database open.
     """
     duckdb_connections = sys.modules.get("dbt.adapters.duckdb.connections")
-    if duckdb_connections is not None:
-        with DBT_LOCK:
-            duckdb_connections.DuckDBConnectionManager.close_all_connections()
+    if duckdb_connections is None:
+        return
+    manager = duckdb_connections.DuckDBConnectionManager
+    with DBT_LOCK:
+        environment = manager._ENV
+        path = getattr(getattr(environment, "creds", None), "path", None)
+        if environment is None or (keep_in_memory and path in (None, ":memory:")):
+            return
+        manager.close_all_connections()

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -36,6 +37,7 @@ from floe_dbt_temporal._models import (
     CompletedPage,
     CompletedRequest,
     HookRequest,
+    NodeOutcome,
     NodeTask,
     PlanPage,
     PlanPageRequest,
@@ -54,6 +56,7 @@ PLAN_PAGE_SIZE = 2000
 """Nodes per plan page: ~100-200 KiB per page payload, far below Temporal's 2 MiB."""
 
 T = TypeVar("T")
+_log = structlog.get_logger("floe.temporal.worker")
 
 
 def _application_error(exc: FloeError) -> ApplicationError:
@@ -63,14 +66,22 @@ def _application_error(exc: FloeError) -> ApplicationError:
 
 
 @contextmanager
-def _heartbeating(interval: float) -> Iterator[None]:
-    """Heartbeat from a side thread while the node runs (dbt blocks the activity thread)."""
+def _heartbeating(interval: float, on_cancel: Callable[[], None]) -> Iterator[None]:
+    """Heartbeat from a side thread while the node runs (dbt blocks the activity thread);
+    once Temporal cancels the activity (workflow cancelled, timed out), ``on_cancel`` stops
+    the warehouse statement, as dbt does on Ctrl-C."""
     stop = threading.Event()
     context = contextvars.copy_context()
 
     def beat() -> None:
         while not stop.wait(interval):
             activity.heartbeat()
+            if activity.is_cancelled():
+                try:
+                    on_cancel()
+                except Exception as exc:  # an adapter that cannot cancel: the node runs on
+                    _log.warning("could not cancel the node's warehouse query", error=str(exc))
+                return
 
     thread = threading.Thread(target=context.run, args=(beat,), daemon=True)
     thread.start()
@@ -192,6 +203,10 @@ class RunActivities:
             return executor.run_hooks("on-run-end", succeeded=succeeded)
 
         results = self._with_executor(request.context, request.plan.project_version, run)
+        if request.hook_type == "on-run-end":
+            # The run's last warehouse work: release the warehouse while the worker idles
+            # (a DuckDB file accepts one writer process; others may want it between runs).
+            self.pool.release_when_idle()
         for result in results:
             artifacts.put_node_result(result)
         return [result.model_copy(update={"compiled_code": None}) for result in results]
@@ -213,11 +228,21 @@ class RunActivities:
             0.5, (info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30) / 3
         )
 
+        node_thread = threading.get_ident()
+        leased: list[WarmExecutor] = []
+
+        def cancel_query() -> None:
+            for executor in leased:
+                executor.cancel_query_of(node_thread)
+
         def run(executor: WarmExecutor) -> NodeResult:
+            leased.append(executor)
             outcome = executor.execute(task.unique_id, run_id=task.context.run_id)
+            # Kept as it ended: a cancelled statement is an error, one that finished first
+            # really succeeded.
+            self.store.put(key, outcome.result.model_dump_json().encode())
             if activity.is_cancelled():
                 raise _application_error(RunCancelledError(f"{task.unique_id} cancelled"))
-            self.store.put(key, outcome.result.model_dump_json().encode())
             if outcome.retryable:
                 raise ApplicationError(
                     outcome.result.message or f"{task.unique_id} failed",
@@ -229,8 +254,14 @@ class RunActivities:
             return outcome.result.model_copy(update={"compiled_code": None})
 
         # Heartbeat while the executor loads too: a first parse can outlast the timeout.
-        with _heartbeating(interval):
+        with _heartbeating(interval, cancel_query):
             return self._with_executor(task.context, task.context.project_version, run)
+
+    @activity.defn(name="floe_record_node")
+    def record_node(self, outcome: NodeOutcome) -> None:
+        """Store the error of a node whose every attempt failed without a result (worker
+        killed, heartbeat or start-to-close timeout), so the run's files show that error."""
+        RunArtifacts(self.store, outcome.run_id).put_node_result(outcome.result)
 
     @activity.defn(name="floe_store_artifacts")
     def store_artifacts(self, request: StoreRequest) -> StoredRun:
@@ -270,6 +301,7 @@ class RunActivities:
             self.plan_page,
             self.project_hooks,
             self.node,
+            self.record_node,
             self.store_artifacts,
             self.completed_nodes,
         ]

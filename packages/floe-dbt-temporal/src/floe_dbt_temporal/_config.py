@@ -6,18 +6,31 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from floe_core.stores import ArtifactStore
 from floe_dbt_temporal._models import HookSpec, RetrySettings
 from floe_dbt_temporal._object_store import open_object_store
 
 __all__ = [
+    "MIN_HEARTBEAT_TIMEOUT",
     "ConnectionSettings",
     "StoreSettings",
     "TemporalRuntimeConfig",
     "default_work_dir",
 ]
+
+
+MIN_HEARTBEAT_TIMEOUT = 1.5
+"""Seconds: the heartbeat interval is max(0.5, timeout / 3); a node needs a few per timeout."""
 
 
 def default_work_dir() -> Path:
@@ -40,7 +53,7 @@ class ConnectionSettings(BaseModel):
     )
     namespace: str = Field(default_factory=lambda: os.environ.get("TEMPORAL_NAMESPACE", "default"))
     task_queue: str = Field(
-        default_factory=lambda: os.environ.get("TEMPORAL_TASK_QUEUE", "floe-dbt")
+        default_factory=lambda: os.environ.get("TEMPORAL_TASK_QUEUE", "floe-dbt"), min_length=1
     )
     tls: bool = False
     tls_ca_cert: Path | None = None
@@ -48,6 +61,18 @@ class ConnectionSettings(BaseModel):
     tls_client_key: Path | None = None
     api_key_env: str | None = None
     """Name of the environment variable holding the API key (never the key itself)."""
+
+    @field_validator("address")
+    @classmethod
+    def _host_and_port(cls, address: str) -> str:
+        host, _, port = address.rpartition(":")
+        if not host or any(c.isspace() for c in host) or not port.isdigit():
+            raise ValueError(
+                f"{address!r} is not host:port (e.g. localhost:7233 or temporal.internal:7233)"
+            )
+        if not 0 < int(port) < 65536:
+            raise ValueError(f"port {port} of {address!r} is not between 1 and 65535")
+        return address
 
 
 def _location_text(value: object) -> object:
@@ -73,6 +98,16 @@ class StoreSettings(ConnectionSettings):
     references, resolved by each process that opens the store, never sent to Temporal)."""
     work_dir: Path = Field(default_factory=default_work_dir)
 
+    @field_validator("artifact_store", "work_dir")
+    @classmethod
+    def _against_the_manifest(cls, value: str | Path, info: ValidationInfo) -> str | Path:
+        """A relative folder means the manifest's folder, on the client and the workers."""
+        base_dir = (info.context or {}).get("base_dir")
+        if base_dir is None or "://" in str(value) or Path(value).expanduser().is_absolute():
+            return value
+        resolved = Path(base_dir) / Path(value).expanduser()
+        return str(resolved) if isinstance(value, str) else resolved
+
     def open_artifact_store(self) -> ArtifactStore:
         return open_object_store(self.artifact_store, self.artifact_options)
 
@@ -85,6 +120,8 @@ class TemporalRuntimeConfig(StoreSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     node_timeout_seconds: float = Field(default=3600.0, gt=0)
     heartbeat_timeout_seconds: float = Field(default=30.0, gt=0)
+    """Workers heartbeat every max(0.5 s, timeout / 3) and Temporal throttles heartbeats to
+    0.8 x the timeout: below 1.5 s a healthy node would time out."""
     search_attributes: bool = True
     """Tag runs with DbtProject/DbtCommand/DbtTarget/DbtStatus (the server must know them)."""
     secret_env: tuple[str, ...] = ()
@@ -92,5 +129,25 @@ class TemporalRuntimeConfig(StoreSettings):
     pre_run: HookSpec | None = None
     on_success: HookSpec | None = None
     on_failure: HookSpec | None = None
+
+    @field_validator("heartbeat_timeout_seconds")
+    @classmethod
+    def _heartbeats_fit(cls, seconds: float) -> float:
+        if seconds < MIN_HEARTBEAT_TIMEOUT:
+            raise ValueError(
+                f"{seconds:g} s is shorter than workers can heartbeat (every max(0.5 s,"
+                f" timeout / 3)); use at least {MIN_HEARTBEAT_TIMEOUT:g}"
+            )
+        return seconds
+
     progress_interval_seconds: float = Field(default=0.5, gt=0)
     """How often the client polls the run for node events."""
+    pickup_timeout_seconds: float = Field(default=180.0, gt=0)
+    """How long a new run may wait for a worker while none polls the task queue; then it is
+    terminated and the error says which worker to start."""
+    execution_timeout_seconds: float = Field(default=86400.0, gt=0)
+    """Temporal's execution timeout of the whole run (continue-as-new included): a run
+    nobody serves is closed by the server instead of starting hours later."""
+    reconnect_timeout_seconds: float = Field(default=300.0, gt=0)
+    """How long the client retries through a Temporal outage before it detaches (the run
+    goes on; ``floe runs attach ID`` follows it again)."""

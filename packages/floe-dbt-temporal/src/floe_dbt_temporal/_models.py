@@ -27,6 +27,7 @@ __all__ = [
     "HookRequest",
     "HookSpec",
     "LocalProject",
+    "NodeOutcome",
     "NodeTask",
     "PlanPage",
     "PlanPageRequest",
@@ -178,6 +179,13 @@ class PlanPage(_Frozen):
 class NodeTask(_Frozen):
     context: RunContext
     unique_id: str
+
+
+class NodeOutcome(_Frozen):
+    """A node result the workflow decided (its activity failed without producing one)."""
+
+    run_id: str
+    result: NodeResult
 
 
 class StoreRequest(_Frozen):

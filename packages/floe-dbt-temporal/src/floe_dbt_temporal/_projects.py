@@ -37,32 +37,46 @@ def _location(source: ProjectSource) -> ProjectLocation:
 
 
 class ProjectRegistry:
-    """Projects of one worker by name; ``cache_dir`` holds git checkouts by commit."""
+    """Projects of one worker by name; ``cache_dir`` holds git checkouts by commit.
 
-    def __init__(self, projects: Mapping[str, ProjectEntry], cache_dir: Path) -> None:
+    A worker runs only the projects registered with it (``--project``, ``--manifest``),
+    with their source and, when registered with one, their profile: a client names the
+    project, it cannot make the worker run another folder or another profile (the worker's
+    secrets are visible to a project's Jinja). ``allow_any_project`` (``floe worker
+    --allow-any-project``) opts into running what a client sends (one trusted machine).
+    """
+
+    def __init__(
+        self,
+        projects: Mapping[str, ProjectEntry],
+        cache_dir: Path,
+        *,
+        allow_any_project: bool = False,
+    ) -> None:
         self.projects = dict(projects)
         self.store = ProjectStore(cache_dir)
+        self.allow_any_project = allow_any_project
 
     def entry(self, context: RunContext) -> ProjectEntry:
-        if context.source is not None:
+        registered = self.projects.get(context.project or "")
+        if registered is not None:
+            return registered.model_copy(update={"profile": registered.profile or context.profile})
+        if self.allow_any_project and context.source is not None:
             return ProjectEntry(source=context.source, profile=context.profile)
-        if context.project is None or context.project not in self.projects:
-            known = ", ".join(sorted(self.projects)) or "none"
-            raise ProjectError(
-                f"project {context.project!r} is not registered on this worker (known: {known})",
-                hint="start the worker with --project NAME=PATH_OR_GIT_URL",
-            )
-        registered = self.projects[context.project]
-        if context.profile is not None:
-            return ProjectEntry(source=registered.source, profile=context.profile)
-        return registered
+        known = ", ".join(sorted(self.projects)) or "none"
+        raise ProjectError(
+            f"project {context.project or context.source!r} is not registered on this worker"
+            f" (known: {known})",
+            hint="start the worker with --project NAME=PATH_OR_GIT_URL (or --manifest naming"
+            " the project); --allow-any-project runs whatever a client sends",
+        )
 
     def profile(self, context: RunContext) -> ProfileSource:
         profile = self.entry(context).profile
         if profile is None:
             raise ProfileError(
                 f"no dbt profile for project {context.project or context.source}",
-                hint="pass the profile in the run or register the project with one",
+                hint="register the project with a profile (floe worker --manifest)",
             )
         return profile
 

@@ -1,27 +1,26 @@
-"""Runtime ``temporal``: start ``floe_dbt_run``, stream its node events, return the result."""
+"""Runtime ``temporal``: start ``floe_dbt_run``, stream its node events, return the result.
+
+The run is a workflow: it outlives the client. Its handle (the workflow id) is reported as
+soon as it starts, so a client stopped by SIGTERM, cut off from the server for longer than
+``reconnect_timeout_seconds`` or killed leaves a ``detached`` run that :meth:`follow`
+(``floe runs attach``) follows to its end; Ctrl-C cancels the workflow.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections.abc import Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlparse
 
 import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from pydantic import TypeAdapter
-from temporalio.client import (
-    Client,
-    WorkflowFailureError,
-    WorkflowHandle,
-    WorkflowHistoryEventFilterType,
-)
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import CancelledError
 from temporalio.service import RPCError
 
 from floe_core import (
@@ -29,126 +28,69 @@ from floe_core import (
     DBTInvocation,
     DBTRunResult,
     DBTRuntimePlugin,
+    DetachRequested,
+    EventBus,
     ExecutionPlan,
     HealthStatus,
-    NodeFinished,
     NodeResult,
-    NodeSkipped,
-    NodeStarted,
     RunCancelledError,
-    RunPlanned,
+    RunDetachedError,
+    RunHandle,
     RuntimeExecutionError,
     read_project_name,
 )
 from floe_core.profiles import materialize_profile
-from floe_core.stores import StoredArtifact
 from floe_dbt_inprocess import DBT_LOCK
 from floe_dbt_inprocess.executor import ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._config import TemporalRuntimeConfig
-from floe_dbt_temporal._models import (
-    LocalProject,
-    ProgressEvent,
-    ProgressPage,
-    RunContext,
-    RunInput,
-    RunOutput,
-)
+from floe_dbt_temporal._follow import RunFollower
+from floe_dbt_temporal._models import LocalProject, RunContext, RunInput, RunOutput
 from floe_dbt_temporal._object_store import read_artifact
+from floe_dbt_temporal._search_attributes import is_unknown_search_attribute
 from floe_dbt_temporal._workflow import COMMAND, PROJECT, TARGET, WORKFLOW_NAME
 
 __all__ = ["TemporalRuntime"]
 
 T = TypeVar("T")
 _RESULTS = TypeAdapter(list[NodeResult])
-_MAX_FAILED_QUERIES = 3
+_CANCEL, _DETACH = "cancel", "detach"
 _log = structlog.get_logger("floe.temporal")
 
 
-def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run ``coroutine`` to completion from sync code, even under a running event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
+def _drive(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on an event loop of its own thread while this thread waits.
+
+    The waiting thread is the one signals interrupt: Ctrl-C cancels the coroutine with reason
+    ``cancel`` (the run is cancelled), :class:`DetachRequested` (SIGTERM) with reason
+    ``detach`` (the run goes on without this client).
+    """
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coroutine)
     box: dict[str, Any] = {}
+    done = threading.Event()
 
     def target() -> None:
         try:
-            box["value"] = asyncio.run(coroutine)
+            box["value"] = loop.run_until_complete(task)
         except BaseException as exc:
             box["error"] = exc
+        finally:
+            loop.close()
+            done.set()
 
-    thread = threading.Thread(target=target)
+    thread = threading.Thread(target=target, name="floe-temporal-client")
     thread.start()
+    while not done.is_set():
+        try:
+            done.wait()
+        except (KeyboardInterrupt, DetachRequested) as exc:
+            reason = _DETACH if isinstance(exc, DetachRequested) else _CANCEL
+            loop.call_soon_threadsafe(task.cancel, reason)
     thread.join()
     if "error" in box:
         raise box["error"]
     return box["value"]  # type: ignore[no-any-return]
-
-
-def _local_path(ref: StoredArtifact) -> Path | None:
-    parsed = urlparse(ref.uri)
-    return Path(parsed.path) if parsed.scheme == "file" else None
-
-
-async def _next_run(run: WorkflowHandle[Any, Any]) -> str:
-    """The run id a run continued as (from its closing history event)."""
-    async for event in run.fetch_history_events(
-        event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT
-    ):
-        attributes = event.workflow_execution_continued_as_new_event_attributes
-        if attributes.new_execution_run_id:
-            return str(attributes.new_execution_run_id)
-    raise RunCancelledError(f"run {run.run_id} of workflow {run.id} did not continue as new")
-
-
-class _EventRelay:
-    """Turns the workflow's progress events into floe events on the runtime's bus."""
-
-    def __init__(self, runtime: TemporalRuntime, invocation: DBTInvocation) -> None:
-        self.runtime = runtime
-        self.invocation_id = invocation.invocation_id
-        self.cursor = 0
-        self.plan: ExecutionPlan | None = None
-        self.positions: dict[str, int] = {}
-
-    def on_page(self, page: ProgressPage) -> None:
-        if self.plan is None and page.plan is not None:
-            store = self.runtime.config.open_artifact_store()
-            self.plan = ExecutionPlan.model_validate_json(read_artifact(store, page.plan.plan))
-            self.positions = {uid: i for i, uid in enumerate(self.plan.unique_ids, 1)}
-            self.runtime.events.emit(
-                RunPlanned(
-                    invocation_id=self.invocation_id,
-                    manifest_path=_local_path(page.plan.manifest),
-                    node_ids=self.plan.unique_ids,
-                )
-            )
-        for event in page.events:
-            self._emit(event)
-        self.cursor = page.next_cursor
-
-    def _emit(self, event: ProgressEvent) -> None:
-        emit = self.runtime.events.emit
-        if event.kind == "finished" and event.result is not None:
-            emit(NodeFinished(invocation_id=self.invocation_id, result=event.result))
-        elif event.kind == "skipped" and event.result is not None:
-            emit(NodeSkipped(invocation_id=self.invocation_id, result=event.result))
-        elif event.kind == "started" and self.plan is not None:
-            node = self.plan.nodes[self.positions[event.unique_id] - 1]
-            emit(
-                NodeStarted(
-                    invocation_id=self.invocation_id,
-                    unique_id=node.unique_id,
-                    name=node.name,
-                    resource_type=node.resource_type,
-                    materialization=node.materialization,
-                    started_at=event.at,
-                    index=self.positions[node.unique_id],
-                    total=len(self.plan),
-                )
-            )
 
 
 class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
@@ -158,11 +100,16 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
     config_model: ClassVar[type[TemporalRuntimeConfig]] = TemporalRuntimeConfig
     api_version: ClassVar[str] = "1.0"
 
+    def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
+        super().__init__(config, events=events)
+        self._untagged = False
+        """The server refused floe's search attributes once: start runs without them."""
+
     def supports_parallel_execution(self) -> bool:
         return True
 
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
-        return _run_sync(self._execute(command, invocation))
+        return _drive(self._execute(command, invocation))
 
     def run_input(self, command: DBTCommand, invocation: DBTInvocation) -> RunInput:
         """The workflow input for an invocation (public for tests and custom starters)."""
@@ -170,6 +117,9 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         return RunInput(
             context=RunContext(
                 run_id=invocation.invocation_id,
+                project=read_project_name(invocation.project_dir),
+                # Used only by a worker started with --allow-any-project: a worker runs the
+                # source and profile it registered under the project's name.
                 source=LocalProject(path=invocation.project_dir.resolve()),
                 command=command,
                 profile=invocation.profile,
@@ -193,88 +143,132 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             search_attributes=config.search_attributes,
         )
 
+    def follow(
+        self, command: DBTCommand, invocation: DBTInvocation, handle: RunHandle
+    ) -> DBTRunResult:
+        """Follow a workflow started earlier (by a client that is gone) to its end."""
+        return _drive(self._attach(command, invocation, handle))
+
     async def _execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
         started_at = datetime.now(UTC)
         client = await connect(self.config)
         run = self.run_input(command, invocation)
-        attributes = (
-            TypedSearchAttributes(
-                [
-                    SearchAttributePair(PROJECT, read_project_name(invocation.project_dir)),
-                    SearchAttributePair(COMMAND, command.value),
-                    SearchAttributePair(TARGET, invocation.target or "default"),
-                ]
-            )
-            if self.config.search_attributes
-            else None
-        )
         # The tracing interceptor puts the current span in the workflow's headers: make the
         # invocation's span current so worker spans join the invocation trace.
         token = otel_context.attach(propagate.extract(invocation.trace_context))
         try:
-            handle = await client.start_workflow(
-                WORKFLOW_NAME,
-                run,
-                id=f"floe-{invocation.invocation_id}",
-                task_queue=self.config.task_queue,
-                result_type=RunOutput,
-                search_attributes=attributes,
-            )
+            workflow = await self._start(client, run, invocation)
         finally:
             otel_context.detach(token)
-        relay = _EventRelay(self, invocation)
+        handle = RunHandle(
+            runtime=self.name,
+            external_id=workflow.id,
+            details={
+                "first_run_id": workflow.result_run_id or "",
+                "namespace": self.config.namespace,
+                "task_queue": self.config.task_queue,
+            },
+        )
+        self.report_handle(invocation, handle)
+        return await self._to_the_end(client, command, invocation, handle, started_at)
+
+    async def _attach(
+        self, command: DBTCommand, invocation: DBTInvocation, handle: RunHandle
+    ) -> DBTRunResult:
+        client = await connect(self.config)
+        workflow = client.get_workflow_handle(handle.external_id)
+        follower = RunFollower(client, self.config, self.events, invocation, handle)
+        started_at = (await follower.retried(workflow.describe)).start_time
+        return await self._to_the_end(client, command, invocation, handle, started_at)
+
+    async def _to_the_end(
+        self,
+        client: Client,
+        command: DBTCommand,
+        invocation: DBTInvocation,
+        handle: RunHandle,
+        started_at: datetime,
+    ) -> DBTRunResult:
+        """Follow the run to its end; Ctrl-C cancels the workflow, SIGTERM detaches."""
+        follower = RunFollower(client, self.config, self.events, invocation, handle)
         try:
-            output = await self._follow(client, handle, relay)
-        except asyncio.CancelledError:
-            await handle.cancel()
-            raise RunCancelledError(f"run {handle.id} cancelled") from None
+            output = await follower.output()
+        except asyncio.CancelledError as exc:
+            if exc.args and exc.args[0] == _DETACH:
+                raise RunDetachedError(
+                    f"stopped following workflow {handle.external_id} (SIGTERM); the run goes"
+                    " on in Temporal",
+                    handle=handle,
+                    invocation_id=invocation.invocation_id,
+                ) from None
+            await follower.retried(follower.workflow.cancel)
+            raise RunCancelledError(f"run {handle.external_id} cancelled") from None
         return self._result(command, invocation, handle, output, started_at)
 
-    async def _follow(
-        self, client: Client, handle: WorkflowHandle[Any, RunOutput], relay: _EventRelay
-    ) -> RunOutput:
-        """Relay progress run by run along the continue-as-new chain, then the result."""
-        result = asyncio.ensure_future(handle.result())
-        run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
-        failed_queries = 0
-        while True:
-            done = result.done()
-            try:
-                page: ProgressPage = await run.query(
-                    "progress", relay.cursor, result_type=ProgressPage
-                )
-            except RPCError as exc:
-                # Progress is best effort: a worker busy with nodes may answer late.
-                failed_queries += 1
-                _log.warning("progress query failed", workflow_id=handle.id, error=str(exc))
-                if done and failed_queries >= _MAX_FAILED_QUERIES:
-                    break
-                await asyncio.wait({result}, timeout=self.config.progress_interval_seconds)
-                continue
-            relay.on_page(page)
-            if page.events:
-                continue
-            if page.continued:
-                run = client.get_workflow_handle(handle.id, run_id=await _next_run(run))
-            elif done:
-                break
-            else:
-                await asyncio.wait({result}, timeout=self.config.progress_interval_seconds)
+    async def _start_workflow(
+        self,
+        client: Client,
+        run: RunInput,
+        invocation: DBTInvocation,
+        attributes: TypedSearchAttributes | None,
+    ) -> WorkflowHandle[Any, RunOutput]:
+        return await client.start_workflow(
+            WORKFLOW_NAME,
+            run,
+            id=f"floe-{invocation.invocation_id}",
+            task_queue=self.config.task_queue,
+            result_type=RunOutput,
+            search_attributes=attributes,
+            execution_timeout=timedelta(seconds=self.config.execution_timeout_seconds),
+        )
+
+    async def _start(
+        self, client: Client, run: RunInput, invocation: DBTInvocation
+    ) -> WorkflowHandle[Any, RunOutput]:
+        """Start the workflow, tagged unless the server does not know the tags (then once
+        untagged with one warning, and untagged from then on)."""
+        if self._untagged:
+            run = run.model_copy(update={"search_attributes": False})
+        attributes = (
+            TypedSearchAttributes(
+                [
+                    SearchAttributePair(PROJECT, read_project_name(invocation.project_dir)),
+                    SearchAttributePair(COMMAND, run.context.command.value),
+                    SearchAttributePair(TARGET, invocation.target or "default"),
+                ]
+            )
+            if run.search_attributes
+            else None
+        )
         try:
-            return result.result()
-        except WorkflowFailureError as exc:
-            if isinstance(exc.cause, CancelledError):
-                raise RunCancelledError(f"workflow {handle.id} was cancelled") from exc
+            try:
+                return await self._start_workflow(client, run, invocation, attributes)
+            except RPCError as exc:
+                if attributes is None or not is_unknown_search_attribute(exc):
+                    raise
+                _log.warning(
+                    "Temporal does not know floe's search attributes: runs go untagged",
+                    address=self.config.address,
+                    namespace=self.config.namespace,
+                    error=str(exc),
+                    fix="start a `floe worker` (it registers them where the server allows),"
+                    " or set search_attributes: false",
+                )
+                self._untagged = True
+                untagged = run.model_copy(update={"search_attributes": False})
+                return await self._start_workflow(client, untagged, invocation, None)
+        except RPCError as exc:
             raise RuntimeExecutionError(
-                f"workflow {handle.id} failed: {exc.cause or exc}",
-                hint="see the workflow's history in the Temporal UI or `temporal workflow show`",
+                f"Temporal at {self.config.address} refused to start the run: {exc}",
+                hint="check that the server is up and the namespace"
+                f" {self.config.namespace!r} exists",
             ) from exc
 
     def _result(
         self,
         command: DBTCommand,
         invocation: DBTInvocation,
-        handle: WorkflowHandle[Any, RunOutput],
+        handle: RunHandle,
         output: RunOutput,
         started_at: datetime,
     ) -> DBTRunResult:
@@ -312,8 +306,8 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             error=output.error,
             dbt_version=output.plan.dbt_version if output.plan else None,
             metadata={
-                "workflow_id": handle.id,
-                "temporal_run_id": handle.result_run_id,
+                "workflow_id": handle.external_id,
+                "temporal_run_id": handle.details.get("first_run_id"),
                 "task_queue": self.config.task_queue,
                 "skipped_reason": output.skipped_reason,
                 "hook_messages": list(output.hook_messages),
@@ -346,8 +340,8 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             return await connect(self.config)
 
         try:
-            client = _run_sync(check())
-            _run_sync(client.service_client.check_health())
+            client = _drive(check())
+            _drive(client.service_client.check_health())
         except Exception as exc:
             return HealthStatus(
                 healthy=False,

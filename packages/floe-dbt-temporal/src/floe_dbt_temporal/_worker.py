@@ -8,6 +8,7 @@ warehouse such as PostgreSQL; threads of one process share one adapter.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from typing import Any
 import structlog
 from pydantic import Field
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -26,17 +28,21 @@ from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._config import StoreSettings
 from floe_dbt_temporal._health import HealthServer
 from floe_dbt_temporal._projects import ProjectEntry, ProjectRegistry
+from floe_dbt_temporal._search_attributes import register_search_attributes
 from floe_dbt_temporal._workflow import DbtRunWorkflow
 
 __all__ = ["WorkerSettings", "build_worker", "serve"]
 
 _log = structlog.get_logger("floe.temporal.worker")
+_HEALTH_PROBE_SECONDS = 2.0
 
 
 class WorkerSettings(StoreSettings):
     """Everything a worker process needs; secrets come from its environment only."""
 
     projects: dict[str, ProjectEntry] = Field(default_factory=dict)
+    allow_any_project: bool = False
+    """Run projects a client sends by path (with its profile), not only registered ones."""
     max_concurrent_activities: int = Field(default=4, ge=1)
     max_cached_executors: int = Field(default=4, ge=1)
     health_host: str = "127.0.0.1"
@@ -54,7 +60,9 @@ def build_worker(
         settings.work_dir / "executors", max_executors=settings.max_cached_executors
     )
     activities = RunActivities(
-        registry=ProjectRegistry(settings.projects, settings.work_dir),
+        registry=ProjectRegistry(
+            settings.projects, settings.work_dir, allow_any_project=settings.allow_any_project
+        ),
         pool=pool,
         store=settings.open_artifact_store(),
         work_dir=settings.work_dir,
@@ -88,6 +96,7 @@ async def serve(settings: WorkerSettings, *, stop: asyncio.Event | None = None) 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     client = await connect(settings)
+    await register_search_attributes(client, settings.namespace)
     worker, pool = build_worker(client, settings)
     health = None
     if settings.health_port is not None:
@@ -98,12 +107,16 @@ async def serve(settings: WorkerSettings, *, stop: asyncio.Event | None = None) 
         _log.info("health endpoint", url=f"http://{health.host}:{health.port}/health")
     try:
         async with worker:
+            watcher = None
             if health is not None:
                 health.healthy = True
+                watcher = asyncio.ensure_future(_watch_server(client, settings, health, stop))
             _log.info("worker started", task_queue=settings.task_queue, address=settings.address)
             await stop.wait()
             if health is not None:
                 health.healthy = False
+            if watcher is not None:
+                await watcher
             _log.info("worker stopping: finishing running nodes")
     finally:
         if health is not None:
@@ -111,6 +124,29 @@ async def serve(settings: WorkerSettings, *, stop: asyncio.Event | None = None) 
         pool.close()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+async def _watch_server(
+    client: Client, settings: WorkerSettings, health: HealthServer, stop: asyncio.Event
+) -> None:
+    """Keep ``/health`` false while the worker cannot reach its server (it polls nothing
+    then), true again once it can; each change is logged once."""
+    while not stop.is_set():
+        try:
+            reachable = await client.service_client.check_health(
+                timeout=timedelta(seconds=_HEALTH_PROBE_SECONDS)
+            )
+        except (RPCError, RuntimeError):
+            reachable = False
+        if reachable != health.healthy and not stop.is_set():
+            health.healthy = reachable
+            log = _log.info if reachable else _log.warning
+            log(
+                "Temporal " + ("reachable" if reachable else "unreachable"),
+                address=settings.address,
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), _HEALTH_PROBE_SECONDS)
 
 
 def _report(settings: WorkerSettings) -> dict[str, Any]:

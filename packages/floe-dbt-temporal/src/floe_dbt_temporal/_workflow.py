@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from floe_core import NodeResult, NodeStatus, RunStatus
@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         HookOnError,
         HookRequest,
         HookSpec,
+        NodeOutcome,
         NodeTask,
         PlanPage,
         PlanPageRequest,
@@ -270,7 +271,14 @@ class DbtRunWorkflow:
                 await workflow.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
                 for task in [t for t in running if t.done()]:
                     uid = running.pop(task)
-                    result = self._node_result(task, uid)
+                    result, decided = self._node_result(task, uid)
+                    if decided:
+                        await workflow.execute_activity(
+                            "floe_record_node",
+                            NodeOutcome(run_id=context.run_id, result=result),
+                            start_to_close_timeout=_SHORT,
+                            retry_policy=_SETUP_RETRY,
+                        )
                     self._event("finished", uid, result)
                     self._skip(scheduler, scheduler.complete(uid, result.status))
                 continuing = continuing or workflow.info().is_continue_as_new_suggested()
@@ -315,14 +323,19 @@ class DbtRunWorkflow:
         )
 
     @staticmethod
-    def _node_result(task: asyncio.Task[NodeResult], uid: str) -> NodeResult:
+    def _node_result(task: asyncio.Task[NodeResult], uid: str) -> tuple[NodeResult, bool]:
+        """The node's result, and whether the workflow made it up (no attempt produced one:
+        it must then be stored, or the run's files would call the node skipped)."""
         try:
-            return task.result()
+            return task.result(), False
         except ActivityError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.details:
-                return NodeResult.model_validate(cause.details[0])
-            return _stub_result(uid, NodeStatus.ERROR, _failure_message(exc))
+                return NodeResult.model_validate(cause.details[0]), False
+            message = _failure_message(exc)
+            if exc.retry_state is RetryState.MAXIMUM_ATTEMPTS_REACHED:
+                message = f"failed on every attempt: {message}"
+            return _stub_result(uid, NodeStatus.ERROR, message), True
 
     # -- hooks (child workflows) ---------------------------------------------------------
     async def _child(

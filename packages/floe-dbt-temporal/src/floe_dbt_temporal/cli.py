@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from floe_core import FloeError, read_project_name
 from floe_core.manifest import load_manifest
 from floe_core.profiles import profile_source_for
-from floe_dbt_temporal._config import TemporalRuntimeConfig
+from floe_core.registry import PluginRegistry
 from floe_dbt_temporal._models import GitProject, LocalProject
 from floe_dbt_temporal._projects import ProjectEntry
 from floe_dbt_temporal._worker import WorkerSettings, serve
@@ -37,14 +37,17 @@ def _from_manifest(path: Path) -> dict[str, Any]:
     manifest = load_manifest(path)
     settings: dict[str, Any] = {}
     if manifest.runtime.type == "temporal":
-        config = TemporalRuntimeConfig.model_validate(manifest.runtime.config)
+        # The checks and messages of `floe validate` (file:line), relative folders resolved
+        # against the manifest's folder as the client resolves them.
+        config = PluginRegistry().validate_config(
+            "temporal",
+            manifest.runtime.config,
+            location_of=manifest.locate,
+            base_dir=manifest.base_dir,
+            resolve_secrets=False,
+        )
         fields = set(WorkerSettings.model_fields) & config.model_fields_set
         settings = {field: getattr(config, field) for field in fields}
-        if "work_dir" in settings:
-            settings["work_dir"] = manifest.resolve_path(settings["work_dir"])
-        store = settings.get("artifact_store")
-        if store is not None and "://" not in store:  # a folder, relative to the manifest
-            settings["artifact_store"] = str(manifest.resolve_path(store))
     project_dir = manifest.project_dir()
     entry = ProjectEntry(
         source=LocalProject(path=project_dir), profile=profile_source_for(manifest)
@@ -75,6 +78,13 @@ def _from_manifest(path: Path) -> dict[str, Any]:
     "projects",
     multiple=True,
     help="NAME=PATH or NAME=GIT_URL[#REF] of a project this worker serves (repeatable).",
+)
+@click.option(
+    "--allow-any-project",
+    is_flag=True,
+    default=None,
+    help="Also run projects a client sends by path, with the client's profile (trusted"
+    " clients only: the project's Jinja sees this worker's environment).",
 )
 @click.option(
     "--max-concurrent-activities",

@@ -13,7 +13,7 @@ from floe_core._events import EventBus, EventSubscriber, FloeEvent
 from floe_core._invocation import DBTCommand, DBTInvocation, ProfileSource
 from floe_core._observer import RunObserver
 from floe_core._plan import ExecutionPlan
-from floe_core._results import DBTRunResult
+from floe_core._results import DBTRunResult, RunStatus
 from floe_core._runtime import DBTRuntimePlugin, read_project_name
 from floe_core.api._observers import observers_from_manifest
 from floe_core.api._options import InvocationOptions, build_invocation, choose_runtime
@@ -24,7 +24,7 @@ from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifes
 from floe_core.plugins import FloePluginManager
 from floe_core.profiles import profile_source_for
 from floe_core.registry import PluginRegistry
-from floe_core.stores import project_directory
+from floe_core.stores import ArtifactNotFoundError, project_directory
 
 __all__ = ["Floe"]
 
@@ -169,7 +169,11 @@ class Floe:
             for observer in built:
                 close_on_error.callback(observer.close)
             runtime_instance = registry.create(
-                name, config, events=EventBus(), location_of=manifest.locate
+                name,
+                config,
+                events=EventBus(),
+                location_of=manifest.locate,
+                base_dir=manifest.base_dir,
             )
             close_on_error.callback(runtime_instance.close)
             floe = cls(
@@ -214,7 +218,60 @@ class Floe:
             invocation = observer.prepare(invocation)
         own_events = [_events_of(invocation.invocation_id, o) for o in self.observers]
         with bind_invocation(invocation.invocation_id), self.events.subscribed(*own_events):
-            return self.runtime.invoke(command, invocation)
+            result = self.runtime.invoke(command, invocation)
+        self._check_results_kept(result)
+        return result
+
+    def attach(self, invocation_id: str) -> DBTRunResult:
+        """Follow a run that outlived its client (status ``detached``) to its end, emitting
+        its events to the subscribers and observers; its final record replaces the detached
+        one. Nothing is started: a run is never triggered twice."""
+        store = self.results
+        if store is None:
+            raise ConfigError("attaching needs the results store that recorded the run")
+        record = store.history.find(self.project_name, invocation_id)
+        if record.status is not RunStatus.DETACHED or record.handle is None:
+            raise ConfigError(
+                f"run {record.invocation_id} is {record.status.value}, not detached: there is"
+                " nothing to follow",
+                hint=f"`floe runs show {record.invocation_id}` shows its record",
+            )
+        if record.runtime != self.runtime.name:
+            raise ConfigError(
+                f"run {record.invocation_id} ran on runtime {record.runtime!r}, this manifest"
+                f" uses {self.runtime.name!r}",
+                hint=f"attach with `--runtime {record.runtime}` and the manifest that started it",
+            )
+        try:
+            invocation = DBTInvocation.model_validate_json(
+                store.history.read(record, "invocation.json")
+            )
+        except ArtifactNotFoundError:
+            invocation = DBTInvocation(
+                invocation_id=record.invocation_id,
+                project_dir=self.project_dir,
+                profile=self.profile,
+            )
+        for observer in self.observers:
+            invocation = observer.prepare(invocation)
+        own_events = [_events_of(invocation.invocation_id, o) for o in self.observers]
+        with bind_invocation(invocation.invocation_id), self.events.subscribed(*own_events):
+            result = self.runtime.attach(
+                record.command,
+                invocation,
+                record.handle,
+                project_name=record.project,
+                started_at=record.started_at,
+            )
+        self._check_results_kept(result)
+        return result
+
+    def _check_results_kept(self, result: DBTRunResult) -> None:
+        """A run whose record could not be written is a failure (nothing would show it)."""
+        store = self.results
+        error = store.write_error(result.invocation_id, result) if store is not None else None
+        if error is not None:
+            raise error
 
     def close(self) -> None:
         """Flush and close the observers in order, then the runtime, each even if an earlier

@@ -49,5 +49,9 @@ def observers_from_manifest(
             extra_run_facets=plugins.lineage_run_facets,
         )
     optional = [observer for observer in (tracer, lineage) if observer is not None]
-    results = ResultsStore(open_artifact_store(manifest), retention=manifest.artifacts.retention)
+    results = ResultsStore(
+        open_artifact_store(manifest),
+        retention=manifest.artifacts.retention,
+        where=manifest.locate("artifacts"),
+    )
     return [*optional, PluginHookObserver(plugins), results]

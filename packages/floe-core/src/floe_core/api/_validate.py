@@ -13,10 +13,11 @@ from floe_core._errors import ConfigError, SecretError
 from floe_core._invocation import GeneratedProfile
 from floe_core._runtime import read_project_name
 from floe_core.api._options import choose_runtime
+from floe_core.artifacts import ResultsNotKeptError
 from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest, missing_secrets
 from floe_core.profiles import PROFILES_FILENAME, profile_source_for
 from floe_core.registry import PluginRegistry
-from floe_core.stores import open_artifact_store, project_directory
+from floe_core.stores import ArtifactStoreError, open_artifact_store, project_directory
 from floe_core.warehouses import warehouse_target
 
 __all__ = ["Check", "ValidationReport", "check_secrets", "validate"]
@@ -51,7 +52,7 @@ class ValidationReport(BaseModel):
 def _run_check(name: str, step: Callable[[], str]) -> Check:
     try:
         return Check(name=name, ok=True, message=step())
-    except ConfigError as exc:
+    except (ConfigError, ArtifactStoreError) as exc:
         return Check(name=name, ok=False, message=exc.message, hint=exc.hint)
 
 
@@ -82,6 +83,16 @@ def _check_profile(manifest: PlatformManifest) -> str:
             hint="point profile.profiles_dir at the folder holding profiles.yml",
         )
     return f"{profiles} (profile {source.profile_name or 'from dbt_project.yml'})"
+
+
+def _check_artifacts(manifest: PlatformManifest) -> str:
+    """The results store, once a probe object was written to it and removed."""
+    store = open_artifact_store(manifest)
+    try:
+        store.check_writable()
+    except ArtifactStoreError as exc:
+        raise ResultsNotKeptError(store.url, exc, where=manifest.locate("artifacts")) from exc
+    return f"results go to {store.url} (writable)"
 
 
 def _check_warehouse(manifest: PlatformManifest, project_dir: Path | None) -> str:
@@ -136,7 +147,9 @@ def validate(
         return f"{name}: {runtime_class.__qualname__} from {entry.distribution} {entry.version}"
 
     def validate_config() -> str:
-        registry.validate_config(name, config, location_of=manifest.locate)
+        registry.validate_config(
+            name, config, location_of=manifest.locate, base_dir=manifest.base_dir
+        )
         return f"plugins.dbt_runtime.config is valid for runtime {name!r}"
 
     directories: list[Path] = []
@@ -157,7 +170,7 @@ def validate(
         warehouse = partial(_check_warehouse, manifest, next(iter(directories), None))
         checks.append(_run_check("warehouse", warehouse))
     checks += [
-        _run_check("artifacts", lambda: f"results go to {open_artifact_store(manifest).url}"),
+        _run_check("artifacts", lambda: _check_artifacts(manifest)),
         _run_check("secrets", lambda: check_secrets(manifest)),
     ]
     return ValidationReport(manifest_path=manifest_path, checks=tuple(checks))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from floe_core.artifacts._errors import ResultsNotKeptError
 from floe_core.artifacts._history import RunHistory, RunRecord, index_key, read_index
 from floe_core.artifacts._store import LocalResultsStore, ResultsStore
 
 __all__ = [
     "LocalResultsStore",
+    "ResultsNotKeptError",
     "ResultsStore",
     "RunHistory",
     "RunRecord",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from floe_core._detach import RunHandle
 from floe_core._invocation import DBTCommand
 from floe_core._results import DBTRunResult, RunStatus
 from floe_core.manifest import RetentionConfig
@@ -50,6 +51,9 @@ class RunRecord(BaseModel):
     """The run's folder, relative to the project's folder in the store."""
     files: dict[str, str] = Field(default_factory=dict)
     """SHA-256 of each file in the run's folder, checked when the file is read back."""
+    handle: RunHandle | None = None
+    """Where the run lives when it outlives its client (status ``detached`` until followed
+    to its end by ``floe runs attach``)."""
 
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"

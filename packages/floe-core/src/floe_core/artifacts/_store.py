@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path
@@ -36,9 +37,11 @@ from typing import IO
 
 import structlog
 
-from floe_core._events import FloeEvent, RunFinished, RunStarted
-from floe_core._invocation import DBTInvocation
-from floe_core._results import DBTRunResult
+from floe_core._detach import RunHandle
+from floe_core._events import FloeEvent, RunFinished, RunHandleReported, RunStarted
+from floe_core._invocation import DBTCommand, DBTInvocation
+from floe_core._results import DBTRunResult, RunStatus
+from floe_core.artifacts._errors import ResultsNotKeptError
 from floe_core.artifacts._history import RESULT_FILE, RunHistory, RunRecord, index_key
 from floe_core.manifest import RetentionConfig
 from floe_core.stores import (
@@ -59,8 +62,14 @@ DBT_ARTIFACTS = ("manifest.json", "run_results.json", "catalog.json", "sources.j
 
 @dataclass
 class _OpenRun:
+    invocation_id: str
     project: str
+    command: DBTCommand
+    runtime: str
     folder: str
+    started_at: datetime
+    """When the run started (``RunStarted``): its index object's name, kept when a detached
+    run is attached again."""
     events_path: Path
     events: IO[str]
     spooled: bool
@@ -73,6 +82,7 @@ class _OpenRun:
     """Orders uploads of the event log, so an older snapshot never lands after the last one."""
     written: int = 0
     uploaded: int = 0
+    handle: RunHandle | None = None
 
 
 class ResultsStore:
@@ -82,6 +92,11 @@ class ResultsStore:
     prunes a project's old runs after each run of it finishes. On a remote store the event
     logs of running invocations are uploaded every ``sync_seconds`` by a background thread,
     so a client that dies mid-run leaves its events up to then.
+
+    A store that cannot be written fails the run: :meth:`prepare` refuses to start one when a
+    probe write fails, and a write failing mid-run is kept for :meth:`write_error` (the
+    runtime's bus must not see it raise). ``where`` is the manifest location of the
+    ``artifacts`` section, named in those errors.
     """
 
     def __init__(
@@ -90,11 +105,14 @@ class ResultsStore:
         *,
         retention: RetentionConfig | None = None,
         sync_seconds: float = 15.0,
+        where: str | None = None,
     ) -> None:
         self.store = store if isinstance(store, ArtifactStore) else LocalArtifactStore(store)
         self.retention = retention or RetentionConfig()
         self.history = RunHistory(self.store)
         self.sync_seconds = sync_seconds
+        self.where = where
+        self._failures: dict[str, ArtifactStoreError] = {}
         self._lock = threading.Lock()
         self._prepared: dict[str, DBTInvocation] = {}
         self._runs: dict[str, _OpenRun] = {}
@@ -111,7 +129,23 @@ class ResultsStore:
             return self._finished.get(invocation_id)
 
     # -- RunObserver -----------------------------------------------------------------------
+    def write_error(
+        self, invocation_id: str, result: DBTRunResult | None = None
+    ) -> ResultsNotKeptError | None:
+        """Why the files of a run (whose outcome is ``result``) could not all be kept, if they
+        could not; asked once."""
+        with self._lock:
+            cause = self._failures.pop(invocation_id, None)
+        if cause is None:
+            return None
+        return ResultsNotKeptError(self.store.url, cause, where=self.where, result=result)
+
     def prepare(self, invocation: DBTInvocation) -> DBTInvocation:
+        """Refuse the run (:class:`ResultsNotKeptError`) if the store cannot be written."""
+        try:
+            self.store.check_writable()
+        except ArtifactStoreError as exc:
+            raise ResultsNotKeptError(self.store.url, exc, where=self.where) from exc
         with self._lock:
             self._prepared[invocation.invocation_id] = invocation
         return invocation
@@ -127,7 +161,9 @@ class ResultsStore:
             run.events.write(event.model_dump_json() + "\n")
             run.events.flush()
             run.written += 1
-        if isinstance(event, RunFinished):
+        if isinstance(event, RunHandleReported):
+            self._detachable(run, event)
+        elif isinstance(event, RunFinished):
             self._finish(run, event.result)
 
     def close(self) -> None:
@@ -146,23 +182,39 @@ class ResultsStore:
     def _open(self, event: RunStarted) -> None:
         folder = f"{event.project_name}/{event.invocation_id}"
         local = self.store.local_path(f"{folder}/{EVENTS_FILE}")
-        if local is not None:
-            local.parent.mkdir(parents=True, exist_ok=True)
-            events_path = local
-        else:
-            descriptor, spool = tempfile.mkstemp(prefix="floe-events-", suffix=".jsonl")
-            os.close(descriptor)
-            events_path = Path(spool)
         with self._lock:
             invocation = self._prepared.pop(event.invocation_id, None)
-            run = _OpenRun(
-                project=event.project_name,
-                folder=folder,
-                events_path=events_path,
-                events=events_path.open("a", encoding="utf-8"),
-                spooled=local is None,
-                invocation=invocation,
+        try:
+            if local is not None:
+                local.parent.mkdir(parents=True, exist_ok=True)
+                events_path = local
+            else:
+                descriptor, spool = tempfile.mkstemp(prefix="floe-events-", suffix=".jsonl")
+                os.close(descriptor)
+                events_path = Path(spool)
+            events = events_path.open("a", encoding="utf-8")
+        except OSError as exc:
+            self._failed(
+                event.invocation_id,
+                ArtifactStoreError(
+                    f"cannot write {self.store.uri(f'{folder}/{EVENTS_FILE}')}:"
+                    f" {exc.strerror or exc}"
+                ),
             )
+            return
+        run = _OpenRun(
+            invocation_id=event.invocation_id,
+            project=event.project_name,
+            command=event.command,
+            runtime=event.runtime,
+            folder=folder,
+            started_at=event.started_at,
+            events_path=events_path,
+            events=events,
+            spooled=local is None,
+            invocation=invocation,
+        )
+        with self._lock:
             self._runs[event.invocation_id] = run
             if run.spooled and self._sync_thread is None:
                 self._sync_thread = threading.Thread(
@@ -172,6 +224,19 @@ class ResultsStore:
         if invocation is not None:
             data = invocation.model_dump_json(indent=2).encode()
             self._keep(run, "invocation.json", partial(self.store.put, data=data))
+
+    def _detachable(self, run: _OpenRun, event: RunHandleReported) -> None:
+        """Index the run at once as ``detached`` with its handle: a client that dies from
+        here on (even ``kill -9``) leaves a run ``floe runs attach`` can follow."""
+        run.handle = event.handle
+        self._index(
+            run,
+            status=RunStatus.DETACHED,
+            completed_at=event.emitted_at,
+            elapsed_seconds=(event.emitted_at - run.started_at).total_seconds(),
+            nodes=0,
+            failures=0,
+        )
 
     def _finish(self, run: _OpenRun, result: DBTRunResult) -> None:
         result = result.model_copy(update={"metadata": {**_origin(), **result.metadata}})
@@ -183,26 +248,55 @@ class ResultsStore:
         self._copy_dbt_artifacts(run, result)
         data = result.model_dump_json(indent=2).encode()
         self._keep(run, RESULT_FILE, partial(self.store.put, data=data))
-        record = RunRecord(
-            invocation_id=result.invocation_id,
-            project=run.project,
-            command=result.command,
-            runtime=result.runtime,
+        self._index(
+            run,
             status=result.status,
-            started_at=result.started_at,
             completed_at=result.completed_at,
             elapsed_seconds=result.elapsed_seconds,
             nodes=len(result.nodes),
             failures=sum(1 for node in result.nodes if node.status.is_failure),
-            path=result.invocation_id,
-            files=dict(run.files),
+            command=result.command,
+            runtime=result.runtime,
         )
-        key = index_key(run.project, result.started_at, result.invocation_id)
+        if result.status is not RunStatus.DETACHED:
+            try:
+                self.history.prune(run.project, self.retention)
+            except ArtifactStoreError as exc:
+                self._failed(run.invocation_id, exc)
+
+    def _index(
+        self,
+        run: _OpenRun,
+        *,
+        status: RunStatus,
+        completed_at: datetime,
+        elapsed_seconds: float,
+        nodes: int,
+        failures: int,
+        command: DBTCommand | None = None,
+        runtime: str | None = None,
+    ) -> None:
+        """Write (or replace) the run's index object, named by its start and id."""
+        record = RunRecord(
+            invocation_id=run.invocation_id,
+            project=run.project,
+            command=command or run.command,
+            runtime=runtime or run.runtime,
+            status=status,
+            started_at=run.started_at,
+            completed_at=completed_at,
+            elapsed_seconds=elapsed_seconds,
+            nodes=nodes,
+            failures=failures,
+            path=run.invocation_id,
+            files=dict(run.files),
+            handle=run.handle,
+        )
+        key = index_key(run.project, run.started_at, run.invocation_id)
         try:
             self.store.put(key, record.model_dump_json(indent=2).encode())
-            self.history.prune(run.project, self.retention)
         except ArtifactStoreError as exc:
-            _log.warning("could not index or prune runs", error=str(exc))
+            self._failed(run.invocation_id, exc)
 
     def _sync_events(self) -> None:
         """Upload the event logs of running invocations that grew, until :meth:`close`."""
@@ -244,11 +338,17 @@ class ResultsStore:
                 self._keep(run, name, partial(self.store.put_file, source=source))
 
     def _keep(self, run: _OpenRun, name: str, write: Callable[[str], StoredArtifact]) -> None:
-        """Write one file of the run; a store failure is logged, never fails the run."""
+        """Write one file of the run; a store failure is kept for :meth:`write_error`."""
         try:
             run.files[name] = write(f"{run.folder}/{name}").sha256
         except ArtifactStoreError as exc:
-            _log.warning("could not keep a run file", file=name, error=str(exc))
+            self._failed(run.invocation_id, exc)
+
+    def _failed(self, invocation_id: str, error: ArtifactStoreError) -> None:
+        """Keep the first write failure of a run; the caller of the run raises it."""
+        _log.debug("could not keep a run file", error=str(error))
+        with self._lock:
+            self._failures.setdefault(invocation_id, error)
 
 
 def _origin() -> dict[str, str]:

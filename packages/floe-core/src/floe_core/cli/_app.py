@@ -56,7 +56,7 @@ BUILT_IN: dict[str, BuiltIn] = {
     "plugins": BuiltIn(_ADMIN, "Installed floe runtimes."),
     "runs": BuiltIn(
         "floe_core.cli._runs",
-        "Finished runs kept in the artifact store (local folder or object storage).",
+        "Runs kept in the artifact store (local folder or object storage).",
     ),
     "ui": BuiltIn(
         "floe_core.cli._ui",

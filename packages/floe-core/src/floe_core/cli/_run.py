@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any
 
 import click
 
+from floe_core._detach import DetachRequested
 from floe_core._events import FloeEvent, RunStarted
 from floe_core._invocation import DBTCommand
+from floe_core._results import DBTRunResult
 from floe_core.api import Floe
+from floe_core.artifacts import ResultsNotKeptError
 from floe_core.cli._app import BUILT_IN
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import (
@@ -25,7 +31,7 @@ from floe_core.cli._progress import ProgressDisplay
 from floe_core.cli._summary import print_plan, print_summary
 from floe_core.logging import EventLogger
 
-__all__ = ["COMMANDS", "plan"]
+__all__ = ["COMMANDS", "follow_on_screen", "plan"]
 
 
 def _open(ctx: click.Context, options: dict[str, Any], *, progress_shown: bool) -> Floe:
@@ -55,6 +61,34 @@ def _results_location(floe: Floe, started: list[str]) -> str | None:
 
 
 def _run(ctx: click.Context, command: DBTCommand, as_json: bool, options: dict[str, Any]) -> int:
+    with _open(ctx, options, progress_shown=not as_json) as floe:
+        return follow_on_screen(floe, as_json, lambda: floe.invoke(command, **options))
+
+
+@contextlib.contextmanager
+def _sigterm_detaches(floe: Floe) -> Iterator[None]:
+    """SIGTERM during the block leaves a run that can outlive this process to go on (the
+    runtime raises RunDetachedError, exit 3); an in-process run is interrupted like Ctrl-C."""
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        if floe.runtime.supports_attach():
+            raise DetachRequested
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread (an embedding application): leave it alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def follow_on_screen(floe: Floe, as_json: bool, call: Callable[[], DBTRunResult]) -> int:
+    """Run ``call`` (an invocation, or attaching to one) with the progress display, then
+    print its summary (or its JSON); returns the exit code."""
     started: list[str] = []
 
     def remember_invocation(event: FloeEvent) -> None:
@@ -62,24 +96,31 @@ def _run(ctx: click.Context, command: DBTCommand, as_json: bool, options: dict[s
             started.append(event.invocation_id)
 
     console = stdout_console()
-    with _open(ctx, options, progress_shown=not as_json) as floe:
-        floe.subscribe(remember_invocation)
-        display = None if as_json else ProgressDisplay(console, live=console.is_terminal)
-        if display is not None:
-            floe.subscribe(display)
-        try:
-            with display if display is not None else contextlib.nullcontext():
-                result = floe.invoke(command, **options)
-        except BaseException:
-            # The summary that names the results folder is not coming: name it now.
-            saved = _results_location(floe, started)
-            if saved is not None:
-                click.echo(f"results of invocation {started[0]} so far: {saved}", err=True)
-            raise
-        if as_json:
-            click.echo(result.model_dump_json(indent=2))
-        else:
-            print_summary(console, result, _results_location(floe, started))
+    floe.subscribe(remember_invocation)
+    display = None if as_json else ProgressDisplay(console, live=console.is_terminal)
+    if display is not None:
+        floe.subscribe(display)
+    try:
+        with (
+            _sigterm_detaches(floe),
+            display if display is not None else contextlib.nullcontext(),
+        ):
+            result = call()
+    except ResultsNotKeptError as exc:
+        # What ran is shown; where it would have been kept is the error itself.
+        if exc.result is not None and not as_json:
+            print_summary(console, exc.result, None)
+        raise
+    except BaseException:
+        # The summary that names the results folder is not coming: name it now.
+        saved = _results_location(floe, started)
+        if saved is not None:
+            click.echo(f"results of invocation {started[0]} so far: {saved}", err=True)
+        raise
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        print_summary(console, result, _results_location(floe, started))
     return 0 if result.success else 1
 
 

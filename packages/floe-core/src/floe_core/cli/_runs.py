@@ -1,4 +1,6 @@
-"""``floe runs list`` and ``floe runs show <id>``: finished runs in the artifact store.
+"""``floe runs list``, ``floe runs show <id>`` and ``floe runs attach <id>``: the runs in
+the artifact store; a detached run (its client died) is followed to its end by ``attach``
+and by ``show``.
 
 The store is the manifest's ``artifacts`` section, so on any machine with the same manifest
 (a bucket, or a shared folder) these list the runs every machine wrote.
@@ -7,6 +9,7 @@ The store is the manifest's ``artifacts`` section, so on any machine with the sa
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC
 from pathlib import Path
 
@@ -15,17 +18,27 @@ from rich.table import Table
 from rich.text import Text
 
 from floe_core._errors import ConfigError, FloeError
+from floe_core._results import RunStatus
 from floe_core._runtime import read_project_name
+from floe_core.api import Floe
 from floe_core.artifacts import RunHistory, RunRecord
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import json_option, logging_options
+from floe_core.cli._run import follow_on_screen
 from floe_core.cli._summary import print_summary
+from floe_core.logging import EventLogger
 from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
 from floe_core.stores import fetch_project, open_artifact_store
 
 __all__ = ["COMMANDS", "runs"]
 
-_STATUS_STYLES = {"success": "green", "failed": "red", "error": "red", "cancelled": "yellow"}
+_STATUS_STYLES = {
+    "success": "green",
+    "failed": "red",
+    "error": "red",
+    "cancelled": "yellow",
+    "detached": "cyan",
+}
 
 _manifest_option = click.option(
     "--manifest",
@@ -60,7 +73,7 @@ def _project_of(manifest: PlatformManifest) -> str:
 
 @click.group()
 def runs() -> None:
-    """Finished runs kept in the artifact store (local folder or object storage)."""
+    """Runs kept in the artifact store (local folder or object storage)."""
 
 
 @runs.command("list")
@@ -113,6 +126,15 @@ def show_run(
     """One run (INVOCATION_ID or its first characters): nodes, failures and files."""
     history, project = _history(manifest_path, project_name)
     record = history.find(project, invocation_id)
+    if record.status is RunStatus.DETACHED and record.handle is not None:
+        click.echo(
+            f"run {record.invocation_id} is detached: following it to its end"
+            f" ({record.runtime} {record.handle.external_id})",
+            err=True,
+        )
+        with _attaching(manifest_path, record) as floe:
+            floe.attach(record.invocation_id)
+        record = history.find(project, record.invocation_id)
     result = history.result(record)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
@@ -130,6 +152,36 @@ def _heading(record: RunRecord) -> str:
         f"run {record.invocation_id} of project {record.project}: {record.command.value} on"
         f" {record.runtime}, started {record.started_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
     )
+
+
+def _attaching(manifest_path: Path | None, record: RunRecord) -> Floe:
+    """The manifest's project on the runtime the run was started on."""
+    return Floe.from_manifest(
+        manifest_path, runtime=record.runtime, event_logger=EventLogger(logging.DEBUG)
+    )
+
+
+@runs.command("attach")
+@click.argument("invocation_id")
+@_manifest_option
+@_project_option
+@json_option
+@logging_options
+@click.pass_context
+def attach_run(
+    ctx: click.Context,
+    invocation_id: str,
+    manifest_path: Path | None,
+    project_name: str | None,
+    as_json: bool,
+) -> None:
+    """Follow a detached run (its client was stopped or lost its connection) to its end,
+    with the progress display, and write its final record. Never starts the run again."""
+    history, project = _history(manifest_path, project_name)
+    record = history.find(project, invocation_id)
+    with _attaching(manifest_path, record) as floe:
+        code = follow_on_screen(floe, as_json, lambda: floe.attach(record.invocation_id))
+    ctx.exit(code)
 
 
 COMMANDS = [runs]

@@ -31,6 +31,7 @@ from floe_core._events import (
     NodeSkipped,
     NodeStarted,
     RunFinished,
+    RunHandleReported,
     RunPlanned,
     RunStarted,
 )
@@ -65,6 +66,7 @@ _RUN_END_STATE = {
     RunStatus.ERROR: RunState.FAIL,
     RunStatus.CANCELLED: RunState.ABORT,
     RunStatus.TIMED_OUT: RunState.ABORT,
+    RunStatus.DETACHED: RunState.OTHER,
 }
 
 
@@ -125,6 +127,8 @@ class LineageTranslator:
         invocation = self._invocations.get(event.invocation_id)
         if invocation is None:
             return []  # started before this translator existed: nothing to parent it under
+        if isinstance(event, RunHandleReported):
+            return []  # where a run is followed from is not lineage; keep the START pending
         events: list[RunEvent] = []
         manifest_path = event.manifest_path if isinstance(event, RunPlanned) else None
         if manifest_path is not None and manifest_path.is_file():

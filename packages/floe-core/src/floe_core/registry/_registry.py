@@ -10,6 +10,7 @@ import importlib.metadata
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from floe_core._errors import (
@@ -113,21 +114,27 @@ class PluginRegistry:
         *,
         location: str | None = None,
         location_of: Locator | None = None,
+        base_dir: Path | None = None,
+        resolve_secrets: bool = True,
     ) -> BaseModel:
         """``config`` (``plugins.dbt_runtime.config``) as runtime ``name``'s typed config.
 
         ``${env:NAME}`` references are resolved first (:class:`SecretError` if unset).
         Errors name the field, the expected type and where it is: ``location_of(field)``
-        when given, else ``location`` (e.g. the manifest file).
+        when given, else ``location`` (e.g. the manifest file). ``base_dir`` (the manifest's
+        folder) is the validation context's ``"base_dir"``: config models resolve relative
+        paths against it, so they mean the same on every machine and in every process.
+        ``resolve_secrets=False`` keeps the references as written, for a process that passes
+        the config on and resolves them where it uses them (a worker opening its store).
         """
         from pydantic import ValidationError
 
         from floe_core.manifest import resolve_secret_refs
 
         runtime = self.load_class(name)
-        resolved = resolve_secret_refs(config, field=CONFIG_FIELD)
+        resolved = resolve_secret_refs(config, field=CONFIG_FIELD) if resolve_secrets else config
         try:
-            return runtime.config_model.model_validate(resolved)
+            return runtime.config_model.model_validate(resolved, context={"base_dir": base_dir})
         except ValidationError as exc:
             raise _config_error(
                 name, runtime.config_model, resolved, exc, location, location_of
@@ -141,10 +148,13 @@ class PluginRegistry:
         events: EventBus | None = None,
         location: str | None = None,
         location_of: Locator | None = None,
+        base_dir: Path | None = None,
     ) -> DBTRuntimePlugin[Any]:
         """An instance of runtime ``name`` with its validated ``config``."""
         runtime = self.load_class(name)
-        typed = self.validate_config(name, config, location=location, location_of=location_of)
+        typed = self.validate_config(
+            name, config, location=location, location_of=location_of, base_dir=base_dir
+        )
         return runtime(typed, events=events)
 
     def create_from_manifest(
@@ -154,7 +164,11 @@ class PluginRegistry:
         plugin = manifest.plugins.dbt_runtime
         try:
             return self.create(
-                plugin.type, plugin.config, events=events, location_of=manifest.locate
+                plugin.type,
+                plugin.config,
+                events=events,
+                location_of=manifest.locate,
+                base_dir=manifest.base_dir,
             )
         except PluginNotFoundError as exc:
             where = manifest.locate("plugins.dbt_runtime.type")

@@ -10,6 +10,7 @@ Listing is by folder prefix. Implementations translate their own errors into
 from __future__ import annotations
 
 import hashlib
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
@@ -120,6 +121,13 @@ class ArtifactStore(ABC):
                 self.uri(key), f"SHA-256 is {actual[:12]}..., {sha256[:12]}... was written"
             )
         return data
+
+    def check_writable(self) -> None:
+        """Write a small probe object and remove it; raises :class:`ArtifactStoreError` naming
+        the probe's URI when the store cannot be written (read-only, full, unreachable)."""
+        key = f"floe-write-probe-{uuid.uuid4().hex}"
+        self.put(key, b"floe write probe\n")
+        self.delete([key])
 
     def delete_prefix(self, prefix: str) -> None:
         """Remove every key under the folder ``prefix``."""

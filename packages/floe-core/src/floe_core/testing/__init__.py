@@ -1,6 +1,6 @@
-"""Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers, and
-a scripted runtime for tests of what surrounds a runtime (API, CLI, stores, registry), and a
-check of OpenLineage events against the specification's JSON schemas.
+"""Test support for floe and runtime authors: real, throwaway PostgreSQL and S3 servers, a
+read-only folder, a scripted runtime for tests of what surrounds a runtime (API, CLI, stores,
+registry), and a check of OpenLineage events against the specification's JSON schemas.
 
 The pytest fixtures live in :mod:`floe_core.testing.fixtures` (``pytest_plugins``), so
 importing this package does not need pytest.
@@ -15,6 +15,7 @@ from floe_core.testing._postgres import (
     PostgresUnavailableError,
     find_postgres_bin,
 )
+from floe_core.testing._readonly import read_only_folder
 from floe_core.testing._s3 import S3Server
 from floe_core.testing._scripted import FAILING_MESSAGE, ScriptedConfig, ScriptedRuntime
 
@@ -27,5 +28,6 @@ __all__ = [
     "ScriptedConfig",
     "ScriptedRuntime",
     "find_postgres_bin",
+    "read_only_folder",
     "validate_openlineage_event",
 ]

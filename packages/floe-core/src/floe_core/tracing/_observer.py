@@ -47,6 +47,7 @@ _RUN_RESULT = {
     RunStatus.ERROR: "error",
     RunStatus.CANCELLED: "cancellation",
     RunStatus.TIMED_OUT: "timeout",
+    RunStatus.DETACHED: "detached",
 }
 _TASK_RESULT = {
     NodeStatus.SUCCESS: "success",

@@ -30,7 +30,7 @@ __all__ = [
     "TestOutcome",
 ]
 
-RunState = Literal["running", "success", "failed", "error", "cancelled", "timed_out"]
+RunState = Literal["running", "success", "failed", "error", "cancelled", "timed_out", "detached"]
 NodeState = Literal[
     "running", "pending", "success", "error", "fail", "warn", "skipped", "cancelled", "not_run"
 ]

@@ -288,11 +288,14 @@ class Workbench:
         return f"{self.project}/{invocation_id}/{name}"
 
     def _record(self, invocation_id: str) -> RunRecord | None:
+        """The run's index object once it finished; ``None`` while it runs (a run that
+        outlives its client is indexed ``detached`` before it has a result)."""
         self._key(invocation_id, EVENTS_FILE)  # validates the id
         try:
-            return self.history.find(self.project, invocation_id)
+            record = self.history.find(self.project, invocation_id)
         except ArtifactNotFoundError:
             return None
+        return None if RESULT_FILE not in record.files else record
 
     def _unindexed_runs(self, indexed: set[str]) -> list[str]:
         """Run folders with an event log whose run has no index object (yet)."""

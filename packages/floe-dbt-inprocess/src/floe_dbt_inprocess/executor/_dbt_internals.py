@@ -265,6 +265,17 @@ class DbtProject:
                 pairs.add((node.database, node.schema))
         return sorted(pairs, key=lambda pair: (pair[0] or "", pair[1]))
 
+    def cancel_query_of(self, thread_id: int) -> None:
+        """Cancel the statement the thread ``thread_id`` runs on its own connection (the
+        adapter's ``cancel``, as dbt does on Ctrl-C); other threads' nodes go on."""
+        manager = self.adapter.connections
+        connection = manager.thread_connections.get((os.getpid(), thread_id))
+        if connection is not None and connection.state == "open":
+            # Adapters cancel through a connection of the calling thread (PostgreSQL runs
+            # pg_terminate_backend): give this thread one for the call.
+            with self.adapter.connection_named("floe-cancel"):
+                manager.cancel(connection)
+
     def close(self) -> None:
         """Close the adapter's connections (the adapter object stays registered)."""
         self.adapter.cleanup_connections()

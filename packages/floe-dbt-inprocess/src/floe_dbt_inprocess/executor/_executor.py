@@ -181,5 +181,9 @@ class WarmExecutor:
         )
         return [node_result_from_run_result(r) for r in self._project.run_hooks(hook_type, context)]
 
+    def cancel_query_of(self, thread_id: int) -> None:
+        """Cancel the warehouse statement of the node thread ``thread_id`` is executing."""
+        self._project.cancel_query_of(thread_id)
+
     def close(self) -> None:
         self._project.close()

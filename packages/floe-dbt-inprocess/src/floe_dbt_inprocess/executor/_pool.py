@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from floe_dbt_inprocess._lock import DBT_LOCK
+from floe_dbt_inprocess._runner import close_embedded_databases
 from floe_dbt_inprocess.executor._executor import ExecutorSpec, WarmExecutor
 
 __all__ = ["ExecutorPool"]
@@ -32,6 +33,7 @@ class ExecutorPool:
         self._executors: OrderedDict[str, WarmExecutor] = OrderedDict()
         self._pending: dict[str, int] = {}
         """Leases taken or waiting, by key: such an executor is never evicted."""
+        self._release_when_idle = False
 
     @contextmanager
     def lease(self, spec: ExecutorSpec) -> Iterator[WarmExecutor]:
@@ -48,6 +50,30 @@ class ExecutorPool:
                 self._pending[key] -= 1
                 if not self._pending[key]:
                     del self._pending[key]
+                idle = not self._pending and self._release_when_idle
+            if idle:
+                self._release()
+
+    def release_when_idle(self) -> None:
+        """Close the warehouse connections (and the embedded DuckDB file) once no executor is
+        leased: at the end of a run, so a long-lived worker does not keep the warehouse
+        locked. Executors stay warm; their next query opens a connection again."""
+        with self._guard:
+            self._release_when_idle = True
+            idle = not self._pending
+        if idle:
+            self._release()
+
+    def _release(self) -> None:
+        with DBT_LOCK:  # exclusive: no node of any executor runs meanwhile
+            with self._guard:
+                if self._pending:
+                    return  # a run started meanwhile: the next end of run releases
+                self._release_when_idle = False
+                executors = list(self._executors.values())
+            for executor in executors:
+                executor.close()
+            close_embedded_databases()
 
     def _executor(self, spec: ExecutorSpec) -> WarmExecutor:
         key = spec.key
@@ -85,3 +111,4 @@ class ExecutorPool:
                 self._executors.clear()
             for executor in executors:
                 executor.close()
+            close_embedded_databases()
