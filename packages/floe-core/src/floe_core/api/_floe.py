@@ -28,6 +28,8 @@ from floe_core.stores import project_directory
 
 __all__ = ["Floe"]
 
+RUN_RESULTS = "run_results.json"
+
 
 def _events_of(invocation_id: str, observer: RunObserver) -> EventSubscriber:
     """``observer``, fed only the events of one invocation.
@@ -103,6 +105,16 @@ class Floe:
     test = _Command(DBTCommand.TEST)
     seed = _Command(DBTCommand.SEED)
     snapshot = _Command(DBTCommand.SNAPSHOT)
+    deps = _Command(DBTCommand.DEPS)
+    parse = _Command(DBTCommand.PARSE)
+    ls = _Command(DBTCommand.LIST)
+    show = _Command(DBTCommand.SHOW)
+    run_operation = _Command(DBTCommand.RUN_OPERATION)
+    source_freshness = _Command(DBTCommand.SOURCE_FRESHNESS)
+    docs_generate = _Command(DBTCommand.DOCS_GENERATE)
+    debug = _Command(DBTCommand.DEBUG)
+    clean = _Command(DBTCommand.CLEAN)
+    retry = _Command(DBTCommand.RETRY)
 
     def __init__(
         self,
@@ -202,14 +214,40 @@ class Floe:
         return self.runtime.plan(self.invocation(**options))
 
     def invoke(self, command: DBTCommand, **options: Unpack[InvocationOptions]) -> DBTRunResult:
-        """Run ``command``: the one path every command method and CLI command takes."""
+        """Run ``command``: the one path every command method and CLI command takes.
+
+        A command the runtime does not support is refused before anything runs; ``retry``
+        re-runs what failed in the project's last run kept in the results store.
+        """
+        self.runtime.check_supported(command)
         invocation = self.invocation(**options)
+        if command is DBTCommand.RETRY:
+            invocation = self._with_retry_state(invocation)
         self.plugins.check_run_allowed(invocation, command)
         for observer in self.observers:
             invocation = observer.prepare(invocation)
         own_events = [_events_of(invocation.invocation_id, o) for o in self.observers]
         with bind_invocation(invocation.invocation_id), self.events.subscribed(*own_events):
             return self.runtime.invoke(command, invocation)
+
+    def _with_retry_state(self, invocation: DBTInvocation) -> DBTInvocation:
+        """``invocation`` pointed at the run_results.json of the project's last run."""
+        store = self.results
+        last = None
+        if store is not None:
+            kept = [r for r in store.history.runs(self.project_name) if RUN_RESULTS in r.files]
+            last = kept[-1] if kept else None
+        if store is None or last is None:
+            raise ConfigError(
+                f"nothing to retry: the results store has no earlier run of project"
+                f" {self.project_name!r} with run results",
+                hint="run the command first (e.g. floe build); retry re-runs what failed in it",
+            )
+        state_dir = invocation.artifacts_dir / "retry-state"
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / RUN_RESULTS).write_bytes(store.history.read(last, RUN_RESULTS))
+        args = invocation.command_args.model_copy(update={"state_dir": state_dir})
+        return invocation.model_copy(update={"command_args": args})
 
     def close(self) -> None:
         """Flush and close the observers in order, then the runtime, each even if an earlier
