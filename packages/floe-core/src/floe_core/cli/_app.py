@@ -15,6 +15,7 @@ import structlog
 from floe_core._errors import FloeError
 from floe_core.cli._admin import init, plugins, validate
 from floe_core.cli._console import error
+from floe_core.cli._dbt_commands import DBT_COMMANDS
 from floe_core.cli._options import logging_options
 from floe_core.cli._run import COMMANDS, plan
 from floe_core.cli._runs import runs
@@ -120,8 +121,9 @@ def cli() -> None:
     """floe: run dbt projects through pluggable execution runtimes."""
 
 
-for _command in (*COMMANDS, plan, init, validate, plugins, runs, ui):
+for _command in (*COMMANDS, *DBT_COMMANDS, plan, init, validate, plugins, runs, ui):
     cli.add_command(_command)
+cli.add_command(cli.commands["ls"], name="list")
 
 
 def main() -> None:
