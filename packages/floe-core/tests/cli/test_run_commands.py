@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from floe_core import DBTCommand, DBTRunResult, NodeStatus, RunStatus
+from floe_core import NODE_COMMANDS, DBTCommand, DBTRunResult, NodeStatus, RunStatus
 from floe_core.artifacts import read_index
 from floe_core.cli import cli
 
@@ -58,7 +58,7 @@ def test_json_puts_only_the_run_result_on_stdout(runner: CliRunner, write_manife
     assert "model.shop.orders" in {line.get("node") for line in log_lines}
 
 
-@pytest.mark.parametrize("command", [c.value for c in DBTCommand])
+@pytest.mark.parametrize("command", sorted(c.value for c in NODE_COMMANDS))
 def test_every_dbt_command_reaches_the_runtime(
     runner: CliRunner, write_manifest, command: str
 ) -> None:
@@ -66,6 +66,21 @@ def test_every_dbt_command_reaches_the_runtime(
     result = runner.invoke(cli, [command, "--json"])
     assert result.exit_code == 0, result.output
     assert DBTRunResult.model_validate_json(result.stdout).command.value == command
+
+
+_UNDECLARED = [c.value for c in DBTCommand if c not in NODE_COMMANDS]
+
+
+@pytest.mark.parametrize("command", _UNDECLARED)
+def test_a_command_the_runtime_does_not_declare_is_refused_before_it_runs(
+    runner: CliRunner, write_manifest, tmp_path: Path, command: str
+) -> None:
+    write_manifest()
+    args = [*command.split(), *(["some_macro"] if command == "run-operation" else [])]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert f"runtime 'scripted' does not support `{command}`" in result.stderr
+    assert read_index(tmp_path / "results", "shop") == []
 
 
 def test_plan_lists_nodes_in_dependency_order_and_select_splits_like_dbt(

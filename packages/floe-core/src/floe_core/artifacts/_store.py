@@ -68,6 +68,8 @@ class _OpenRun:
     spooled: bool
     """The event log is a local spool file, uploaded while the run goes and when it ends."""
     invocation: DBTInvocation | None
+    started: float
+    """When the run started (POSIX time): older files in target/ are other runs'."""
     files: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Guards ``events``."""
@@ -164,6 +166,7 @@ class ResultsStore:
                 events=events_path.open("a", encoding="utf-8"),
                 spooled=local is None,
                 invocation=invocation,
+                started=event.started_at.timestamp(),
             )
             self._runs[event.invocation_id] = run
             if run.spooled and self._sync_thread is None:
@@ -239,13 +242,12 @@ class ResultsStore:
             "dbt.log": result.log_path,
         }
         fallback_dir = run.invocation.artifacts_dir if run.invocation is not None else None
-        started = result.started_at.timestamp()
         for name in DBT_ARTIFACTS:
             source = explicit.get(name)
             if source is None and fallback_dir is not None:
                 source = fallback_dir / name
                 # target/ keeps other commands' files (an older catalog.json): not this run's
-                if source.is_file() and source.stat().st_mtime < started:
+                if source.is_file() and source.stat().st_mtime < run.started:
                     continue
             if source is not None and source.is_file():
                 self._keep(run, name, partial(self.store.put_file, source=source))
