@@ -63,19 +63,19 @@ class DeclaredCommandTests:
     def _invocation(
         command: DBTCommand, project: ContractProject, request: pytest.FixtureRequest
     ) -> DBTInvocation:
-        fields: dict[str, Any] = {
-            DBTCommand.LIST: {"select": ("stg_orders+",), "command_args": {"output": "name"}},
-            DBTCommand.SHOW: {"command_args": {"inline": "select 41 + 1 as answer"}},
-            DBTCommand.RUN_OPERATION: {
-                "command_args": {"macro": "greet", "macro_args": {"name": "contract"}}
-            },
-            DBTCommand.RETRY: {
+        fields: dict[str, Any] = {}
+        if command is DBTCommand.LIST:
+            fields = {"select": ("stg_orders+",), "command_args": {"output": "name"}}
+        elif command is DBTCommand.SHOW:
+            fields = {"command_args": {"inline": "select 41 + 1 as answer"}}
+        elif command is DBTCommand.RUN_OPERATION:
+            fields = {"command_args": {"macro": "greet", "macro_args": {"name": "contract"}}}
+        elif command is DBTCommand.RETRY:
+            state = request.getfixturevalue("retry_state")
+            fields = {
                 "vars": {"fail_model": False, "fail_test": False},
-                "command_args": {"state_dir": str(request.getfixturevalue("retry_state"))}
-                if command is DBTCommand.RETRY
-                else {},
-            },
-        }.get(command, {})
+                "command_args": {"state_dir": str(state)},
+            }
         return project.invocation(**fields)
 
     @pytest.mark.parametrize("command", OTHER_COMMANDS, ids=[c.value for c in OTHER_COMMANDS])
