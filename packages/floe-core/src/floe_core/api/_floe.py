@@ -15,12 +15,13 @@ from floe_core._observer import RunObserver
 from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult
 from floe_core._runtime import DBTRuntimePlugin, read_project_name
+from floe_core.api._dbt_project import load_or_assume_manifest
 from floe_core.api._observers import observers_from_manifest
 from floe_core.api._options import InvocationOptions, build_invocation, choose_runtime
 from floe_core.api._validate import check_secrets
 from floe_core.artifacts import ResultsStore
 from floe_core.logging import bind_invocation
-from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
+from floe_core.manifest import PlatformManifest
 from floe_core.plugins import FloePluginManager
 from floe_core.profiles import profile_source_for
 from floe_core.registry import PluginRegistry
@@ -146,8 +147,14 @@ class Floe:
         observers: Iterable[RunObserver] = (),
         event_logger: EventSubscriber | None = None,
         retry_failed: bool = False,
+        profiles_dir: str | Path | None = None,
     ) -> Floe:
         """Load the manifest (default ``./platform-manifest.yaml``) and build its runtime.
+
+        With no manifest given or found in a dbt project folder (``project_dir``, default
+        the working directory), floe does what the dbt CLI does there: the local runtime,
+        dbt's profile resolution (``profiles_dir``, ``$DBT_PROFILES_DIR``, ./profiles.yml,
+        ~/.dbt) and runs kept under the project's ``.floe/``.
 
         ``runtime`` replaces ``plugins.dbt_runtime.type`` and ``runtime_config`` its
         ``config`` (see :func:`choose_runtime`). ``retry_failed`` asks a runtime that can
@@ -157,7 +164,7 @@ class Floe:
         (entry point group ``floe.plugins``) are loaded and may veto a run. Raises a
         :class:`~floe_core.ConfigError` naming the file/field and the fix.
         """
-        manifest = load_manifest(Path(path) if path is not None else Path(MANIFEST_FILENAME))
+        manifest = load_or_assume_manifest(path, project_dir=project_dir, profiles_dir=profiles_dir)
         # Cheap checks first: building a runtime may open connections or start workers.
         _preflight(manifest, Path(project_dir) if project_dir is not None else None)
         name, config = choose_runtime(manifest, runtime, runtime_config)

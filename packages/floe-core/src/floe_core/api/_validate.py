@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict
 from floe_core._errors import ConfigError, SecretError
 from floe_core._invocation import GeneratedProfile
 from floe_core._runtime import read_project_name
+from floe_core.api._dbt_project import load_or_assume_manifest
 from floe_core.api._options import choose_runtime
-from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest, missing_secrets
+from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, missing_secrets
 from floe_core.profiles import PROFILES_FILENAME, profile_source_for
 from floe_core.registry import PluginRegistry
 from floe_core.stores import open_artifact_store, project_directory
@@ -88,6 +89,7 @@ def validate(
     project_dir: str | Path | None = None,
     runtime: str | None = None,
     runtime_config: dict[str, Any] | None = None,
+    profiles_dir: str | Path | None = None,
 ) -> ValidationReport:
     """Check the manifest, its runtime and config, the project, the profile, the artifact
     store and the secrets.
@@ -99,8 +101,11 @@ def validate(
     loaded: list[PlatformManifest] = []
 
     def load() -> str:
-        loaded.append(load_manifest(manifest_path))
-        return f"{loaded[0].source_path} is valid"
+        manifest = load_or_assume_manifest(path, project_dir=project_dir, profiles_dir=profiles_dir)
+        loaded.append(manifest)
+        if manifest.source_path is None:
+            return f"no {MANIFEST_FILENAME}: the dbt project's own profile, runtime local"
+        return f"{manifest.source_path} is valid"
 
     checks = [_run_check("manifest", load)]
     if not loaded:

@@ -130,6 +130,12 @@ manifest_options = _stack(
         help="dbt project folder.  [default: the manifest's project.dir]",
     ),
     click.option("--runtime", help="Runtime to use instead of plugins.dbt_runtime.type."),
+    click.option(
+        "--profiles-dir",
+        type=click.Path(path_type=Path),
+        help="Without a platform manifest: the folder of profiles.yml, as dbt's option."
+        "  [default: $DBT_PROFILES_DIR, else ./profiles.yml if present, else ~/.dbt]",
+    ),
 )
 
 invocation_options = _stack(

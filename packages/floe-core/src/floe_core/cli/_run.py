@@ -50,6 +50,7 @@ def _open(ctx: click.Context, options: dict[str, Any], *, progress_shown: bool) 
         options.pop("manifest_path"),
         project_dir=options.pop("project_dir"),
         runtime=options.pop("runtime"),
+        profiles_dir=options.pop("profiles_dir"),
         retry_failed=options.pop("retry_failed", False),
         event_logger=EventLogger(logging.DEBUG if quiet else logging.INFO),
     )

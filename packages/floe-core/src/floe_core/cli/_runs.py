@@ -16,11 +16,12 @@ from rich.text import Text
 
 from floe_core._errors import ConfigError, FloeError
 from floe_core._runtime import read_project_name
+from floe_core.api import load_or_assume_manifest
 from floe_core.artifacts import RunHistory, RunRecord
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import json_option, logging_options
 from floe_core.cli._summary import print_summary
-from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
+from floe_core.manifest import PlatformManifest
 from floe_core.stores import fetch_project, open_artifact_store
 
 __all__ = ["runs"]
@@ -42,7 +43,7 @@ _project_option = click.option(
 
 
 def _history(manifest_path: Path | None, project_name: str | None) -> tuple[RunHistory, str]:
-    manifest = load_manifest(manifest_path or Path(MANIFEST_FILENAME))
+    manifest = load_or_assume_manifest(manifest_path)
     return RunHistory(open_artifact_store(manifest)), project_name or _project_of(manifest)
 
 
