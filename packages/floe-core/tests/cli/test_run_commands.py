@@ -201,3 +201,39 @@ def test_every_option_reaches_the_invocation(runner: CliRunner, write_manifest) 
     assert invocation["vars"] == {"day": "2024-01-01", "n": 3}
     assert (invocation["target"], invocation["threads"]) == ("dev", 3)
     assert (invocation["full_refresh"], invocation["fail_fast"]) == (True, True)
+
+
+def test_json_names_the_stored_run_folder(
+    runner: CliRunner, write_manifest, tmp_path: Path
+) -> None:
+    write_manifest()
+    result = runner.invoke(cli, ["build", "--json"])
+    assert result.exit_code == 0, result.output
+    [record] = read_index(tmp_path / "results", "shop")
+    stored = DBTRunResult.model_validate_json(result.stdout).stored_at
+    assert stored == str(tmp_path / "results" / "shop" / record.invocation_id)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "kind"),
+    [
+        (
+            ["build", "--json", "--manifest", "missing.yaml"],
+            "platform manifest not found",
+            "ManifestError",
+        ),
+        (["run", "--vars", "{unclosed", "--json"], "Invalid value for '--vars'", "UsageError"),
+    ],
+    ids=["no-manifest", "bad-vars"],
+)
+def test_json_on_an_error_is_still_one_json_document(
+    runner: CliRunner, write_manifest, args: list[str], error: str, kind: str
+) -> None:
+    write_manifest()
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["status"] == "error"
+    assert error in document["error"]
+    assert document["hint"]
+    assert (document["exit_code"], document["kind"]) == (2, kind)

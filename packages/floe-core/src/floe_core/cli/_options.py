@@ -15,6 +15,7 @@ __all__ = [
     "MultiValueOption",
     "invocation_options",
     "json_option",
+    "json_wanted",
     "log_format",
     "logging_options",
     "manifest_options",
@@ -166,9 +167,25 @@ retry_failed_option = click.option(
     " support it, e.g. cloud's rerun endpoint).",
 )
 
+_JSON_KEY = "floe.json"
+
+
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.find_root().meta[_JSON_KEY] = True
+    return value
+
+
+def json_wanted(ctx: click.Context) -> bool:
+    """Whether the command line asked for ``--json`` (errors then go out as JSON too)."""
+    return bool(ctx.find_root().meta.get(_JSON_KEY))
+
+
 json_option = click.option(
     "--json",
     "as_json",
     is_flag=True,
+    is_eager=True,
+    callback=_remember_json,
     help="Print the machine-readable result as JSON on stdout (and nothing else).",
 )

@@ -106,10 +106,11 @@ def run_command(
             if saved is not None:
                 click.echo(f"results of invocation {started[0]} so far: {saved}", err=True)
             raise
+        location = _results_location(floe, started)
         if as_json:
-            click.echo(result.model_dump_json(indent=2))
+            click.echo(result.model_copy(update={"stored_at": location}).model_dump_json(indent=2))
         else:
-            present(console, result, _results_location(floe, started))
+            present(console, result, location)
     return 0 if result.success else 1
 
 
