@@ -16,18 +16,21 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def test_build_prints_node_lines_a_summary_table_and_exits_0(
+def test_build_without_a_terminal_prints_dbt_like_lines_and_exits_0(
     runner: CliRunner, write_manifest, tmp_path: Path
 ) -> None:
     write_manifest()
     result = runner.invoke(cli, ["build"])
     assert result.exit_code == 0, result.output
     out = result.stdout
+    # not a terminal: dbt's log shape, a header, node lines, no table of successes
+    assert out.startswith("Running with floe=")
+    assert ", runtime=scripted" in out
     assert "1 of 2 OK sql table model main.stg_orders" in out
     assert "[OK in 0.25s]" in out
     assert "2 of 2 OK" in out
-    for header in ("node", "type", "status", "time", "rows", "message"):
-        assert header in out
+    assert "┃" not in out
+    assert "Completed successfully" in out
     assert "Done. PASS=2 WARN=0 ERROR=0 FAIL=0 SKIP=0 TOTAL=2" in out
     [record] = read_index(tmp_path / "results", "shop")
     assert f"results: {tmp_path / 'results' / 'shop' / record.invocation_id}" in out
@@ -39,6 +42,7 @@ def test_a_failed_node_exits_1_naming_the_node_and_the_database_message(
     write_manifest()
     result = runner.invoke(cli, ["run", "--vars", "{fail: true}"])
     assert result.exit_code == 1
+    assert "Completed with 1 error and 0 warnings:" in result.stdout
     assert "ERROR in model stg_orders (model.shop.stg_orders)" in result.stdout
     assert 'Binder Error: column "amount" not found' in result.stdout
     assert "SKIP=1" in result.stdout

@@ -14,6 +14,7 @@ from floe_core._events import FloeEvent, RunStarted
 from floe_core._invocation import NODE_COMMANDS, DBTCommand
 from floe_core._results import DBTRunResult
 from floe_core.api import Floe
+from floe_core.cli._ci_output import CIHeader, print_completion
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import (
     invocation_options,
@@ -95,6 +96,11 @@ def run_command(
         display = (
             ProgressDisplay(console, live=console.is_terminal) if progress and not as_json else None
         )
+        if display is not None and not console.is_terminal:
+            # a CI log reads like dbt's: header and START lines; at the end only problems
+            floe.subscribe(CIHeader(console))
+            if present is print_summary:
+                present = print_completion
         if display is not None:
             floe.subscribe(display)
         try:
