@@ -4,6 +4,7 @@ what each prints, its exit code, and what it leaves in the results store."""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -180,3 +181,29 @@ def test_a_command_the_runtime_does_not_declare_is_refused_naming_those_that_do(
     assert done.exit_code == 2, done.stdout + done.stderr
     assert "runtime 'subprocess' does not support `ls`" in done.stderr
     assert "--runtime local" in done.stderr
+
+
+def test_validate_connection_connects_to_the_warehouse(floe: RunCommand) -> None:
+    done = floe("validate", "--connection")
+    assert done.exit_code == 0, done.output
+    assert "ok    connection: Connection test: [OK connection ok]" in done.stdout
+
+
+def test_validate_connection_names_why_the_warehouse_is_unreachable(
+    tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    manifest = tmp_path / "platform-manifest.yaml"
+    manifest.write_text(
+        f"apiVersion: floe.dev/v1\nkind: PlatformManifest\n"
+        f"project: {{dir: {workspace / 'shop'}}}\nplugins: {{dbt_runtime: {{type: local}}}}\n"
+        f"compute: {{type: postgres, config: {{host: 127.0.0.1, port: {port}, user: floe,"
+        " password: '${env:FLOE_TEST_PG}', dbname: shop}}\n"
+    )
+    monkeypatch.setenv("FLOE_TEST_PG", "not-used")
+    done = CliRunner().invoke(cli, ["validate", "--connection", "--manifest", str(manifest)])
+    assert done.exit_code == 2
+    assert "error connection: cannot connect to the warehouse:" in done.stdout
+    assert "Connection refused" in done.stdout

@@ -59,6 +59,7 @@ def init(
 
 @click.command()
 @manifest_options
+@click.option("--connection", is_flag=True, help="Also connect to the warehouse.")
 @json_option
 @logging_options
 @click.pass_context
@@ -69,11 +70,17 @@ def validate(
     project_dir: Path | None,
     runtime: str | None,
     profiles_dir: Path | None,
+    connection: bool,
     as_json: bool,
 ) -> None:
-    """Check the manifest, runtime and its config, project, profile, artifact store, secrets."""
+    """Check the manifest, runtime and its config, project, profile, artifact store, secrets
+    (and with --connection, the warehouse connection)."""
     report = validate_manifest(
-        manifest_path, project_dir=project_dir, runtime=runtime, profiles_dir=profiles_dir
+        manifest_path,
+        project_dir=project_dir,
+        runtime=runtime,
+        profiles_dir=profiles_dir,
+        connection=connection,
     )
     if as_json:
         click.echo(report.model_dump_json(indent=2))

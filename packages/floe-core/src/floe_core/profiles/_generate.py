@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from floe_core._errors import ProfileError
@@ -54,7 +55,14 @@ def _dbt_output(compute: DuckDBCompute | PostgresCompute, manifest: PlatformMani
         duckdb = compute.config
         path = duckdb.path
         if path != ":memory:" and not path.startswith("md:"):
-            path = str(manifest.resolve_path(path))
+            resolved = manifest.resolve_path(path)
+            if resolved.is_dir():
+                where = manifest.locate("compute.config.path") or "compute.config.path"
+                raise ProfileError(
+                    f"{where}: compute.config.path {resolved} is a folder, not a DuckDB file",
+                    hint=f"name the database file, e.g. `path: {Path(path) / 'warehouse.duckdb'}`",
+                )
+            path = str(resolved)
         output: dict[str, Any] = {
             "type": "duckdb",
             "path": path,
