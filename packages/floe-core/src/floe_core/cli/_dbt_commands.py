@@ -68,7 +68,7 @@ def _project_command(command: DBTCommand, help_text: str) -> click.Command:
     @logging_options
     @click.pass_context
     def project_command(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
-        ctx.exit(run_command(ctx, command, as_json, options, present=_print_output))
+        ctx.exit(run_command(ctx, command, as_json, options, present=_print_output, progress=False))
 
     return project_command
 
@@ -102,7 +102,9 @@ def list_nodes(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     """List the selected resources (dbt ls)."""
     options["resource_types"] = _words(options["resource_types"])
     options["output_keys"] = _words(options["output_keys"])
-    ctx.exit(run_command(ctx, DBTCommand.LIST, as_json, options, present=_print_lines))
+    ctx.exit(
+        run_command(ctx, DBTCommand.LIST, as_json, options, present=_print_lines, progress=False)
+    )
 
 
 def _words(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -167,7 +169,11 @@ def show(ctx: click.Context, /, as_json: bool, output_format: str, **options: An
 @click.pass_context
 def run_operation(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     """Run a macro (dbt run-operation MACRO --args '{...}')."""
-    ctx.exit(run_command(ctx, DBTCommand.RUN_OPERATION, as_json, options, present=_print_output))
+    ctx.exit(
+        run_command(
+            ctx, DBTCommand.RUN_OPERATION, as_json, options, present=_print_output, progress=False
+        )
+    )
 
 
 @click.group(name="source")
