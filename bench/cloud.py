@@ -3,7 +3,7 @@
 The fake runs in the bench process and executes each triggered job with real dbt-core, so a
 ``floe build`` with the cloud runtime costs the fake's own execution plus the client's work
 (triggering, polling, fetching artifacts, translating results). After every repetition the
-subject reads the fake's run (``started_at`` to ``finished_at``) so the report can show the
+subject reads the fake's run (``dequeued_at`` to ``finished_at``) so the report can show the
 client's overhead above that execution.
 """
 
@@ -64,9 +64,10 @@ def _server_seconds(ws: Workspace) -> dict[str, float]:
     fake = ws.services[SERVICE]["fake"]
     fake.wait_idle()
     runs = fake.runs(_job_id(ws))
-    if not runs or runs[-1].started_at is None or runs[-1].finished_at is None:
+    # From pick-up (``dequeued_at``) on: the Starting phase is the fake's time, not floe's.
+    if not runs or runs[-1].dequeued_at is None or runs[-1].finished_at is None:
         return {}
-    return {"server_seconds": (runs[-1].finished_at - runs[-1].started_at).total_seconds()}
+    return {"server_seconds": (runs[-1].finished_at - runs[-1].dequeued_at).total_seconds()}
 
 
 register_service(SERVICE, _fake_dbt_cloud)

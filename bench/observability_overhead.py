@@ -43,8 +43,9 @@ from floe_core import (
     RunStarted,
     RunStatus,
 )
-from floe_core.lineage import LineageConfig, create_lineage_observer, dataset_namespace
+from floe_core.lineage import LineageConfig, create_lineage_observer
 from floe_core.tracing import TracingConfig, create_tracing_observer
+from floe_core.warehouses import dataset_namespace
 from floe_dbt_local import LocalRuntime, LocalRuntimeConfig
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop"
@@ -186,7 +187,7 @@ def main() -> None:
             profile = GeneratedProfile(
                 outputs={"dev": {"type": "duckdb", "path": str(database), "threads": args.threads}}
             )
-            namespace = dataset_namespace("duckdb", path=database)
+            namespace = dataset_namespace(profile.outputs["dev"])
             runtime = LocalRuntime(LocalRuntimeConfig(profiles_cache_dir=Path(tmp) / "profiles"))
             with runtime:
                 invocation = DBTInvocation(project_dir=project, profile=profile)

@@ -244,7 +244,7 @@ def _client_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
         "### Client overhead above the server's own execution",
         "",
         "Wall time of the floe command minus the time the server spent executing the run",
-        "(the fake dbt Cloud's run `started_at` to `finished_at`), per repetition.",
+        "(the fake dbt Cloud's run `dequeued_at` to `finished_at`), per repetition.",
         "",
         "| subject | models | warehouse | wall median | client overhead median (min-max) |",
         "| --- | --- | --- | --- | --- |",

@@ -24,6 +24,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 
 from floe_core.manifest import PlatformManifest, starter_manifest
+from floe_core.warehouses import BUILTIN_WAREHOUSES
 
 REFERENCE = Path(__file__).with_name("manifest-reference.md")
 
@@ -42,6 +43,7 @@ EXAMPLES: dict[str, Any] = {
     "project.source[s3].options": {"region": "eu-west-1"},
     "plugins.dbt_runtime.type": "local",
     "plugins.dbt_runtime.config": {"threads": 8},
+    "compute.type": "duckdb",
     "compute[duckdb].config.path": ".floe/warehouse/shop.duckdb",
     "compute[duckdb].config.extensions": ["httpfs"],
     "compute[duckdb].config.settings": {"memory_limit": "2GB"},
@@ -49,6 +51,48 @@ EXAMPLES: dict[str, Any] = {
     "compute[postgres].config.user": "floe",
     "compute[postgres].config.password": "${env:PG_PASSWORD}",
     "compute[postgres].config.dbname": "shop",
+    "compute[redshift].config.host": "examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com",
+    "compute[redshift].config.user": "floe",
+    "compute[redshift].config.password": "${env:REDSHIFT_PASSWORD}",
+    "compute[redshift].config.dbname": "analytics",
+    "compute[redshift].config.cluster_id": "examplecluster",
+    "compute[redshift].config.region": "us-west-2",
+    "compute[redshift].config.iam_profile": "data-platform",
+    "compute[redshift].config.connect_timeout": 10,
+    "compute[snowflake].config.account": "myorg-myaccount",
+    "compute[snowflake].config.user": "FLOE",
+    "compute[snowflake].config.password": "${env:SNOWFLAKE_PASSWORD}",
+    "compute[snowflake].config.authenticator": "externalbrowser",
+    "compute[snowflake].config.private_key_path": "~/.ssh/snowflake_key.p8",
+    "compute[snowflake].config.private_key_passphrase": "${env:SNOWFLAKE_KEY_PASSPHRASE}",
+    "compute[snowflake].config.role": "TRANSFORMER",
+    "compute[snowflake].config.database": "ANALYTICS",
+    "compute[snowflake].config.warehouse": "TRANSFORMING",
+    "compute[snowflake].config.schema": "MARTS",
+    "compute[snowflake].config.query_tag": "floe",
+    "compute[snowflake].config.connect_timeout": 30,
+    "compute[bigquery].config.project": "acme-analytics",
+    "compute[bigquery].config.dataset": "marts",
+    "compute[bigquery].config.keyfile": "secrets/bigquery-sa.json",
+    "compute[bigquery].config.location": "EU",
+    "compute[bigquery].config.job_execution_timeout_seconds": 600,
+    "compute[bigquery].config.job_retries": 2,
+    "compute[bigquery].config.maximum_bytes_billed": 100000000000,
+    "compute[databricks].config.host": "dbc-a1b2c3d4-e5f6.cloud.databricks.com",
+    "compute[databricks].config.http_path": "/sql/1.0/warehouses/abc123",
+    "compute[databricks].config.token": "${env:DATABRICKS_TOKEN}",
+    "compute[databricks].config.auth_type": "oauth",
+    "compute[databricks].config.catalog": "main",
+    "compute[databricks].config.schema": "marts",
+    "compute[databricks].config.connect_retries": 3,
+    "compute[databricks].config.connect_timeout": 30,
+    "compute[trino].config.host": "trino.internal",
+    "compute[trino].config.user": "floe",
+    "compute[trino].config.password": "${env:TRINO_PASSWORD}",
+    "compute[trino].config.jwt_token": "${env:TRINO_JWT}",
+    "compute[trino].config.database": "hive",
+    "compute[trino].config.schema": "marts",
+    "compute[trino].config.session_properties": {"query_max_run_time": "1h"},
     "profile.profiles_dir": "~/.dbt",
     "profile.profile_name": "shop",
     "artifacts.url": "s3://acme-floe/artifacts",
@@ -84,6 +128,8 @@ def _attribute_docstrings(model: type[BaseModel]) -> dict[str, str]:
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if annotation is BaseModel:  # any model: the one chosen by the data (`compute.config`)
+        return []
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     if typing.get_origin(annotation) is typing.Annotated:
@@ -179,6 +225,17 @@ def _sections(
     found = [(title + variant, model, example_prefix)]
     for name, field in model.model_fields.items():
         key = field.alias or name
+        if hasattr(model, "model_of_field"):  # `compute.config`: one model per warehouse type
+            for kind in BUILTIN_WAREHOUSES:
+                settings = model.model_of_field(key, {"type": kind})
+                if settings is not None:
+                    found += _sections(
+                        settings,
+                        f"{path}{key}.",
+                        f"`{path}{key}`",
+                        f"{example_prefix.removesuffix('.')}[{kind}].{key}.",
+                        f" (`{path}type: {kind}`)",
+                    )
         options = _models_in(field.annotation)
         for option in options:
             which, tag = variant, ""

@@ -41,9 +41,9 @@ from floe_core.lineage import (
     InMemoryTransport,
     LineageConfig,
     create_lineage_observer,
-    dataset_namespace,
 )
 from floe_core.tracing import TracingConfig, create_tracing_observer
+from floe_core.warehouses import dataset_namespace
 from floe_dbt_local import LocalRuntime, LocalRuntimeConfig
 
 pytestmark = pytest.mark.slow
@@ -167,7 +167,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ObservedRun]:
     profile = GeneratedProfile(
         outputs={"dev": {"type": "duckdb", "path": str(database), "threads": 4}}
     )
-    namespace = dataset_namespace("duckdb", path=database)
+    namespace = dataset_namespace(profile.outputs["dev"])
     exporter = InMemorySpanExporter()
     runtime = LocalRuntime(LocalRuntimeConfig(profiles_cache_dir=root / "profiles"))
     with runtime:

@@ -13,9 +13,9 @@ from floe_core.lineage import (
     InMemoryTransport,
     LineageConfig,
     create_lineage_observer,
-    dataset_namespace,
 )
 from floe_core.testing import PostgresServer
+from floe_core.warehouses import dataset_namespace
 from floe_dbt_local import LocalRuntime, LocalRuntimeConfig
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -38,7 +38,7 @@ def test_postgres_datasets_are_named_by_host_port_and_database(
         "schema": "public",
         "threads": 2,
     }
-    namespace = dataset_namespace("postgres", host=postgres_server.host, port=postgres_server.port)
+    namespace = dataset_namespace(output)
     transport = InMemoryTransport()
     lineage = create_lineage_observer(
         LineageConfig(enabled=True),

@@ -11,6 +11,7 @@ import pytest
 from floe_core import DBTInvocation, GeneratedProfile
 from floe_dbt_cloud import CloudRuntime
 from floe_dbt_cloud.testing import FakeDbtCloud, FakeJob
+from floe_dbt_cloud.testing._contract import contract_violation
 
 JOB_ID = 42
 
@@ -51,10 +52,19 @@ def fake_account(
 
 
 @pytest.fixture
-def fake(fake_account: FakeDbtCloud) -> FakeDbtCloud:
-    """The session's fake, emptied of runs, requests and faults left by earlier tests."""
+def fake(fake_account: FakeDbtCloud) -> Iterator[FakeDbtCloud]:
+    """The session's fake, emptied of runs, requests and faults left by earlier tests.
+
+    Every answer it gave during the test must have the documented shape.
+    """
     fake_account.reset()
-    return fake_account
+    yield fake_account
+    violations = [
+        violation
+        for r in fake_account.responses
+        if (violation := contract_violation(r.method, r.path, r.status, r.content_type, r.payload))
+    ]
+    assert not violations, "the fake broke the documented contract:\n" + "\n".join(violations)
 
 
 @pytest.fixture
@@ -95,7 +105,8 @@ def make_runtime(
     made: list[CloudRuntime] = []
 
     def make(**overrides: object) -> CloudRuntime:
-        runtime = CloudRuntime(fake.cloud_config(JOB_ID, **overrides), sleep=sleep)
+        settings = {"job_id": JOB_ID, **overrides}  # job_id=None to name the job instead
+        runtime = CloudRuntime(fake.cloud_config(**settings), sleep=sleep)
         made.append(runtime)
         return runtime
 

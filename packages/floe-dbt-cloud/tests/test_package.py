@@ -46,3 +46,13 @@ def test_health_check_reports_a_bad_token(fake: FakeDbtCloud, job_id: int) -> No
         health = runtime.health_check()
     assert not health.healthy
     assert "HTTP 401" in health.message
+    assert health.checks == {"dbt_cloud_api": "refused"}
+
+
+def test_health_check_reports_an_unreachable_api(fake: FakeDbtCloud, job_id: int) -> None:
+    config = fake.cloud_config(job_id, access_url="http://127.0.0.1:9", retry={"max_attempts": 1})
+    with CloudRuntime(config) as runtime:
+        health = runtime.health_check()
+    assert not health.healthy
+    assert "connection to http://127.0.0.1:9 failed" in health.message
+    assert health.checks == {"dbt_cloud_api": "unreachable"}

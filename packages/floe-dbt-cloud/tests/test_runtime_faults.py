@@ -6,7 +6,9 @@ creates exactly one run, and the outcome reported is the one dbt Cloud reached.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -21,7 +23,7 @@ from floe_core import (
     RunStatus,
 )
 from floe_dbt_cloud import CloudRuntime
-from floe_dbt_cloud.testing import TRIGGER_PATH, FakeDbtCloud
+from floe_dbt_cloud.testing import TRIGGER_PATH, FakeDbtCloud, FakeRun
 
 pytestmark = pytest.mark.slow  # every test runs real dbt through the fake
 
@@ -67,20 +69,31 @@ def test_lost_trigger_response_adopts_the_run_instead_of_starting_another(
     assert fake.faults.fired == [("lose_response", "POST", "/api/v2/accounts/1/jobs/42/run/")]
 
 
-@pytest.mark.parametrize("fault", ["server_error", "html_502", "rate_limit"])
+@pytest.mark.parametrize(
+    ("fault", "kwargs", "searches"),
+    [
+        ("server_error", {}, 2),  # a 5xx may have created a run: look before re-sending
+        ("html_502", {}, 2),
+        ("rate_limit", {"retry_after": 0.25}, 0),  # a 4xx created nothing: just re-send
+        ("server_error", {"status": 408}, 0),
+    ],
+)
 def test_trigger_refused_before_creating_a_run_is_sent_again(
     fake: FakeDbtCloud,
     make_runtime: Callable[..., CloudRuntime],
     invocation: DBTInvocation,
     delays: list[float],
     fault: str,
+    kwargs: dict[str, object],
+    searches: int,
 ) -> None:
-    kwargs = {"retry_after": 0.25} if fault == "rate_limit" else {}
     getattr(fake.faults, fault)(times=2, method="POST", path=TRIGGER_PATH, **kwargs)
     result = make_runtime().build(invocation)
     assert result.status is RunStatus.SUCCESS, result.error
     assert len(fake.runs()) == 1
     assert _trigger_posts(fake) == 3
+    run_lists = [r for r in fake.requests if r.method == "GET" and r.path.endswith("/runs/")]
+    assert len(run_lists) == 1 + searches  # the job's newest run, before the first POST
     if fault == "rate_limit":
         assert delays[:2] == [0.25, 0.25]
 
@@ -279,3 +292,51 @@ def test_without_discovery_the_plan_carries_the_runs_manifest(
     assert planned.manifest_path.is_file()
     assert set(planned.node_ids) == {node.unique_id for node in result.nodes}
     assert not [r for r in fake.requests if r.path == "/graphql"]
+
+
+@pytest.mark.parametrize(("fault", "posts"), [("rate_limit", 3), ("lose_response", 2)])
+def test_reused_invocation_id_never_adopts_the_earlier_run(
+    fake: FakeDbtCloud,
+    make_runtime: Callable[..., CloudRuntime],
+    invocation: DBTInvocation,
+    fault: str,
+    posts: int,
+) -> None:
+    # The first run of this invocation id is cancelled (floe's timeout) and stays tagged.
+    fake.faults.slow_run(seconds=30)
+    first = make_runtime(timeout_seconds=0.3).build(invocation)
+    assert first.status is RunStatus.TIMED_OUT
+    getattr(fake.faults, fault)(method="POST", path=TRIGGER_PATH)
+    second = make_runtime().build(invocation)
+    assert second.status is RunStatus.SUCCESS, second.error
+    assert _statuses(second) == TINY_BUILD
+    earlier, new = fake.runs()
+    assert (earlier.status, new.status) == (30, 10)
+    assert second.metadata["dbt_cloud_run_id"] == new.id
+    assert _trigger_posts(fake) == posts
+
+
+def test_lost_trigger_answer_is_found_behind_a_page_of_newer_runs(
+    fake: FakeDbtCloud, invocation: DBTInvocation, job_id: int
+) -> None:
+    # While floe backs off, 120 other runs of the job start (other clients, a schedule):
+    # the run floe created is on the second page of the job's newest runs.
+    fake.faults.lose_response()
+    job = fake.jobs[job_id]
+
+    def others_trigger_meanwhile(seconds: float) -> None:
+        time.sleep(min(seconds, 0.05))
+        if len(fake.runs()) == 1:
+            for _ in range(120):
+                run_id, trigger_id = fake.store.next_ids()
+                other = FakeRun(run_id, job, {"cause": "schedule"}, [], Path("-"), trigger_id)
+                other.finish(10)
+                fake.store.add(other)
+
+    with CloudRuntime(fake.cloud_config(job_id), sleep=others_trigger_meanwhile) as runtime:
+        result = runtime.build(invocation)
+    assert result.status is RunStatus.SUCCESS, result.error
+    assert result.metadata["dbt_cloud_run_id"] == fake.runs()[0].id
+    assert _trigger_posts(fake) == 1
+    pages = [r.query["offset"] for r in fake.requests if r.path.endswith("/runs/")]
+    assert pages == [["0"], ["0"], ["100"]]  # baseline, then the search's two pages

@@ -5,7 +5,7 @@ import shlex
 from pathlib import Path
 
 from floe_core import DBTCommand, DBTInvocation, GeneratedProfile
-from floe_dbt_cloud import cause_tag, dbt_command_line, trigger_body
+from floe_dbt_cloud._steps import cause_tag, dbt_command_line, trigger_body
 
 
 def _invocation(**fields: object) -> DBTInvocation:

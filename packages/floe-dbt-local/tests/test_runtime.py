@@ -6,7 +6,7 @@ import json
 import shutil
 import socket
 from collections.abc import Callable
-from importlib.metadata import entry_points
+from importlib.metadata import entry_points, version
 from pathlib import Path
 
 import pytest
@@ -259,7 +259,8 @@ def test_metadata_names_dbt_and_the_adapters(local_runtime: LocalRuntime) -> Non
     metadata = local_runtime.get_runtime_metadata()
     assert metadata.dbt_version is not None
     assert metadata.dbt_version.startswith("1.11")
-    assert any(adapter.startswith("duckdb") for adapter in metadata.details["adapters"])
+    assert any(adapter.startswith("dbt-duckdb 1.") for adapter in metadata.details["adapters"])
     health = local_runtime.health_check()
     assert health.healthy
-    assert health.checks["duckdb"] == health.checks["postgres"] == "installed"
+    assert health.checks["duckdb"] == f"dbt-duckdb {version('dbt-duckdb')}"
+    assert health.checks["postgres"] == f"dbt-postgres {version('dbt-postgres')}"

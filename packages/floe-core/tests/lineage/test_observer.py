@@ -29,7 +29,6 @@ from floe_core.lineage import (
     LineageConfig,
     LineageObserver,
     create_lineage_observer,
-    dataset_namespace,
 )
 
 NAMESPACE = "duckdb:///data/shop.duckdb"
@@ -358,30 +357,6 @@ def test_an_unusable_transport_is_a_config_error_naming_the_field() -> None:
     config = LineageConfig(enabled=True, transport={"type": "http"})
     with pytest.raises(ConfigError, match=r"observability\.lineage\.transport"):
         create_lineage_observer(config, compute_namespace=NAMESPACE)
-
-
-@pytest.mark.parametrize(
-    ("arguments", "expected"),
-    [
-        ({"adapter": "duckdb", "path": "/data/shop.duckdb"}, "duckdb:///data/shop.duckdb"),
-        ({"adapter": "duckdb", "path": ":memory:"}, "duckdb://:memory:"),
-        ({"adapter": "postgres", "host": "db", "port": 5433}, "postgres://db:5433"),
-        ({"adapter": "postgres", "host": "db"}, "postgres://db:5432"),
-    ],
-)
-def test_dataset_namespace_follows_the_openlineage_naming_spec(
-    arguments: dict[str, Any], expected: str
-) -> None:
-    assert dataset_namespace(**arguments) == expected
-
-
-def test_dataset_namespace_resolves_relative_duckdb_paths(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert dataset_namespace("duckdb", path="shop.duckdb") == f"duckdb://{tmp_path}/shop.duckdb"
-    with pytest.raises(ConfigError, match=r"compute\.host"):
-        dataset_namespace("postgres")
 
 
 def test_an_orchestrator_parent_run_becomes_the_invocations_parent_and_root(

@@ -9,8 +9,6 @@ import pytest
 
 from floe_core import ManifestError
 from floe_core.manifest import (
-    DuckDBCompute,
-    PostgresCompute,
     load_manifest,
     parse_manifest,
     starter_manifest,
@@ -61,7 +59,8 @@ def test_full_manifest_resolves_paths_against_its_folder(tmp_path: Path) -> None
     assert manifest.artifacts_dir() == tmp_path.resolve() / ".floe/artifacts"
     assert manifest.runtime.type == "local"
     assert manifest.runtime.config == {"threads": 4}
-    assert isinstance(manifest.compute, DuckDBCompute)
+    assert manifest.compute is not None
+    assert manifest.compute.type == "duckdb"
     assert manifest.compute.config.threads == 2
     assert manifest.compute.config.schema_ == "main"
     assert manifest.observability.lineage.namespace == "shop"
@@ -87,7 +86,8 @@ def test_postgres_compute_accepts_a_password_reference(tmp_path: Path) -> None:
         """,
     )
     compute = load_manifest(path).compute
-    assert isinstance(compute, PostgresCompute)
+    assert compute is not None
+    assert compute.type == "postgres"
     assert compute.config.port == 5432
     assert compute.config.schema_ == "public"
     assert compute.config.password == "${env:PG_PASSWORD}"
@@ -100,7 +100,8 @@ def test_starter_manifest_loads_for_every_runtime(tmp_path: Path) -> None:
         )
         assert manifest.runtime.type == runtime
         assert manifest.project_dir() == tmp_path.resolve() / "examples/shop"
-        assert isinstance(manifest.compute, DuckDBCompute)
+        assert manifest.compute is not None
+        assert manifest.compute.type == "duckdb"
 
 
 def test_starter_manifest_quotes_names_yaml_would_misread() -> None:
@@ -114,7 +115,8 @@ def test_repository_manifest_loads() -> None:
     manifest = load_manifest(root / "platform-manifest.yaml")
     assert manifest.runtime.type == "local"
     assert manifest.project_dir() == root / "examples/shop"
-    assert isinstance(manifest.compute, DuckDBCompute)
+    assert manifest.compute is not None
+    assert manifest.compute.type == "duckdb"
     assert not manifest.observability.lineage.enabled
     assert not manifest.observability.tracing.enabled
 
@@ -179,12 +181,17 @@ def test_missing_plugins_section(tmp_path: Path) -> None:
     assert error.hint == "add 'plugins' under the top level"
 
 
-def test_unknown_compute_type_lists_the_supported_ones(tmp_path: Path) -> None:
-    path = write(tmp_path, "compute:\n  type: snowflake\n")
+def test_unknown_compute_type_lists_the_known_ones(tmp_path: Path) -> None:
+    path = write(tmp_path, "compute:\n  type: oracle\n  config: {host: db}\n")
     error = load_error(path)
-    assert error.location == f"{path}:7"
-    assert error.field == "compute"
-    assert error.hint == "set `type:` to one of: 'duckdb', 'postgres'"
+    assert error.location == f"{path}:8"
+    assert error.field == "compute.type"
+    assert error.message.endswith("unknown warehouse type 'oracle'")
+    assert error.hint is not None
+    assert error.hint.startswith(
+        "use one of: bigquery, databricks, duckdb, postgres, redshift, snowflake, trino"
+    )
+    assert "entry point group floe.warehouses" in error.hint
 
 
 @pytest.mark.parametrize(
@@ -288,7 +295,8 @@ def test_merge_keys_override_without_counting_as_duplicates(tmp_path: Path) -> N
         """,
     )
     manifest = load_manifest(path)
-    assert isinstance(manifest.compute, DuckDBCompute)
+    assert manifest.compute is not None
+    assert manifest.compute.type == "duckdb"
     assert (manifest.compute.config.threads, manifest.compute.config.path) == (8, "a.duckdb")
     assert manifest.locate("compute.config.threads") == f"{path}:13"
     assert manifest.locate("compute.config.path") == f"{path}:8"

@@ -10,12 +10,11 @@ and events). ``floe_dbt_cloud.testing`` ships a fake dbt Cloud that executes rea
 from __future__ import annotations
 
 from floe_dbt_cloud._client import DbtCloudClient
-from floe_dbt_cloud._config import CloudConfig, RetryPolicy
+from floe_dbt_cloud._config import CloudConfig, JobByName, RetryPolicy, RunOverrides
 from floe_dbt_cloud._errors import DbtCloudAccessError, DbtCloudAPIError, DbtCloudTransientError
 from floe_dbt_cloud._models import CloudRun, CloudRunStatus, CloudRunStep
 from floe_dbt_cloud._run_handler import CloudRunHandler, RunOutcome
 from floe_dbt_cloud._runtime import CloudRuntime
-from floe_dbt_cloud._steps import cause_tag, dbt_command_line, trigger_body
 from floe_dbt_cloud._translator import CloudEventTranslator
 
 __all__ = [
@@ -30,9 +29,8 @@ __all__ = [
     "DbtCloudAccessError",
     "DbtCloudClient",
     "DbtCloudTransientError",
+    "JobByName",
     "RetryPolicy",
     "RunOutcome",
-    "cause_tag",
-    "dbt_command_line",
-    "trigger_body",
+    "RunOverrides",
 ]

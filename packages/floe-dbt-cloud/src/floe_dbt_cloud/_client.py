@@ -7,6 +7,7 @@ This module knows envelopes, retries and error translation, and nothing of runs'
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -24,7 +25,10 @@ from floe_dbt_cloud._config import CloudConfig
 from floe_dbt_cloud._errors import DbtCloudAccessError, DbtCloudAPIError, DbtCloudTransientError
 from floe_dbt_cloud._models import CloudRun
 
-__all__ = ["DbtCloudClient", "retry_after_seconds"]
+__all__ = ["PAGE_SIZE", "DbtCloudClient", "retry_after_seconds"]
+
+PAGE_SIZE = 100
+"""Items per list request: the Admin API's maximum ``limit``."""
 
 _log = structlog.get_logger("floe.dbt_cloud")
 
@@ -128,25 +132,32 @@ class DbtCloudClient:
         params = {"include_related": json.dumps(related)}
         return _run(self._json("GET", f"runs/{run_id}/", params=params))
 
-    def list_runs(self, job_id: int, *, limit: int = 20, offset: int = 0) -> list[CloudRun]:
-        """The job's runs, newest first, with their trigger (and so their ``cause``)."""
+    def list_runs(self, job_id: int, *, limit: int = 20) -> list[CloudRun]:
+        """The job's ``limit`` newest runs, newest first, with their trigger (``cause``)."""
+        return list(itertools.islice(self.iter_runs(job_id, page_size=limit), limit))
+
+    def iter_runs(self, job_id: int, *, page_size: int = 100) -> Iterator[CloudRun]:
+        """Every run of the job, newest first, fetched a page (<= 100 runs) at a time."""
         params = {
             "job_definition_id": str(job_id),
             "order_by": "-id",
-            "limit": str(limit),
-            "offset": str(offset),
             "include_related": json.dumps(["trigger"]),
         }
-        data = self._json("GET", "runs/", params=params)
-        return [_run(item) for item in data or []]
+        for item in self._pages("runs/", params, page_size=page_size):
+            yield _run(item)
+
+    def list_jobs(
+        self, *, project_id: int | None = None, environment_id: int | None = None, name: str = ""
+    ) -> list[dict[str, Any]]:
+        """Every job of the account (all pages); the filters are the API's own."""
+        filters = {"project_id": project_id, "environment_id": environment_id}
+        params = {k: str(v) for k, v in filters.items() if v is not None}
+        if name:
+            params["name__icontains"] = name
+        return list(self._pages("jobs/", {**params, "order_by": "id"}))
 
     def cancel_run(self, run_id: int) -> CloudRun:
         return _run(self._json("POST", f"runs/{run_id}/cancel/"))
-
-    def list_artifacts(self, run_id: int, *, step: int | None = None) -> list[str]:
-        params = {"step": str(step)} if step is not None else None
-        data = self._json("GET", f"runs/{run_id}/artifacts/", params=params)
-        return [str(path) for path in data or []]
 
     def get_artifact(self, run_id: int, path: str, *, step: int | None = None) -> bytes:
         """The raw file (artifact GETs are not enveloped)."""
@@ -171,6 +182,27 @@ class DbtCloudClient:
         return data if isinstance(data, dict) else {}
 
     # -- transport ------------------------------------------------------------------------
+    def _pages(
+        self, path: str, params: Mapping[str, str], *, page_size: int = PAGE_SIZE
+    ) -> Iterator[Any]:
+        """The items of a list endpoint, page by page, until ``total_count`` is reached.
+
+        Lists are newest-first or id-ordered: items created meanwhile shift later pages,
+        so an item may repeat across pages but none is skipped.
+        """
+        size = max(1, min(page_size, PAGE_SIZE))
+        offset = 0
+        while True:
+            page = {**params, "limit": str(size), "offset": str(offset)}
+            payload = self._decode(self._request("GET", path, params=page))
+            items = payload.get("data") or []
+            yield from items
+            offset += len(items)
+            extra = payload.get("extra") or {}
+            total = (extra.get("pagination") or {}).get("total_count")
+            if len(items) < size or (isinstance(total, int) and offset >= total):
+                return
+
     def retry_delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before retry ``attempt`` (0-based)."""
         policy = self._config.retry
@@ -258,6 +290,9 @@ def _translate_http_errors(method: str, url: str, config: CloudConfig) -> Iterat
         raise DbtCloudAPIError(f"{method} {url}: {exc}") from exc
 
 
+_RETRY_LATER = {408, 425, 429}
+"""4xx answers that mean "not now" (request timeout, too early, rate limit): retried."""
+
 _ACCESS_HINTS = {
     401: "check that the token (plugins.dbt_runtime.config.token) is a valid, unexpired "
     "dbt Cloud service token for this account",
@@ -274,7 +309,7 @@ def _raise_for_status(response: httpx.Response, config: CloudConfig) -> None:
         return
     where = f"{response.request.method} {response.request.url.path}"
     message = f"{where}: dbt Cloud answered HTTP {code}: {_user_message(response)}"
-    if code == 429 or code >= 500:
+    if code in _RETRY_LATER or code >= 500:
         raise DbtCloudTransientError(
             message,
             hint="dbt Cloud is rate limiting or unavailable; retries were exhausted",

@@ -10,26 +10,39 @@ Example::
           account_id: 12345
           job_id: 678                              # or `jobs: {prod: 678, dev: 679}`
           token: ${env:DBT_CLOUD_TOKEN}            # a reference: never a literal secret
+
+or name the job (resolved once per run; an ambiguous name is an error listing the matches)::
+
+          job: {name: nightly, project_id: 3, environment_id: 7}
+          jobs: {prod: {name: nightly}, dev: 679}
+
+``run_overrides`` passes trigger overrides through to every run (``git_branch``,
+``schema_override``, ``target_name_override``, ``threads_override``, ``steps_override``,
+``generate_docs_override``, ``timeout_seconds_override``)::
+
+          run_overrides: {git_branch: release, schema_override: ci_1234, threads_override: 8}
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from floe_core import PluginConfigError, SecretError
 
-__all__ = ["CloudConfig", "RetryPolicy"]
+__all__ = ["CloudConfig", "JobByName", "RetryPolicy", "RunOverrides"]
 
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class RetryPolicy(BaseModel):
-    """How failed HTTP requests are retried (429, 5xx, connection errors, timeouts).
+    """How failed HTTP requests are retried (408/425/429, 5xx, connection errors, timeouts).
 
     The delay before retry ``n`` (0-based) is ``Retry-After`` when the server sends one, else
     a random value in ``[0, min(backoff_max, backoff_base * 2**n)]`` ("full jitter").
@@ -44,6 +57,59 @@ class RetryPolicy(BaseModel):
     """A ``Retry-After`` above this is capped, so a bad header cannot stall a run for hours."""
 
 
+class JobByName(BaseModel):
+    """A job named in the manifest instead of by id; ``project_id``/``environment_id`` narrow
+    the search when several projects or environments have a job of that name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    project_id: int | None = Field(default=None, ge=1)
+    environment_id: int | None = Field(default=None, ge=1)
+
+    def describe(self) -> str:
+        scope = [f"project {self.project_id}"] if self.project_id else []
+        scope += [f"environment {self.environment_id}"] if self.environment_id else []
+        return f"job named {self.name!r}" + (f" in {', '.join(scope)}" if scope else "")
+
+
+JobId = Annotated[int, Field(ge=1)]
+JobRef = JobId | JobByName
+"""A job by id, or by name (and project/environment)."""
+
+
+class RunOverrides(BaseModel):
+    """Trigger fields sent with every run as given (dbt Cloud's own names and meanings).
+
+    ``steps_override`` here lists dbt commands run *before* floe's own command in the same
+    run (e.g. ``dbt source freshness``); floe's command stays last, so its artifacts are the
+    run's result. ``threads_override``/``target_name_override`` yield to ``--threads`` and
+    ``--target`` given on the command line.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    git_branch: str | None = Field(default=None, min_length=1)
+    schema_override: str | None = Field(default=None, min_length=1)
+    target_name_override: str | None = Field(default=None, min_length=1)
+    threads_override: int | None = Field(default=None, ge=1, le=64)
+    steps_override: tuple[str, ...] = ()
+    generate_docs_override: bool | None = None
+    timeout_seconds_override: int | None = Field(default=None, ge=0)
+
+    @field_validator("steps_override")
+    @classmethod
+    def _dbt_commands(cls, steps: tuple[str, ...]) -> tuple[str, ...]:
+        for step in steps:
+            try:
+                args = shlex.split(step)
+            except ValueError as exc:
+                raise ValueError(f"{step!r} cannot be split like a shell line: {exc}") from None
+            if len(args) < 2 or args[0] != "dbt":
+                raise ValueError(f"{step!r} is not a dbt command (e.g. 'dbt source freshness')")
+        return steps
+
+
 class CloudConfig(BaseModel):
     """Where the dbt Cloud account is and how patiently to talk to it."""
 
@@ -54,8 +120,13 @@ class CloudConfig(BaseModel):
     account_id: int = Field(ge=1)
     job_id: int | None = Field(default=None, ge=1)
     """The job floe triggers; ``jobs`` can name one per dbt target instead."""
-    jobs: dict[str, int] = Field(default_factory=dict)
-    """dbt target name -> job id; the invocation's ``target`` picks one, else ``job_id``."""
+    job: JobByName | None = None
+    """The job by name, instead of ``job_id``."""
+    jobs: dict[str, JobRef] = Field(default_factory=dict)
+    """dbt target name -> job (id or name); the invocation's ``target`` picks one, else the
+    default job (``job_id`` or ``job``)."""
+    run_overrides: RunOverrides = Field(default_factory=RunOverrides)
+    """Trigger overrides passed through to every run."""
     token: SecretStr
     """A service token, given as ``${env:NAME}`` (resolved only when the client is built)."""
     discovery_url: str | None = None
@@ -92,8 +163,12 @@ class CloudConfig(BaseModel):
 
     @model_validator(mode="after")
     def _some_job(self) -> CloudConfig:
-        if self.job_id is None and not self.jobs:
-            raise ValueError("set `job_id` (or `jobs`, one job id per dbt target)")
+        if self.job_id is not None and self.job is not None:
+            raise ValueError("set either `job_id` or `job` (a job by name), not both")
+        if self.job_id is None and self.job is None and not self.jobs:
+            raise ValueError(
+                "set `job_id` (or `job: {name: ...}`, or `jobs`, one job per dbt target)"
+            )
         return self
 
     @property
@@ -116,17 +191,24 @@ class CloudConfig(BaseModel):
             metadata_host = f"{metadata_host}:{parts.port}"
         return urlunsplit((parts.scheme, metadata_host, "/graphql", "", ""))
 
-    def job_for_target(self, target: str | None) -> int:
+    def job_for_target(self, target: str | None) -> JobRef:
         """The job to trigger for dbt ``target``; raises :class:`PluginConfigError`."""
         if target is not None and target in self.jobs:
             return self.jobs[target]
-        if self.job_id is not None:
-            return self.job_id
+        default = self.job_id if self.job_id is not None else self.job
+        if default is not None:
+            return default
         raise PluginConfigError(
             f"plugins.dbt_runtime.config.jobs has no job for target {target!r}",
             hint=f"add `{target}: <job id>` under `jobs`, or set `job_id` as the default job "
             f"(known targets: {', '.join(sorted(self.jobs))})",
         )
+
+    def config_field_of(self, job: JobRef) -> str:
+        """Where ``job`` is configured, for error messages."""
+        targets = [t for t, ref in self.jobs.items() if ref == job]
+        where = f"jobs.{targets[0]}" if targets else ("job" if job == self.job else "job_id")
+        return f"plugins.dbt_runtime.config.{where}"
 
     def resolved_token(self) -> SecretStr:
         """The token with a ``${env:NAME}`` reference resolved; raises :class:`SecretError`."""

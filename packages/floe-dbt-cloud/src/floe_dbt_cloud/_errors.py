@@ -5,7 +5,7 @@
     │   └── DbtCloudAccessError       401/403/404: token, account, job or host is wrong
     └── RuntimeExecutionError
         └── DbtCloudAPIError          any other refusal or unusable answer
-            └── DbtCloudTransientError  429/5xx/connection/timeout that retries did not cure
+            └── DbtCloudTransientError  408/425/429/5xx/connection/timeout retries did not cure
 
 ``_client.py`` is the only place that translates httpx errors into these.
 """

@@ -1,9 +1,12 @@
 """The lifecycle of one dbt Cloud run: trigger (idempotently), poll, cancel, rerun.
 
 Triggering is the one request that must never be repeated blindly: a POST whose answer was
-lost may still have created a run. So after a failed trigger the handler looks for a run of
-the job carrying the invocation's cause tag and adopts it; only if there is none does it
-trigger again. Reruns are guarded the same way by the job's newest run id.
+lost may still have created a run. So after a lost answer, a timeout or a 5xx the handler
+looks for a run of the job that carries the invocation's cause tag and is newer than the
+job's newest run before the first POST, and adopts it; only if there is none does it trigger
+again. A 429 (or 408/425, the other "not now" answers) created nothing: the trigger is
+simply sent again, with no search. Reruns are guarded the same way by the job's newest
+run id.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import structlog
@@ -25,8 +29,6 @@ __all__ = ["CloudRunHandler", "RunOutcome"]
 
 _log = structlog.get_logger("floe.dbt_cloud")
 
-_CAUSE_SEARCH_DEPTH = 100
-"""Newest runs of the job searched for our cause tag (one page)."""
 _CANCEL_GRACE_POLLS = 10
 
 
@@ -55,28 +57,46 @@ class CloudRunHandler:
         self._sleep = sleep
 
     def trigger(self, job_id: int, body: Mapping[str, Any], *, tag: str) -> CloudRun:
-        """Start one run of ``job_id``; never two, whatever the network loses."""
-        return self._create_once(
-            lambda: self._client.trigger_job_run(job_id, body),
-            lambda: self.find_run_by_tag(job_id, tag),
-            what=f"trigger of job {job_id}",
-        )
+        """Start one run of ``job_id``; never two, whatever the network loses.
+
+        A run is adopted only if it carries ``tag`` *and* is newer than the job's newest run
+        before the first POST: an invocation id used again (a re-run of the same command)
+        must not adopt the earlier run it tagged. On ``KeyboardInterrupt`` the run the
+        trigger may have created is cancelled before the interrupt propagates.
+        """
+        newest_before = self._newest_run_id(job_id)
+        find_created = partial(self._find_new_run_by_tag, job_id, tag, newest_before)
+        try:
+            return self._create_once(
+                lambda: self._client.trigger_job_run(job_id, body),
+                find_created,
+                what=f"trigger of job {job_id}",
+            )
+        except KeyboardInterrupt:
+            self._cancel_created(find_created)  # a run may exist though we never heard
+            raise
 
     def rerun(self, job_id: int) -> CloudRun:
         """Retry the job's latest run from its failure point (``POST jobs/{id}/rerun/``)."""
-        newest = self._client.list_runs(job_id, limit=1)
-        newest_id = newest[0].id if newest else 0
+        newest_before = self._newest_run_id(job_id)
 
         def find_new_run() -> CloudRun | None:
             runs = self._client.list_runs(job_id, limit=1)
-            return runs[0] if runs and runs[0].id > newest_id else None
+            return runs[0] if runs and runs[0].id > newest_before else None
 
         return self._create_once(
             lambda: self._client.rerun_job(job_id), find_new_run, what=f"rerun of job {job_id}"
         )
 
-    def find_run_by_tag(self, job_id: int, tag: str) -> CloudRun | None:
-        for run in self._client.list_runs(job_id, limit=_CAUSE_SEARCH_DEPTH):
+    def _newest_run_id(self, job_id: int) -> int:
+        newest = self._client.list_runs(job_id, limit=1)
+        return newest[0].id if newest else 0
+
+    def _find_new_run_by_tag(self, job_id: int, tag: str, newer_than: int) -> CloudRun | None:
+        """The run carrying ``tag`` created after run ``newer_than`` (ids grow), if any."""
+        for run in self._client.iter_runs(job_id):
+            if run.id <= newer_than:
+                return None  # newest first: every run from here existed before the trigger
             if tag in (run.cause or ""):
                 return run
         return None
@@ -96,7 +116,10 @@ class CloudRunHandler:
                 if attempt + 1 >= attempts:
                     raise
                 self._sleep(self._client.retry_delay(attempt, exc.retry_after))
-                existing = find_created()
+                # A 4xx (429/408/425) is an answer: it created nothing. Only a lost answer,
+                # a timeout or a 5xx leaves the doubt that a search for the run settles.
+                refused = exc.status_code is not None and exc.status_code < 500
+                existing = None if refused else find_created()
                 if existing is not None:
                     _log.warning(
                         "the answer to a run-creating request was lost; adopting the run it made",
@@ -105,7 +128,9 @@ class CloudRunHandler:
                         error=exc.message,
                     )
                     return existing
-                _log.warning("run-creating request failed; trying again", request=what)
+                _log.warning(
+                    "run-creating request failed; sending it again", request=what, error=exc.message
+                )
         raise AssertionError("unreachable: the loop returns or raises")
 
     def wait(self, run: CloudRun, on_poll: Callable[[CloudRun], None]) -> RunOutcome:
@@ -161,12 +186,12 @@ class CloudRunHandler:
             run = self._client.get_run(run_id)
         return run
 
-    def cancel_tagged(self, job_id: int, tag: str) -> None:
-        """Best effort: cancel the run carrying ``tag``, if the trigger created one."""
+    def _cancel_created(self, find_created: Callable[[], CloudRun | None]) -> None:
+        """Best effort: cancel the run an interrupted trigger created, if it created one."""
         try:
-            run = self.find_run_by_tag(job_id, tag)
+            run = find_created()
         except FloeError as exc:
-            _log.error("could not look for the run to cancel", job_id=job_id, error=str(exc))
+            _log.error("could not look for the run to cancel", error=str(exc))
             return
         if run is not None and not run.status.is_terminal:
             self._cancel_quietly(run.id)

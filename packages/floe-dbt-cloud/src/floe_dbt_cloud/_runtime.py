@@ -17,6 +17,7 @@ from floe_core import (
     ExecutionPlan,
     FloeError,
     HealthStatus,
+    PluginConfigError,
     PluginError,
     RunStatus,
     RuntimeExecutionError,
@@ -25,6 +26,8 @@ from floe_core import (
 )
 from floe_dbt_cloud._client import DbtCloudClient
 from floe_dbt_cloud._config import CloudConfig
+from floe_dbt_cloud._errors import DbtCloudAccessError
+from floe_dbt_cloud._jobs import JobResolver
 from floe_dbt_cloud._models import CloudRun, CloudRunStatus
 from floe_dbt_cloud._progress import RunProgress
 from floe_dbt_cloud._run_handler import CloudRunHandler, RunOutcome
@@ -65,6 +68,7 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
         self._sleep = sleep
         self._clock = clock
         self._client: DbtCloudClient | None = None
+        self._jobs: JobResolver | None = None
 
     @property
     def client(self) -> DbtCloudClient:
@@ -73,12 +77,19 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             self._client = DbtCloudClient(self.config, transport=self._transport, sleep=self._sleep)
         return self._client
 
+    @property
+    def jobs(self) -> JobResolver:
+        """Job names -> ids, each asked of dbt Cloud once for this runtime's lifetime."""
+        if self._jobs is None:
+            self._jobs = JobResolver(self.client, self.config)
+        return self._jobs
+
     def supports_parallel_execution(self) -> bool:
         return True  # dbt Cloud runs the DAG with the job's threads
 
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
         started_at = datetime.now(UTC)
-        job_id = self.config.job_for_target(invocation.target)
+        job_id = self.jobs.job_id(self.config.job_for_target(invocation.target))
         handler = CloudRunHandler(self.client, self.config, clock=self._clock, sleep=self._sleep)
         run = self._start_run(handler, job_id, command, invocation)
         progress = RunProgress(
@@ -128,13 +139,10 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
         if self.config.retry_failed:
             return handler.rerun(job_id)
         project_name = read_project_name(invocation.project_dir)
-        body = trigger_body(command, invocation, project_name=project_name)
-        tag = cause_tag(invocation.invocation_id)
-        try:
-            return handler.trigger(job_id, body, tag=tag)
-        except KeyboardInterrupt:
-            handler.cancel_tagged(job_id, tag)  # a run may exist though we never heard
-            raise
+        body = trigger_body(
+            command, invocation, project_name=project_name, overrides=self.config.run_overrides
+        )
+        return handler.trigger(job_id, body, tag=cause_tag(invocation.invocation_id))
 
     def _run_error(self, outcome: RunOutcome, status: RunStatus) -> str | None:
         run = outcome.run
@@ -175,9 +183,20 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             return local.plan(invocation)
 
     def health_check(self) -> HealthStatus:
-        job_id = self.config.job_id or next(iter(self.config.jobs.values()))
+        default = self.config.job_id or self.config.job or next(iter(self.config.jobs.values()))
         try:
+            job_id = self.jobs.job_id(default)
             job = self.client.get_job(job_id)
+        except DbtCloudAccessError as exc:
+            return HealthStatus(
+                healthy=False, message=exc.message, checks={"dbt_cloud_api": "refused"}
+            )
+        except PluginConfigError as exc:  # the API answered, but the job name does not fit
+            return HealthStatus(
+                healthy=False,
+                message=exc.message,
+                checks={"dbt_cloud_api": "ok", "job": "not resolved"},
+            )
         except FloeError as exc:
             return HealthStatus(
                 healthy=False, message=exc.message, checks={"dbt_cloud_api": "unreachable"}
@@ -194,7 +213,11 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             "access_url": self.config.access_url,
             "account_id": self.config.account_id,
             "job_id": self.config.job_id,
-            "jobs": dict(self.config.jobs),
+            "job": self.config.job.model_dump() if self.config.job else None,
+            "jobs": {
+                target: ref if isinstance(ref, int) else ref.model_dump()
+                for target, ref in self.config.jobs.items()
+            },
         }
         return metadata.model_copy(update={"details": details})
 
@@ -202,3 +225,4 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
         if self._client is not None:
             self._client.close()
             self._client = None
+            self._jobs = None

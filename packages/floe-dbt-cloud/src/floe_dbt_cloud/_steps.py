@@ -7,6 +7,7 @@ import shlex
 from typing import Any
 
 from floe_core import DBTCommand, DBTInvocation
+from floe_dbt_cloud._config import RunOverrides
 
 __all__ = ["CAUSE_MAX_LENGTH", "cause_tag", "dbt_command_line", "trigger_body"]
 
@@ -47,12 +48,25 @@ def dbt_command_line(command: DBTCommand, invocation: DBTInvocation) -> str:
 
 
 def trigger_body(
-    command: DBTCommand, invocation: DBTInvocation, *, project_name: str
+    command: DBTCommand,
+    invocation: DBTInvocation,
+    *,
+    project_name: str,
+    overrides: RunOverrides | None = None,
 ) -> dict[str, Any]:
-    """The ``POST jobs/{id}/run/`` body for ``command`` of ``invocation``."""
+    """The ``POST jobs/{id}/run/`` body for ``command`` of ``invocation``.
+
+    ``overrides`` (the manifest's ``run_overrides``) pass through; their steps run before
+    floe's command, and the invocation's threads and target win over theirs.
+    """
+    passed = (overrides or RunOverrides()).model_dump(exclude_none=True)
     body: dict[str, Any] = {
+        **passed,
         "cause": _cause(command, invocation, project_name),
-        "steps_override": [dbt_command_line(command, invocation)],
+        "steps_override": [
+            *passed.get("steps_override", ()),
+            dbt_command_line(command, invocation),
+        ],
     }
     if invocation.threads is not None:
         body["threads_override"] = invocation.threads

@@ -28,6 +28,7 @@ from floe_core import (
     read_project_name,
 )
 from floe_core.profiles import MaterializedProfile, materialize_profile
+from floe_core.warehouses import all_warehouses
 from floe_dbt_local._config import LocalRuntimeConfig
 from floe_dbt_local._manifest_cache import (
     CachedManifest,
@@ -172,28 +173,22 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         return True
 
     def health_check(self) -> HealthStatus:
-        from dbt.adapters.factory import FACTORY
-
-        from floe_dbt_local._dbt_runner import DBT_LOCK
-
-        checks = {"dbt": dbt_version}
-        for adapter in ("duckdb", "postgres"):
-            try:
-                with DBT_LOCK:
-                    FACTORY.load_plugin(adapter)
-                checks[adapter] = "installed"
-            except Exception as exc:  # any import problem means "not usable"
-                checks[adapter] = f"unavailable: {type(exc).__name__}"
-        healthy = any(value == "installed" for key, value in checks.items() if key != "dbt")
-        message = f"dbt-core {checks['dbt']} in-process" + ("" if healthy else ", no adapter")
-        return HealthStatus(healthy=healthy, message=message, checks=checks)
+        """dbt-core's version and the installed adapters of the warehouse table's types
+        (package metadata only: no adapter is imported)."""
+        adapters = _installed_adapters()
+        checks = {"dbt": dbt_version, **adapters}
+        message = f"dbt-core {dbt_version} in-process" + ("" if adapters else ", no adapter")
+        return HealthStatus(healthy=bool(adapters), message=message, checks=checks)
 
     def get_runtime_metadata(self) -> RuntimeMetadata:
         base = super().get_runtime_metadata()
         return base.model_copy(
             update={
                 "dbt_version": dbt_version,
-                "details": {"adapters": _installed_adapters(), "threads": self.config.threads},
+                "details": {
+                    "adapters": list(_installed_adapters().values()),
+                    "threads": self.config.threads,
+                },
             }
         )
 
@@ -354,13 +349,11 @@ def _existing(path: Path) -> Path | None:
     return path if path.exists() else None
 
 
-def _installed_adapters() -> list[str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = []
-    for adapter in ("duckdb", "postgres"):
-        try:
-            found.append(f"{adapter} {version(f'dbt-{adapter}')}")
-        except PackageNotFoundError:
-            continue
-    return found
+def _installed_adapters() -> dict[str, str]:
+    """Warehouse type -> ``<adapter package> <version>``, for the adapters installed."""
+    versions = {described: described.adapter_version() for described in all_warehouses()}
+    return {
+        described.name: f"{described.adapter_package} {version}"
+        for described, version in versions.items()
+        if version is not None
+    }

@@ -166,7 +166,9 @@ class Floe:
         """
         manifest = load_or_assume_manifest(path, project_dir=project_dir, profiles_dir=profiles_dir)
         # Cheap checks first: building a runtime may open connections or start workers.
-        _preflight(manifest, Path(project_dir) if project_dir is not None else None)
+        directory, _, _ = _preflight(
+            manifest, Path(project_dir) if project_dir is not None else None
+        )
         name, config = choose_runtime(manifest, runtime, runtime_config)
         registry = PluginRegistry()
         if retry_failed:
@@ -179,7 +181,10 @@ class Floe:
                 )
         with ExitStack() as close_on_error:
             plugins = FloePluginManager.from_entry_points()
-            built = [*observers, *observers_from_manifest(manifest, plugins)]
+            built = [
+                *observers,
+                *observers_from_manifest(manifest, plugins, project_dir=directory),
+            ]
             for observer in built:
                 close_on_error.callback(observer.close)
             runtime_instance = registry.create(

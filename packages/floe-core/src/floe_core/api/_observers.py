@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-from floe_core._errors import ConfigError
+from pathlib import Path
+
 from floe_core._observer import RunObserver
 from floe_core.artifacts import ResultsStore
-from floe_core.lineage import dataset_namespace
-from floe_core.manifest import DuckDBCompute, PlatformManifest
+from floe_core.manifest import PlatformManifest
 from floe_core.plugins import FloePluginManager, PluginHookObserver
 from floe_core.stores import open_artifact_store
+from floe_core.warehouses import namespace_by_target
 
 __all__ = ["observers_from_manifest"]
 
 
-def _compute_namespace(manifest: PlatformManifest) -> str:
-    """The OpenLineage namespace of the datasets the manifest's warehouse holds."""
-    compute = manifest.compute
-    if compute is None:
-        raise ConfigError(
-            "observability.lineage is enabled but the manifest has no 'compute' section, so"
-            " floe cannot name the warehouse's datasets",
-            hint="describe the warehouse under 'compute', or disable observability.lineage",
-        )
-    if isinstance(compute, DuckDBCompute):
-        path = compute.config.path
-        return dataset_namespace(
-            "duckdb", path=path if path == ":memory:" else manifest.resolve_path(path)
-        )
-    return dataset_namespace("postgres", host=compute.config.host, port=compute.config.port)
-
-
 def observers_from_manifest(
-    manifest: PlatformManifest, plugins: FloePluginManager
+    manifest: PlatformManifest, plugins: FloePluginManager, *, project_dir: Path | None = None
 ) -> list[RunObserver]:
     """Tracing, lineage, extension plugins' hooks and the results store, in that order.
 
     Tracing comes first so that its ``prepare`` puts the trace context on the invocation and
     lineage runs carry their span ids; the store comes last so that the invocation it records
-    carries what the others added.
+    carries what the others added. Lineage names datasets after the warehouse the manifest
+    runs on (``compute``, or the target of its ``profile``, per invocation's ``--target``;
+    ``project_dir`` holds the dbt_project.yml naming the profile).
     """
     observability = manifest.observability
     tracer = None
@@ -49,9 +35,11 @@ def observers_from_manifest(
     if observability.lineage.enabled:
         from floe_core.lineage import create_lineage_observer  # loads the OpenLineage client
 
+        namespaces = namespace_by_target(manifest, project_dir=project_dir)
         lineage = create_lineage_observer(
             observability.lineage,
-            compute_namespace=_compute_namespace(manifest),
+            compute_namespace=namespaces(manifest.project.target),
+            namespace_for_target=namespaces,
             span_ids=tracer.span_ids if tracer is not None else None,
             extra_run_facets=plugins.lineage_run_facets,
         )

@@ -13,8 +13,14 @@ from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError, Pro
 from floe_core._invocation import DBTCommand
 from floe_core._runtime import HealthStatus, read_project_name
 from floe_core.api._dbt_project import dbt_profiles_dir
-from floe_core.manifest import MANIFEST_FILENAME, load_manifest, starter_manifest
+from floe_core.manifest import (
+    MANIFEST_FILENAME,
+    PlatformManifest,
+    load_manifest,
+    starter_manifest,
+)
 from floe_core.registry import PluginRegistry, RuntimeEntry
+from floe_core.warehouses import warehouse_target
 
 __all__ = ["RuntimeInfo", "init_manifest", "list_runtimes"]
 
@@ -124,17 +130,37 @@ class RuntimeInfo(BaseModel):
 
 
 def _health(
-    registry: PluginRegistry, name: str, config: dict[str, Any]
+    registry: PluginRegistry, name: str, config: dict[str, Any], manifest: PlatformManifest | None
 ) -> tuple[HealthStatus | None, str | None]:
     try:
         with registry.create(name, config) as runtime:
-            return runtime.health_check(), None
+            health = runtime.health_check()
     except FloeError as exc:
         return None, exc.message
+    if manifest is not None and (manifest.compute or manifest.profile) is not None:
+        try:
+            probe = warehouse_target(manifest).probe()
+        except FloeError as exc:  # e.g. the profiles.yml target is missing
+            probe = HealthStatus(healthy=False, message=exc.message, checks={"target": "unknown"})
+        health = _with_warehouse(health, probe)
+    return health, None
+
+
+def _with_warehouse(runtime: HealthStatus, warehouse: HealthStatus) -> HealthStatus:
+    """The runtime's health and the probe of the manifest's warehouse, as one status."""
+    checks = {f"warehouse.{key}": value for key, value in warehouse.checks.items()}
+    return HealthStatus(
+        healthy=runtime.healthy and warehouse.healthy,
+        message=f"{runtime.message}; warehouse {warehouse.message}",
+        checks={**runtime.checks, **checks},
+    )
 
 
 def _info(
-    registry: PluginRegistry, entry: RuntimeEntry, health_config: dict[str, Any] | None
+    registry: PluginRegistry,
+    entry: RuntimeEntry,
+    health_config: dict[str, Any] | None,
+    manifest: PlatformManifest | None = None,
 ) -> RuntimeInfo:
     described: dict[str, Any] = {
         "name": entry.name,
@@ -151,7 +177,7 @@ def _info(
         return RuntimeInfo(**described, problem=f"broken: {exc.message}")
     if health_config is None:
         return RuntimeInfo(**described, api_version=api_version)
-    health, health_error = _health(registry, entry.name, health_config)
+    health, health_error = _health(registry, entry.name, health_config, manifest)
     return RuntimeInfo(
         **described, api_version=api_version, health=health, health_error=health_error
     )
@@ -164,17 +190,23 @@ def list_runtimes(
 
     With ``health``, each runtime that loads is built and health-checked: the manifest's own
     runtime with the manifest's config (``manifest``, else ./platform-manifest.yaml when it
-    exists), the others with an empty config.
+    exists) and the probe of the manifest's warehouse (``compute`` or the ``profile``
+    target), the others with an empty config.
     """
     wanted = set(names)
-    configs: dict[str, dict[str, Any]] = {}
+    loaded: PlatformManifest | None = None
     manifest_path = Path(manifest) if manifest is not None else Path(MANIFEST_FILENAME)
     if health and (manifest is not None or manifest_path.is_file()):
-        plugin = load_manifest(manifest_path).plugins.dbt_runtime
-        configs[plugin.type] = plugin.config
+        loaded = load_manifest(manifest_path)
     registry = PluginRegistry()
-    return [
-        _info(registry, entry, configs.get(entry.name, {}) if health else None)
-        for entry in registry.available()
-        if not wanted or entry.name in wanted
-    ]
+    infos = []
+    for entry in registry.available():
+        if wanted and entry.name not in wanted:
+            continue
+        if not health:
+            infos.append(_info(registry, entry, None))
+        elif loaded is not None and entry.name == loaded.runtime.type:
+            infos.append(_info(registry, entry, loaded.runtime.config, loaded))
+        else:
+            infos.append(_info(registry, entry, {}))
+    return infos

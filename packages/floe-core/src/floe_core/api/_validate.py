@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, missing_secr
 from floe_core.profiles import PROFILES_FILENAME, profile_source_for
 from floe_core.registry import PluginRegistry
 from floe_core.stores import open_artifact_store, project_directory
+from floe_core.warehouses import warehouse_target
 
 __all__ = ["Check", "ValidationReport", "check_secrets", "validate"]
 
@@ -121,6 +123,24 @@ def _check_profile(manifest: PlatformManifest) -> str:
     return f"{profiles} (profile {source.profile_name or 'from dbt_project.yml'})"
 
 
+def _check_warehouse(manifest: PlatformManifest, project_dir: Path | None) -> str:
+    target = warehouse_target(manifest, project_dir=project_dir)
+    lineage = manifest.observability.lineage.enabled
+    described = target.warehouse
+    if described is None:
+        found = f"{target.type} from {target.source}: a type unknown to floe's warehouse table"
+        return found + (f"; lineage datasets in {target.namespace()}" if lineage else "")
+    version = described.adapter_version()
+    if version is None:
+        raise ConfigError(
+            f"{target.source}: warehouse type {target.type} needs the dbt adapter"
+            f" {described.adapter_package}, which is not installed",
+            hint=f"pip install {described.adapter_package}",
+        )
+    found = f"{target.type} ({described.adapter_package} {version}) from {target.source}"
+    return found + (f"; lineage datasets in {target.namespace()}" if lineage else "")
+
+
 def validate(
     path: str | Path | None = None,
     *,
@@ -130,8 +150,9 @@ def validate(
     profiles_dir: str | Path | None = None,
     connection: bool = False,
 ) -> ValidationReport:
-    """Check the manifest, its runtime and config, the project, the profile, the artifact
-    store and the secrets; with ``connection``, also connect to the warehouse.
+    """Check the manifest, its runtime and config, the project, the profile, the warehouse
+    (its adapter installed; its lineage namespace when lineage is on), the artifact store and
+    the secrets; with ``connection``, also connect to the warehouse.
 
     Unlike :meth:`Floe.from_manifest`, which stops at the first problem, this reports every
     problem it can find (a later check is skipped only when it depends on a failed one).
@@ -162,8 +183,11 @@ def validate(
         registry.validate_config(name, config, location_of=manifest.locate)
         return f"plugins.dbt_runtime.config is valid for runtime {name!r}"
 
+    directories: list[Path] = []
+
     def load_project() -> str:
         directory = project_directory(manifest, Path(project_dir) if project_dir else None)
+        directories.append(directory)
         return f"dbt project {read_project_name(directory)!r} at {directory}"
 
     checks.append(runtime_check := _run_check("runtime", load_runtime))
@@ -172,6 +196,11 @@ def validate(
     checks += [
         _run_check("project", load_project),
         _run_check("profile", lambda: _check_profile(manifest)),
+    ]
+    if (manifest.compute or manifest.profile) is not None:  # else the profile check says so
+        warehouse = partial(_check_warehouse, manifest, next(iter(directories), None))
+        checks.append(_run_check("warehouse", warehouse))
+    checks += [
         _run_check("artifacts", lambda: f"results go to {open_artifact_store(manifest).url}"),
         _run_check("secrets", lambda: check_secrets(manifest)),
     ]

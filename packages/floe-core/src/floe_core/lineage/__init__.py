@@ -6,8 +6,8 @@ follow any number of invocations and are closed once, at the end)::
     tracer = create_tracing_observer(manifest.observability.tracing)  # floe_core.tracing
     lineage = create_lineage_observer(
         manifest.observability.lineage,
-        compute_namespace=dataset_namespace("duckdb", path=compute.path),
-        # or dataset_namespace("postgres", host=compute.host, port=compute.port)
+        # the warehouse's namespace from `compute` or the `profile` target (floe_core.warehouses)
+        compute_namespace=warehouse_target(manifest).namespace(),
         span_ids=tracer.span_ids if tracer else None,
         extra_run_facets=plugins.lineage_run_facets,  # floe_core.plugins.FloePluginManager
     )
@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 
 from floe_core._lazy import lazy_getattr
 from floe_core.lineage._config import LineageConfig
-from floe_core.lineage._namespace import dataset_namespace
 
 if TYPE_CHECKING:
     from floe_core.lineage._facets import (
@@ -79,7 +78,6 @@ __all__ = [
     "SpanIdLookup",
     "TraceIds",
     "create_lineage_observer",
-    "dataset_namespace",
 ]
 
 

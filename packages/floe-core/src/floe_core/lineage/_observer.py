@@ -192,6 +192,7 @@ def create_lineage_observer(
     config: LineageConfig,
     *,
     compute_namespace: str,
+    namespace_for_target: Callable[[str | None], str] | None = None,
     span_ids: SpanIdLookup | None = None,
     extra_run_facets: ExtraRunFacets | None = None,
     client: OpenLineageClient | None = None,
@@ -199,9 +200,11 @@ def create_lineage_observer(
     """The lineage observer for ``config``, or ``None`` when lineage is off.
 
     ``compute_namespace`` is the dataset namespace of the warehouse (see
-    :func:`dataset_namespace`); ``span_ids`` links each lineage run to its OpenTelemetry span
-    (pass ``TracingObserver.span_ids``); ``extra_run_facets`` adds run facets (pass
-    ``FloePluginManager.lineage_run_facets``); ``client`` replaces the configured client.
+    ``floe_core.warehouses``), ``namespace_for_target`` the one of an invocation's dbt
+    target when it depends on the target (a ``profile:`` with several); ``span_ids`` links
+    each lineage run to its OpenTelemetry span (pass ``TracingObserver.span_ids``);
+    ``extra_run_facets`` adds run facets (pass ``FloePluginManager.lineage_run_facets``);
+    ``client`` replaces the configured client.
     As with dbt-ol, ``OPENLINEAGE_PARENT_ID`` (and ``OPENLINEAGE_ROOT_PARENT_ID``), set by an
     orchestrator as ``<namespace>/<job>/<run id>``, make the invocation a child of that run.
     """
@@ -227,6 +230,7 @@ def create_lineage_observer(
     translator = LineageTranslator(
         job_namespace=config.namespace,
         dataset_namespace=compute_namespace,
+        namespace_for_target=namespace_for_target,
         parent=parent,
         root=root,
     )

@@ -10,6 +10,7 @@ to change names or facets.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -93,12 +94,16 @@ class LineageTranslator:
         *,
         job_namespace: str,
         dataset_namespace: str,
+        namespace_for_target: Callable[[str | None], str] | None = None,
         parent: RunRef | None = None,
         root: RunRef | None = None,
     ) -> None:
-        """``parent``/``root``: the run that started floe and the top of its hierarchy."""
+        """``parent``/``root``: the run that started floe and the top of its hierarchy;
+        ``namespace_for_target``: the dataset namespace of an invocation's dbt target, when
+        it depends on the target (a profiles.yml with several)."""
         self.job_namespace = job_namespace
         self.dataset_namespace = dataset_namespace
+        self._namespace_for_target = namespace_for_target
         self.parent = parent
         self.root = root or parent
         self._invocations: dict[str, _Invocation] = {}
@@ -106,6 +111,8 @@ class LineageTranslator:
     # -- entry point -----------------------------------------------------------------------
     def translate(self, event: FloeEvent, trace: TraceIds | None = None) -> list[RunEvent]:
         if isinstance(event, RunStarted):
+            if self._namespace_for_target is not None:  # events arrive in order, one run at a time
+                self.dataset_namespace = self._namespace_for_target(event.target)
             return self._run_started(event, trace)
         invocation = self._invocations.get(event.invocation_id)
         if invocation is None:

@@ -1,7 +1,7 @@
 """Turn pydantic validation errors into problems that point into the file the user edits.
 
-Pydantic reports where in the *data* an error is (``("compute", "postgres", "config",
-"port")``); this module maps that to the YAML path the user wrote (``compute.config.port``),
+Pydantic reports where in the *data* an error is (``("project", "source", "git", "ref")``);
+this module maps that to the YAML path the user wrote (``project.source.ref``),
 its line, and a hint: the close match for an unknown key, the expected type for a wrong one.
 Input values are never quoted: they may be secrets.
 """
@@ -52,7 +52,7 @@ _BOUNDS = {
 def data_path(loc: Sequence[str | int], data: Any) -> KeyPath:
     """The part of a pydantic ``loc`` that exists in ``data``, plus a missing last key.
 
-    Pydantic inserts union tags (``"postgres"``) and validator names into ``loc``; they are
+    Pydantic inserts union tags (``"git"``) and validator names into ``loc``; they are
     not keys of the data and are dropped, except as the last element (a missing field).
     """
     path: list[str | int] = []
@@ -104,26 +104,35 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
-def allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
-    """The keys accepted by the model that pydantic's ``loc`` leads to."""
+def allowed_keys(model: type[BaseModel], loc: Sequence[str | int], data: Any = None) -> list[str]:
+    """The keys accepted by the model that pydantic's ``loc`` leads to.
+
+    ``data`` (the validated input) lets a model choose a field's model from the data: one
+    defining ``model_of_field(field, data)`` (``compute.config`` by ``compute.type``).
+    """
     current: Any = model
     for part in loc:
-        child = _child_type(current, part)
+        child = _child_type(current, part, data)
         if child is not None:  # parts that are not fields (validator names) are skipped
             current = child
+            data = data.get(part) if isinstance(data, Mapping) else None
     models = _models_in(current)
     if len(models) != 1:
         return []
     return [info.alias or name for name, info in models[0].model_fields.items()]
 
 
-def _child_type(annotation: Any, part: str | int) -> Any:
+def _child_type(annotation: Any, part: str | int, data: Any) -> Any:
     models = _models_in(annotation)
     for member in models:  # a discriminated union: ``part`` is the tag
         type_field = member.model_fields.get("type")
         if len(models) > 1 and type_field is not None and type_field.default == part:
             return member
     if len(models) == 1:
+        chooser = getattr(models[0], "model_of_field", None)
+        chosen = chooser(part, data) if chooser is not None and isinstance(data, Mapping) else None
+        if chosen is not None:
+            return chosen
         for name, info in models[0].model_fields.items():
             if part in (name, info.alias):
                 return info.annotation
@@ -183,7 +192,7 @@ def describe_errors(
             message = f"unknown key '{path[-1]}'"
         elif error["type"] == "missing":
             message = "required key is missing"
-        hint = (field_hints or {}).get(path) or _hint(error, model, (*prefix, *path))
+        hint = (field_hints or {}).get(path) or _hint(error, model, (*prefix, *path), data)
         full = (*prefix, *path)
         problems.append(Problem(dotted(full) or "(top level)", locate(full), message, hint))
     return problems
@@ -199,13 +208,13 @@ def summarize(problems: Sequence[Problem], source: str) -> str:
     )
 
 
-def _hint(error: ErrorDetails, model: type[BaseModel], path: KeyPath) -> str | None:
+def _hint(error: ErrorDetails, model: type[BaseModel], path: KeyPath, data: Any) -> str | None:
     kind = error["type"]
     ctx = error.get("ctx", {})
     if "hint" in ctx:  # a check of our own models says how to fix it
         return str(ctx["hint"])
     if kind == "extra_forbidden":
-        keys = allowed_keys(model, error["loc"][:-1])
+        keys = allowed_keys(model, error["loc"][:-1], data)
         close = difflib.get_close_matches(str(path[-1]), keys, n=1)
         listing = f"allowed keys here: {', '.join(keys)}" if keys else "remove it"
         return f"did you mean '{close[0]}'? {listing}" if close else listing

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
+    SerializeAsAny,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from floe_core.lineage import LineageConfig
-from floe_core.manifest._secrets import is_secret_ref
 from floe_core.manifest._storage import ArtifactsConfig, ProjectSource
 from floe_core.manifest._yaml import KeyPath, LineMap, line_of, parse_field_path
 from floe_core.tracing import TracingConfig
@@ -25,13 +27,11 @@ __all__ = [
     "API_VERSION",
     "KIND",
     "ComputeConfig",
-    "DuckDBCompute",
     "ExistingProfileConfig",
     "ManifestMetadata",
     "ObservabilityConfig",
     "PlatformManifest",
     "PluginsConfig",
-    "PostgresCompute",
     "ProjectConfig",
     "RuntimePluginConfig",
 ]
@@ -87,65 +87,63 @@ class PluginsConfig(BaseModel):
     dbt_runtime: RuntimePluginConfig
 
 
-class DuckDBSettings(BaseModel):
+SettingsModel = type[BaseModel]
+"""The model of a warehouse type's settings (named here: ``type`` is a field below)."""
+
+
+class _Unchecked(BaseModel):
+    """Stands for the settings of a warehouse type that failed validation itself."""
+
+
+class ComputeConfig(BaseModel):
+    """The warehouse floe generates the dbt profile for: ``type`` is a warehouse type of the
+    table (``floe_core.warehouses``; built in: bigquery, databricks, duckdb, postgres,
+    redshift, snowflake, trino), ``config`` that type's settings."""
+
     model_config = _STRICT
 
-    path: str = Field(default=".floe/warehouse/warehouse.duckdb", min_length=1)
-    """Database file, relative to the manifest's folder; ``:memory:`` for an in-memory one."""
-    schema_: str = Field(default="main", alias="schema", min_length=1)
-    threads: int = Field(default=4, ge=1)
-    extensions: list[str] = Field(default_factory=list)
-    settings: dict[str, Any] = Field(default_factory=dict)
+    type: str = Field(min_length=1)
+    """The warehouse type, also dbt's adapter type (``duckdb``, ``postgres``...)."""
+    config: SerializeAsAny[BaseModel] = Field(default_factory=dict, validate_default=True)
+    """The type's settings (see the sections below); validated by the type's own model."""
 
-
-class DuckDBCompute(BaseModel):
-    model_config = _STRICT
-
-    type: Literal["duckdb"] = "duckdb"
-    config: DuckDBSettings = Field(default_factory=DuckDBSettings)
-
-
-class PostgresSettings(BaseModel):
-    model_config = _STRICT
-
-    host: str = Field(min_length=1)
-    port: int = Field(default=5432, ge=1, le=65535)
-    user: str = Field(min_length=1)
-    password: str | None = None
-    """A ``${env:NAME}`` reference, never the password itself; absent for trust/.pgpass."""
-    dbname: str = Field(min_length=1)
-    schema_: str = Field(default="public", alias="schema", min_length=1)
-    threads: int = Field(default=4, ge=1)
-    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = (
-        None
-    )
-    connect_timeout: int = Field(default=10, ge=1)
-
-    @field_validator("password")
+    @field_validator("type")
     @classmethod
-    def _password_is_a_reference(cls, value: str | None) -> str | None:
-        if value is not None and not is_secret_ref(value):
-            # The message must not contain the value: it is (probably) a real password.
+    def _known_type(cls, value: str) -> str:
+        # Imported on use: the warehouse types import this package's secret references.
+        from floe_core.warehouses import find_warehouse, warehouse_names
+
+        if find_warehouse(value) is None:
+            known = warehouse_names()
             raise PydanticCustomError(
-                "plain_text_secret",
-                "a plain-text password is not allowed; use a ${env:NAME} reference",
+                "unknown_warehouse",
+                "unknown warehouse type '{type}'",
                 {
-                    "hint": "keep the password in an environment variable and write"
-                    " `password: ${env:PG_PASSWORD}`"
+                    "type": value,
+                    "hint": f"use one of: {', '.join(known)} (or install the package"
+                    f" registering '{value}' in entry point group floe.warehouses)",
                 },
             )
         return value
 
+    @field_validator("config", mode="before")
+    @classmethod
+    def _settings_of_type(cls, value: Any, info: ValidationInfo) -> Any:
+        model = cls.model_of_field("config", info.data)
+        # An unknown or missing type is reported on `type`; its settings cannot be checked.
+        return model.model_validate(value) if model is not None else _Unchecked()
 
-class PostgresCompute(BaseModel):
-    model_config = _STRICT
+    @classmethod
+    def model_of_field(cls, field: str | int, data: Mapping[str, Any]) -> SettingsModel | None:
+        """The model of ``config``: the settings of the warehouse type ``data`` names
+        (``None`` for another field or an unknown type). Error hints use it too."""
+        from floe_core.warehouses import find_warehouse
 
-    type: Literal["postgres"] = "postgres"
-    config: PostgresSettings
-
-
-ComputeConfig = Annotated[DuckDBCompute | PostgresCompute, Field(discriminator="type")]
-"""The warehouse floe generates the dbt profile for, chosen by ``type``."""
+        name = data.get("type")
+        if field != "config" or not isinstance(name, str):
+            return None
+        described = find_warehouse(name)
+        return described.settings_model if described is not None else None
 
 
 class ExistingProfileConfig(BaseModel):

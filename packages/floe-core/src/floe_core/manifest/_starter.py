@@ -55,6 +55,8 @@ observability:
 
 _COMPUTE = """\
 # floe generates the dbt profile from `compute`; secrets are referenced, never written here.
+# Types: duckdb | postgres | snowflake | bigquery | redshift | databricks | trino (and any a
+# package registers in entry point group floe.warehouses); see docs/manifest-reference.md.
 compute:
   type: duckdb
   config:

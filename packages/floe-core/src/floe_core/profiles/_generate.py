@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from floe_core._errors import ProfileError
 from floe_core._invocation import GeneratedProfile, ProfilesDirProfile, ProfileSource
-from floe_core.manifest import (
-    DuckDBCompute,
-    PlatformManifest,
-    PostgresCompute,
-    render_dbt_env_vars,
-)
+from floe_core.manifest import PlatformManifest
+from floe_core.warehouses import compute_output
 
 __all__ = ["GENERATED_PROFILE_NAME", "profile_source_for"]
 
@@ -34,9 +27,10 @@ def profile_source_for(manifest: PlatformManifest) -> ProfileSource:
     """
     if manifest.compute is not None:
         target = manifest.project.target or "dev"
-        output = render_dbt_env_vars(_dbt_output(manifest.compute, manifest))
         return GeneratedProfile(
-            profile_name=GENERATED_PROFILE_NAME, target=target, outputs={target: output}
+            profile_name=GENERATED_PROFILE_NAME,
+            target=target,
+            outputs={target: compute_output(manifest)},
         )
     if manifest.profile is not None:
         return ProfilesDirProfile(
@@ -48,45 +42,3 @@ def profile_source_for(manifest: PlatformManifest) -> ProfileSource:
         f"{where}: no dbt profile: the manifest has neither 'compute' nor 'profile'",
         hint=_COMPUTE_EXAMPLE,
     )
-
-
-def _dbt_output(compute: DuckDBCompute | PostgresCompute, manifest: PlatformManifest) -> Any:
-    if isinstance(compute, DuckDBCompute):
-        duckdb = compute.config
-        path = duckdb.path
-        if path != ":memory:" and not path.startswith("md:"):
-            resolved = manifest.resolve_path(path)
-            if resolved.is_dir():
-                where = manifest.locate("compute.config.path") or "compute.config.path"
-                raise ProfileError(
-                    f"{where}: compute.config.path {resolved} is a folder, not a DuckDB file",
-                    hint=f"name the database file, e.g. `path: {Path(path) / 'warehouse.duckdb'}`",
-                )
-            path = str(resolved)
-        output: dict[str, Any] = {
-            "type": "duckdb",
-            "path": path,
-            "schema": duckdb.schema_,
-            "threads": duckdb.threads,
-        }
-        if duckdb.extensions:
-            output["extensions"] = list(duckdb.extensions)
-        if duckdb.settings:
-            output["settings"] = dict(duckdb.settings)
-        return output
-    postgres = compute.config
-    output = {
-        "type": "postgres",
-        "host": postgres.host,
-        "port": postgres.port,
-        "user": postgres.user,
-        # dbt-postgres requires the key; empty lets libpq fall back to PGPASSWORD / .pgpass.
-        "password": postgres.password or "",
-        "dbname": postgres.dbname,
-        "schema": postgres.schema_,
-        "threads": postgres.threads,
-        "connect_timeout": postgres.connect_timeout,
-    }
-    if postgres.sslmode is not None:
-        output["sslmode"] = postgres.sslmode
-    return output

@@ -13,6 +13,7 @@ import yaml
 
 from floe_core._errors import ProfileError
 from floe_core._invocation import GeneratedProfile, ProfileSource
+from floe_core.warehouses import find_warehouse
 
 __all__ = ["PROFILES_FILENAME", "MaterializedProfile", "materialize_profile"]
 
@@ -33,12 +34,12 @@ def materialize_profile(source: ProfileSource, *, cache_dir: Path) -> Materializ
 
     A generated profile is written once into ``cache_dir/profiles/<content hash>/`` (atomic,
     so concurrent runtimes never read a half-written file); later calls only ``stat`` it.
-    The folders of its DuckDB files are created (DuckDB creates a file, not its folder), on
-    every call, since this may run on another machine than the previous call.
+    Each output's warehouse type prepares it (DuckDB creates its database folder) on every
+    call, since this may run on another machine than the previous call.
     An existing profiles directory is checked, not copied.
     """
     if isinstance(source, GeneratedProfile):
-        _create_duckdb_folders(source)
+        _prepare_outputs(source)
         return _write_generated(source, Path(cache_dir))
     profiles_dir = source.profiles_dir.expanduser()
     if not (profiles_dir / PROFILES_FILENAME).is_file():
@@ -52,11 +53,11 @@ def materialize_profile(source: ProfileSource, *, cache_dir: Path) -> Materializ
     )
 
 
-def _create_duckdb_folders(source: GeneratedProfile) -> None:
+def _prepare_outputs(source: GeneratedProfile) -> None:
     for output in source.outputs.values():
-        path = output.get("path")
-        if output.get("type") == "duckdb" and isinstance(path, str) and Path(path).is_absolute():
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        described = find_warehouse(str(output.get("type")))
+        if described is not None:
+            described.prepare(output)
 
 
 def _write_generated(source: GeneratedProfile, cache_dir: Path) -> MaterializedProfile:

@@ -1,8 +1,10 @@
 """A faithful fake dbt Cloud for offline tests of floe and of your own pipelines.
 
-``FakeDbtCloud`` serves the Admin API v2 and a Discovery API subset on loopback and runs
-every triggered job with real dbt-core against your warehouse (DuckDB, PostgreSQL, ...), so
-run objects, steps and artifacts look like dbt Cloud's and the data is real::
+``FakeDbtCloud`` serves the Admin API (v2 runs, jobs, steps, artifacts; v2/v3 accounts,
+projects, environments) and the Discovery ``job(id, runId)`` query on loopback, following
+dbt Labs' published contract, and runs every triggered job with real dbt-core against your
+warehouse (DuckDB, PostgreSQL, ...), so run objects, steps and artifacts look like dbt
+Cloud's and the data is real::
 
     from floe_dbt_cloud import CloudConfig, CloudRuntime
     from floe_dbt_cloud.testing import FakeDbtCloud, FakeJob
@@ -23,7 +25,7 @@ extra (dbt-core and an adapter).
 from __future__ import annotations
 
 from floe_dbt_cloud.testing._faults import TRIGGER_PATH, Fault, FaultInjector
-from floe_dbt_cloud.testing._http import RecordedRequest
+from floe_dbt_cloud.testing._http import RecordedRequest, RecordedResponse
 from floe_dbt_cloud.testing._server import FakeDbtCloud
 from floe_dbt_cloud.testing._state import FakeJob, FakeRun, FakeStep
 
@@ -36,4 +38,5 @@ __all__ = [
     "Fault",
     "FaultInjector",
     "RecordedRequest",
+    "RecordedResponse",
 ]

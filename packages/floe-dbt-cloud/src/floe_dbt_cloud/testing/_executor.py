@@ -36,6 +36,10 @@ except ImportError:  # pragma: no cover - the fake alone serialises through its 
     _DBT_LOCK = threading.RLock()
 
 
+_STARTING_SECONDS = 0.05
+"""How long a run stays Starting (2) when no fault stretches it: long enough to be seen."""
+
+
 def setup_steps(connection_type: str) -> list[FakeStep]:
     return [
         FakeStep(1, "Clone git repository"),
@@ -86,7 +90,7 @@ class RunExecutor:
     def _execute(self, run: FakeRun) -> None:
         if run.is_complete:  # cancelled while queued
             return
-        run.status, run.started_at = STARTING, datetime.now(UTC)
+        run.status, run.dequeued_at = STARTING, datetime.now(UTC)
         timeout = float(run.trigger.get("timeout_seconds_override") or run.job.timeout_seconds)
         timer = None
         if timeout > 0:
@@ -96,16 +100,14 @@ class RunExecutor:
             timer.daemon = True
             timer.start()
         try:
-            run.status = RUNNING
-            delay = self._faults.take_run_delay()
+            # Status 2 (Starting) lasts while a runner is found; ``slow_run`` stretches it.
+            run.done.wait(self._faults.take_run_delay() or _STARTING_SECONDS)
+            if run.is_complete:  # cancelled or timed out while starting
+                return
+            run.status, run.started_at = RUNNING, datetime.now(UTC)
             for step in run.steps:
                 if run.is_complete:
                     return
-                if step.command is not None and step.index > 3 and delay:
-                    run.done.wait(delay)  # returns early on cancel or job timeout
-                    delay = 0.0
-                    if run.is_complete:
-                        return
                 if not self._run_step(run, step):
                     run.finish(ERROR, f"Step {step.index} ({step.name}) failed")
                     return
@@ -138,10 +140,13 @@ class RunExecutor:
         target = str(run.trigger.get("target_name_override") or run.job.target_name)
         threads = int(run.trigger.get("threads_override") or run.job.threads)
         output = {**run.job.connection, "threads": threads}
+        if run.trigger.get("schema_override"):
+            output["schema"] = run.trigger["schema_override"]
         profile = {profile_name: {"target": target, "outputs": {target: output}}}
         run.run_dir.mkdir(parents=True, exist_ok=True)
         (run.run_dir / "profiles.yml").write_text(yaml.safe_dump(profile), encoding="utf-8")
-        return f"Wrote profile {profile_name!r} (target {target!r}, {threads} threads)"
+        schema = output.get("schema", "the connection's default schema")
+        return f"Wrote profile {profile_name!r} (target {target!r}, {threads} threads, {schema})"
 
     def _invoke_dbt(self, run: FakeRun, step: FakeStep) -> bool:
         from dbt.cli.main import dbtRunner
@@ -153,6 +158,7 @@ class RunExecutor:
         if step.command[:1] == ["retry"] and run.retried_from is not None:
             _copy_previous_state(run.retried_from, step.target_dir)
         logs: list[str] = []
+        debug_logs: list[str] = []
         args = [
             *step.command,
             "--project-dir",
@@ -169,13 +175,16 @@ class RunExecutor:
         _reuse_partial_parse(run, step.target_dir)
         with _DBT_LOCK:
             try:
-                recorder = _EventRecorder(run, logs, self._faults)
+                recorder = _EventRecorder(run, logs, debug_logs, self._faults)
                 result = dbtRunner(callbacks=[recorder]).invoke(args)
             finally:
                 _release_dbt_globals()
         if result.exception is not None:
-            logs.append(f"{type(result.exception).__name__}: {result.exception}")
+            error = f"{type(result.exception).__name__}: {result.exception}"
+            logs.append(error)
+            debug_logs.append(error)
         step.logs = "\n".join(logs)
+        step.debug_logs = "\n".join(debug_logs)
         return bool(result.success)
 
 
@@ -220,9 +229,12 @@ _HOLD_SECONDS = 30.0
 class _EventRecorder:
     """dbt event callback: step logs, and the live node view the Discovery API serves."""
 
-    def __init__(self, run: FakeRun, logs: list[str], faults: FaultInjector) -> None:
+    def __init__(
+        self, run: FakeRun, logs: list[str], debug_logs: list[str], faults: FaultInjector
+    ) -> None:
         self._run = run
         self._logs = logs
+        self._debug_logs = debug_logs
         self._faults = faults
 
     def __call__(self, msg: Any) -> None:
@@ -233,16 +245,27 @@ class _EventRecorder:
                 info.unique_id,
                 {"uniqueId": info.unique_id, "name": info.node_name},
             )
-            node["resourceType"] = info.resource_type
-            node["executeStartedAt"] = info.node_started_at or None
+            relation = info.node_relation
+            node.update(
+                resourceType=info.resource_type,
+                executeStartedAt=info.node_started_at or None,
+                materializedType=info.materialized or None,
+                database=relation.database or None if relation else None,
+                schema=relation.schema or None if relation else None,
+                alias=relation.alias or None if relation else None,
+            )
             if name == "NodeFinished":
                 result = msg.data.run_result
                 node["status"] = result.status
                 node["executionTime"] = result.execution_time
                 node["executeCompletedAt"] = info.node_finished_at or None
                 node["error"] = result.message if result.status in ("error", "fail") else None
+                node["runGeneratedAt"] = datetime.now(UTC).isoformat()
                 hold = self._faults.hold_for(info.node_name)
                 if hold is not None:
                     hold.wait(_HOLD_SECONDS)
-        if msg.info.level in ("info", "warn", "error") and msg.info.msg:
+        if not msg.info.msg:
+            return
+        self._debug_logs.append(f"{msg.info.ts} [{msg.info.level}] {msg.info.msg}")
+        if msg.info.level in ("info", "warn", "error"):
             self._logs.append(msg.info.msg)

@@ -10,7 +10,7 @@ matching ``method`` and the ``path`` regex (``None`` matches any)::
     fake.faults.slow(delay=2.0, path=r"/runs/\\d+/$")  # answer late (client timeouts)
     fake.faults.lose_response(method="POST", path=r"/jobs/\\d+/run/$")  # run created, no answer
     fake.faults.redirect(path=r"/runs/")                # 307 to the same URL (must be followed)
-    fake.faults.slow_run(seconds=5)                     # the next run's dbt steps start late
+    fake.faults.slow_run(seconds=5)                     # the next run stays Starting (2) 5 s
     release = fake.faults.hold_after_node("orders")     # dbt pauses once `orders` finished
 """
 
@@ -114,7 +114,8 @@ class FaultInjector:
         return self.add(Fault("redirect", times, method, path, status=307, location_host=to_host))
 
     def slow_run(self, *, seconds: float) -> None:
-        """The next run waits ``seconds`` before its dbt steps (cancel/timeout cut it short)."""
+        """The next run stays Starting (status 2) ``seconds`` before its steps run, as while
+        dbt Cloud finds a runner (a cancel or the job's timeout cuts it short)."""
         with self._lock:
             self._run_delays.append(seconds)
 

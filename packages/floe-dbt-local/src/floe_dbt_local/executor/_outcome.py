@@ -14,6 +14,7 @@ from dbt_common.exceptions import CompilationError, DbtConfigError, DbtValidatio
 from pydantic import BaseModel, ConfigDict
 
 from floe_core import NodeResult, NodeStatus
+from floe_core.warehouses import is_transient_error
 from floe_dbt_local._results import node_result_from_run_result
 
 __all__ = [
@@ -22,21 +23,6 @@ __all__ = [
     "classify_exception",
     "to_node_execution",
 ]
-
-# Driver errors that describe the connection or the server's state, not the statement.
-_TRANSIENT_DRIVER_ERRORS = {
-    ("duckdb", "OperationalError"),
-    ("duckdb", "IOException"),
-    ("duckdb", "ConnectionException"),
-    ("duckdb", "TransactionException"),
-    ("duckdb", "OutOfMemoryException"),
-    ("duckdb", "InterruptException"),
-    ("psycopg2", "OperationalError"),
-    ("psycopg2", "InterfaceError"),
-}
-# PostgreSQL SQLSTATE classes: connection, transaction rollback (serialization, deadlock),
-# insufficient resources, operator intervention, system error.
-_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 
 
 class FailureKind(StrEnum):
@@ -62,24 +48,12 @@ class NodeExecution(BaseModel):
         return self.failure is FailureKind.TRANSIENT
 
 
-def _is_transient_driver_error(exc: BaseException) -> bool:
-    # duckdb's classes live in the private module ``_duckdb``.
-    return any(
-        (cls.__module__.split(".")[0].lstrip("_"), cls.__name__) in _TRANSIENT_DRIVER_ERRORS
-        for cls in type(exc).__mro__
-    )
-
-
 def classify_exception(exc: BaseException) -> FailureKind:
-    """Transient if any exception in the cause chain is a connection/server driver error."""
+    """Transient if any exception in the cause chain is a connection/server error by the
+    rules of the warehouse table (:func:`floe_core.warehouses.is_transient_error`)."""
     seen: BaseException | None = exc
     while seen is not None:
-        if _is_transient_driver_error(seen):
-            return FailureKind.TRANSIENT
-        sqlstate = getattr(seen, "pgcode", None)
-        if isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES:
-            return FailureKind.TRANSIENT
-        if type(seen).__name__ == "FailedToConnectError":
+        if is_transient_error(seen):
             return FailureKind.TRANSIENT
         seen = seen.__cause__ or seen.__context__
     if isinstance(exc, CompilationError | DbtConfigError | DbtValidationError):
