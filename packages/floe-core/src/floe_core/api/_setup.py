@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError, ProjectError
 from floe_core.registry import PluginRegistry, RuntimeEntry
 
@@ -70,6 +68,8 @@ def init_manifest(
 
 def _project_names(project: Path) -> tuple[str, str | None]:
     """The project's ``name`` and ``profile`` in dbt_project.yml."""
+    import yaml
+
     from floe_core._runtime import read_project_name
 
     data = yaml.safe_load((project / "dbt_project.yml").read_text(encoding="utf-8")) or {}
@@ -78,6 +78,8 @@ def _project_names(project: Path) -> tuple[str, str | None]:
 
 
 def _has_profile(profiles_dir: Path, profile_name: str | None) -> bool:
+    import yaml  # `floe plugins list` shares this module and must not pay for it
+
     path = profiles_dir / "profiles.yml"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -175,8 +177,6 @@ def _info(
     health_config: dict[str, Any] | None,
     manifest: PlatformManifest | None = None,
 ) -> RuntimeInfo:
-    from floe_core._invocation import DBTCommand
-
     described: dict[str, Any] = {
         "name": entry.name,
         "distribution": entry.distribution,
@@ -189,6 +189,8 @@ def _info(
     try:
         loaded = registry.load_class(entry.name)
         api_version = loaded.api_version
+        from floe_core._invocation import DBTCommand  # loading a runtime loads it anyway
+
         declared = loaded.supported_commands
         described["commands"] = tuple(c.value for c in DBTCommand if c in declared)
     except PluginAPIVersionError as exc:
