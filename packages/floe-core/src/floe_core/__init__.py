@@ -27,6 +27,7 @@ from floe_core._errors import (
     RunCancelledError,
     RuntimeExecutionError,
     SecretError,
+    UnsupportedCommandError,
     WarehouseError,
 )
 from floe_core._lazy import lazy_getattr as _lazy_getattr
@@ -47,6 +48,8 @@ if typing.TYPE_CHECKING:
         events_for_result,
     )
     from floe_core._invocation import (
+        NODE_COMMANDS,
+        CommandArgs,
         DBTCommand,
         DBTInvocation,
         GeneratedProfile,
@@ -88,6 +91,8 @@ _LAZY = {
     "RunPlanned": "floe_core._events",
     "RunStarted": "floe_core._events",
     "events_for_result": "floe_core._events",
+    "NODE_COMMANDS": "floe_core._invocation",
+    "CommandArgs": "floe_core._invocation",
     "DBTCommand": "floe_core._invocation",
     "DBTInvocation": "floe_core._invocation",
     "GeneratedProfile": "floe_core._invocation",
@@ -114,8 +119,10 @@ _LAZY = {
 }
 
 __all__ = [
+    "NODE_COMMANDS",
     "PLUGIN_API_VERSION",
     "AdapterResponse",
+    "CommandArgs",
     "ConfigError",
     "DBTCommand",
     "DBTCompilationError",
@@ -160,6 +167,7 @@ __all__ = [
     "RuntimeExecutionError",
     "RuntimeMetadata",
     "SecretError",
+    "UnsupportedCommandError",
     "Veto",
     "WarehouseError",
     "events_for_result",

@@ -20,7 +20,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe_core._detach import DetachRequested, RunDetachedError, RunHandle
-from floe_core._errors import FloeError, ProjectError, RunCancelledError, RuntimeExecutionError
+from floe_core._errors import (
+    FloeError,
+    ProjectError,
+    RunCancelledError,
+    RuntimeExecutionError,
+    UnsupportedCommandError,
+)
 from floe_core._events import (
     EventBus,
     FloeEvent,
@@ -30,7 +36,7 @@ from floe_core._events import (
     RunHandleReported,
     RunStarted,
 )
-from floe_core._invocation import DBTCommand, DBTInvocation
+from floe_core._invocation import NODE_COMMANDS, DBTCommand, DBTInvocation
 from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult, NodeResult, RunStatus
 
@@ -129,6 +135,9 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
     """The plugin API this runtime implements, written as a literal (``"1.0"``), never as
     :data:`PLUGIN_API_VERSION`: the registry compares it with the installed floe-core's and
     refuses a runtime written for another major version."""
+    supported_commands: ClassVar[frozenset[DBTCommand]] = NODE_COMMANDS
+    """The dbt commands :meth:`execute` handles; :meth:`invoke` refuses any other before
+    anything runs. A runtime that handles more (``deps``, ``ls``, ``retry``...) says so here."""
 
     def __init__(self, config: ConfigT, *, events: EventBus | None = None) -> None:
         self.config = config
@@ -193,8 +202,11 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
 
         If ``execute`` raises, ``RunFinished`` still carries every node result emitted so far
         (status ``error``; ``cancelled`` on Ctrl-C; ``detached`` on
-        :class:`~floe_core.RunDetachedError`) before the error propagates.
+        :class:`~floe_core.RunDetachedError`) before the error propagates. A command the runtime
+        does not declare in :attr:`supported_commands` raises :class:`UnsupportedCommandError`
+        first.
         """
+        self.check_supported(command)
         return self._bracketed(
             command,
             invocation,
@@ -288,6 +300,24 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
             raise
         self.events.emit(RunFinished(invocation_id=invocation.invocation_id, result=result))
         return result
+
+    @classmethod
+    def check_supported(cls, command: DBTCommand) -> None:
+        """Raise :class:`UnsupportedCommandError` naming the installed runtimes that support
+        ``command`` unless this runtime declares it."""
+        if command in cls.supported_commands:
+            return
+        from floe_core.registry import PluginRegistry  # the registry imports this module
+
+        others = PluginRegistry().supporting(command)
+        hint = (
+            f"use a runtime that supports it: --runtime {' or --runtime '.join(others)}"
+            if others
+            else "no installed runtime supports it"
+        )
+        raise UnsupportedCommandError(
+            f"runtime {cls.name!r} does not support `{command.value}`", hint=hint
+        )
 
     def __enter__(self) -> Self:
         return self

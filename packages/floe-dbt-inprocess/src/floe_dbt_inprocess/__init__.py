@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from floe_dbt_inprocess._results import (
         adapter_response,
         as_utc,
+        freshness_status,
         node_result_from_run_result,
         node_status,
     )
@@ -47,6 +48,7 @@ __all__ = [
     "close_embedded_databases",
     "dbt_args",
     "floe_error_from_dbt",
+    "freshness_status",
     "invoke_dbt",
     "node_result_from_run_result",
     "node_status",
@@ -59,6 +61,7 @@ _LAZY = {
     "as_utc": "floe_dbt_inprocess._results",
     "close_embedded_databases": "floe_dbt_inprocess._runner",
     "floe_error_from_dbt": "floe_dbt_inprocess._errors",
+    "freshness_status": "floe_dbt_inprocess._results",
     "invoke_dbt": "floe_dbt_inprocess._runner",
     "node_result_from_run_result": "floe_dbt_inprocess._results",
     "node_status": "floe_dbt_inprocess._results",

@@ -20,10 +20,16 @@ LogLevel = Literal["debug", "info", "warn", "error", "none"]
 
 @functools.cache
 def _options_of(command: str) -> frozenset[str]:
-    """Every option string the dbt sub-command accepts (``--threads``, ``--no-write-json``...)."""
+    """Every option string the dbt sub-command (``build``, ``source freshness``...) accepts
+    (``--threads``, ``--no-write-json``...)."""
+    import click
     from dbt.cli.main import cli
 
-    params = cli.commands[command].params
+    found: click.Command = cli
+    for word in command.split():
+        assert isinstance(found, click.Group), command
+        found = found.commands[word]
+    params = found.params
     return frozenset(opt for param in params for opt in (*param.opts, *param.secondary_opts))
 
 
@@ -58,7 +64,7 @@ def dbt_args(
     one from the project folder, floe from the working directory.
     """
     accepted = _options_of(command)
-    args = [command, *extra]
+    args = [*command.split(), *extra]
 
     def add(option: str, *values: str) -> None:
         if option in accepted:
@@ -78,6 +84,7 @@ def dbt_args(
     add("--log-path", str(log_path.absolute()))
     add("--log-level", "none")
     add("--log-level-file", log_level_file)
+    toggle("use-colors", False)  # messages floe shows (debug, deps) carry no ANSI codes
     toggle("use-colors-file", False)
     toggle("partial-parse", partial_parse)
     toggle("send-anonymous-usage-stats", send_anonymous_usage_stats)

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 from floe_core._lazy import lazy_getattr
 
 if TYPE_CHECKING:
+    from floe_core.api._dbt_project import load_or_assume_manifest
     from floe_core.api._floe import Floe
     from floe_core.api._options import InvocationOptions
     from floe_core.api._setup import RuntimeInfo, init_manifest, list_runtimes
     from floe_core.api._validate import Check, ValidationReport, validate
 
 _LAZY = {
+    "load_or_assume_manifest": "floe_core.api._dbt_project",
     "Floe": "floe_core.api._floe",
     "InvocationOptions": "floe_core.api._options",
     "RuntimeInfo": "floe_core.api._setup",
@@ -40,6 +42,7 @@ __all__ = [
     "ValidationReport",
     "init_manifest",
     "list_runtimes",
+    "load_or_assume_manifest",
     "validate",
 ]
 

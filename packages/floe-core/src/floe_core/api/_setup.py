@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError
+from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError, ProjectError
 from floe_core.registry import PluginRegistry, RuntimeEntry
 
 if TYPE_CHECKING:
@@ -22,10 +22,18 @@ def init_manifest(
     *,
     project_dir: str = ".",
     runtime: str = "local",
-    name: str = "floe",
+    name: str | None = None,
     force: bool = False,
+    profiles_dir: str | Path | None = None,
 ) -> Path:
-    """Write a commented starter manifest; an existing file is kept unless ``force``."""
+    """Write a commented starter manifest for the dbt project at ``project_dir`` (relative
+    to the manifest's folder); an existing file is kept unless ``force``.
+
+    The manifest is named after the project (unless ``name``) and uses the project's own
+    dbt profile where dbt would find it (``profiles_dir``, ``$DBT_PROFILES_DIR``,
+    ./profiles.yml, ~/.dbt), else a ``compute`` section; ``.floe/`` goes into .gitignore.
+    """
+    from floe_core.api._dbt_project import dbt_profiles_dir
     from floe_core.manifest import starter_manifest
 
     target = Path(path)
@@ -34,11 +42,69 @@ def init_manifest(
             f"{target} already exists",
             hint="pass --force to overwrite it, or --manifest to write somewhere else",
         )
+    project = target.parent / project_dir
+    if not (project / "dbt_project.yml").is_file():
+        raise ProjectError(
+            f"no dbt project at {project.absolute()}: dbt_project.yml not found",
+            hint="run `floe init` in the dbt project's folder, or pass --project-dir",
+        )
+    project_name, profile_name = _project_names(project)
+    profiles = dbt_profiles_dir(Path(profiles_dir) if profiles_dir is not None else None)
+    existing = _has_profile(profiles, profile_name)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
-        starter_manifest(project_dir=project_dir, runtime=runtime, name=name), encoding="utf-8"
+        starter_manifest(
+            project_dir=project_dir,
+            runtime=runtime,
+            name=name or project_name,
+            profiles_dir=_portable(profiles, target.parent) if existing else None,
+            profile_name=profile_name,
+        ),
+        encoding="utf-8",
     )
+    _ignore_results(target.parent / ".gitignore")
     return target
+
+
+def _project_names(project: Path) -> tuple[str, str | None]:
+    """The project's ``name`` and ``profile`` in dbt_project.yml."""
+    import yaml
+
+    from floe_core._runtime import read_project_name
+
+    data = yaml.safe_load((project / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    profile = data.get("profile") if isinstance(data, dict) else None
+    return read_project_name(project), profile if isinstance(profile, str) else None
+
+
+def _has_profile(profiles_dir: Path, profile_name: str | None) -> bool:
+    import yaml  # `floe plugins list` shares this module and must not pay for it
+
+    path = profiles_dir / "profiles.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and profile_name in data
+
+
+def _portable(folder: Path, base: Path) -> str:
+    """``folder`` as written in the manifest: relative to it, or under ``~``."""
+    folder, base, home = folder.absolute(), base.absolute(), Path.home()
+    if folder.is_relative_to(base):
+        return str(folder.relative_to(base))
+    if folder.is_relative_to(home):
+        return str(Path("~") / folder.relative_to(home))
+    return str(folder)
+
+
+def _ignore_results(gitignore: Path) -> None:
+    """``.floe/`` (runs, generated profiles, warehouses) stays out of git."""
+    lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+    if any(line.strip() in (".floe", ".floe/", "/.floe", "/.floe/") for line in lines):
+        return
+    lines.append(".floe/")
+    gitignore.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +124,8 @@ class RuntimeInfo:
     """Whether the runtime was imported and checked (``api_version``, ``problem``)."""
     api_version: str | None = None
     """The plugin API the runtime targets, when it could be loaded."""
+    commands: tuple[str, ...] = ()
+    """The dbt commands the runtime declares (``supported_commands``), when it loaded."""
     problem: str | None = None
     """Why the runtime cannot be used (import failure, incompatible API), if it cannot."""
     health: HealthStatus | None = None
@@ -119,7 +187,12 @@ def _info(
         return RuntimeInfo(**described)
     described["loaded"] = True
     try:
-        api_version = registry.load_class(entry.name).api_version
+        loaded = registry.load_class(entry.name)
+        api_version = loaded.api_version
+        from floe_core._invocation import DBTCommand  # loading a runtime loads it anyway
+
+        declared = loaded.supported_commands
+        described["commands"] = tuple(c.value for c in DBTCommand if c in declared)
     except PluginAPIVersionError as exc:
         return RuntimeInfo(**described, problem=f"incompatible: {exc.message}")
     except FloeError as exc:

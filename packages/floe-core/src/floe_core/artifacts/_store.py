@@ -333,7 +333,12 @@ class ResultsStore:
         }
         fallback_dir = run.invocation.artifacts_dir if run.invocation is not None else None
         for name in DBT_ARTIFACTS:
-            source = explicit.get(name) or (fallback_dir / name if fallback_dir else None)
+            source = explicit.get(name)
+            if source is None and fallback_dir is not None:
+                source = fallback_dir / name
+                # target/ keeps other commands' files (an older catalog.json): not this run's
+                if source.is_file() and source.stat().st_mtime < run.started_at.timestamp():
+                    continue
             if source is not None and source.is_file():
                 self._keep(run, name, partial(self.store.put_file, source=source))
 

@@ -29,21 +29,40 @@ __all__ = ["COMMANDS", "init", "plugins", "validate"]
 )
 @click.option("--project-dir", default=".", show_default=True, help="dbt project folder.")
 @click.option("--runtime", default="local", show_default=True, help="Runtime to configure.")
-@click.option("--name", default="floe", show_default=True, help="metadata.name.")
+@click.option("--name", help="metadata.name.  [default: the dbt project's name]")
+@click.option(
+    "--profiles-dir",
+    type=click.Path(path_type=Path),
+    help="Folder of the profiles.yml to use.  [default: where dbt looks for it]",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing manifest.")
 @logging_options
-def init(manifest_path: Path, project_dir: str, runtime: str, name: str, force: bool) -> None:
-    """Write a commented starter platform-manifest.yaml."""
+def init(
+    manifest_path: Path,
+    project_dir: str,
+    runtime: str,
+    name: str | None,
+    profiles_dir: Path | None,
+    force: bool,
+) -> None:
+    """Write a commented platform-manifest.yaml for the dbt project here, using its own
+    dbt profile when dbt would find one; add .floe/ to .gitignore."""
     from floe_core.api import init_manifest
 
     written = init_manifest(
-        manifest_path, project_dir=project_dir, runtime=runtime, name=name, force=force
+        manifest_path,
+        project_dir=project_dir,
+        runtime=runtime,
+        name=name,
+        force=force,
+        profiles_dir=profiles_dir,
     )
     click.echo(f"wrote {written}; check it with: floe validate --manifest {written}")
 
 
 @click.command()
 @manifest_options
+@click.option("--connection", is_flag=True, help="Also connect to the warehouse.")
 @json_option
 @logging_options
 @click.pass_context
@@ -53,12 +72,21 @@ def validate(
     manifest_path: Path | None,
     project_dir: Path | None,
     runtime: str | None,
+    profiles_dir: Path | None,
+    connection: bool,
     as_json: bool,
 ) -> None:
-    """Check the manifest, runtime and its config, project, profile, artifact store, secrets."""
+    """Check the manifest, runtime and its config, project, profile, artifact store, secrets
+    (and with --connection, the warehouse connection)."""
     from floe_core.api import validate as validate_manifest
 
-    report = validate_manifest(manifest_path, project_dir=project_dir, runtime=runtime)
+    report = validate_manifest(
+        manifest_path,
+        project_dir=project_dir,
+        runtime=runtime,
+        profiles_dir=profiles_dir,
+        connection=connection,
+    )
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:
@@ -84,6 +112,15 @@ def _health(runtime: RuntimeInfo) -> Text:
     checks = ", ".join(f"{key}={value}" for key, value in status.checks.items())
     text = f"{status.message}" + (f" ({checks})" if checks else "")
     return Text(text, style="green" if status.healthy else "red")
+
+
+def _commands(declared: tuple[str, ...]) -> str:
+    """``all dbt commands``, or the ones declared."""
+    from floe_core._invocation import DBTCommand
+
+    if set(declared) == {command.value for command in DBTCommand}:
+        return "all dbt commands"
+    return ", ".join(declared)
 
 
 @plugins.command("list")
@@ -113,7 +150,7 @@ def list_plugins(
 
     load = check or health or bool(names)
     columns = ["runtime", "distribution", "version", "floe-core"]
-    columns += ["plugin API"] * load + ["health"] * health
+    columns += ["commands", "plugin API"] * load + ["health"] * health
     table = Table(show_edge=False, pad_edge=False)
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -126,7 +163,7 @@ def list_plugins(
             requirement.removeprefix("floe-core").removeprefix("floe_core").strip() or "any",
         ]
         if load:
-            row.append(runtime.problem or f"{runtime.api_version} ok")
+            row += [_commands(runtime.commands), runtime.problem or f"{runtime.api_version} ok"]
         if health and runtime.compatible:
             row.append(_health(runtime))
         table.add_row(*row)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import json
 from typing import Any, NamedTuple, NoReturn
 
 import click
 
 from floe_core._errors import FloeError
 from floe_core.cli._console import error
-from floe_core.cli._options import logging_options
+from floe_core.cli._options import json_wanted, logging_options
 
 __all__ = ["BUILT_IN", "CLI_COMMANDS_ENTRY_POINT_GROUP", "BuiltIn", "FloeGroup", "cli", "main"]
 
@@ -38,6 +39,7 @@ class BuiltIn(NamedTuple):
 
 _RUN = "floe_core.cli._run"
 _ADMIN = "floe_core.cli._admin"
+_DBT = "floe_core.cli._dbt_commands"
 BUILT_IN: dict[str, BuiltIn] = {
     "compile": BuiltIn(_RUN, "Compile the selected nodes to SQL (nothing is executed)."),
     "run": BuiltIn(_RUN, "Run the selected models."),
@@ -48,15 +50,33 @@ BUILT_IN: dict[str, BuiltIn] = {
     "plan": BuiltIn(
         _RUN, "List the nodes `build` would run, in dependency order; execute nothing."
     ),
-    "init": BuiltIn(_ADMIN, "Write a commented starter platform-manifest.yaml."),
+    "init": BuiltIn(
+        _ADMIN,
+        "Write a commented platform-manifest.yaml for the dbt project here, using its own dbt"
+        " profile when dbt would find one; add .floe/ to .gitignore.",
+    ),
     "validate": BuiltIn(
         _ADMIN,
-        "Check the manifest, runtime and its config, project, profile, artifact store, secrets.",
+        "Check the manifest, runtime and its config, project, profile, artifact store, secrets"
+        " (and with --connection, the warehouse connection).",
     ),
     "plugins": BuiltIn(_ADMIN, "Installed floe runtimes."),
     "runs": BuiltIn(
         "floe_core.cli._runs",
         "Runs kept in the artifact store (local folder or object storage).",
+    ),
+    "deps": BuiltIn(_DBT, "Install the packages in packages.yml."),
+    "parse": BuiltIn(_DBT, "Parse the project and write manifest.json."),
+    "ls": BuiltIn(_DBT, "List the selected resources (dbt ls)."),
+    "list": BuiltIn(_DBT, "List the selected resources (dbt ls)."),
+    "show": BuiltIn(_DBT, "Preview the rows of the selected node or of --inline SQL (dbt show)."),
+    "run-operation": BuiltIn(_DBT, "Run a macro (dbt run-operation MACRO --args '{...}')."),
+    "source": BuiltIn(_DBT, "Commands on the project's sources."),
+    "docs": BuiltIn(_DBT, "The project's documentation."),
+    "debug": BuiltIn(_DBT, "Check the profile, project and connection."),
+    "clean": BuiltIn(_DBT, "Delete the project's clean-targets."),
+    "retry": BuiltIn(
+        _DBT, "Re-run what failed or was skipped in the project's last run (dbt retry)."
     ),
     "ui": BuiltIn(
         "floe_core.cli._ui",
@@ -93,6 +113,18 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
 def _interrupted(ctx: click.Context) -> NoReturn:
     click.echo("\ninterrupted: the results produced so far were saved", err=True)
     ctx.exit(EXIT_INTERRUPTED)
+
+
+def _print_error_document(message: str, hint: str | None, exit_code: int, kind: str) -> None:
+    """What ``--json`` prints when the command could not run: still one JSON document."""
+    document = {
+        "status": "error",
+        "error": message,
+        "hint": hint,
+        "exit_code": exit_code,
+        "kind": kind,
+    }
+    click.echo(json.dumps(document, indent=2))
 
 
 class FloeGroup(click.Group):
@@ -160,11 +192,19 @@ class FloeGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except click.ClickException as exc:
+            if json_wanted(ctx):  # a bad option value: still one JSON document
+                _print_error_document(
+                    exc.format_message(), "see the command's --help", exc.exit_code, "UsageError"
+                )
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except FloeError as exc:
             if not _caused_by_interrupt(exc):
                 error(exc)
+                if json_wanted(ctx):
+                    _print_error_document(exc.message, exc.hint, exc.exit_code, type(exc).__name__)
                 ctx.exit(exc.exit_code)
             _interrupted(ctx)
         except KeyboardInterrupt:
@@ -175,6 +215,13 @@ class FloeGroup(click.Group):
             structlog.get_logger("floe.cli").debug("unexpected error", exc_info=True)
             click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
             click.echo("run with --log-level debug for the traceback", err=True)
+            if json_wanted(ctx):
+                _print_error_document(
+                    f"unexpected {type(exc).__name__}: {exc}",
+                    "run with --log-level debug for the traceback",
+                    1,
+                    type(exc).__name__,
+                )
             ctx.exit(1)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from floe_core._errors import (
+    FloeError,
     PluginAPIVersionError,
     PluginConfigError,
     PluginError,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
     from floe_core._events import EventBus
+    from floe_core._invocation import DBTCommand
     from floe_core._runtime import DBTRuntimePlugin
     from floe_core.manifest import PlatformManifest
 
@@ -106,6 +108,18 @@ class PluginRegistry:
         check_api_version(name, loaded)
         self._classes[name] = loaded
         return loaded
+
+    def supporting(self, command: DBTCommand) -> list[str]:
+        """Names of the installed, loadable runtimes that declare ``command``, sorted."""
+        names = []
+        for name in sorted(self._points()):
+            try:
+                runtime = self.load_class(name)
+            except FloeError:
+                continue  # a broken runtime supports nothing
+            if command in runtime.supported_commands:
+                names.append(name)
+        return names
 
     def validate_config(
         self,

@@ -23,7 +23,9 @@ with requires_extra("testing", "floe_core.testing.contract"):
 
 # The suite's assertions are in these modules; have pytest explain them on failure.
 pytest.register_assert_rewrite(
-    "floe_core.testing.contract._recording", "floe_core.testing.contract._suite"
+    "floe_core.testing.contract._recording",
+    "floe_core.testing.contract._suite",
+    "floe_core.testing.contract._commands",
 )
 
 from floe_core.testing.contract._project import (  # noqa: E402
