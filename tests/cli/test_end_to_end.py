@@ -32,14 +32,18 @@ def built(run_floe, shop: Path):
     return run_floe("build", "--manifest", str(shop))
 
 
-def test_build_exits_0_with_node_lines_and_the_summary_table(built) -> None:
+def test_build_in_a_log_prints_like_dbt_a_header_start_and_result_lines(built) -> None:
     assert built.returncode == 0, built.stderr
     out = built.stdout
+    header, found = out.splitlines()[:2]
+    assert header.startswith("Running with floe=")
+    assert ", runtime=local, dbt=1.11." in header
+    assert found.startswith("Found 9 models, 4 seeds, 1 snapshots, 32 data tests, ")
+    assert " START sql view model stg_orders " in out
     assert " OK sql view model main.stg_orders " in out
     assert " PASS test unique_customers_customer_id " in out
-    assert "node" in out
-    assert "rows" in out
-    assert "raw_orders" in out
+    assert "Completed successfully" in out
+    assert "┃" not in out, "no table of successes in a log"
     assert "ERROR=0 FAIL=0 SKIP=0" in out
     assert "Traceback" not in built.stderr
 

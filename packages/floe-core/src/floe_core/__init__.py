@@ -20,6 +20,7 @@ from floe_core._errors import (
     RunCancelledError,
     RuntimeExecutionError,
     SecretError,
+    UnsupportedCommandError,
     WarehouseError,
 )
 from floe_core._events import (
@@ -35,6 +36,8 @@ from floe_core._events import (
     events_for_result,
 )
 from floe_core._invocation import (
+    NODE_COMMANDS,
+    CommandArgs,
     DBTCommand,
     DBTInvocation,
     GeneratedProfile,
@@ -62,8 +65,10 @@ from floe_core.hookspecs import hookimpl
 from floe_core.plugins import RunVetoedError, Veto
 
 __all__ = [
+    "NODE_COMMANDS",
     "PLUGIN_API_VERSION",
     "AdapterResponse",
+    "CommandArgs",
     "ConfigError",
     "DBTCommand",
     "DBTCompilationError",
@@ -103,6 +108,7 @@ __all__ = [
     "RuntimeExecutionError",
     "RuntimeMetadata",
     "SecretError",
+    "UnsupportedCommandError",
     "Veto",
     "WarehouseError",
     "events_for_result",

@@ -12,7 +12,8 @@ errors (dbt, httpx, temporalio) into these at their boundary with ``raise ... fr
     │   └── PluginError             a runtime plugin cannot be found, loaded or configured
     │       ├── PluginNotFoundError
     │       ├── PluginConfigError
-    │       └── PluginAPIVersionError
+    │       ├── PluginAPIVersionError
+    │       └── UnsupportedCommandError  the runtime does not declare the command
     └── RuntimeExecutionError       a runtime failed to execute (not a node failure)
         ├── DBTCompilationError     the project does not parse/compile
         ├── WarehouseError          the warehouse is unreachable or rejected us
@@ -38,6 +39,7 @@ __all__ = [
     "RunCancelledError",
     "RuntimeExecutionError",
     "SecretError",
+    "UnsupportedCommandError",
     "WarehouseError",
 ]
 
@@ -112,6 +114,10 @@ class PluginConfigError(PluginError):
 
 class PluginAPIVersionError(PluginError):
     """The runtime was written for an incompatible floe plugin API version."""
+
+
+class UnsupportedCommandError(PluginError):
+    """The runtime does not declare the requested dbt command; nothing ran."""
 
 
 class RuntimeExecutionError(FloeError):

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "NODE_COMMANDS",
+    "CommandArgs",
     "DBTCommand",
     "DBTInvocation",
     "GeneratedProfile",
@@ -19,7 +21,8 @@ __all__ = [
 
 
 class DBTCommand(StrEnum):
-    """The dbt commands a runtime executes."""
+    """The dbt commands a runtime may execute; the value is dbt's own command line
+    (``source freshness`` and ``docs generate`` are two words, as in dbt)."""
 
     COMPILE = "compile"
     RUN = "run"
@@ -27,6 +30,52 @@ class DBTCommand(StrEnum):
     TEST = "test"
     SEED = "seed"
     SNAPSHOT = "snapshot"
+    DEPS = "deps"
+    PARSE = "parse"
+    LIST = "ls"
+    SHOW = "show"
+    RUN_OPERATION = "run-operation"
+    SOURCE_FRESHNESS = "source freshness"
+    DOCS_GENERATE = "docs generate"
+    DEBUG = "debug"
+    CLEAN = "clean"
+    RETRY = "retry"
+
+
+NODE_COMMANDS = frozenset(
+    {
+        DBTCommand.COMPILE,
+        DBTCommand.RUN,
+        DBTCommand.BUILD,
+        DBTCommand.TEST,
+        DBTCommand.SEED,
+        DBTCommand.SNAPSHOT,
+    }
+)
+"""The commands that execute the selected nodes; every runtime supports at least these."""
+
+
+class CommandArgs(BaseModel):
+    """Inputs that only some commands take (dbt's options of the same names)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    inline: str | None = None
+    """``compile``/``show``: SQL to compile or preview instead of the selected nodes."""
+    limit: int | None = None
+    """``show``: rows to preview (dbt's default 5; negative: all)."""
+    macro: str | None = None
+    """``run-operation``: the macro to run."""
+    macro_args: dict[str, Any] = Field(default_factory=dict)
+    """``run-operation``: the macro's keyword arguments (``--args``)."""
+    resource_types: tuple[str, ...] = ()
+    """``ls``: only these resource types (``model``, ``source``...)."""
+    output: Literal["name", "path", "json", "selector"] | None = None
+    """``ls``: what to print per node (dbt's ``--output``; default ``selector``)."""
+    output_keys: tuple[str, ...] = ()
+    """``ls --output json``: only these keys."""
+    state_dir: Path | None = None
+    """``retry``: the folder holding the previous run's run_results.json."""
 
 
 class GeneratedProfile(BaseModel):
@@ -85,6 +134,7 @@ class DBTInvocation(BaseModel):
     target_path: Path | None = None
     """Where dbt writes manifest.json and run_results.json; default ``<project>/target``."""
     trace_context: dict[str, str] = Field(default_factory=dict)
+    command_args: CommandArgs = Field(default_factory=CommandArgs)
 
     @property
     def artifacts_dir(self) -> Path:

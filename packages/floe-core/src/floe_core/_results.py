@@ -112,6 +112,12 @@ class DBTRunResult(BaseModel):
     error: str | None = None
     """Run-level error message (status ``error``/``cancelled``/``timed_out``)."""
     dbt_version: str | None = None
+    stored_at: str | None = None
+    """Where the results store keeps this run (a folder or an object-store URI), when the
+    caller knows it (the CLI's ``--json`` does): unlike ``target/``, the next run keeps it."""
+    output: str | None = None
+    """What the command prints for its user: ``ls`` lines, compiled SQL, ``show`` rows (a
+    JSON document), ``debug`` and ``run-operation`` messages."""
     metadata: dict[str, Any] = Field(default_factory=dict)
     """Runtime-specific extras (e.g. the dbt Cloud run id or the Temporal workflow id)."""
 

@@ -18,7 +18,12 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from floe_core._errors import FloeError, ProjectError, RunCancelledError
+from floe_core._errors import (
+    FloeError,
+    ProjectError,
+    RunCancelledError,
+    UnsupportedCommandError,
+)
 from floe_core._events import (
     EventBus,
     FloeEvent,
@@ -27,7 +32,7 @@ from floe_core._events import (
     RunFinished,
     RunStarted,
 )
-from floe_core._invocation import DBTCommand, DBTInvocation
+from floe_core._invocation import NODE_COMMANDS, DBTCommand, DBTInvocation
 from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult, NodeResult, RunStatus
 
@@ -112,6 +117,9 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
     name: ClassVar[str]
     config_model: ClassVar[type[BaseModel]]
     api_version: ClassVar[str] = PLUGIN_API_VERSION
+    supported_commands: ClassVar[frozenset[DBTCommand]] = NODE_COMMANDS
+    """The dbt commands :meth:`execute` handles; :meth:`invoke` refuses any other before
+    anything runs. A runtime that handles more (``deps``, ``ls``, ``retry``...) says so here."""
 
     def __init__(self, config: ConfigT, *, events: EventBus | None = None) -> None:
         self.config = config
@@ -175,8 +183,10 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
         """Bracket :meth:`execute` with ``RunStarted``/``RunFinished``.
 
         If ``execute`` raises, ``RunFinished`` still carries every node result emitted so far
-        (status ``error``) before the error propagates.
+        (status ``error``) before the error propagates. A command the runtime does not
+        declare in :attr:`supported_commands` raises :class:`UnsupportedCommandError` first.
         """
+        self.check_supported(command)
         started_at = datetime.now(UTC)
         self.events.emit(
             RunStarted(
@@ -213,6 +223,24 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
             raise
         self.events.emit(RunFinished(invocation_id=invocation.invocation_id, result=result))
         return result
+
+    @classmethod
+    def check_supported(cls, command: DBTCommand) -> None:
+        """Raise :class:`UnsupportedCommandError` naming the installed runtimes that support
+        ``command`` unless this runtime declares it."""
+        if command in cls.supported_commands:
+            return
+        from floe_core.registry import PluginRegistry  # the registry imports this module
+
+        others = PluginRegistry().supporting(command)
+        hint = (
+            f"use a runtime that supports it: --runtime {' or --runtime '.join(others)}"
+            if others
+            else "no installed runtime supports it"
+        )
+        raise UnsupportedCommandError(
+            f"runtime {cls.name!r} does not support `{command.value}`", hint=hint
+        )
 
     def __enter__(self) -> Self:
         return self

@@ -20,6 +20,7 @@ from floe_core import (
     ProjectError,
     RunStarted,
     RunStatus,
+    UnsupportedCommandError,
     hookimpl,
 )
 from floe_core.api import Floe, validate
@@ -112,14 +113,61 @@ def _floe(manifest: PlatformManifest, **kwargs: object) -> tuple[Floe, _Recordin
     return Floe(manifest, runtime, observers=[*observers, store], **kwargs), runtime  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("command", list(DBTCommand))
+class _EveryCommandRuntime(_RecordingRuntime):
+    """Declares every command; a build leaves a run_results.json naming its invocation."""
+
+    supported_commands = frozenset(DBTCommand)
+
+    def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        if command is DBTCommand.BUILD:
+            invocation.artifacts_dir.mkdir(parents=True, exist_ok=True)
+            (invocation.artifacts_dir / "run_results.json").write_text(invocation.invocation_id)
+        return super().execute(command, invocation)
+
+
+@pytest.mark.parametrize("command", [c for c in DBTCommand if c is not DBTCommand.RETRY])
 def test_each_command_method_routes_to_the_runtime(
     manifest: PlatformManifest, command: DBTCommand
 ) -> None:
-    floe, runtime = _floe(manifest)
-    result = getattr(floe, command.value)()
+    runtime = _EveryCommandRuntime()
+    floe = Floe(manifest, runtime)
+    result = getattr(floe, command.value.replace(" ", "_").replace("-", "_"))()
     assert result.command is command
     assert runtime.invocations[0][0] is command
+
+
+def test_a_command_the_runtime_does_not_declare_is_refused_before_anything_runs(
+    manifest: PlatformManifest,
+) -> None:
+    floe, runtime = _floe(manifest)
+    with pytest.raises(UnsupportedCommandError) as refused:
+        floe.source_freshness()
+    assert "runtime 'recording' does not support `source freshness`" in refused.value.message
+    assert refused.value.exit_code == 2
+    assert runtime.invocations == []
+    assert read_index(manifest.artifacts_dir(), "shop") == []
+
+
+def test_retry_without_an_earlier_run_says_so(manifest: PlatformManifest) -> None:
+    runtime = _EveryCommandRuntime()
+    floe = Floe(manifest, runtime, observers=[LocalResultsStore(manifest.artifacts_dir())])
+    with pytest.raises(ConfigError, match="nothing to retry"):
+        floe.retry()
+    assert runtime.invocations == []
+
+
+def test_retry_hands_the_runtime_the_last_run_results(manifest: PlatformManifest) -> None:
+    runtime = _EveryCommandRuntime()
+    floe = Floe(manifest, runtime, observers=[LocalResultsStore(manifest.artifacts_dir())])
+    floe.build()
+    last = floe.build()
+    floe.seed()  # leaves no run_results.json: not a run to retry
+    floe.retry()
+    command, invocation = runtime.invocations[-1]
+    assert command is DBTCommand.RETRY
+    state = invocation.command_args.state_dir
+    assert state is not None
+    assert (state / "run_results.json").read_text() == last.invocation_id
 
 
 def test_options_sit_on_top_of_the_manifest_defaults(manifest: PlatformManifest) -> None:

@@ -16,6 +16,10 @@ def test_init_writes_a_manifest_that_loads_and_refuses_to_overwrite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.dbt/profiles.yml
+    for project in (tmp_path, tmp_path / "shop"):
+        project.mkdir(exist_ok=True)
+        (project / "dbt_project.yml").write_text("name: shop\nprofile: shop\n")
     runner = CliRunner()
     first = runner.invoke(cli, ["init", "--project-dir", "shop", "--name", "demo"])
     assert first.exit_code == 0
@@ -29,6 +33,38 @@ def test_init_writes_a_manifest_that_loads_and_refuses_to_overwrite(
     forced = runner.invoke(cli, ["init", "--force"])
     assert forced.exit_code == 0
     assert load_manifest(tmp_path / "platform-manifest.yaml").project.dir == Path(".")
+
+
+def test_init_refuses_a_folder_without_a_dbt_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["init"])
+    assert result.exit_code == 2
+    assert "dbt_project.yml not found" in result.stderr
+    assert not (tmp_path / "platform-manifest.yaml").exists()
+
+
+def test_init_in_a_dbt_project_uses_its_profile_and_ignores_floe_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
+    (tmp_path / "dbt_project.yml").write_text("name: jaffle_shop\nprofile: jaffle\n")
+    (tmp_path / "profiles.yml").write_text(
+        "jaffle: {target: dev, outputs: {dev: {type: duckdb, path: j.duckdb}}}\n"
+    )
+    (tmp_path / ".gitignore").write_text("target/\n")
+    result = CliRunner().invoke(cli, ["init"])
+    assert result.exit_code == 0, result.output
+    manifest = load_manifest(tmp_path / "platform-manifest.yaml")
+    assert manifest.metadata.name == "jaffle_shop"
+    assert manifest.compute is None
+    assert manifest.profile is not None
+    assert (manifest.profile.profiles_dir, manifest.profile.profile_name) == (Path("."), "jaffle")
+    assert (tmp_path / ".gitignore").read_text() == "target/\n.floe/\n"
+    CliRunner().invoke(cli, ["init", "--force"])
+    assert (tmp_path / ".gitignore").read_text() == "target/\n.floe/\n"
 
 
 def test_validate_prints_ok_for_a_good_manifest(write_manifest) -> None:

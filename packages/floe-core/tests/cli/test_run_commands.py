@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from floe_core import DBTCommand, DBTRunResult, NodeStatus, RunStatus
+from floe_core import NODE_COMMANDS, DBTCommand, DBTRunResult, NodeStatus, RunStatus
 from floe_core.artifacts import read_index
 from floe_core.cli import cli
 
@@ -16,18 +16,21 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def test_build_prints_node_lines_a_summary_table_and_exits_0(
+def test_build_without_a_terminal_prints_dbt_like_lines_and_exits_0(
     runner: CliRunner, write_manifest, tmp_path: Path
 ) -> None:
     write_manifest()
     result = runner.invoke(cli, ["build"])
     assert result.exit_code == 0, result.output
     out = result.stdout
+    # not a terminal: dbt's log shape, a header, node lines, no table of successes
+    assert out.startswith("Running with floe=")
+    assert ", runtime=scripted" in out
     assert "1 of 2 OK sql table model main.stg_orders" in out
     assert "[OK in 0.25s]" in out
     assert "2 of 2 OK" in out
-    for header in ("node", "type", "status", "time", "rows", "message"):
-        assert header in out
+    assert "┃" not in out
+    assert "Completed successfully" in out
     assert "Done. PASS=2 WARN=0 ERROR=0 FAIL=0 SKIP=0 TOTAL=2" in out
     [record] = read_index(tmp_path / "results", "shop")
     assert f"results: {tmp_path / 'results' / 'shop' / record.invocation_id}" in out
@@ -39,6 +42,7 @@ def test_a_failed_node_exits_1_naming_the_node_and_the_database_message(
     write_manifest()
     result = runner.invoke(cli, ["run", "--vars", "{fail: true}"])
     assert result.exit_code == 1
+    assert "Completed with 1 error and 0 warnings:" in result.stdout
     assert "ERROR in model stg_orders (model.shop.stg_orders)" in result.stdout
     assert 'Binder Error: column "amount" not found' in result.stdout
     assert "SKIP=1" in result.stdout
@@ -58,7 +62,7 @@ def test_json_puts_only_the_run_result_on_stdout(runner: CliRunner, write_manife
     assert "model.shop.orders" in {line.get("node") for line in log_lines}
 
 
-@pytest.mark.parametrize("command", [c.value for c in DBTCommand])
+@pytest.mark.parametrize("command", sorted(c.value for c in NODE_COMMANDS))
 def test_every_dbt_command_reaches_the_runtime(
     runner: CliRunner, write_manifest, command: str
 ) -> None:
@@ -66,6 +70,21 @@ def test_every_dbt_command_reaches_the_runtime(
     result = runner.invoke(cli, [command, "--json"])
     assert result.exit_code == 0, result.output
     assert DBTRunResult.model_validate_json(result.stdout).command.value == command
+
+
+_UNDECLARED = [c.value for c in DBTCommand if c not in NODE_COMMANDS]
+
+
+@pytest.mark.parametrize("command", _UNDECLARED)
+def test_a_command_the_runtime_does_not_declare_is_refused_before_it_runs(
+    runner: CliRunner, write_manifest, tmp_path: Path, command: str
+) -> None:
+    write_manifest()
+    args = [*command.split(), *(["some_macro"] if command == "run-operation" else [])]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert f"runtime 'scripted' does not support `{command}`" in result.stderr
+    assert read_index(tmp_path / "results", "shop") == []
 
 
 def test_plan_lists_nodes_in_dependency_order_and_select_splits_like_dbt(
@@ -186,3 +205,39 @@ def test_every_option_reaches_the_invocation(runner: CliRunner, write_manifest) 
     assert invocation["vars"] == {"day": "2024-01-01", "n": 3}
     assert (invocation["target"], invocation["threads"]) == ("dev", 3)
     assert (invocation["full_refresh"], invocation["fail_fast"]) == (True, True)
+
+
+def test_json_names_the_stored_run_folder(
+    runner: CliRunner, write_manifest, tmp_path: Path
+) -> None:
+    write_manifest()
+    result = runner.invoke(cli, ["build", "--json"])
+    assert result.exit_code == 0, result.output
+    [record] = read_index(tmp_path / "results", "shop")
+    stored = DBTRunResult.model_validate_json(result.stdout).stored_at
+    assert stored == str(tmp_path / "results" / "shop" / record.invocation_id)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "kind"),
+    [
+        (
+            ["build", "--json", "--manifest", "missing.yaml"],
+            "platform manifest not found",
+            "ManifestError",
+        ),
+        (["run", "--vars", "{unclosed", "--json"], "Invalid value for '--vars'", "UsageError"),
+    ],
+    ids=["no-manifest", "bad-vars"],
+)
+def test_json_on_an_error_is_still_one_json_document(
+    runner: CliRunner, write_manifest, args: list[str], error: str, kind: str
+) -> None:
+    write_manifest()
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["status"] == "error"
+    assert error in document["error"]
+    assert document["hint"]
+    assert (document["exit_code"], document["kind"]) == (2, kind)

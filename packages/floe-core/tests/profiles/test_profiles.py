@@ -50,6 +50,17 @@ def test_duckdb_profile_has_an_absolute_path(tmp_path: Path) -> None:
     )
 
 
+def test_a_duckdb_path_that_is_a_folder_is_a_located_error(tmp_path: Path) -> None:
+    (tmp_path / "warehouse").mkdir()
+    loaded = manifest(tmp_path, "compute:\n  type: duckdb\n  config:\n    path: warehouse\n")
+    with pytest.raises(ProfileError) as error:
+        profile_source_for(loaded)
+    assert error.value.message.startswith(f"{tmp_path / 'platform-manifest.yaml'}:7: ")
+    assert "compute.config.path" in error.value.message
+    assert "is a folder, not a DuckDB file" in error.value.message
+    assert error.value.hint == "name the database file, e.g. `path: warehouse/warehouse.duckdb`"
+
+
 def test_duckdb_folder_is_created(tmp_path: Path) -> None:
     database = tmp_path / "fresh" / "warehouse" / "shop.duckdb"
     source = GeneratedProfile(outputs={"dev": {"type": "duckdb", "path": str(database)}})

@@ -12,7 +12,9 @@ import pytest
 
 from floe_core import (
     DBTCommand,
+    DBTInvocation,
     DBTRunResult,
+    GeneratedProfile,
     NodeFinished,
     NodeResult,
     NodeStatus,
@@ -81,6 +83,17 @@ def _play_run(
         elapsed_seconds=2.0,
         nodes=(node,),
         manifest_path=manifest,
+    )
+    writer.prepare(
+        DBTInvocation(
+            project_dir=Path("/nowhere"),
+            profile=GeneratedProfile(outputs={"prod": {"type": "duckdb"}}),
+            target="prod",
+            select=("a+",),
+            exclude=("b",),
+            vars={"days": 1},
+            invocation_id=invocation_id,
+        )
     )
     for event in (
         RunStarted(

@@ -45,7 +45,12 @@ def test_a_run_written_to_s3_is_listed_and_read_from_another_process(
         RunStatus.FAILED,
         1,
     )
-    assert sorted(record.files) == ["events.jsonl", "manifest.json", "result.json"]
+    assert sorted(record.files) == [
+        "events.jsonl",
+        "invocation.json",
+        "manifest.json",
+        "result.json",
+    ]
     assert history.find("shop", invocation_id[:8]) == record
     assert [node.unique_id for node in history.result(record).nodes] == ["model.shop.a"]
     events = history.read(record, "events.jsonl").decode().splitlines()

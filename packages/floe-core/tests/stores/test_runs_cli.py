@@ -75,6 +75,24 @@ def test_runs_are_listed_newest_first_and_shown_by_id_prefix(
     assert f"/shop/{older}/events.jsonl" in shown.stdout
 
 
+def test_latest_shows_the_newest_run_and_how_it_was_asked(
+    manifest_path: Path, play_run: Callable[..., str]
+) -> None:
+    none_yet = floe("runs", "show", "latest", "--manifest", str(manifest_path))
+    assert none_yet.exit_code == 2
+    assert "error: project 'shop' has no runs yet" in none_yet.stderr
+    writer = ResultsStore(open_artifact_store(load_manifest(manifest_path)))
+    _, newer = (play_run(writer, START + timedelta(hours=hour)) for hour in range(2))
+    shown = floe("runs", "show", "latest", "--manifest", str(manifest_path), "--project", "shop")
+    assert shown.exit_code == 0, shown.output
+    assert f"run {newer} of project shop" in shown.stdout
+    asked = 'runtime=scripted target=prod select=a+ exclude=b vars={"days": 1}'
+    assert f"invocation: {asked}" in shown.stdout
+    listed = floe("runs", "list", "--verbose", "--manifest", str(manifest_path))
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.count("select=a+ exclude=b") == 2
+
+
 def test_an_unknown_or_corrupted_run_is_an_error_naming_it(
     manifest_path: Path, play_run: Callable[..., str]
 ) -> None:
@@ -82,8 +100,9 @@ def test_an_unknown_or_corrupted_run_is_an_error_naming_it(
     invocation_id = play_run(ResultsStore(store), START)
 
     missing = floe("runs", "show", "0000", "--manifest", str(manifest_path))
-    assert missing.exit_code == 1
-    assert "error: artifact s3://" in missing.stderr
+    assert missing.exit_code == 2
+    assert "error: no run '0000' of project 'shop'" in missing.stderr
+    assert "s3://" not in missing.stderr, "no internal paths"
     assert "hint: `floe runs list` shows the runs of project 'shop'" in missing.stderr
 
     store.put(f"shop/{invocation_id}/result.json", b"{truncated")

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import click
 from dbt.cli.main import cli
 
 from floe_core import DBTInvocation
@@ -18,8 +19,13 @@ __all__ = ["dbt_args", "log_path_for"]
 
 @functools.cache
 def _options_of(command: str) -> frozenset[str]:
-    """Every option string the dbt sub-command accepts (``--threads``, ``--no-write-json``...)."""
-    params = cli.commands[command].params
+    """Every option string the dbt sub-command (``build``, ``source freshness``...) accepts
+    (``--threads``, ``--no-write-json``...)."""
+    found: click.Command = cli
+    for word in command.split():
+        assert isinstance(found, click.Group), command
+        found = found.commands[word]
+    params = found.params
     return frozenset(opt for param in params for opt in (*param.opts, *param.secondary_opts))
 
 
@@ -47,7 +53,7 @@ def dbt_args(
     log goes to ``dbt.log`` at ``config.log_level``.
     """
     accepted = _options_of(command)
-    args = [command, *extra]
+    args = [*command.split(), *extra]
 
     def add(option: str, *values: str) -> None:
         if option in accepted:
@@ -69,6 +75,7 @@ def dbt_args(
     add("--log-path", str(log_path_for(invocation, config).absolute()))
     add("--log-level", "none")
     add("--log-level-file", config.log_level)
+    toggle("use-colors", False)  # messages floe shows (debug, deps) carry no ANSI codes
     toggle("use-colors-file", False)
     toggle("partial-parse", config.partial_parse)
     toggle("send-anonymous-usage-stats", config.send_anonymous_usage_stats)

@@ -35,6 +35,7 @@ from floe_core import (
 from floe_dbt_local._results import (
     adapter_response,
     as_utc,
+    freshness_status,
     node_result_from_run_result,
     node_status,
 )
@@ -80,7 +81,11 @@ class DbtEventTranslator:
         data: Any = msg.data  # the protobuf message of this event type
         node_info = data.node_info
         unique_id = node_info.unique_id
-        if not unique_id or node_info.materialized == "ephemeral":
+        if (
+            not unique_id
+            or node_info.materialized == "ephemeral"
+            or node_info.resource_type == "sql_operation"  # compile/show --inline: no node
+        ):
             return
         if name == "LogStartLine":
             with self._lock:
@@ -162,7 +167,12 @@ class DbtEventTranslator:
             )
             for phase in run_result.get("timing_info", [])
         )
-        status = self.get_status(run_result.get("status", ""))
+        dbt_status = run_result.get("status", "")
+        status = (
+            freshness_status(dbt_status)
+            if node_info.resource_type == "source"
+            else self.get_status(dbt_status)
+        )
         # proto3 drops zeros: a test that ran and found no failing rows has 0 failures
         failures = run_result.get("num_failures")
         ran = status is not NodeStatus.SKIPPED

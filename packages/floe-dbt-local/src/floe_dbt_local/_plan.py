@@ -9,17 +9,21 @@ from floe_core import DBTCommand, ExecutionPlan, PlannedNode, order_nodes
 
 __all__ = ["EXECUTED_RESOURCE_TYPES", "build_plan", "executed_node_ids"]
 
+_COMPILED = frozenset({"model", "seed", "snapshot", "test", "unit_test", "analysis", "function"})
+
 EXECUTED_RESOURCE_TYPES: Mapping[DBTCommand, frozenset[str]] = {
     DBTCommand.BUILD: frozenset({"model", "seed", "snapshot", "test", "unit_test", "function"}),
     DBTCommand.RUN: frozenset({"model"}),
     DBTCommand.TEST: frozenset({"test", "unit_test"}),
     DBTCommand.SEED: frozenset({"seed"}),
     DBTCommand.SNAPSHOT: frozenset({"snapshot"}),
-    DBTCommand.COMPILE: frozenset(
-        {"model", "seed", "snapshot", "test", "unit_test", "analysis", "function"}
-    ),
+    DBTCommand.COMPILE: _COMPILED,
+    DBTCommand.DOCS_GENERATE: _COMPILED,
+    DBTCommand.SHOW: _COMPILED,
+    DBTCommand.SOURCE_FRESHNESS: frozenset({"source"}),
 }
-"""Resource types each command executes (and reports node events for)."""
+"""Resource types each command executes (and reports node events for); the other commands
+execute no node."""
 
 
 def executed_node_ids(
@@ -27,10 +31,10 @@ def executed_node_ids(
 ) -> tuple[str, ...]:
     """The selected ids ``command`` executes: right resource type, ephemeral models left out
     (dbt compiles them into their children and reports no result for them)."""
-    types = EXECUTED_RESOURCE_TYPES[command]
+    types = EXECUTED_RESOURCE_TYPES.get(command, frozenset())
     executed = []
     for unique_id in selected:
-        node = manifest.nodes.get(unique_id)
+        node = manifest.nodes.get(unique_id) or getattr(manifest, "sources", {}).get(unique_id)
         if node is None or str(node.resource_type) not in types:
             continue
         if getattr(node.config, "materialized", None) == "ephemeral":

@@ -11,6 +11,7 @@ from floe_core import AdapterResponse, NodeResult, NodeStatus, NodeTiming
 __all__ = [
     "adapter_response",
     "as_utc",
+    "freshness_status",
     "node_result_from_run_result",
     "node_status",
 ]
@@ -33,6 +34,20 @@ def node_status(dbt_status: object) -> NodeStatus:
     """floe's status for a dbt node status (``pass`` -> ``success``, ``runtime error`` ->
     ``error``); an unknown status counts as ``error`` so it is never silently green."""
     return _STATUSES.get(str(dbt_status).lower(), NodeStatus.ERROR)
+
+
+_FRESHNESS_STATUSES = {
+    "pass": NodeStatus.SUCCESS,
+    "warn": NodeStatus.WARN,
+    # stale past error_after: the check failed, as a failing test does
+    "error": NodeStatus.FAIL,
+}
+
+
+def freshness_status(dbt_status: object) -> NodeStatus:
+    """floe's status for a source's freshness outcome: ``error`` (stale) -> ``fail``,
+    ``runtime error`` (the query broke) -> ``error``."""
+    return _FRESHNESS_STATUSES.get(str(dbt_status).lower(), NodeStatus.ERROR)
 
 
 def as_utc(value: datetime | str | None) -> datetime | None:
@@ -76,7 +91,9 @@ def node_result_from_run_result(run_result: Any) -> NodeResult:
         unique_id=node.unique_id,
         name=node.name,
         resource_type=str(node.resource_type),
-        status=node_status(run_result.status),
+        status=(freshness_status if str(node.resource_type) == "source" else node_status)(
+            run_result.status
+        ),
         started_at=timing[0].started_at if timing else None,
         completed_at=timing[-1].completed_at if timing else None,
         execution_time=float(run_result.execution_time or 0.0),

@@ -58,6 +58,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     """
 
     name: ClassVar[str] = "local"
+    supported_commands: ClassVar[frozenset[DBTCommand]] = frozenset(DBTCommand)
     config_model: ClassVar[type[LocalRuntimeConfig]] = LocalRuntimeConfig
     translator_class: ClassVar[type[DbtEventTranslator] | None] = None
     """A :class:`DbtEventTranslator` subclass to use instead of it (``None``: the default)."""
@@ -73,35 +74,69 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         from dbt.artifacts.schemas.run import RunExecutionResult
 
         from floe_dbt_local._args import dbt_args
+        from floe_dbt_local._commands import (
+            MANIFEST_FREE_COMMANDS,
+            WRITES_OWN_ARTIFACTS,
+            MessageCollector,
+            command_options,
+            planned_node_ids,
+        )
         from floe_dbt_local._dbt_runner import DBT_LOCK, invoke_dbt
         from floe_dbt_local._event_translation import DbtEventTranslator
 
         started_at = datetime.now(UTC)
         clock = time.perf_counter()
         profile = self._profile(invocation)
+        messages = MessageCollector()
+        args = dbt_args(
+            command.value,
+            invocation,
+            profile,
+            self.config,
+            extra=command_options(command, invocation),
+        )
         with DBT_LOCK:
-            cached, parse_seconds = self._manifest(invocation, profile)
-            selected = self._selection(cached, invocation, profile)
-            manifest_path = self._write_manifest(cached, invocation)
-            self.events.emit(
-                RunPlanned(
-                    invocation_id=invocation.invocation_id,
-                    manifest_path=manifest_path,
-                    node_ids=executed_node_ids(cached.manifest, command, selected),
+            if command in MANIFEST_FREE_COMMANDS:
+                # deps installs the packages parsing needs; clean and debug need no manifest
+                self.events.emit(RunPlanned(invocation_id=invocation.invocation_id, node_ids=()))
+                translator = (self.translator_class or DbtEventTranslator)(
+                    invocation.invocation_id, self.events.emit
                 )
-            )
-            translator = (self.translator_class or DbtEventTranslator)(
-                invocation.invocation_id, self.events.emit, cached.manifest
-            )
-            args = dbt_args(command.value, invocation, profile, self.config)
-            if not self.config.refresh_manifest_after_run:
-                args.append("--no-write-json")  # run_results.json is written below
-            outcome = invoke_dbt(args, manifest=cached.manifest, callbacks=[translator])
-            self._remember_written(cached, manifest_path)
-            if not self.config.refresh_manifest_after_run and isinstance(
-                outcome.result, RunExecutionResult
-            ):
-                outcome.result.write(str(invocation.artifacts_dir / _RUN_RESULTS_FILE))
+                outcome = invoke_dbt(args, callbacks=[messages])
+                if command is not DBTCommand.DEBUG:
+                    self.manifest_cache.clear()  # packages or target/ changed under it
+                metadata: dict[str, Any] = {}
+            else:
+                cached, parse_seconds = self._manifest(invocation, profile)
+                selected = self._selection(cached, invocation, profile)
+                manifest_path = self._write_manifest(cached, invocation)
+                executed = executed_node_ids(cached.manifest, command, selected)
+                self.events.emit(
+                    RunPlanned(
+                        invocation_id=invocation.invocation_id,
+                        manifest_path=manifest_path,
+                        node_ids=planned_node_ids(command, invocation, cached.manifest, executed),
+                    )
+                )
+                translator = (self.translator_class or DbtEventTranslator)(
+                    invocation.invocation_id, self.events.emit, cached.manifest
+                )
+                write_after = (
+                    command not in WRITES_OWN_ARTIFACTS
+                    and not self.config.refresh_manifest_after_run
+                )
+                if write_after:
+                    args.append("--no-write-json")  # run_results.json is written below
+                outcome = invoke_dbt(
+                    args, manifest=cached.manifest, callbacks=[translator, messages]
+                )
+                self._remember_written(cached, manifest_path)
+                if write_after and isinstance(outcome.result, RunExecutionResult):
+                    outcome.result.write(str(invocation.artifacts_dir / _RUN_RESULTS_FILE))
+                metadata = {
+                    "parse_seconds": parse_seconds or 0.0,
+                    "manifest_cache_hit": parse_seconds is None,
+                }
         return self._run_result(
             command,
             invocation,
@@ -109,10 +144,8 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             translator,
             started_at=started_at,
             elapsed=time.perf_counter() - clock,
-            metadata={
-                "parse_seconds": parse_seconds or 0.0,
-                "manifest_cache_hit": parse_seconds is None,
-            },
+            metadata=metadata,
+            messages=messages.text,
         )
 
     def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
@@ -241,17 +274,25 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         started_at: datetime,
         elapsed: float,
         metadata: dict[str, Any],
+        messages: str | None,
     ) -> DBTRunResult:
         from dbt.artifacts.schemas.run import RunExecutionResult
 
         from floe_dbt_local._args import log_path_for
+        from floe_dbt_local._commands import command_output
 
-        if isinstance(outcome.result, RunExecutionResult):
-            nodes = tuple(translator.get_final_result(r) for r in outcome.result.results)
-            translator.complete(nodes)
-        elif outcome.exception is not None:
+        if outcome.exception is not None and (
+            command is not DBTCommand.DEBUG or not isinstance(outcome.result, bool)
+        ):
             action = f"dbt {command.value}"
             raise self._error(outcome, invocation, action) from outcome.exception
+        if isinstance(outcome.result, RunExecutionResult):
+            nodes = tuple(
+                translator.get_final_result(r)
+                for r in outcome.result.results
+                if str(r.node.resource_type) != "sql_operation"  # an --inline query
+            )
+            translator.complete(nodes)
         else:
             nodes = tuple(translator.live_results.values())
         status = DBTRunResult.status_from_nodes(nodes)
@@ -278,6 +319,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             log_path=_existing(log_file),
             error=error,
             dbt_version=dbt_version,
+            output=command_output(command, invocation, outcome.result, messages),
             metadata=metadata,
         )
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from floe_core.api._dbt_project import load_or_assume_manifest
 from floe_core.api._floe import Floe
 from floe_core.api._options import InvocationOptions, split_selectors
 from floe_core.api._setup import RuntimeInfo, init_manifest, list_runtimes
@@ -21,6 +22,7 @@ __all__ = [
     "ValidationReport",
     "init_manifest",
     "list_runtimes",
+    "load_or_assume_manifest",
     "split_selectors",
     "validate",
 ]

@@ -15,18 +15,21 @@ from floe_core._observer import RunObserver
 from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult
 from floe_core._runtime import DBTRuntimePlugin, read_project_name
+from floe_core.api._dbt_project import load_or_assume_manifest
 from floe_core.api._observers import observers_from_manifest
 from floe_core.api._options import InvocationOptions, build_invocation, choose_runtime
 from floe_core.api._validate import check_secrets
 from floe_core.artifacts import ResultsStore
 from floe_core.logging import bind_invocation
-from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
+from floe_core.manifest import PlatformManifest
 from floe_core.plugins import FloePluginManager
 from floe_core.profiles import profile_source_for
 from floe_core.registry import PluginRegistry
 from floe_core.stores import project_directory
 
 __all__ = ["Floe"]
+
+RUN_RESULTS = "run_results.json"
 
 
 def _events_of(invocation_id: str, observer: RunObserver) -> EventSubscriber:
@@ -103,6 +106,16 @@ class Floe:
     test = _Command(DBTCommand.TEST)
     seed = _Command(DBTCommand.SEED)
     snapshot = _Command(DBTCommand.SNAPSHOT)
+    deps = _Command(DBTCommand.DEPS)
+    parse = _Command(DBTCommand.PARSE)
+    ls = _Command(DBTCommand.LIST)
+    show = _Command(DBTCommand.SHOW)
+    run_operation = _Command(DBTCommand.RUN_OPERATION)
+    source_freshness = _Command(DBTCommand.SOURCE_FRESHNESS)
+    docs_generate = _Command(DBTCommand.DOCS_GENERATE)
+    debug = _Command(DBTCommand.DEBUG)
+    clean = _Command(DBTCommand.CLEAN)
+    retry = _Command(DBTCommand.RETRY)
 
     def __init__(
         self,
@@ -134,8 +147,14 @@ class Floe:
         observers: Iterable[RunObserver] = (),
         event_logger: EventSubscriber | None = None,
         retry_failed: bool = False,
+        profiles_dir: str | Path | None = None,
     ) -> Floe:
         """Load the manifest (default ``./platform-manifest.yaml``) and build its runtime.
+
+        With no manifest given or found in a dbt project folder (``project_dir``, default
+        the working directory), floe does what the dbt CLI does there: the local runtime,
+        dbt's profile resolution (``profiles_dir``, ``$DBT_PROFILES_DIR``, ./profiles.yml,
+        ~/.dbt) and runs kept under the project's ``.floe/``.
 
         ``runtime`` replaces ``plugins.dbt_runtime.type`` and ``runtime_config`` its
         ``config`` (see :func:`choose_runtime`). ``retry_failed`` asks a runtime that can
@@ -145,7 +164,7 @@ class Floe:
         (entry point group ``floe.plugins``) are loaded and may veto a run. Raises a
         :class:`~floe_core.ConfigError` naming the file/field and the fix.
         """
-        manifest = load_manifest(Path(path) if path is not None else Path(MANIFEST_FILENAME))
+        manifest = load_or_assume_manifest(path, project_dir=project_dir, profiles_dir=profiles_dir)
         # Cheap checks first: building a runtime may open connections or start workers.
         directory, _, _ = _preflight(
             manifest, Path(project_dir) if project_dir is not None else None
@@ -207,14 +226,40 @@ class Floe:
         return self.runtime.plan(self.invocation(**options))
 
     def invoke(self, command: DBTCommand, **options: Unpack[InvocationOptions]) -> DBTRunResult:
-        """Run ``command``: the one path every command method and CLI command takes."""
+        """Run ``command``: the one path every command method and CLI command takes.
+
+        A command the runtime does not support is refused before anything runs; ``retry``
+        re-runs what failed in the project's last run kept in the results store.
+        """
+        self.runtime.check_supported(command)
         invocation = self.invocation(**options)
+        if command is DBTCommand.RETRY:
+            invocation = self._with_retry_state(invocation)
         self.plugins.check_run_allowed(invocation, command)
         for observer in self.observers:
             invocation = observer.prepare(invocation)
         own_events = [_events_of(invocation.invocation_id, o) for o in self.observers]
         with bind_invocation(invocation.invocation_id), self.events.subscribed(*own_events):
             return self.runtime.invoke(command, invocation)
+
+    def _with_retry_state(self, invocation: DBTInvocation) -> DBTInvocation:
+        """``invocation`` pointed at the run_results.json of the project's last run."""
+        store = self.results
+        last = None
+        if store is not None:
+            kept = [r for r in store.history.runs(self.project_name) if RUN_RESULTS in r.files]
+            last = kept[-1] if kept else None
+        if store is None or last is None:
+            raise ConfigError(
+                f"nothing to retry: the results store has no earlier run of project"
+                f" {self.project_name!r} with run results",
+                hint="run the command first (e.g. floe build); retry re-runs what failed in it",
+            )
+        state_dir = invocation.artifacts_dir / "retry-state"
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / RUN_RESULTS).write_bytes(store.history.read(last, RUN_RESULTS))
+        args = invocation.command_args.model_copy(update={"state_dir": state_dir})
+        return invocation.model_copy(update={"command_args": args})
 
     def close(self) -> None:
         """Flush and close the observers in order, then the runtime, each even if an earlier

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from floe_core._errors import ConfigError
-from floe_core._invocation import DBTInvocation, GeneratedProfile, ProfileSource
+from floe_core._invocation import CommandArgs, DBTInvocation, GeneratedProfile, ProfileSource
 from floe_core.manifest import PlatformManifest
 
 __all__ = ["InvocationOptions", "build_invocation", "choose_runtime", "split_selectors"]
@@ -27,6 +27,31 @@ class InvocationOptions(TypedDict, total=False):
     threads: int | None
     full_refresh: bool
     fail_fast: bool
+    inline: str | None
+    """``compile``/``show``: SQL instead of the selected nodes."""
+    limit: int | None
+    """``show``: rows to preview."""
+    macro: str | None
+    """``run-operation``: the macro to run."""
+    macro_args: Mapping[str, Any] | None
+    """``run-operation``: the macro's arguments."""
+    resource_types: Iterable[str]
+    """``ls``: only these resource types."""
+    output: str | None
+    """``ls``: ``name``, ``path``, ``json`` or ``selector``."""
+    output_keys: Iterable[str]
+    """``ls --output json``: only these keys."""
+
+
+_COMMAND_ARGS = (
+    "inline",
+    "limit",
+    "macro",
+    "macro_args",
+    "resource_types",
+    "output",
+    "output_keys",
+)
 
 
 def choose_runtime(
@@ -66,6 +91,7 @@ def build_invocation(
     options: InvocationOptions,
 ) -> DBTInvocation:
     """The invocation for ``options``, with the manifest's project defaults under them."""
+    given: dict[str, Any] = dict(options)
     target = options.get("target") or manifest.project.target
     _check_target(profile, target)
     return DBTInvocation(
@@ -79,4 +105,7 @@ def build_invocation(
         full_refresh=options.get("full_refresh", False),
         threads=options.get("threads"),
         fail_fast=options.get("fail_fast", False),
+        command_args=CommandArgs.model_validate(
+            {key: given[key] for key in _COMMAND_ARGS if given.get(key) is not None}
+        ),
     )

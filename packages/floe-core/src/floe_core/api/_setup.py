@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict
 
-from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError
-from floe_core._runtime import HealthStatus
+from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError, ProjectError
+from floe_core._runtime import HealthStatus, read_project_name
+from floe_core.api._dbt_project import dbt_profiles_dir
 from floe_core.manifest import (
     MANIFEST_FILENAME,
     PlatformManifest,
@@ -27,21 +29,80 @@ def init_manifest(
     *,
     project_dir: str = ".",
     runtime: str = "local",
-    name: str = "floe",
+    name: str | None = None,
     force: bool = False,
+    profiles_dir: str | Path | None = None,
 ) -> Path:
-    """Write a commented starter manifest; an existing file is kept unless ``force``."""
+    """Write a commented starter manifest for the dbt project at ``project_dir`` (relative
+    to the manifest's folder); an existing file is kept unless ``force``.
+
+    The manifest is named after the project (unless ``name``) and uses the project's own
+    dbt profile where dbt would find it (``profiles_dir``, ``$DBT_PROFILES_DIR``,
+    ./profiles.yml, ~/.dbt), else a ``compute`` section; ``.floe/`` goes into .gitignore.
+    """
     target = Path(path)
     if target.exists() and not force:
         raise ConfigError(
             f"{target} already exists",
             hint="pass --force to overwrite it, or --manifest to write somewhere else",
         )
+    project = target.parent / project_dir
+    if not (project / "dbt_project.yml").is_file():
+        raise ProjectError(
+            f"no dbt project at {project.absolute()}: dbt_project.yml not found",
+            hint="run `floe init` in the dbt project's folder, or pass --project-dir",
+        )
+    project_name, profile_name = _project_names(project)
+    profiles = dbt_profiles_dir(Path(profiles_dir) if profiles_dir is not None else None)
+    existing = _has_profile(profiles, profile_name)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
-        starter_manifest(project_dir=project_dir, runtime=runtime, name=name), encoding="utf-8"
+        starter_manifest(
+            project_dir=project_dir,
+            runtime=runtime,
+            name=name or project_name,
+            profiles_dir=_portable(profiles, target.parent) if existing else None,
+            profile_name=profile_name,
+        ),
+        encoding="utf-8",
     )
+    _ignore_results(target.parent / ".gitignore")
     return target
+
+
+def _project_names(project: Path) -> tuple[str, str | None]:
+    """The project's ``name`` and ``profile`` in dbt_project.yml."""
+    data = yaml.safe_load((project / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    profile = data.get("profile") if isinstance(data, dict) else None
+    return read_project_name(project), profile if isinstance(profile, str) else None
+
+
+def _has_profile(profiles_dir: Path, profile_name: str | None) -> bool:
+    path = profiles_dir / "profiles.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and profile_name in data
+
+
+def _portable(folder: Path, base: Path) -> str:
+    """``folder`` as written in the manifest: relative to it, or under ``~``."""
+    folder, base, home = folder.absolute(), base.absolute(), Path.home()
+    if folder.is_relative_to(base):
+        return str(folder.relative_to(base))
+    if folder.is_relative_to(home):
+        return str(Path("~") / folder.relative_to(home))
+    return str(folder)
+
+
+def _ignore_results(gitignore: Path) -> None:
+    """``.floe/`` (runs, generated profiles, warehouses) stays out of git."""
+    lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+    if any(line.strip() in (".floe", ".floe/", "/.floe", "/.floe/") for line in lines):
+        return
+    lines.append(".floe/")
+    gitignore.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 class RuntimeInfo(BaseModel):

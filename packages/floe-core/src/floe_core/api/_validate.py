@@ -9,11 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from floe_core._errors import ConfigError, SecretError
-from floe_core._invocation import GeneratedProfile
+from floe_core._errors import ConfigError, FloeError, SecretError
+from floe_core._invocation import DBTCommand, GeneratedProfile
 from floe_core._runtime import read_project_name
+from floe_core.api._dbt_project import load_or_assume_manifest
 from floe_core.api._options import choose_runtime
-from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest, missing_secrets
+from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, missing_secrets
 from floe_core.profiles import PROFILES_FILENAME, profile_source_for
 from floe_core.registry import PluginRegistry
 from floe_core.stores import open_artifact_store, project_directory
@@ -69,6 +70,44 @@ def check_secrets(manifest: PlatformManifest) -> str:
     return "every ${env:NAME} reference is set"
 
 
+def _check_connection(
+    manifest: PlatformManifest,
+    name: str,
+    config: dict[str, Any],
+    project_dir: str | Path | None,
+) -> str:
+    """Connect to the warehouse the way a run would: the runtime's ``debug`` (dbt's
+    connection test), else its health check. Nothing is kept in the results store."""
+    from floe_core.api._floe import Floe  # Floe validates through this module
+
+    runtime = PluginRegistry().create(name, config, location_of=manifest.locate)
+    with Floe(manifest, runtime, project_dir=Path(project_dir) if project_dir else None) as floe:
+        if DBTCommand.DEBUG not in runtime.supported_commands:
+            health = runtime.health_check()
+            if not health.healthy:
+                raise WarehouseConnectionError(f"runtime {name!r}: {health.message}")
+            return f"runtime {name!r} is healthy: {health.message}"
+        try:
+            result = runtime.invoke(DBTCommand.DEBUG, floe.invocation())
+        except FloeError as exc:
+            raise WarehouseConnectionError(exc.message, hint=exc.hint) from exc
+    said = [line.strip() for line in (result.output or "").splitlines() if line.strip()]
+    tested = [line for line in said if line.startswith("Connection test")]
+    if not result.success:
+        # dbt's reason follows its "Database Error" line
+        start = next((i for i, line in enumerate(said) if "Database Error" in line), None)
+        reason = " ".join(said[start + 1 : start + 3]) if start is not None else ""
+        raise WarehouseConnectionError(
+            f"cannot connect to the warehouse: {reason or 'the connection test failed'}",
+            hint="fix the warehouse settings (compute/profile); `floe debug` says more",
+        )
+    return tested[0] if tested else "connected"
+
+
+class WarehouseConnectionError(ConfigError):
+    """The warehouse could not be reached with the manifest's settings."""
+
+
 def _check_profile(manifest: PlatformManifest) -> str:
     source = profile_source_for(manifest)
     if isinstance(source, GeneratedProfile):
@@ -108,10 +147,12 @@ def validate(
     project_dir: str | Path | None = None,
     runtime: str | None = None,
     runtime_config: dict[str, Any] | None = None,
+    profiles_dir: str | Path | None = None,
+    connection: bool = False,
 ) -> ValidationReport:
     """Check the manifest, its runtime and config, the project, the profile, the warehouse
     (its adapter installed; its lineage namespace when lineage is on), the artifact store and
-    the secrets.
+    the secrets; with ``connection``, also connect to the warehouse.
 
     Unlike :meth:`Floe.from_manifest`, which stops at the first problem, this reports every
     problem it can find (a later check is skipped only when it depends on a failed one).
@@ -120,8 +161,11 @@ def validate(
     loaded: list[PlatformManifest] = []
 
     def load() -> str:
-        loaded.append(load_manifest(manifest_path))
-        return f"{loaded[0].source_path} is valid"
+        manifest = load_or_assume_manifest(path, project_dir=project_dir, profiles_dir=profiles_dir)
+        loaded.append(manifest)
+        if manifest.source_path is None:
+            return f"no {MANIFEST_FILENAME}: the dbt project's own profile, runtime local"
+        return f"{manifest.source_path} is valid"
 
     checks = [_run_check("manifest", load)]
     if not loaded:
@@ -160,4 +204,8 @@ def validate(
         _run_check("artifacts", lambda: f"results go to {open_artifact_store(manifest).url}"),
         _run_check("secrets", lambda: check_secrets(manifest)),
     ]
+    if connection and all(check.ok for check in checks):
+        checks.append(
+            _run_check("connection", lambda: _check_connection(manifest, name, config, project_dir))
+        )
     return ValidationReport(manifest_path=manifest_path, checks=tuple(checks))

@@ -8,6 +8,7 @@ Layout under the store (a local folder by default, or object storage)::
     <project>/<invocation_id>/result.json              the DBTRunResult
     <project>/<invocation_id>/manifest.json            dbt's artifacts, copied
     <project>/<invocation_id>/run_results.json
+    <project>/<invocation_id>/sources.json             (after ``source freshness``)
     <project>/<invocation_id>/catalog.json             (after ``docs generate``)
     <project>/<invocation_id>/dbt.log                  the runtime's CLI-style log, if any
 
@@ -49,7 +50,13 @@ __all__ = ["LocalResultsStore", "ResultsStore"]
 _log = structlog.get_logger("floe.artifacts")
 
 EVENTS_FILE = "events.jsonl"
-DBT_ARTIFACTS = ("manifest.json", "run_results.json", "catalog.json", "dbt.log")
+DBT_ARTIFACTS = (
+    "manifest.json",
+    "run_results.json",
+    "sources.json",
+    "catalog.json",
+    "dbt.log",
+)
 
 
 @dataclass
@@ -61,6 +68,8 @@ class _OpenRun:
     spooled: bool
     """The event log is a local spool file, uploaded while the run goes and when it ends."""
     invocation: DBTInvocation | None
+    started: float
+    """When the run started (POSIX time): older files in target/ are other runs'."""
     files: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Guards ``events``."""
@@ -157,6 +166,7 @@ class ResultsStore:
                 events=events_path.open("a", encoding="utf-8"),
                 spooled=local is None,
                 invocation=invocation,
+                started=event.started_at.timestamp(),
             )
             self._runs[event.invocation_id] = run
             if run.spooled and self._sync_thread is None:
@@ -233,7 +243,12 @@ class ResultsStore:
         }
         fallback_dir = run.invocation.artifacts_dir if run.invocation is not None else None
         for name in DBT_ARTIFACTS:
-            source = explicit.get(name) or (fallback_dir / name if fallback_dir else None)
+            source = explicit.get(name)
+            if source is None and fallback_dir is not None:
+                source = fallback_dir / name
+                # target/ keeps other commands' files (an older catalog.json): not this run's
+                if source.is_file() and source.stat().st_mtime < run.started:
+                    continue
             if source is not None and source.is_file():
                 self._keep(run, name, partial(self.store.put_file, source=source))
 

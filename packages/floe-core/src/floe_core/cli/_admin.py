@@ -28,19 +28,38 @@ __all__ = ["init", "plugins", "validate"]
 )
 @click.option("--project-dir", default=".", show_default=True, help="dbt project folder.")
 @click.option("--runtime", default="local", show_default=True, help="Runtime to configure.")
-@click.option("--name", default="floe", show_default=True, help="metadata.name.")
+@click.option("--name", help="metadata.name.  [default: the dbt project's name]")
+@click.option(
+    "--profiles-dir",
+    type=click.Path(path_type=Path),
+    help="Folder of the profiles.yml to use.  [default: where dbt looks for it]",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing manifest.")
 @logging_options
-def init(manifest_path: Path, project_dir: str, runtime: str, name: str, force: bool) -> None:
-    """Write a commented starter platform-manifest.yaml."""
+def init(
+    manifest_path: Path,
+    project_dir: str,
+    runtime: str,
+    name: str | None,
+    profiles_dir: Path | None,
+    force: bool,
+) -> None:
+    """Write a commented platform-manifest.yaml for the dbt project here, using its own
+    dbt profile when dbt would find one; add .floe/ to .gitignore."""
     written = init_manifest(
-        manifest_path, project_dir=project_dir, runtime=runtime, name=name, force=force
+        manifest_path,
+        project_dir=project_dir,
+        runtime=runtime,
+        name=name,
+        force=force,
+        profiles_dir=profiles_dir,
     )
     click.echo(f"wrote {written}; check it with: floe validate --manifest {written}")
 
 
 @click.command()
 @manifest_options
+@click.option("--connection", is_flag=True, help="Also connect to the warehouse.")
 @json_option
 @logging_options
 @click.pass_context
@@ -50,10 +69,19 @@ def validate(
     manifest_path: Path | None,
     project_dir: Path | None,
     runtime: str | None,
+    profiles_dir: Path | None,
+    connection: bool,
     as_json: bool,
 ) -> None:
-    """Check the manifest, runtime and its config, project, profile, artifact store, secrets."""
-    report = validate_manifest(manifest_path, project_dir=project_dir, runtime=runtime)
+    """Check the manifest, runtime and its config, project, profile, artifact store, secrets
+    (and with --connection, the warehouse connection)."""
+    report = validate_manifest(
+        manifest_path,
+        project_dir=project_dir,
+        runtime=runtime,
+        profiles_dir=profiles_dir,
+        connection=connection,
+    )
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:

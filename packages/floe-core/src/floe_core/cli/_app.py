@@ -7,6 +7,7 @@ configuration error (any :class:`~floe_core.ConfigError`); 130 interrupted (Ctrl
 from __future__ import annotations
 
 import importlib.metadata
+import json
 from typing import Any, NoReturn
 
 import click
@@ -15,7 +16,8 @@ import structlog
 from floe_core._errors import FloeError
 from floe_core.cli._admin import init, plugins, validate
 from floe_core.cli._console import error
-from floe_core.cli._options import logging_options
+from floe_core.cli._dbt_commands import DBT_COMMANDS
+from floe_core.cli._options import json_wanted, logging_options
 from floe_core.cli._run import COMMANDS, plan
 from floe_core.cli._runs import runs
 from floe_core.cli._ui import ui
@@ -53,6 +55,18 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
 def _interrupted(ctx: click.Context) -> NoReturn:
     click.echo("\ninterrupted: the results produced so far were saved", err=True)
     ctx.exit(EXIT_INTERRUPTED)
+
+
+def _print_error_document(message: str, hint: str | None, exit_code: int, kind: str) -> None:
+    """What ``--json`` prints when the command could not run: still one JSON document."""
+    document = {
+        "status": "error",
+        "error": message,
+        "hint": hint,
+        "exit_code": exit_code,
+        "kind": kind,
+    }
+    click.echo(json.dumps(document, indent=2))
 
 
 class FloeGroup(click.Group):
@@ -97,11 +111,19 @@ class FloeGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except click.ClickException as exc:
+            if json_wanted(ctx):  # a bad option value: still one JSON document
+                _print_error_document(
+                    exc.format_message(), "see the command's --help", exc.exit_code, "UsageError"
+                )
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except FloeError as exc:
             if not _caused_by_interrupt(exc):
                 error(exc)
+                if json_wanted(ctx):
+                    _print_error_document(exc.message, exc.hint, exc.exit_code, type(exc).__name__)
                 ctx.exit(exc.exit_code)
             _interrupted(ctx)
         except KeyboardInterrupt:
@@ -110,6 +132,13 @@ class FloeGroup(click.Group):
             _log.debug("unexpected error", exc_info=True)
             click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
             click.echo("run with --log-level debug for the traceback", err=True)
+            if json_wanted(ctx):
+                _print_error_document(
+                    f"unexpected {type(exc).__name__}: {exc}",
+                    "run with --log-level debug for the traceback",
+                    1,
+                    type(exc).__name__,
+                )
             ctx.exit(1)
 
 
@@ -120,8 +149,9 @@ def cli() -> None:
     """floe: run dbt projects through pluggable execution runtimes."""
 
 
-for _command in (*COMMANDS, plan, init, validate, plugins, runs, ui):
+for _command in (*COMMANDS, *DBT_COMMANDS, plan, init, validate, plugins, runs, ui):
     cli.add_command(_command)
+cli.add_command(cli.commands["ls"], name="list")
 
 
 def main() -> None:

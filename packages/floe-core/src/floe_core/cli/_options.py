@@ -12,11 +12,14 @@ import yaml
 from floe_core.logging import LOG_FORMATS, LOG_LEVELS, configure_logging
 
 __all__ = [
+    "MultiValueOption",
     "invocation_options",
     "json_option",
+    "json_wanted",
     "log_format",
     "logging_options",
     "manifest_options",
+    "parse_yaml_mapping",
     "retry_failed_option",
 ]
 
@@ -33,7 +36,7 @@ def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
-def _parse_vars(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+def parse_yaml_mapping(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
     """``--vars`` like dbt: a YAML (or JSON) mapping such as ``'{fail_model: true}'``."""
     if value is None:
         return None
@@ -44,6 +47,35 @@ def _parse_vars(_ctx: click.Context, _param: click.Parameter, value: str | None)
     if not isinstance(parsed, dict):
         raise click.BadParameter("must be a YAML/JSON mapping, e.g. '{my_var: 1}'")
     return parsed
+
+
+class MultiValueOption(click.Option):
+    """A repeatable option whose each use also takes the words after it, up to the next
+    option: ``--select a b --exclude c`` as dbt reads it (its ``MultiOption``).
+
+    Each use arrives as one space-joined value; :func:`floe_core.api.build_invocation`
+    splits them on spaces as dbt does.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "multiple": True})
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            option = parser._long_opt.get(name) or parser._short_opt.get(name)
+            if option is None:
+                continue
+            process = option.process
+
+            def take_following(value: str, state: Any, *, process: Any = process) -> None:
+                words = [value]
+                while state.rargs and not state.rargs[0].startswith("-"):
+                    words.append(state.rargs.pop(0))
+                process(" ".join(words), state)
+
+            option.process = take_following
+            break  # one parser option serves all of this option's names
 
 
 def _settings(ctx: click.Context) -> dict[str, str]:
@@ -99,6 +131,12 @@ manifest_options = _stack(
         help="dbt project folder.  [default: the manifest's project.dir]",
     ),
     click.option("--runtime", help="Runtime to use instead of plugins.dbt_runtime.type."),
+    click.option(
+        "--profiles-dir",
+        type=click.Path(path_type=Path),
+        help="Without a platform manifest: the folder of profiles.yml, as dbt's option."
+        "  [default: $DBT_PROFILES_DIR, else ./profiles.yml if present, else ~/.dbt]",
+    ),
 )
 
 invocation_options = _stack(
@@ -106,13 +144,15 @@ invocation_options = _stack(
         "--select",
         "-s",
         "select",
-        multiple=True,
-        help="dbt node selection; repeatable, and a value may hold several selectors.",
+        cls=MultiValueOption,
+        help="dbt node selection: one or more selectors (`-s a b`), repeatable.",
     ),
-    click.option("--exclude", multiple=True, help="Nodes to leave out (dbt syntax)."),
+    click.option(
+        "--exclude", cls=MultiValueOption, help="Nodes to leave out: one or more (dbt syntax)."
+    ),
     click.option("--selector", help="A named selector from selectors.yml."),
     click.option(
-        "--vars", callback=_parse_vars, help="YAML/JSON mapping merged over project.vars."
+        "--vars", callback=parse_yaml_mapping, help="YAML/JSON mapping merged over project.vars."
     ),
     click.option("--target", help="dbt target.  [default: the manifest's project.target]"),
     click.option("--threads", type=click.IntRange(min=1), help="Nodes run at once."),
@@ -127,9 +167,25 @@ retry_failed_option = click.option(
     " support it, e.g. cloud's rerun endpoint).",
 )
 
+_JSON_KEY = "floe.json"
+
+
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.find_root().meta[_JSON_KEY] = True
+    return value
+
+
+def json_wanted(ctx: click.Context) -> bool:
+    """Whether the command line asked for ``--json`` (errors then go out as JSON too)."""
+    return bool(ctx.find_root().meta.get(_JSON_KEY))
+
+
 json_option = click.option(
     "--json",
     "as_json",
     is_flag=True,
+    is_eager=True,
+    callback=_remember_json,
     help="Print the machine-readable result as JSON on stdout (and nothing else).",
 )

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import click
+from rich.console import Console
 
 from floe_core._events import FloeEvent, RunStarted
-from floe_core._invocation import DBTCommand
+from floe_core._invocation import NODE_COMMANDS, DBTCommand
+from floe_core._results import DBTRunResult
 from floe_core.api import Floe
+from floe_core.cli._ci_output import CIHeader, print_completion
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import (
     invocation_options,
@@ -24,7 +28,7 @@ from floe_core.cli._progress import ProgressDisplay
 from floe_core.cli._summary import print_plan, print_summary
 from floe_core.logging import EventLogger
 
-__all__ = ["COMMANDS", "plan"]
+__all__ = ["COMMANDS", "Presenter", "plan", "print_with_output", "run_command"]
 
 _HELP = {
     DBTCommand.COMPILE: "Compile the selected nodes to SQL (nothing is executed).",
@@ -47,6 +51,7 @@ def _open(ctx: click.Context, options: dict[str, Any], *, progress_shown: bool) 
         options.pop("manifest_path"),
         project_dir=options.pop("project_dir"),
         runtime=options.pop("runtime"),
+        profiles_dir=options.pop("profiles_dir"),
         retry_failed=options.pop("retry_failed", False),
         event_logger=EventLogger(logging.DEBUG if quiet else logging.INFO),
     )
@@ -62,7 +67,23 @@ def _results_location(floe: Floe, started: list[str]) -> str | None:
     return floe.results.store.uri(f"{floe.project_name}/{started[0]}")
 
 
-def _run(ctx: click.Context, command: DBTCommand, as_json: bool, options: dict[str, Any]) -> int:
+Presenter = Callable[[Console, DBTRunResult, "str | None"], None]
+"""Prints a finished run for a human: the result and where its files are."""
+
+
+def run_command(
+    ctx: click.Context,
+    command: DBTCommand,
+    as_json: bool,
+    options: dict[str, Any],
+    *,
+    present: Presenter = print_summary,
+    progress: bool = True,
+) -> int:
+    """Run ``command`` with the CLI's ``options``; print JSON or ``present`` the result.
+
+    The exit code: 0 when the run succeeded, else 1. ``progress`` shows nodes as they run.
+    """
     started: list[str] = []
 
     def remember_invocation(event: FloeEvent) -> None:
@@ -72,7 +93,14 @@ def _run(ctx: click.Context, command: DBTCommand, as_json: bool, options: dict[s
     console = stdout_console()
     with _open(ctx, options, progress_shown=not as_json) as floe:
         floe.subscribe(remember_invocation)
-        display = None if as_json else ProgressDisplay(console, live=console.is_terminal)
+        display = (
+            ProgressDisplay(console, live=console.is_terminal) if progress and not as_json else None
+        )
+        if display is not None and not console.is_terminal:
+            # a CI log reads like dbt's: header and START lines; at the end only problems
+            floe.subscribe(CIHeader(console))
+            if present is print_summary:
+                present = print_completion
         if display is not None:
             floe.subscribe(display)
         try:
@@ -84,10 +112,11 @@ def _run(ctx: click.Context, command: DBTCommand, as_json: bool, options: dict[s
             if saved is not None:
                 click.echo(f"results of invocation {started[0]} so far: {saved}", err=True)
             raise
+        location = _results_location(floe, started)
         if as_json:
-            click.echo(result.model_dump_json(indent=2))
+            click.echo(result.model_copy(update={"stored_at": location}).model_dump_json(indent=2))
         else:
-            print_summary(console, result, _results_location(floe, started))
+            present(console, result, location)
     return 0 if result.success else 1
 
 
@@ -100,12 +129,36 @@ def _command(command: DBTCommand) -> click.Command:
     @logging_options
     @click.pass_context
     def dbt_command(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
-        ctx.exit(_run(ctx, command, as_json, options))
+        ctx.exit(run_command(ctx, command, as_json, options))
 
     return dbt_command
 
 
-COMMANDS = [_command(command) for command in DBTCommand]
+def print_with_output(console: Console, result: DBTRunResult, results_dir: str | None) -> None:
+    """The summary, then what the command printed (e.g. the compiled SQL)."""
+    print_summary(console, result, results_dir)
+    if result.output:
+        console.print()
+        console.print(result.output, markup=False, highlight=False, soft_wrap=True)
+
+
+@click.command(name="compile", help=_HELP[DBTCommand.COMPILE])
+@manifest_options
+@invocation_options
+@click.option("--inline", help="SQL to compile instead of the selected nodes (dbt --inline).")
+@retry_failed_option
+@json_option
+@logging_options
+@click.pass_context
+def compile_command(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
+    """Compile the selected nodes to SQL; print it for -s NODE or --inline SQL."""
+    ctx.exit(run_command(ctx, DBTCommand.COMPILE, as_json, options, present=print_with_output))
+
+
+COMMANDS = [
+    compile_command,
+    *(_command(command) for command in sorted(NODE_COMMANDS - {DBTCommand.COMPILE})),
+]
 
 
 @click.command()

@@ -15,15 +15,19 @@ from rich.table import Table
 from rich.text import Text
 
 from floe_core._errors import ConfigError, FloeError
+from floe_core._invocation import DBTInvocation
 from floe_core._runtime import read_project_name
+from floe_core.api import load_or_assume_manifest
 from floe_core.artifacts import RunHistory, RunRecord
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import json_option, logging_options
 from floe_core.cli._summary import print_summary
-from floe_core.manifest import MANIFEST_FILENAME, PlatformManifest, load_manifest
-from floe_core.stores import fetch_project, open_artifact_store
+from floe_core.manifest import PlatformManifest
+from floe_core.stores import ArtifactNotFoundError, fetch_project, open_artifact_store
 
 __all__ = ["runs"]
+
+INVOCATION_FILE = "invocation.json"
 
 _STATUS_STYLES = {"success": "green", "failed": "red", "error": "red", "cancelled": "yellow"}
 
@@ -42,7 +46,7 @@ _project_option = click.option(
 
 
 def _history(manifest_path: Path | None, project_name: str | None) -> tuple[RunHistory, str]:
-    manifest = load_manifest(manifest_path or Path(MANIFEST_FILENAME))
+    manifest = load_or_assume_manifest(manifest_path)
     return RunHistory(open_artifact_store(manifest)), project_name or _project_of(manifest)
 
 
@@ -69,10 +73,13 @@ def runs() -> None:
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest N runs."
 )
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Also how each run was asked (select, vars...)."
+)
 @json_option
 @logging_options
 def list_runs(
-    manifest_path: Path | None, project_name: str | None, limit: int, as_json: bool
+    manifest_path: Path | None, project_name: str | None, limit: int, verbose: bool, as_json: bool
 ) -> None:
     """The newest runs of the project, newest first."""
     history, project = _history(manifest_path, project_name)
@@ -88,7 +95,10 @@ def list_runs(
     for column in ("invocation", "started (UTC)", "command", "runtime", "status", "nodes"):
         table.add_column(column, overflow="fold")
     table.add_column("time", justify="right")
+    if verbose:
+        table.add_column("asked as", overflow="fold")
     for record in records:
+        described = [_describe(_invocation_of(history, record), record.runtime)] * verbose
         table.add_row(
             record.invocation_id,
             f"{record.started_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
@@ -97,8 +107,56 @@ def list_runs(
             Text(record.status.value, style=_STATUS_STYLES.get(record.status.value, "")),
             f"{record.nodes}" + (f" ({record.failures} failed)" if record.failures else ""),
             f"{record.elapsed_seconds:.1f}s",
+            *described,
         )
     console.print(table)
+
+
+LATEST = "latest"
+
+
+def _find(history: RunHistory, project: str, invocation_id: str) -> RunRecord:
+    """The run ``invocation_id`` names (``latest``: the newest); a ConfigError if none."""
+    if invocation_id == LATEST:
+        newest = history.runs(project, last=1)
+        if not newest:
+            raise ConfigError(
+                f"project {project!r} has no runs yet",
+                hint="run a command first (e.g. floe build), or pass --project NAME",
+            )
+        return newest[0]
+    try:
+        return history.find(project, invocation_id)
+    except ArtifactNotFoundError as exc:
+        raise ConfigError(
+            f"no run {invocation_id!r} of project {project!r}", hint=exc.hint
+        ) from None
+
+
+def _invocation_of(history: RunHistory, record: RunRecord) -> DBTInvocation | None:
+    """What the run was asked (kept as invocation.json), if the run kept it."""
+    if INVOCATION_FILE not in record.files:
+        return None
+    try:
+        return DBTInvocation.model_validate_json(history.read(record, INVOCATION_FILE))
+    except (FloeError, ValueError):
+        return None
+
+
+def _describe(invocation: DBTInvocation | None, runtime: str) -> str:
+    """``runtime=local target=dev select=a b exclude=c vars={...}``: how the run was asked."""
+    if invocation is None:
+        return f"runtime={runtime}"
+    parts = [f"runtime={runtime}", f"target={invocation.target or '(profile default)'}"]
+    if invocation.select:
+        parts.append(f"select={' '.join(invocation.select)}")
+    if invocation.exclude:
+        parts.append(f"exclude={' '.join(invocation.exclude)}")
+    if invocation.selector:
+        parts.append(f"selector={invocation.selector}")
+    if invocation.vars:
+        parts.append(f"vars={json.dumps(invocation.vars, sort_keys=True, default=str)}")
+    return " ".join(parts)
 
 
 @runs.command("show")
@@ -110,15 +168,17 @@ def list_runs(
 def show_run(
     invocation_id: str, manifest_path: Path | None, project_name: str | None, as_json: bool
 ) -> None:
-    """One run (INVOCATION_ID or its first characters): nodes, failures and files."""
+    """One run (INVOCATION_ID, its first characters, or `latest`): how it was asked,
+    nodes, failures and files."""
     history, project = _history(manifest_path, project_name)
-    record = history.find(project, invocation_id)
+    record = _find(history, project, invocation_id)
     result = history.result(record)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
         return
     console = stdout_console()
     console.print(_heading(record), markup=False)
+    console.print(f"invocation: {_describe(_invocation_of(history, record), record.runtime)}")
     print_summary(console, result, results_dir=None)
     console.print("files:")
     for name in sorted(record.files):

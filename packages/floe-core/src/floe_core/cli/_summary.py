@@ -10,12 +10,12 @@ from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus
 from floe_core.cli._progress import STATUS_STYLES
 
-__all__ = ["print_plan", "print_summary"]
+__all__ = ["NOTHING_SELECTED", "print_plan", "print_summary", "print_totals"]
 
 MAX_TABLE_ROWS = 50
 """Above this many nodes the table keeps only the nodes that did not succeed."""
 
-_NOTHING_SELECTED = Text(
+NOTHING_SELECTED = Text(
     "nothing to do: the selection matched no nodes (check --select/--exclude/--selector)",
     style="yellow",
 )
@@ -66,7 +66,7 @@ def print_summary(console: Console, result: DBTRunResult, results_dir: str | Non
         console.print()
         console.print(_table(shown))
     elif not nodes and result.error is None:
-        console.print(_NOTHING_SELECTED)
+        console.print(NOTHING_SELECTED)
     failures = [node for node in nodes if node.status.is_failure]
     for node in failures:
         console.print(
@@ -75,9 +75,14 @@ def print_summary(console: Console, result: DBTRunResult, results_dir: str | Non
         )
         if node.message:
             console.print(f"  {node.message}", markup=False)
+    print_totals(console, result, results_dir)
+
+
+def print_totals(console: Console, result: DBTRunResult, results_dir: str | None) -> None:
+    """``Done. PASS=.. TOTAL=..``, the run's error if any, its status and results folder."""
     counts = result.counts()
     tally = " ".join(f"{label}={counts[status]}" for status, label in _COUNT_LABELS.items())
-    console.print(f"\nDone. {tally} TOTAL={len(nodes)} in {result.elapsed_seconds:.2f}s")
+    console.print(f"\nDone. {tally} TOTAL={len(result.nodes)} in {result.elapsed_seconds:.2f}s")
     if result.error:
         console.print(Text(f"run {result.status.value}: {result.error}", style="red"))
     status_style = "green" if result.success else "red"
@@ -89,7 +94,7 @@ def print_summary(console: Console, result: DBTRunResult, results_dir: str | Non
 def print_plan(console: Console, plan: ExecutionPlan) -> None:
     """The selected nodes in dependency order, each with the selected nodes it waits for."""
     if not plan.nodes:
-        console.print(_NOTHING_SELECTED)
+        console.print(NOTHING_SELECTED)
         return
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("#", justify="right")

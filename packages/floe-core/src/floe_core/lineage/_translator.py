@@ -1,9 +1,10 @@
 """Translate floe's node event stream into OpenLineage run events.
 
 One :class:`LineageTranslator` follows any number of invocations. The invocation is the parent
-job (``dbt-<command>-<project>``); every model, seed, snapshot and test is a child job named
-``<database>.<schema>.<relation>`` whose runs point at the invocation's run through the
-``parent`` facet. Subclass and override the ``get_*`` methods to change names or facets.
+job (``dbt-<command>-<project>``); every model, seed, snapshot, test and freshness-checked
+source is a child job named ``<database>.<schema>.<relation>`` whose runs point at the
+invocation's run through the ``parent`` facet. Subclass and override the ``get_*`` methods
+to change names or facets.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ from floe_core.lineage._facets import (
 
 __all__ = ["LINEAGE_RESOURCE_TYPES", "LineageTranslator"]
 
-LINEAGE_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot", "test"})
-"""The node types that become OpenLineage jobs."""
+LINEAGE_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot", "test", "source"})
+"""The node types that become OpenLineage jobs (a source: its freshness check)."""
 
 _RELATION_TYPES = frozenset({"model", "seed", "snapshot", "source"})
 _RUN_END_STATE = {
@@ -156,7 +157,7 @@ class LineageTranslator:
 
     # -- overridable naming and facets -----------------------------------------------------
     def get_parent_job_name(self, event: RunStarted) -> str:
-        return f"dbt-{event.command.value}-{event.project_name}"
+        return f"dbt-{event.command.value.replace(' ', '-')}-{event.project_name}"
 
     def get_job_name(self, node: NodeInfo) -> str:
         return node.relation_path
@@ -304,6 +305,13 @@ class LineageTranslator:
         self, invocation: _Invocation, node: NodeInfo, finished: NodeResult | None
     ) -> tuple[list[InputDataset], list[OutputDataset]]:
         manifest = invocation.manifest
+        if node.resource_type == "source":  # `source freshness` reads the source
+            source = InputDataset(
+                namespace=self.dataset_namespace,
+                name=node.relation_path,
+                facets=self._dataset_facets(invocation, node),
+            )
+            return [source], []
         if node.resource_type == "test":
             tested = [node.attached_node] if node.attached_node else list(node.depends_on)
             input_facets: dict[str, InputDatasetFacet] = {}

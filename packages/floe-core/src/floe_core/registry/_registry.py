@@ -14,12 +14,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from floe_core._errors import (
+    FloeError,
     PluginAPIVersionError,
     PluginConfigError,
     PluginError,
     PluginNotFoundError,
 )
 from floe_core._events import EventBus
+from floe_core._invocation import DBTCommand
 from floe_core._runtime import PLUGIN_API_VERSION, DBTRuntimePlugin
 from floe_core.manifest import PlatformManifest, resolve_secret_refs
 from floe_core.manifest._diagnostics import describe_errors, summarize
@@ -97,6 +99,18 @@ class PluginRegistry:
         _check_api_version(name, loaded)
         self._classes[name] = loaded
         return loaded
+
+    def supporting(self, command: DBTCommand) -> list[str]:
+        """Names of the installed, loadable runtimes that declare ``command``, sorted."""
+        names = []
+        for name in sorted(self._points()):
+            try:
+                runtime = self.load_class(name)
+            except FloeError:
+                continue  # a broken runtime supports nothing
+            if command in runtime.supported_commands:
+                names.append(name)
+        return names
 
     def validate_config(
         self,

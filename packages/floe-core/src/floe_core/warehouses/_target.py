@@ -135,7 +135,26 @@ def compute_output(manifest: PlatformManifest) -> dict[str, Any]:
             hint="add a 'compute' section, or use the existing profiles.yml under 'profile'",
         )
     output = warehouse(compute.type).dbt_output(compute.config, resolve_path=manifest.resolve_path)
+    _refuse_duckdb_folder(output, manifest)
     return dict(render_dbt_env_vars(output))
+
+
+def _refuse_duckdb_folder(output: Mapping[str, Any], manifest: PlatformManifest) -> None:
+    # DuckDB's own error for a folder ("Could not set lock on file") hides what to fix.
+    # Imported on use: the table loads a warehouse type only when it is used.
+    from floe_core.warehouses._duckdb import DuckDBSettings
+
+    settings = manifest.compute.config if manifest.compute is not None else None
+    path = output.get("path")
+    if not isinstance(settings, DuckDBSettings) or not isinstance(path, str):
+        return
+    if not Path(path).is_dir():
+        return
+    where = manifest.locate("compute.config.path") or "compute.config.path"
+    raise ProfileError(
+        f"{where}: compute.config.path {path} is a folder, not a DuckDB file",
+        hint=f"name the database file, e.g. `path: {Path(settings.path) / 'warehouse.duckdb'}`",
+    )
 
 
 def warehouse_target(

@@ -20,7 +20,9 @@ import pytest
 
 # The suite's assertions are in these modules; have pytest explain them on failure.
 pytest.register_assert_rewrite(
-    "floe_core.testing.contract._recording", "floe_core.testing.contract._suite"
+    "floe_core.testing.contract._recording",
+    "floe_core.testing.contract._suite",
+    "floe_core.testing.contract._commands",
 )
 
 from floe_core.testing.contract._project import (  # noqa: E402

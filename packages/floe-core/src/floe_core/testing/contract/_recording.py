@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,14 +43,15 @@ class RecordedRun:
 def _entry_point(
     runtime: DBTRuntimePlugin[Any], command: DBTCommand
 ) -> Callable[[DBTInvocation], DBTRunResult]:
-    return {
+    methods = {
         DBTCommand.COMPILE: runtime.compile_project,
         DBTCommand.RUN: runtime.run_models,
         DBTCommand.BUILD: runtime.build,
         DBTCommand.TEST: runtime.test_models,
         DBTCommand.SEED: runtime.seed,
         DBTCommand.SNAPSHOT: runtime.snapshot,
-    }[command]
+    }
+    return methods.get(command, functools.partial(runtime.invoke, command))
 
 
 def record(

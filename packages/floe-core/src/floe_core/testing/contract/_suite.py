@@ -18,6 +18,7 @@ from floe_core._invocation import DBTCommand, DBTInvocation
 from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus, RunStatus
 from floe_core._runtime import PLUGIN_API_VERSION, DBTRuntimePlugin
+from floe_core.testing.contract._commands import DeclaredCommandTests
 from floe_core.testing.contract._project import (
     BUILD_WITH_FAILURES,
     FAILURE_VARS,
@@ -49,7 +50,7 @@ def _assert_well_formed(result: DBTRunResult, run: RecordedRun, runtime_name: st
             assert node.started_at <= node.completed_at, node.unique_id
 
 
-class RuntimeContractTests:
+class RuntimeContractTests(DeclaredCommandTests):
     """Subclass in a ``test_*.py`` module and provide a ``runtime_factory`` fixture::
 
         class TestMyRuntimeContract(RuntimeContractTests):
