@@ -43,6 +43,7 @@ from floe_core._invocation import (
     GeneratedProfile,
     ProfilesDirProfile,
     ProfileSource,
+    StateReference,
 )
 from floe_core._observer import RunObserver
 from floe_core._plan import ExecutionPlan, PlannedNode, order_nodes
@@ -108,6 +109,7 @@ __all__ = [
     "RuntimeExecutionError",
     "RuntimeMetadata",
     "SecretError",
+    "StateReference",
     "UnsupportedCommandError",
     "Veto",
     "WarehouseError",

@@ -95,4 +95,11 @@ def dbt_args(
         add("--exclude", *invocation.exclude)
     if invocation.selector:
         add("--selector", invocation.selector)
+    state = invocation.state
+    if state is not None and state.path is not None:
+        add("--state", str(state.path.absolute()))
+        if state.defer:
+            add("--defer")
+        if state.favor_state:
+            add("--favor-state")
     return args

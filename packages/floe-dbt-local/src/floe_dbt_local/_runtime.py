@@ -37,7 +37,7 @@ from floe_dbt_local._manifest_cache import (
     manifest_fingerprint,
 )
 from floe_dbt_local._plan import build_plan, executed_node_ids
-from floe_dbt_local._plan_cache import PlanCache, plan_key
+from floe_dbt_local._plan_cache import PlanCache, plan_key, state_key
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
@@ -155,7 +155,12 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             invocation.project_dir, profile, invocation.target, invocation.vars
         )
         plans = PlanCache(invocation.artifacts_dir)
-        key = plan_key(fingerprint, invocation.select, invocation.exclude, invocation.selector)
+        key = plan_key(
+            fingerprint + state_key(invocation),
+            invocation.select,
+            invocation.exclude,
+            invocation.selector,
+        )
         stored = plans.get(key)
         if stored is not None:
             return stored
@@ -234,7 +239,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     ) -> tuple[str, ...]:
         """Unique ids the selection picks, any resource type (``dbt ls``, run once per
         selection and manifest)."""
-        key = (invocation.select, invocation.exclude, invocation.selector)
+        key = (invocation.select, invocation.exclude, invocation.selector, state_key(invocation))
         if key not in cached.selections:
             from floe_dbt_local._args import dbt_args
             from floe_dbt_local._dbt_runner import invoke_dbt

@@ -50,6 +50,10 @@ class RunRecord(BaseModel):
     """The run's folder, relative to the project's folder in the store."""
     files: dict[str, str] = Field(default_factory=dict)
     """SHA-256 of each file in the run's folder, checked when the file is read back."""
+    target: str | None = None
+    """The dbt target the run ran against (``None``: not recorded, or the profile's default)."""
+    retry_of: str | None = None
+    """The invocation id of the run this one retried (``floe retry``, ``--retry-failed``)."""
 
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"

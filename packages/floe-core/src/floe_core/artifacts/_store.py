@@ -200,6 +200,8 @@ class ResultsStore:
             failures=sum(1 for node in result.nodes if node.status.is_failure),
             path=result.invocation_id,
             files=dict(run.files),
+            target=run.invocation.effective_target if run.invocation is not None else None,
+            retry_of=run.invocation.retry_of if run.invocation is not None else None,
         )
         key = index_key(run.project, result.started_at, result.invocation_id)
         try:
