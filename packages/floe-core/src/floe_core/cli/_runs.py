@@ -156,6 +156,12 @@ def _describe(invocation: DBTInvocation | None, runtime: str) -> str:
         parts.append(f"selector={invocation.selector}")
     if invocation.vars:
         parts.append(f"vars={json.dumps(invocation.vars, sort_keys=True, default=str)}")
+    state = invocation.state
+    if state is not None:
+        parts.append(f"state={state.ref}" + (f" (run {state.run_id})" if state.run_id else ""))
+        parts += ["defer"] * state.defer + ["favor-state"] * state.favor_state
+    if invocation.retry_of is not None:
+        parts.append(f"retry_of={invocation.retry_of}")
     return " ".join(parts)
 
 
