@@ -4,6 +4,7 @@ workspace factory for end-to-end tests on a private copy of ``examples/shop``.""
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 pytest_plugins = ["floe_core.testing.fixtures"]
 
 REPO = Path(__file__).resolve().parent
+if str(REPO) not in sys.path:  # ``bench`` is a top-level folder run as ``python -m bench``
+    sys.path.insert(0, str(REPO))
 
 SHOP_MANIFEST = """\
 apiVersion: floe.dev/v1

@@ -1,16 +1,63 @@
-"""One real ``floe build`` of a private copy of examples/shop, and the workbench serving it."""
+"""Real runs for the workbench's end-to-end tests, each built once per session.
+
+- ``shop_results``: one ``floe build`` of a private copy of examples/shop;
+- ``failing_shop``: a copy with a source, an exposure and markdown docs added, built twice
+  with the same selection, the second time with ``fail_model`` (``orders`` fails);
+- ``large_results``: bench/generate.py's 1,000 models + 1,000 tests, parsed by real dbt
+  through floe's plan, and a 2,000-node run of them written through a real results store.
+"""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bench.generate import ProjectSpec, generate_project
+from floe_core import (
+    DBTCommand,
+    DBTRunResult,
+    NodeResult,
+    NodeStatus,
+    RunFinished,
+    RunPlanned,
+    RunStarted,
+    RunStatus,
+    events_for_result,
+)
 from floe_core.api import Floe
-from floe_core.artifacts import read_index
+from floe_core.artifacts import ResultsStore, read_index
 from floe_core.stores import LocalArtifactStore
-from floe_core.ui import UIServer, Workbench
+from floe_core.ui import PlanSelector, UIServer, Workbench
+
+EXTRA_DOCS = """\
+version: 2
+sources:
+  - name: crm
+    schema: main
+    description: The CRM export, loaded nightly.
+    tables:
+      - name: raw_customers
+        description: |
+          Customers as the **CRM** exports them.
+
+          | field | meaning |
+          |-------|---------|
+          | id    | customer key |
+exposures:
+  - name: revenue_dashboard
+    type: dashboard
+    owner: {name: Finance, email: finance@example.com}
+    description: The **weekly** revenue dashboard.
+    depends_on:
+      - ref('daily_revenue')
+      - ref('customers')
+      - source('crm', 'raw_customers')
+"""
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +76,108 @@ def shop_run_id(shop_results: Path) -> str:
     return record.invocation_id
 
 
+@pytest.fixture(scope="session")
+def shop_selector(shop_results: Path) -> Iterator[PlanSelector]:
+    """Selections evaluated by floe's plan of that workspace's manifest."""
+    selector = PlanSelector(shop_results.parent / "platform-manifest.yaml")
+    yield selector
+    selector.close()
+
+
 @pytest.fixture
-def ui_server(shop_results: Path) -> Iterator[UIServer]:
-    workbench = Workbench(LocalArtifactStore(shop_results), "shop")
+def ui_server(shop_results: Path, shop_selector: PlanSelector) -> Iterator[UIServer]:
+    workbench = Workbench(LocalArtifactStore(shop_results), "shop", select=shop_selector)
     with UIServer(workbench, poll_seconds=0.05) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class FailingShop:
+    results: Path
+    passed: str
+    """The invocation id of the build that passed."""
+    failed: str
+    """The same build with ``fail_model``: ``orders`` fails, its descendants are skipped."""
+
+
+@pytest.fixture(scope="session")
+def failing_shop(shop_workspace: Callable[[str], Path]) -> FailingShop:
+    manifest = shop_workspace("ui-failing")
+    (manifest.parent / "shop" / "models" / "_crm.yml").write_text(EXTRA_DOCS, encoding="utf-8")
+    with Floe.from_manifest(manifest) as floe:
+        passed = floe.build().invocation_id
+        failed = floe.build(vars={"fail_model": True}).invocation_id
+    return FailingShop(manifest.parent / "results", passed, failed)
+
+
+@pytest.fixture
+def failing_server(failing_shop: FailingShop) -> Iterator[UIServer]:
+    workbench = Workbench(LocalArtifactStore(failing_shop.results), "shop")
+    with UIServer(workbench, poll_seconds=0.05) as server:
+        yield server
+
+
+LARGE_MANIFEST = """\
+apiVersion: floe.dev/v1
+kind: PlatformManifest
+metadata: {name: large}
+project: {dir: project, target: dev}
+plugins: {dbt_runtime: {type: local}}
+compute: {type: duckdb, config: {path: warehouse/large.duckdb, threads: 4}}
+artifacts: {path: results}
+"""
+LARGE_RUN = "large-run"
+
+
+@pytest.fixture(scope="session")
+def large_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2,000-node run of a generated 1,000-model project: the manifest is real dbt's (from
+    floe's plan); the node outcomes are scripted (running 2,000 nodes would take minutes)."""
+    root = tmp_path_factory.mktemp("ui-large")
+    project = generate_project(ProjectSpec(models=1000, layers=10, fan_in=2, tests_per_model=1),
+                               root / "project")  # fmt: skip
+    (root / "platform-manifest.yaml").write_text(LARGE_MANIFEST, encoding="utf-8")
+    with Floe.from_manifest(root / "platform-manifest.yaml") as floe:
+        plan = floe.plan()
+    layer = {node.unique_id: 0 for node in plan.nodes}
+    for node in plan.nodes:  # dependency order: parents first
+        layer[node.unique_id] = 1 + max((layer[p] for p in node.depends_on), default=-1)
+    shuffle = random.Random(7)
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    failing = {plan.nodes[len(plan.nodes) // 2].unique_id}
+    results: list[NodeResult] = []
+    blocked: set[str] = set()
+    for node in plan.nodes:
+        begins = start + timedelta(seconds=2 + 1.5 * layer[node.unique_id] + shuffle.random())
+        skipped = any(parent in blocked for parent in node.depends_on)
+        status = NodeStatus.SKIPPED if skipped else (
+            NodeStatus.ERROR if node.unique_id in failing else NodeStatus.SUCCESS)  # fmt: skip
+        if status is not NodeStatus.SUCCESS:
+            blocked.add(node.unique_id)
+        results.append(NodeResult(
+            unique_id=node.unique_id, name=node.name, resource_type=node.resource_type,
+            status=status, message="Database Error: scripted failure" if status is NodeStatus.ERROR
+            else None,
+            started_at=None if skipped else begins,
+            completed_at=None if skipped else begins + timedelta(seconds=0.05 + shuffle.random()),
+        ))  # fmt: skip
+    store = ResultsStore(root / "results")
+    store(RunStarted(invocation_id=LARGE_RUN, command=DBTCommand.BUILD, runtime="local",
+                     project_name="floe_bench", project_dir=project, started_at=start))  # fmt: skip
+    store(RunPlanned(invocation_id=LARGE_RUN, node_ids=plan.unique_ids))
+    for result in results:
+        for event in events_for_result(LARGE_RUN, result):
+            store(event)
+    store(RunFinished(invocation_id=LARGE_RUN, result=DBTRunResult(
+        invocation_id=LARGE_RUN, command=DBTCommand.BUILD, runtime="local",
+        status=RunStatus.FAILED, started_at=start, completed_at=start + timedelta(seconds=20),
+        elapsed_seconds=20.0, nodes=tuple(results),
+        manifest_path=project / "target" / "manifest.json")))  # fmt: skip
+    store.close()
+    return root / "results"
+
+
+@pytest.fixture
+def large_server(large_results: Path) -> Iterator[UIServer]:
+    with UIServer(Workbench(LocalArtifactStore(large_results), "floe_bench")) as server:
         yield server

@@ -5,12 +5,16 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from floe_core.ui import UIServer
+
+if TYPE_CHECKING:
+    from tests.ui.conftest import FailingShop
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +51,10 @@ def test_the_run_is_listed_with_its_nodes_timeline_and_critical_path(
     orders = nodes["model.shop.orders"]
     assert orders["status"] == "success"
     assert set(orders["depends_on"]) == {"model.shop.stg_orders", "model.shop.stg_payments"}
+    assert orders["result"]["compiled_code"] is None  # the bulk of a big run: fetched per node
+    orders = client.get(f"/api/runs/{shop_run_id}/nodes/model.shop.orders").json()
     assert "stg_payments" in orders["result"]["compiled_code"]
+    assert client.get(f"/api/runs/{shop_run_id}/nodes/model.shop.nope").status_code == 404
     # The critical path is a chain of dependencies that starts at a root of the run.
     chain = detail["critical_path"]
     assert len(chain) >= 3
@@ -126,6 +133,8 @@ def test_openapi_names_every_endpoint_and_its_schemas(ui_server: UIServer) -> No
         "/api/runs",
         "/api/runs/{invocation_id}",
         "/api/runs/{invocation_id}/events",
+        "/api/runs/{invocation_id}/files/{name}",
+        "/api/runs/{invocation_id}/nodes/{unique_id}",
         "/api/models",
         "/api/models/{unique_id}",
         "/api/lineage",
@@ -150,6 +159,9 @@ def test_openapi_names_every_endpoint_and_its_schemas(ui_server: UIServer) -> No
         "/static/vendor/../../_server.py",
         "/static/vendor/..%2F..%2F__init__.py",
         "/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/api/runs/x/files/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/api/runs/x/files/%2e%2e%2Fruns",
+        "/api/runs/..%2Fshop/files/result.json",
     ],
 )
 def test_no_path_leaves_the_store_or_the_static_files(ui_server: UIServer, path: str) -> None:
@@ -173,3 +185,65 @@ def test_on_loopback_a_foreign_host_name_is_refused(ui_server: UIServer) -> None
     """A page on another site resolving its name to 127.0.0.1 cannot read the API."""
     assert raw_get(ui_server, "/api/runs", host="evil.example:80")[0] == 403
     assert raw_get(ui_server, "/api/runs", host="localhost:1234")[0] == 200
+
+
+def test_a_selection_is_evaluated_by_floes_plan(ui_server: UIServer) -> None:
+    client = httpx.Client(base_url=ui_server.url, timeout=120)
+    upstream = client.get("/api/lineage", params={"select": "+orders"}).json()
+    assert {node["name"] for node in upstream["nodes"]} == {
+        "orders", "stg_orders", "stg_payments", "raw_orders", "raw_payments"}  # fmt: skip
+    assert upstream["select"] == "+orders"
+    owned = client.get("/api/lineage", params={"select": "config.meta.owner:finance-team"})
+    assert owned.status_code == 200
+    assert owned.json()["nodes"]
+    assert {n["name"] for n in owned.json()["nodes"]} < {
+        n["name"] for n in client.get("/api/lineage").json()["nodes"]
+    }
+    with_tests = client.get("/api/lineage", params={"select": "orders", "tests": "1"}).json()
+    assert "unique_orders_order_id" in {node["name"] for node in with_tests["nodes"]}
+    nothing = client.get("/api/lineage", params={"select": "no_such_model"}).json()
+    assert nothing["nodes"] == []
+
+
+def test_a_failed_run_explains_itself_and_compares_with_the_previous_run(
+    failing_server: UIServer, failing_shop: FailingShop
+) -> None:
+    client = httpx.Client(base_url=failing_server.url)
+    detail = client.get(f"/api/runs/{failing_shop.failed}").json()
+    assert detail["invocation"]["vars"] == {"fail_model": True}
+    assert detail["invocation"]["dbt_version"].startswith("1.11")
+    nodes = {node["name"]: node for node in detail["nodes"]}
+    orders = nodes["orders"]
+    assert orders["status"] == "error"
+    assert orders["new_failure"] is True
+    assert any("floe_fail_model_missing_table" in line for line in orders["log"])
+    assert any("ERROR creating" in line for line in orders["log"])
+    assert nodes["customers"]["status"] == "skipped"
+    assert nodes["stg_orders"]["log"] == []  # only failed and warned nodes carry log lines
+    assert nodes["stg_orders"]["previous_seconds"] > 0
+    previous = detail["previous"]
+    assert previous["invocation_id"] == failing_shop.passed
+    assert previous["new_failures"] == ["model.shop.orders"]
+    log = client.get(f"/api/runs/{failing_shop.failed}/files/dbt.log")
+    assert log.headers["content-type"].startswith("text/plain")
+    assert "floe_fail_model_missing_table" in log.text
+    assert client.get(f"/api/runs/{failing_shop.failed}/files/profiles.yml").status_code == 404
+
+
+def test_sources_exposures_and_markdown_docs_come_from_the_manifest(
+    failing_server: UIServer,
+) -> None:
+    client = httpx.Client(base_url=failing_server.url)
+    kinds = {m["unique_id"]: m["resource_type"] for m in client.get("/api/models").json()["models"]}
+    assert kinds["exposure.shop.revenue_dashboard"] == "exposure"
+    assert (kinds["source.shop.crm.raw_customers"], kinds["seed.shop.raw_customers"]) == (
+        "source", "seed")  # fmt: skip
+    source = client.get("/api/models/source.shop.crm.raw_customers").json()
+    assert "| id    | customer key |" in source["model"]["description"]
+    graph = client.get("/api/lineage", params={"node": "exposure.shop.revenue_dashboard"}).json()
+    assert {"source.shop.crm.raw_customers", "model.shop.customers"} <= {
+        node["unique_id"] for node in graph["nodes"]}  # fmt: skip
+    orders = client.get("/api/models/model.shop.orders").json()
+    assert [run["status"] for run in orders["runs"]] == ["success", "error"]
+    [unique] = [test for test in orders["tests"] if test["name"] == "unique_orders_order_id"]
+    assert [outcome["status"] for outcome in unique["history"]] == ["skipped", "success"]

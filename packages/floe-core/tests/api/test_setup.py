@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from floe_core import ConfigError
+from floe_core import ConfigError, DBTCommand
 from floe_core.api import init_manifest, list_runtimes, validate
 
 
@@ -29,6 +29,7 @@ def test_list_runtimes_reports_the_installed_local_runtime_and_its_health(
     [local] = list_runtimes(["local"], health=True, manifest=_local_manifest(tmp_path))
     assert (local.name, local.distribution, local.compatible) == ("local", "floe-dbt-local", True)
     assert local.api_version == "1.0"
+    assert set(local.commands) == {command.value for command in DBTCommand}
     assert local.health is not None
     assert local.health.healthy, local.health
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from floe_core import GeneratedProfile, ProfileError, ProfilesDirProfile
+from floe_core import GeneratedProfile, ManifestError, ProfileError, ProfilesDirProfile
 from floe_core.manifest import PlatformManifest, parse_manifest
 from floe_core.profiles import materialize_profile, profile_source_for
 
@@ -163,3 +163,47 @@ def test_missing_profiles_yml_names_the_path(tmp_path: Path) -> None:
         materialize_profile(ProfilesDirProfile(profiles_dir=tmp_path / "conf"), cache_dir=tmp_path)
     assert str(tmp_path / "conf" / "profiles.yml") in info.value.message
     assert "profiles_dir" in (info.value.hint or "")
+
+
+_TARGETS = """\
+project: {target: dev}
+compute:
+  type: duckdb
+  config: {path: dev.duckdb}
+  targets:
+    ci: {type: duckdb, config: {path: ci.duckdb}}
+    prod:
+      type: postgres
+      config: {host: db, user: floe, password: "${env:PG_PASSWORD}", dbname: shop}
+"""
+
+
+def test_compute_declares_one_output_per_target(tmp_path: Path) -> None:
+    source = profile_source_for(manifest(tmp_path, _TARGETS))
+    assert isinstance(source, GeneratedProfile)
+    assert source.target == "dev"
+    assert set(source.outputs) == {"dev", "ci", "prod"}
+    assert source.outputs["ci"]["path"] == str(tmp_path.resolve() / "ci.duckdb")
+    assert source.outputs["prod"]["type"] == "postgres"
+    assert source.outputs["prod"]["password"] == "{{ env_var('PG_PASSWORD') }}"
+
+
+def test_each_target_has_its_lineage_namespace(tmp_path: Path) -> None:
+    from floe_core.warehouses import namespace_by_target
+
+    namespace = namespace_by_target(manifest(tmp_path, _TARGETS))
+    assert namespace(None) == namespace("dev") == f"duckdb://{tmp_path.resolve() / 'dev.duckdb'}"
+    assert namespace("prod") == "postgres://db:5432"
+
+
+def test_a_bad_setting_of_another_target_is_located(tmp_path: Path) -> None:
+    (tmp_path / "ci.duckdb").mkdir()
+    with pytest.raises(ProfileError) as error:
+        profile_source_for(manifest(tmp_path, _TARGETS))
+    assert error.value.message.startswith(f"{tmp_path / 'platform-manifest.yaml'}:9: ")
+    assert "compute.targets.ci.config.path" in error.value.message
+
+
+def test_a_target_may_not_repeat_the_manifests_own(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match=r"compute\.targets\.dev repeats"):
+        manifest(tmp_path, _TARGETS.replace("ci:", "dev:"))

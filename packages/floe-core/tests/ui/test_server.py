@@ -215,8 +215,9 @@ def test_a_stream_resumed_after_the_last_event_ends_at_once(server: UIServer) ->
     assert garbage.text.startswith("data: ")  # from the start again
 
 
-def test_a_corrupted_manifest_is_an_error_naming_it(server: UIServer, results: Path) -> None:
+def test_a_corrupted_manifest_is_an_error_naming_it(results: Path) -> None:
     (results / "shop" / "failed-run" / "manifest.json").write_text("{}")
-    answer = httpx.get(f"{server.url}/api/models")
+    with UIServer(Workbench(LocalArtifactStore(results), "shop")) as server:
+        answer = httpx.get(f"{server.url}/api/models")
     assert answer.status_code == 500
     assert "shop/failed-run/manifest.json is corrupted" in answer.json()["error"]

@@ -85,8 +85,8 @@ def _check_target(profile: ProfileSource, target: str | None) -> None:
     raise ConfigError(
         f"target {target!r} does not exist: the profile floe generates from 'compute' has"
         f" only {', '.join(sorted(profile.outputs))}",
-        hint="drop --target, or set project.target in the manifest (the generated profile"
-        " has one output, named after it)",
+        hint=f"use one of them, or add it under compute.targets: {{{target}: {{type: ...,"
+        " config: {...}}}",
     )
 
 

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError, ProjectError
+from floe_core._invocation import DBTCommand
 from floe_core._runtime import HealthStatus, read_project_name
 from floe_core.api._dbt_project import dbt_profiles_dir
 from floe_core.manifest import (
@@ -115,6 +116,8 @@ class RuntimeInfo(BaseModel):
     version: str | None
     api_version: str | None = None
     """The plugin API the runtime targets, when it could be loaded."""
+    commands: tuple[str, ...] = ()
+    """The dbt commands the runtime declares (``supported_commands``), when it loaded."""
     problem: str | None = None
     """Why the runtime cannot be used (import failure, incompatible API), if it cannot."""
     health: HealthStatus | None = None
@@ -159,9 +162,15 @@ def _info(
     health_config: dict[str, Any] | None,
     manifest: PlatformManifest | None = None,
 ) -> RuntimeInfo:
-    described = {"name": entry.name, "distribution": entry.distribution, "version": entry.version}
+    described: dict[str, Any] = {
+        "name": entry.name,
+        "distribution": entry.distribution,
+        "version": entry.version,
+    }
     try:
-        api_version = registry.load_class(entry.name).api_version
+        loaded = registry.load_class(entry.name)
+        api_version = loaded.api_version
+        described["commands"] = tuple(c.value for c in DBTCommand if c in loaded.supported_commands)
     except PluginAPIVersionError as exc:
         return RuntimeInfo(**described, problem=f"incompatible: {exc.message}")
     except FloeError as exc:

@@ -9,8 +9,8 @@ Layout under the store (a local folder by default, or object storage)::
                                                        retried run's other nodes, once each)
     <project>/<invocation_id>/manifest.json            dbt's artifacts, copied
     <project>/<invocation_id>/run_results.json
-    <project>/<invocation_id>/sources.json             (after ``source freshness``)
     <project>/<invocation_id>/catalog.json             (after ``docs generate``)
+    <project>/<invocation_id>/sources.json             (after ``source freshness``)
     <project>/<invocation_id>/dbt.log                  the runtime's CLI-style log, if any
 
 ``events.jsonl`` is flushed per event so a crash keeps what happened: straight into the
@@ -22,12 +22,16 @@ so a listed run always has its files.
 
 from __future__ import annotations
 
+import getpass
 import os
+import socket
 import tempfile
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 from typing import IO
 
@@ -51,13 +55,7 @@ __all__ = ["LocalResultsStore", "ResultsStore"]
 _log = structlog.get_logger("floe.artifacts")
 
 EVENTS_FILE = "events.jsonl"
-DBT_ARTIFACTS = (
-    "manifest.json",
-    "run_results.json",
-    "sources.json",
-    "catalog.json",
-    "dbt.log",
-)
+DBT_ARTIFACTS = ("manifest.json", "run_results.json", "catalog.json", "sources.json", "dbt.log")
 
 
 @dataclass
@@ -180,6 +178,7 @@ class ResultsStore:
             self._keep(run, "invocation.json", partial(self.store.put, data=data))
 
     def _finish(self, run: _OpenRun, result: DBTRunResult) -> None:
+        result = result.model_copy(update={"metadata": {**_origin(), **result.metadata}})
         with self._lock:
             self._runs.pop(result.invocation_id, None)
             if not run.spooled:
@@ -279,6 +278,14 @@ class ResultsStore:
             run.files[name] = write(f"{run.folder}/{name}").sha256
         except ArtifactStoreError as exc:
             _log.warning("could not keep a run file", file=name, error=str(exc))
+
+
+def _origin() -> dict[str, str]:
+    """Who ran it, from where, with which floe: kept with the result for `floe ui`."""
+    origin = {"floe_version": version("floe-core"), "host": socket.gethostname()}
+    with suppress(KeyError, OSError):  # no user name in some containers
+        origin["user"] = getpass.getuser()
+    return origin
 
 
 LocalResultsStore = ResultsStore

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from floe_core._invocation import DBTCommand
 from floe_core.api import RuntimeInfo, init_manifest, list_runtimes
 from floe_core.api import validate as validate_manifest
 from floe_core.cli._console import stdout_console
@@ -109,6 +110,13 @@ def _health(runtime: RuntimeInfo) -> Text:
     return Text(text, style="green" if status.healthy else "red")
 
 
+def _commands(declared: tuple[str, ...]) -> str:
+    """``all dbt commands``, or the ones declared."""
+    if set(declared) == {command.value for command in DBTCommand}:
+        return "all dbt commands"
+    return ", ".join(declared)
+
+
 @plugins.command("list")
 @click.argument("names", nargs=-1)
 @click.option("--health", is_flag=True, help="Also run each runtime's health check.")
@@ -122,7 +130,8 @@ def _health(runtime: RuntimeInfo) -> Text:
 def list_plugins(names: tuple[str, ...], health: bool, manifest_path: Path | None) -> None:
     """List installed runtimes (all, or NAMES): distribution, version, plugin API."""
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("runtime", "distribution", "version", "plugin API", *(["health"] * health)):
+    columns = ("runtime", "distribution", "version", "plugin API", "commands")
+    for column in (*columns, *(["health"] * health)):
         table.add_column(column, overflow="fold")
     for runtime in list_runtimes(names, health=health, manifest=manifest_path):
         row: list[str | Text] = [
@@ -130,6 +139,7 @@ def list_plugins(names: tuple[str, ...], health: bool, manifest_path: Path | Non
             runtime.distribution or "",
             runtime.version or "",
             runtime.problem or f"{runtime.api_version} ok",
+            _commands(runtime.commands),
         ]
         if health and runtime.compatible:
             row.append(_health(runtime))

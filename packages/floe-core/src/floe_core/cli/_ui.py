@@ -8,7 +8,7 @@ import click
 
 from floe_core.cli._options import logging_options
 from floe_core.cli._runs import _history, _manifest_option, _project_option
-from floe_core.ui import UIServer, Workbench
+from floe_core.ui import PlanSelector, UIServer, Workbench
 
 __all__ = ["ui"]
 
@@ -31,7 +31,9 @@ def ui(
 ) -> None:
     """Serve a web page and JSON API over the runs, models and lineage in the store."""
     history, project = _history(manifest_path, project_name)
-    server = UIServer(Workbench(history.store, project), host=host, port=port, token=token)
+    selector = PlanSelector(manifest_path)
+    workbench = Workbench(history.store, project, select=selector)
+    server = UIServer(workbench, host=host, port=port, token=token)
     # The token is a secret: named, never printed.
     suffix = "/?token=<the --token value>" if token else "/"
     click.echo(f"floe ui: runs of {project} in {history.store.url}")
@@ -40,3 +42,4 @@ def ui(
         server.serve_forever()
     finally:
         server.close()
+        selector.close()

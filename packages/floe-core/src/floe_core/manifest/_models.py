@@ -95,9 +95,9 @@ class _Unchecked(BaseModel):
     """Stands for the settings of a warehouse type that failed validation itself."""
 
 
-class ComputeConfig(BaseModel):
-    """The warehouse floe generates the dbt profile for: ``type`` is a warehouse type of the
-    table (``floe_core.warehouses``; built in: bigquery, databricks, duckdb, postgres,
+class ComputeTarget(BaseModel):
+    """A warehouse floe generates a dbt profile output for: ``type`` is a warehouse type of
+    the table (``floe_core.warehouses``; built in: bigquery, databricks, duckdb, postgres,
     redshift, snowflake, trino), ``config`` that type's settings."""
 
     model_config = _STRICT
@@ -146,6 +146,16 @@ class ComputeConfig(BaseModel):
         return described.settings_model if described is not None else None
 
 
+class ComputeConfig(ComputeTarget):
+    """The warehouse of the manifest's own target (``project.target``, default ``dev``) and,
+    under ``targets``, those of other dbt targets (``ci``, ``prod``...) that ``--target``
+    picks, as the outputs of a profiles.yml."""
+
+    targets: dict[str, ComputeTarget] = Field(default_factory=dict)
+    """Other dbt targets by name (``ci``, ``prod``), each a ``type`` and ``config`` as here;
+    ``--target NAME`` runs on it."""
+
+
 class ExistingProfileConfig(BaseModel):
     """An existing profiles.yml instead of ``compute`` (``~`` and relative paths allowed)."""
 
@@ -185,6 +195,21 @@ class PlatformManifest(BaseModel):
     _source_path: Path | None = PrivateAttr(default=None)
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _lines: LineMap = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _targets_differ(self) -> PlatformManifest:
+        own = self.project.target or "dev"
+        if self.compute is not None and own in self.compute.targets:
+            raise PydanticCustomError(
+                "duplicate_target",
+                "compute.targets.{target} repeats the manifest's own target '{target}'",
+                {
+                    "target": own,
+                    "field": "compute",
+                    "hint": "the top-level compute section is that target; keep it there",
+                },
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_profile_source(self) -> PlatformManifest:

@@ -27,11 +27,10 @@ def profile_source_for(manifest: PlatformManifest) -> ProfileSource:
     """
     if manifest.compute is not None:
         target = manifest.project.target or "dev"
-        return GeneratedProfile(
-            profile_name=GENERATED_PROFILE_NAME,
-            target=target,
-            outputs={target: compute_output(manifest)},
-        )
+        outputs = {target: compute_output(manifest)}
+        for other in manifest.compute.targets:
+            outputs[other] = compute_output(manifest, other)
+        return GeneratedProfile(profile_name=GENERATED_PROFILE_NAME, target=target, outputs=outputs)
     if manifest.profile is not None:
         return ProfilesDirProfile(
             profiles_dir=manifest.resolve_path(manifest.profile.profiles_dir),

@@ -12,8 +12,9 @@ from floe_core.stores import ArtifactCorruptedError
 
 __all__ = ["DbtGraph", "GraphNode", "critical_path"]
 
-GRAPH_TYPES = frozenset({"model", "seed", "snapshot", "source"})
-"""Resource types drawn in the lineage graph (tests hang off them instead)."""
+GRAPH_TYPES = frozenset({"model", "seed", "snapshot", "source", "exposure"})
+"""Resource types drawn in the lineage graph; tests are drawn only when asked for."""
+TEST = "test"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class DbtGraph:
             entries: dict[str, Mapping[str, Any]] = {
                 **manifest.get("nodes", {}),
                 **manifest.get("sources", {}),
+                **manifest.get("exposures", {}),
             }
             nodes = {uid: _node(uid, entry) for uid, entry in entries.items()}
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
@@ -63,19 +65,45 @@ class DbtGraph:
             if self.nodes[child].resource_type == "test"
         ]
 
-    def lineage(self, focus: str | None, depth: int) -> dict[str, int]:
+    def lineage(
+        self, focus: str | None, depth: int, *, tests: bool = False, among: set[str] | None = None
+    ) -> dict[str, int]:
         """Graph nodes within ``depth`` hops of ``focus`` (all of them without a focus),
-        each with its signed distance: negative upstream, positive downstream."""
+        each with its signed distance: negative upstream, positive downstream.
+
+        ``tests`` draws tests too; ``among`` keeps only those nodes (a dbt selection).
+        """
+        drawn = GRAPH_TYPES | {TEST} if tests else GRAPH_TYPES
+
+        def kept(uid: str) -> bool:
+            node = self.nodes.get(uid)
+            return (
+                node is not None
+                and node.resource_type in drawn
+                and (among is None or uid in among or uid == focus)
+            )
+
         if focus is None:
-            return {uid: 0 for uid, node in self.nodes.items() if node.resource_type in GRAPH_TYPES}
+            return {uid: 0 for uid in self.nodes if kept(uid)}
         found = {focus: 0}
         for sign, step in ((-1, self._parents), (1, self._children)):
             frontier = [focus]
             for hop in range(1, depth + 1):
-                frontier = [n for uid in frontier for n in step(uid) if n not in found]
+                frontier = [n for uid in frontier for n in step(uid) if n not in found and kept(n)]
                 for uid in frontier:
                     found[uid] = sign * hop
         return found
+
+    def with_sources(self, selected: set[str]) -> set[str]:
+        """``selected`` and the sources they read (a dbt plan never lists sources)."""
+        sources = {
+            parent
+            for uid in selected
+            if uid in self.nodes
+            for parent in self.nodes[uid].parents
+            if parent in self.nodes and self.nodes[parent].resource_type == "source"
+        }
+        return selected | sources
 
     def edges(self, among: Iterable[str]) -> list[tuple[str, str]]:
         members = set(among)
@@ -87,14 +115,10 @@ class DbtGraph:
         ]
 
     def _parents(self, uid: str) -> list[str]:
-        return [p for p in self.nodes[uid].parents if self._drawn(p)]
+        return list(self.nodes[uid].parents)
 
     def _children(self, uid: str) -> list[str]:
-        return [c for c in self.children.get(uid, []) if self._drawn(c)]
-
-    def _drawn(self, uid: str) -> bool:
-        node = self.nodes.get(uid)
-        return node is not None and node.resource_type in GRAPH_TYPES
+        return self.children.get(uid, [])
 
 
 def _node(uid: str, entry: Mapping[str, Any]) -> GraphNode:

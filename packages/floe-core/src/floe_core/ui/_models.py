@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,16 +17,26 @@ __all__ = [
     "ModelColumn",
     "ModelDetail",
     "ModelList",
+    "ModelRun",
     "ModelSummary",
     "ModelTest",
+    "RunComparison",
     "RunDetail",
+    "RunInvocation",
     "RunList",
     "RunNode",
     "RunSummary",
+    "SourceFreshness",
+    "TestOutcome",
 ]
 
 RunState = Literal["running", "success", "failed", "error", "cancelled", "timed_out"]
-NodeState = Literal["running", "success", "error", "fail", "warn", "skipped"]
+NodeState = Literal[
+    "running", "pending", "success", "error", "fail", "warn", "skipped", "cancelled", "not_run"
+]
+"""A node's outcome as the page shows it: ``pending`` is planned and waiting in a running
+run, ``not_run`` was planned but never started, ``cancelled`` was running when the run was
+cancelled or broke."""
 
 
 class _Response(BaseModel):
@@ -74,6 +84,43 @@ class RunNode(_Response):
     """Nodes of this run it waited for (from the run's manifest.json)."""
     critical: bool
     """On the chain of dependent nodes that decided the run's duration."""
+    duration_seconds: float | None = None
+    previous_seconds: float | None = None
+    """Its duration in the previous run of the same selection, if it ran there."""
+    new_failure: bool = False
+    """Failed here but not in the previous run of the same selection."""
+    log: list[str] = []
+    """The lines of the run's dbt.log about this node (failed and warned nodes only)."""
+
+
+class RunInvocation(_Response):
+    """What was asked (invocation.json) and what ran it (result.json), when kept."""
+
+    select: list[str] = []
+    exclude: list[str] = []
+    selector: str | None = None
+    vars: dict[str, Any] = {}
+    target: str | None = None
+    threads: int | None = None
+    full_refresh: bool = False
+    fail_fast: bool = False
+    project_dir: str | None = None
+    dbt_version: str | None = None
+    floe_version: str | None = None
+    runtime_metadata: dict[str, Any] = {}
+    """What the runtime said about where it ran (e.g. Temporal workflow id, task queue)."""
+
+
+class RunComparison(_Response):
+    """This run against the previous run of the same command and selection."""
+
+    invocation_id: str
+    started_at: datetime
+    status: RunState
+    elapsed_seconds: float | None = None
+    new_failures: list[str]
+    fixed: list[str]
+    """Failed in the previous run, succeeded in this one."""
 
 
 class RunDetail(_Response):
@@ -83,6 +130,8 @@ class RunDetail(_Response):
     """In start order; nodes that never started (skipped) last."""
     critical_path: list[str]
     files: list[str]
+    invocation: RunInvocation | None = None
+    previous: RunComparison | None = None
 
 
 class ModelColumn(_Response):
@@ -91,11 +140,41 @@ class ModelColumn(_Response):
     data_type: str | None = None
 
 
+class TestOutcome(_Response):
+    invocation_id: str
+    started_at: datetime
+    status: str
+    message: str | None = None
+
+
 class ModelTest(_Response):
     unique_id: str
     name: str
     status: str | None = None
     """Its outcome in the newest run that ran it, if any."""
+    history: list[TestOutcome] = []
+    """Its outcomes in the recent runs that ran it, newest first."""
+
+
+class ModelRun(_Response):
+    """One recent run of a node, for its duration trend."""
+
+    invocation_id: str
+    started_at: datetime
+    status: str
+    duration_seconds: float | None = None
+
+
+class SourceFreshness(_Response):
+    """The newest ``floe source freshness`` outcome of a source (dbt's sources.json)."""
+
+    invocation_id: str
+    status: str
+    max_loaded_at: str | None = None
+    snapshotted_at: str | None = None
+    age_seconds: float | None = None
+    criteria: dict[str, Any] = {}
+    error: str | None = None
 
 
 class ModelSummary(_Response):
@@ -126,6 +205,11 @@ class ModelDetail(_Response):
     downstream: list[str]
     raw_code: str | None = None
     compiled_code: str | None = None
+    catalog_run: str | None = None
+    """The run whose catalog.json gave the columns' types (``floe docs generate``), if any."""
+    freshness: SourceFreshness | None = None
+    runs: list[ModelRun] = []
+    """Its recent runs, oldest first (the duration trend)."""
 
 
 class LineageNode(_Response):
@@ -135,6 +219,8 @@ class LineageNode(_Response):
     depth: int
     """Signed hops from the focus node: negative upstream, positive downstream."""
     status: str | None = None
+    materialization: str | None = None
+    tags: list[str] = []
 
 
 class LineageEdge(_Response):
@@ -145,5 +231,7 @@ class LineageEdge(_Response):
 class LineageGraph(_Response):
     focus: str | None = None
     depth: int
+    select: str | None = None
+    """The dbt selection the nodes come from (evaluated by floe's plan), if any."""
     nodes: list[LineageNode]
     edges: list[LineageEdge]

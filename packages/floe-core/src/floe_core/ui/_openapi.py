@@ -14,6 +14,7 @@ from floe_core.ui._models import (
     ModelList,
     RunDetail,
     RunList,
+    RunNode,
 )
 
 __all__ = ["openapi_document"]
@@ -54,7 +55,7 @@ def _get(summary: str, model: type[BaseModel], parameters: list[dict[str, Any]])
 
 def openapi_document(version: str) -> dict[str, Any]:
     models: list[type[BaseModel]] = [
-        ApiError, RunList, RunDetail, ModelList, ModelDetail, LineageGraph,
+        ApiError, RunList, RunDetail, RunNode, ModelList, ModelDetail, LineageGraph,
     ]  # fmt: skip
     _, schemas = models_json_schema(
         [(model, "serialization") for model in models], ref_template=_REF
@@ -73,8 +74,12 @@ def openapi_document(version: str) -> dict[str, Any]:
             "/api/runs": _get("Runs, newest first (running ones too)", RunList, [
                 _query("limit", "At most this many runs.", {"type": "integer", "minimum": 1}),
             ]),
-            "/api/runs/{invocation_id}": _get("One run with its nodes and critical path",
+            "/api/runs/{invocation_id}": _get("One run with its nodes (without their compiled"
+                                              " SQL) and critical path",
                                               RunDetail, [run_id]),
+            "/api/runs/{invocation_id}/nodes/{unique_id}": _get(
+                "One node of the run with its compiled SQL", RunNode,
+                [run_id, _path("unique_id", "dbt unique id.")]),
             "/api/runs/{invocation_id}/events": {"get": {
                 "summary": "The run's events as server-sent events (text/event-stream), from"
                            " the first one; ends after run_finished.",
@@ -82,7 +87,16 @@ def openapi_document(version: str) -> dict[str, Any]:
                 "responses": {"200": {"description": "An event stream",
                                       "content": {"text/event-stream": {}}}},
             }},
-            "/api/models": _get("Models, seeds and snapshots of the newest manifest",
+            "/api/runs/{invocation_id}/files/{name}": {"get": {
+                "summary": "A kept file of the run (invocation.json, result.json, events.jsonl,"
+                           " manifest.json, run_results.json, catalog.json, sources.json,"
+                           " dbt.log)",
+                "parameters": [run_id, _path("name", "The file's name.")],
+                "responses": {"200": {"description": "The file as stored"},
+                              "404": {"description": "The run did not keep such a file"}},
+            }},
+            "/api/models": _get("Models, seeds, snapshots, sources and exposures of the newest"
+                                " manifest",
                                 ModelList, [_query("q", "Name or description contains this.",
                                                    {"type": "string"})]),
             "/api/models/{unique_id}": _get("One node: columns, tests, neighbours, code",
@@ -92,6 +106,10 @@ def openapi_document(version: str) -> dict[str, Any]:
                        {"type": "string"}),
                 _query("depth", "Hops up- and downstream of the focus node.",
                        {"type": "integer", "minimum": 0, "maximum": 50}),
+                _query("select", "A dbt selection (e.g. +orders, tag:nightly), evaluated by"
+                       " floe's plan; only the nodes it selects and the sources they read.",
+                       {"type": "string"}),
+                _query("tests", "1 draws tests too.", {"type": "string", "enum": ["0", "1"]}),
             ]),
         },
     }  # fmt: skip

@@ -29,7 +29,7 @@ from floe_core._errors import ConfigError, FloeError
 from floe_core.stores import ArtifactNotFoundError
 from floe_core.ui._models import ApiError
 from floe_core.ui._openapi import openapi_document
-from floe_core.ui._workbench import Workbench, is_run_id
+from floe_core.ui._workbench import SelectionError, Workbench, is_run_id
 
 __all__ = ["UIServer", "is_loopback"]
 
@@ -130,6 +130,7 @@ class UIServer:
         return f"http://{name}:{port}"
 
     def serve_forever(self) -> None:
+        threading.Thread(target=self.workbench.warm, name="floe-ui-warm", daemon=True).start()
         self._httpd.serve_forever(poll_interval=0.2)
 
     def start(self) -> UIServer:
@@ -204,9 +205,12 @@ class _Handler(BaseHTTPRequestHandler):
         if len(route) == 3 and route[0] == "runs" and route[2] == "events" and is_run_id(route[1]):
             self._events(route[1])
             return
+        if len(route) == 4 and route[0] == "runs" and route[2] == "files" and is_run_id(route[1]):
+            self._file(route[1], route[3])
+            return
         try:
             body = self._answer(route, query)
-        except _BadRequest as exc:
+        except (_BadRequest, SelectionError) as exc:
             self._json(HTTPStatus.BAD_REQUEST, ApiError(error=str(exc)))
         except ArtifactNotFoundError as exc:
             self._json(HTTPStatus.NOT_FOUND, ApiError(error=str(exc)))
@@ -229,13 +233,20 @@ class _Handler(BaseHTTPRequestHandler):
                 return workbench.runs(_int(query, "limit", 50, 1, 10_000))
             case ["runs", run_id] if is_run_id(run_id):
                 return workbench.run(run_id)
+            case ["runs", run_id, "nodes", unique_id] if is_run_id(run_id):
+                return workbench.run_node(run_id, unique_id)
             case ["models"]:
                 return workbench.models(query.get("q", ""))
             case ["models", unique_id]:
                 return workbench.model(unique_id)
             case ["lineage"]:
                 depth = _int(query, "depth", 2, 0, _MAX_DEPTH)
-                return workbench.lineage(query.get("node") or None, depth)
+                return workbench.lineage(
+                    query.get("node") or None,
+                    depth,
+                    tests=query.get("tests") == "1",
+                    select=query.get("select", "").strip() or None,
+                )
         return None
 
     def _events(self, run_id: str) -> None:
@@ -276,6 +287,18 @@ class _Handler(BaseHTTPRequestHandler):
                 lines, offset = self.ui.workbench.events(run_id, offset)
         except (BrokenPipeError, ConnectionResetError):
             return  # the browser left
+
+    def _file(self, run_id: str, name: str) -> None:
+        """A kept file of the run, shown by the browser as text (never run as a page)."""
+        try:
+            body, content_type = self.ui.workbench.file(run_id, name)
+        except ArtifactNotFoundError as exc:
+            self._json(HTTPStatus.NOT_FOUND, ApiError(error=str(exc)))
+            return
+        except FloeError as exc:
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, ApiError(error=str(exc)))
+            return
+        self._send(HTTPStatus.OK, body, content_type)
 
     def _static(self, name: str) -> None:
         found = self.ui.static.get(name)

@@ -2,35 +2,29 @@
 
 Finished runs come from the run index (:class:`~floe_core.artifacts.RunHistory`); a run
 still going has a folder with an ``events.jsonl`` but no index object yet, and is rebuilt
-from its events. Models and lineage come from the newest run that kept dbt's manifest.json.
-Files of finished runs never change, so what is parsed from them is cached by run id.
+from its events. Models and lineage come from the newest run that kept dbt's manifest.json,
+column types from the newest that kept a catalog.json, freshness from the newest
+sources.json. Files of finished runs never change, so what is parsed from them is cached by
+run id.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+import structlog
 
-from floe_core._events import (
-    FloeEvent,
-    NodeFinished,
-    NodeSkipped,
-    NodeStarted,
-    RunFinished,
-    RunStarted,
-)
-from floe_core._results import DBTRunResult, NodeResult, NodeStatus
+from floe_core._errors import FloeError
+from floe_core._results import NodeResult
 from floe_core.artifacts import RunHistory, RunRecord
 from floe_core.artifacts._history import RESULT_FILE
 from floe_core.artifacts._store import EVENTS_FILE
 from floe_core.stores import ArtifactNotFoundError, ArtifactStore
-from floe_core.ui._graph import GRAPH_TYPES, DbtGraph, critical_path
+from floe_core.ui._cache import Cache
+from floe_core.ui._catalog import CATALOG_FILE, SOURCES_FILE, Catalog, Freshness
+from floe_core.ui._graph import GRAPH_TYPES, DbtGraph
 from floe_core.ui._models import (
     LineageEdge,
     LineageGraph,
@@ -38,20 +32,52 @@ from floe_core.ui._models import (
     ModelColumn,
     ModelDetail,
     ModelList,
+    ModelRun,
     ModelSummary,
     ModelTest,
     RunDetail,
     RunList,
     RunNode,
     RunSummary,
+    TestOutcome,
+)
+from floe_core.ui._runs import (
+    EventScan,
+    invocation_of,
+    node_seconds,
+    run_detail,
+    run_summary,
+    scan_events,
+    selection_of,
+    without_sql,
 )
 
-__all__ = ["Workbench", "is_run_id"]
+__all__ = ["SelectionError", "Workbench", "is_run_id"]
 
 MANIFEST_FILE = "manifest.json"
+INVOCATION_FILE = "invocation.json"
+LOG_FILE = "dbt.log"
+SERVED_FILES = {
+    INVOCATION_FILE: "application/json",
+    RESULT_FILE: "application/json",
+    EVENTS_FILE: "application/x-ndjson",
+    MANIFEST_FILE: "application/json",
+    "run_results.json": "application/json",
+    CATALOG_FILE: "application/json",
+    SOURCES_FILE: "application/json",
+    LOG_FILE: "text/plain; charset=utf-8",
+}
+"""The run files the API hands out, with their content types; nothing else in a run folder."""
+_log = structlog.get_logger("floe.ui")
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
-_EVENT = TypeAdapter[FloeEvent](FloeEvent)
 _T = TypeVar("_T")
+
+Selector = Callable[[str], Iterable[str]]
+"""A dbt selection expression -> the unique ids floe's plan selects for it."""
+
+
+class SelectionError(FloeError):
+    """A selection the workbench cannot evaluate (no plan available, or dbt refused it)."""
 
 
 def is_run_id(text: str) -> bool:
@@ -59,36 +85,40 @@ def is_run_id(text: str) -> bool:
     return _RUN_ID.fullmatch(text) is not None
 
 
-class _Cache:
-    """A small thread-safe LRU of things parsed from immutable run files."""
-
-    def __init__(self, size: int = 64) -> None:
-        self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, key: tuple[str, str], load: Callable[[], _T]) -> _T:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]  # type: ignore[return-value]
-        value = load()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return value
-
-
 class Workbench:
-    """Read-only views over one project's runs in ``store``."""
+    """Read-only views over one project's runs in ``store``.
 
-    def __init__(self, store: ArtifactStore, project: str, *, recent_runs: int = 20) -> None:
+    ``select`` evaluates a dbt selection with floe's own plan (the CLI passes the manifest's
+    runtime's); without it the lineage page cannot filter by selection.
+    """
+
+    def __init__(
+        self,
+        store: ArtifactStore,
+        project: str,
+        *,
+        recent_runs: int = 20,
+        select: Selector | None = None,
+    ) -> None:
         self.store = store
         self.project = project
         self.history = RunHistory(store)
         self.recent_runs = recent_runs
-        self._cache = _Cache()
+        self.select = select
+        self._cache = Cache()
+
+    def warm(self) -> None:
+        """Parse ahead what a visitor opens first: the newest run's page and the newest
+        manifest (seconds on a large project, paid once)."""
+        try:
+            newest = self.runs(limit=1).runs
+            if newest:
+                self.run(newest[0].invocation_id)
+            self._graph()
+        except FloeError as exc:  # the page will say it when asked
+            _log.info("nothing to parse ahead", reason=str(exc))
+        except Exception:  # best effort: a visitor's request would meet it again and say it
+            _log.exception("parsing ahead failed")
 
     # -- runs ----------------------------------------------------------------------------
     def runs(self, limit: int = 50) -> RunList:
@@ -100,15 +130,40 @@ class Workbench:
                 running.append(self._running(invocation_id).run)
             except ArtifactNotFoundError:  # its log has no run_started line (yet)
                 continue
-        summaries = [_summary(record) for record in finished] + running
+        summaries = [run_summary(record) for record in finished] + running
         summaries.sort(key=lambda run: run.started_at, reverse=True)
         return RunList(project=self.project, store=self.store.url, runs=summaries[:limit])
 
     def run(self, invocation_id: str) -> RunDetail:
+        """The run page's data; nodes come without compiled SQL (see :meth:`run_node`)."""
         record = self._record(invocation_id)
         if record is None:
-            return self._running(invocation_id)
+            return without_sql(self._running(invocation_id))
+        return self._cache.get(
+            ("run-page", record.invocation_id), lambda: without_sql(self._full_run(record))
+        )
+
+    def run_node(self, invocation_id: str, unique_id: str) -> RunNode:
+        """One node of a run with everything about it (its compiled SQL too)."""
+        record = self._record(invocation_id)
+        detail = self._running(invocation_id) if record is None else self._full_run(record)
+        for node in detail.nodes:
+            if node.unique_id == unique_id:
+                return node
+        raise ArtifactNotFoundError(f"node {unique_id} of run {invocation_id}")
+
+    def _full_run(self, record: RunRecord) -> RunDetail:
         return self._cache.get(("run", record.invocation_id), lambda: self._finished(record))
+
+    def file(self, invocation_id: str, name: str) -> tuple[bytes, str]:
+        """One of the run's kept files (:data:`SERVED_FILES` only) and its content type."""
+        content_type = SERVED_FILES.get(name)
+        record = self._record(invocation_id)
+        if content_type is None or (record is not None and name not in record.files):
+            raise ArtifactNotFoundError(f"{name} of run {invocation_id}")
+        if record is not None:
+            return self.history.read(record, name), content_type
+        return self.store.get(self._key(invocation_id, name)), content_type
 
     def events(self, invocation_id: str, offset: int) -> tuple[list[str], int]:
         """The complete event lines of a run's log after byte ``offset``, and the new offset."""
@@ -134,12 +189,12 @@ class Workbench:
     # -- models and lineage --------------------------------------------------------------
     def models(self, query: str = "") -> ModelList:
         graph, manifest_run = self._graph()
-        statuses = self._last_statuses()
+        last = self._last_outcomes()
         needle = query.strip().lower()
         models = [
-            _model_summary(node.unique_id, graph, statuses)
+            _model_summary(node.unique_id, graph, last)
             for node in graph.nodes.values()
-            if node.resource_type in GRAPH_TYPES - {"source"}
+            if node.resource_type in GRAPH_TYPES
             and (needle in node.name.lower() or needle in node.description.lower())
         ]
         models.sort(key=lambda model: (model.resource_type, model.name))
@@ -152,48 +207,79 @@ class Workbench:
             raise ArtifactNotFoundError(
                 f"node {unique_id}", hint="the newest manifest.json in the store has no such node"
             )
-        statuses = self._last_statuses()
-        last = statuses.get(unique_id)
+        recent = self._recent()
+        last = self._last_outcomes()
+        newest = last.get(unique_id)
+        catalog = self._newest(CATALOG_FILE, lambda data, where, _: Catalog(data, where))
+        freshness = self._newest(SOURCES_FILE, Freshness)
+        columns = (
+            catalog[1].columns(unique_id, node.columns)
+            if catalog
+            else [ModelColumn(name=n, description=d, data_type=t) for n, d, t in node.columns]
+        )
         return ModelDetail(
-            model=_model_summary(unique_id, graph, statuses),
+            model=_model_summary(unique_id, graph, last),
             relation_name=node.relation_name,
-            columns=[ModelColumn(name=n, description=d, data_type=t) for n, d, t in node.columns],
-            tests=[
-                ModelTest(
-                    unique_id=test.unique_id,
-                    name=test.name,
-                    status=statuses[test.unique_id][1].status
-                    if test.unique_id in statuses
-                    else None,
-                )
-                for test in graph.tests_of(unique_id)
-            ],
+            columns=columns,
+            tests=[_test(test.unique_id, test.name, recent) for test in graph.tests_of(unique_id)],
             upstream=list(node.parents),
             downstream=[c for c in graph.children.get(unique_id, []) if c in graph.nodes],
             raw_code=node.raw_code,
-            compiled_code=last[1].result.compiled_code if last and last[1].result else None,
+            compiled_code=newest[1].compiled_code if newest else None,
+            catalog_run=catalog[0] if catalog else None,
+            freshness=freshness[1].by_source.get(unique_id) if freshness else None,
+            runs=[
+                ModelRun(
+                    invocation_id=run.invocation_id,
+                    started_at=run.started_at,
+                    status=results[unique_id].status.value,
+                    duration_seconds=node_seconds(results[unique_id]),
+                )
+                for run, results in recent
+                if unique_id in results
+            ],
         )
 
-    def lineage(self, focus: str | None, depth: int) -> LineageGraph:
+    def lineage(
+        self, focus: str | None, depth: int, *, tests: bool = False, select: str | None = None
+    ) -> LineageGraph:
         graph, _ = self._graph()
         if focus is not None and focus not in graph.nodes:
             raise ArtifactNotFoundError(
                 f"node {focus}", hint="the newest manifest.json in the store has no such node"
             )
-        statuses = self._last_statuses()
-        found = graph.lineage(focus, depth)
+        among = graph.with_sources(self.selection(select)) if select else None
+        last = self._last_outcomes()
+        found = graph.lineage(focus, depth, tests=tests, among=among)
         nodes = [
             LineageNode(
                 unique_id=uid,
                 name=graph.nodes[uid].name,
                 resource_type=graph.nodes[uid].resource_type,
                 depth=hops,
-                status=statuses[uid][1].status if uid in statuses else None,
+                status=last[uid][1].status.value if uid in last else None,
+                materialization=graph.nodes[uid].materialization,
+                tags=list(graph.nodes[uid].tags),
             )
             for uid, hops in sorted(found.items())
         ]
         edges = [LineageEdge(source=s, target=t) for s, t in graph.edges(found)]
-        return LineageGraph(focus=focus, depth=depth, nodes=nodes, edges=edges)
+        return LineageGraph(focus=focus, depth=depth, select=select, nodes=nodes, edges=edges)
+
+    def selection(self, expression: str) -> set[str]:
+        """The unique ids floe's plan selects for a dbt selection expression."""
+        if self.select is None:
+            raise SelectionError(
+                "selecting nodes needs the project's runtime to plan",
+                hint="start `floe ui` from the folder of the platform manifest (or --manifest)",
+            )
+        try:
+            return set(self.select(expression))
+        except FloeError as exc:
+            raise SelectionError(
+                f"floe's plan could not select {expression!r}: {exc.message}",
+                hint=exc.hint or "use dbt's selection syntax, e.g. +orders or tag:nightly",
+            ) from exc
 
     # -- internals -----------------------------------------------------------------------
     def _key(self, invocation_id: str, name: str) -> str:
@@ -219,34 +305,36 @@ class Workbench:
             and self._key(folder, RESULT_FILE) not in keys
         ]  # fmt: skip
 
+    def _optional(self, record: RunRecord, name: str) -> bytes | None:
+        return self.history.read(record, name) if name in record.files else None
+
     def _finished(self, record: RunRecord) -> RunDetail:
         result = self.history.result(record)
-        parents = self._run_parents(record)
-        return _detail(_summary(record), result.nodes, {}, parents, result.error, record)
+        lines = self.events(record.invocation_id, 0)[0] if EVENTS_FILE in record.files else []
+        scan = scan_events(lines, kinds=("run_planned", "node_started"))
+        summary = run_summary(record)
+        invocation_data = self._optional(record, INVOCATION_FILE)
+        failed = any(node.status.value in ("error", "fail", "warn") for node in result.nodes)
+        log = self._optional(record, LOG_FILE) if failed or scan.running else None
+        return run_detail(
+            summary,
+            result.nodes,
+            scan,
+            self._run_graph(record) if MANIFEST_FILE in record.files else None,
+            error=result.error,
+            files=sorted(record.files),
+            invocation=invocation_of(invocation_data, result),
+            log=log.decode("utf-8", errors="replace").splitlines() if log else (),
+            previous=self._previous(summary, invocation_data),
+        )
 
     def _running(self, invocation_id: str) -> RunDetail:
         lines, _ = self.events(invocation_id, 0)
-        started: RunStarted | None = None
-        running: dict[str, NodeStarted] = {}
-        results: dict[str, NodeResult] = {}
-        finished: DBTRunResult | None = None
-        for line in lines:
-            try:
-                event = _EVENT.validate_json(line)
-            except ValidationError:
-                continue  # a line from a newer floe: show what this one understands
-            if isinstance(event, RunStarted):
-                started = event
-            elif isinstance(event, NodeStarted):
-                running[event.unique_id] = event
-            elif isinstance(event, NodeFinished | NodeSkipped):
-                results[event.result.unique_id] = event.result
-                running.pop(event.result.unique_id, None)
-            elif isinstance(event, RunFinished):
-                finished = event.result
+        scan: EventScan = scan_events(lines)
+        started, finished = scan.started, scan.finished
         if started is None:
             raise ArtifactNotFoundError(self.store.uri(self._key(invocation_id, EVENTS_FILE)))
-        done = list(results.values())
+        done = list(scan.results.values())
         summary = RunSummary(
             invocation_id=invocation_id,
             project=self.project,
@@ -256,123 +344,100 @@ class Workbench:
             started_at=started.started_at,
             completed_at=finished.completed_at if finished else None,
             elapsed_seconds=finished.elapsed_seconds if finished else None,
-            nodes=len(done) + len(running),
+            nodes=len(done) + len(scan.running),
             failures=sum(1 for node in done if node.status.is_failure),
-            skipped=sum(1 for node in done if node.status is NodeStatus.SKIPPED),
         )
         try:
-            graph = self._graph()[0]
-            parents = {uid: list(node.parents) for uid, node in graph.nodes.items()}
+            graph: DbtGraph | None = self._graph()[0]
         except ArtifactNotFoundError:
-            parents = {}
-        return _detail(summary, done, running, parents, None, None)
+            graph = None
+        try:
+            invocation_data: bytes | None = self.store.get(
+                self._key(invocation_id, INVOCATION_FILE)
+            )
+        except ArtifactNotFoundError:
+            invocation_data = None
+        return run_detail(
+            summary,
+            done,
+            scan,
+            graph,
+            error=None,
+            files=[EVENTS_FILE] + ([INVOCATION_FILE] if invocation_data else []),
+            invocation=invocation_of(invocation_data, None),
+            previous=self._previous(summary, invocation_data),
+        )
 
-    def _run_parents(self, record: RunRecord) -> dict[str, list[str]]:
-        if MANIFEST_FILE not in record.files:
-            return {}
-        graph = self._run_graph(record)
-        return {uid: list(node.parents) for uid, node in graph.nodes.items()}
+    def _previous(
+        self, summary: RunSummary, invocation_data: bytes | None
+    ) -> tuple[RunSummary, dict[str, NodeResult]] | None:
+        """The newest earlier run of the same command and selection, with its results."""
+        wanted = selection_of(invocation_data)
+        for record in reversed(self.history.runs(self.project, last=self.recent_runs)):
+            if record.started_at >= summary.started_at or record.command.value != summary.command:
+                continue
+            if selection_of(self._optional(record, INVOCATION_FILE)) == wanted:
+                return run_summary(record), self._results(record)
+        return None
+
+    def _results(self, record: RunRecord) -> dict[str, NodeResult]:
+        def load() -> dict[str, NodeResult]:
+            return {node.unique_id: node for node in self.history.result(record).nodes}
+
+        return self._cache.get(("results", record.invocation_id), load)
+
+    def _recent(self) -> list[tuple[RunSummary, dict[str, NodeResult]]]:
+        """The recent finished runs with their results, oldest first."""
+        return [
+            (run_summary(record), self._results(record))
+            for record in self.history.runs(self.project, last=self.recent_runs)
+        ]
+
+    def _last_outcomes(self) -> dict[str, tuple[str, NodeResult]]:
+        """Each node's newest outcome among the recent runs, with the run that had it."""
+        last: dict[str, tuple[str, NodeResult]] = {}
+        for run, results in self._recent():
+            for uid, node in results.items():
+                last[uid] = (run.invocation_id, node)
+        return last
+
+    def _newest(self, name: str, parse: Callable[[bytes, str, str], _T]) -> tuple[str, _T] | None:
+        """``name`` parsed from the newest recent run that kept it, with that run's id."""
+        for record in reversed(self.history.runs(self.project, last=self.recent_runs)):
+            if name in record.files:
+
+                def load(record: RunRecord = record) -> _T:
+                    where = self.store.uri(f"{record.project}/{record.path}/{name}")
+                    return parse(self.history.read(record, name), where, record.invocation_id)
+
+                return record.invocation_id, self._cache.get((name, record.invocation_id), load)
+        return None
 
     def _run_graph(self, record: RunRecord) -> DbtGraph:
-        def load() -> DbtGraph:
-            data = self.history.read(record, MANIFEST_FILE)
-            where = self.store.uri(f"{record.project}/{record.path}/{MANIFEST_FILE}")
-            return DbtGraph.from_manifest(data, where)
-
-        return self._cache.get(("graph", record.invocation_id), load)
+        where = self.store.uri(f"{record.project}/{record.path}/{MANIFEST_FILE}")
+        return self._cache.get(
+            (MANIFEST_FILE, record.invocation_id),
+            lambda: DbtGraph.from_manifest(self.history.read(record, MANIFEST_FILE), where),
+        )
 
     def _graph(self) -> tuple[DbtGraph, str]:
         """The graph of the newest run that kept a manifest.json, and that run's id."""
-        for record in reversed(self.history.runs(self.project, last=self.recent_runs)):
-            if MANIFEST_FILE in record.files:
-                return self._run_graph(record), record.invocation_id
-        raise ArtifactNotFoundError(
-            self.store.uri(f"{self.project}/*/{MANIFEST_FILE}"),
-            hint=f"none of the newest {self.recent_runs} runs kept dbt's manifest.json",
+        found = self._newest(
+            MANIFEST_FILE, lambda data, where, _: DbtGraph.from_manifest(data, where)
         )
-
-    def _last_statuses(self) -> dict[str, tuple[str, RunNode]]:
-        """Each node's newest outcome among the recent runs, with the run that had it."""
-        statuses: dict[str, tuple[str, RunNode]] = {}
-        for record in self.history.runs(self.project, last=self.recent_runs):
-            for node in self.run(record.invocation_id).nodes:
-                statuses[node.unique_id] = (record.invocation_id, node)
-        return statuses
-
-
-def _summary(record: RunRecord) -> RunSummary:
-    return RunSummary(
-        invocation_id=record.invocation_id,
-        project=record.project,
-        command=record.command.value,
-        runtime=record.runtime,
-        status=record.status.value,
-        started_at=record.started_at,
-        completed_at=record.completed_at,
-        elapsed_seconds=record.elapsed_seconds,
-        nodes=record.nodes,
-        failures=record.failures,
-    )
-
-
-def _detail(
-    summary: RunSummary,
-    results: tuple[NodeResult, ...] | list[NodeResult],
-    running: dict[str, NodeStarted],
-    parents: dict[str, list[str]],
-    error: str | None,
-    record: RunRecord | None,
-) -> RunDetail:
-    spans: dict[str, tuple[datetime | None, datetime | None]] = {
-        node.unique_id: (node.started_at, node.completed_at)
-        for node in results
-        if node.status is not NodeStatus.SKIPPED and node.started_at
-    }
-    members = {node.unique_id for node in results} | set(running)
-    chain = critical_path(spans, parents) if not running else []
-    on_chain = set(chain)
-    nodes = [
-        RunNode(
-            result=node,
-            unique_id=node.unique_id,
-            name=node.name,
-            resource_type=node.resource_type,
-            status=node.status.value,
-            started_at=node.started_at,
-            completed_at=node.completed_at,
-            depends_on=[p for p in parents.get(node.unique_id, []) if p in members],
-            critical=node.unique_id in on_chain,
-        )
-        for node in results
-    ] + [
-        RunNode(
-            unique_id=uid,
-            name=event.name,
-            resource_type=event.resource_type,
-            status="running",
-            started_at=event.started_at,
-            depends_on=[p for p in parents.get(uid, []) if p in members],
-            critical=False,
-        )
-        for uid, event in running.items()
-    ]
-    nodes.sort(key=lambda node: (node.started_at is None, node.started_at or summary.started_at))
-    files = sorted(record.files) if record else [EVENTS_FILE]
-    skipped = sum(1 for node in nodes if node.status == "skipped")
-    return RunDetail(
-        run=summary.model_copy(update={"skipped": skipped}),
-        error=error,
-        nodes=nodes,
-        critical_path=chain,
-        files=files,
-    )
+        if found is None:
+            raise ArtifactNotFoundError(
+                self.store.uri(f"{self.project}/*/{MANIFEST_FILE}"),
+                hint=f"none of the newest {self.recent_runs} runs kept dbt's manifest.json",
+            )
+        return found[1], found[0]
 
 
 def _model_summary(
-    unique_id: str, graph: DbtGraph, statuses: dict[str, tuple[str, RunNode]]
+    unique_id: str, graph: DbtGraph, last: Mapping[str, tuple[str, NodeResult]]
 ) -> ModelSummary:
     node = graph.nodes[unique_id]
-    last = statuses.get(unique_id)
+    newest = last.get(unique_id)
     return ModelSummary(
         unique_id=unique_id,
         name=node.name,
@@ -381,6 +446,27 @@ def _model_summary(
         materialization=node.materialization,
         path=node.path,
         tags=list(node.tags),
-        last_status=last[1].status if last else None,
-        last_run=last[0] if last else None,
+        last_status=newest[1].status.value if newest else None,
+        last_run=newest[0] if newest else None,
+    )
+
+
+def _test(
+    unique_id: str, name: str, recent: list[tuple[RunSummary, dict[str, NodeResult]]]
+) -> ModelTest:
+    history = [
+        TestOutcome(
+            invocation_id=run.invocation_id,
+            started_at=run.started_at,
+            status=results[unique_id].status.value,
+            message=results[unique_id].message,
+        )
+        for run, results in reversed(recent)
+        if unique_id in results
+    ]
+    return ModelTest(
+        unique_id=unique_id,
+        name=name,
+        status=history[0].status if history else None,
+        history=history,
     )

@@ -8,7 +8,12 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from floe_core.warehouses._warehouse import SETTINGS_CONFIG, PathResolver, Warehouse
+from floe_core.warehouses._warehouse import (
+    SETTINGS_CONFIG,
+    PathResolver,
+    SettingError,
+    Warehouse,
+)
 
 __all__ = ["DuckDBSettings", "DuckDBWarehouse"]
 
@@ -53,6 +58,12 @@ class DuckDBWarehouse(Warehouse[DuckDBSettings]):
 
     def dbt_output(self, settings: DuckDBSettings, *, resolve_path: PathResolver) -> dict[str, Any]:
         path = settings.path
+        if _is_file(path) and resolve_path(path).is_dir():
+            raise SettingError(
+                "path",
+                f"compute.config.path {resolve_path(path)} is a folder, not a DuckDB file",
+                hint=f"name the database file, e.g. `path: {Path(path) / 'warehouse.duckdb'}`",
+            )
         output: dict[str, Any] = {
             "type": self.name,
             "path": str(resolve_path(path)) if _is_file(path) else path,

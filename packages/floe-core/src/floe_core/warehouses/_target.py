@@ -22,10 +22,10 @@ from floe_core._errors import FloeError, ProfileError
 from floe_core._runtime import HealthStatus
 from floe_core.manifest._secrets import render_dbt_env_vars
 from floe_core.warehouses._table import find_warehouse, warehouse
-from floe_core.warehouses._warehouse import Warehouse
+from floe_core.warehouses._warehouse import SettingError, Warehouse
 
 if TYPE_CHECKING:
-    from floe_core.manifest import PlatformManifest
+    from floe_core.manifest import ComputeTarget, PlatformManifest
 
 __all__ = [
     "WarehouseTarget",
@@ -125,8 +125,9 @@ def _target_of(output: dict[str, Any], *, source: str) -> WarehouseTarget:
     return WarehouseTarget(adapter_type, _render(output), source, find_warehouse(adapter_type))
 
 
-def compute_output(manifest: PlatformManifest) -> dict[str, Any]:
-    """The dbt profile output of the manifest's ``compute`` section, secrets as dbt's
+def compute_output(manifest: PlatformManifest, target: str | None = None) -> dict[str, Any]:
+    """The dbt profile output of the manifest's ``compute`` section for ``target`` (default:
+    the manifest's own; another one from ``compute.targets``), secrets as dbt's
     ``{{ env_var('NAME') }}`` (so no secret value is ever part of an invocation)."""
     compute = manifest.compute
     if compute is None:
@@ -134,27 +135,20 @@ def compute_output(manifest: PlatformManifest) -> dict[str, Any]:
             f"{manifest.source_path or 'the manifest'}: the manifest has no 'compute' section",
             hint="add a 'compute' section, or use the existing profiles.yml under 'profile'",
         )
-    output = warehouse(compute.type).dbt_output(compute.config, resolve_path=manifest.resolve_path)
-    _refuse_duckdb_folder(output, manifest)
+    section: ComputeTarget = compute
+    field = "compute"
+    if target is not None and target in compute.targets:
+        section, field = compute.targets[target], f"compute.targets.{target}"
+    try:
+        output = warehouse(section.type).dbt_output(
+            section.config, resolve_path=manifest.resolve_path
+        )
+    except SettingError as exc:
+        path = f"{field}.config.{exc.field}"
+        where = manifest.locate(path) or path
+        message = exc.message.replace("compute.config.", f"{field}.config.")
+        raise SettingError(exc.field, f"{where}: {message}", hint=exc.hint) from exc
     return dict(render_dbt_env_vars(output))
-
-
-def _refuse_duckdb_folder(output: Mapping[str, Any], manifest: PlatformManifest) -> None:
-    # DuckDB's own error for a folder ("Could not set lock on file") hides what to fix.
-    # Imported on use: the table loads a warehouse type only when it is used.
-    from floe_core.warehouses._duckdb import DuckDBSettings
-
-    settings = manifest.compute.config if manifest.compute is not None else None
-    path = output.get("path")
-    if not isinstance(settings, DuckDBSettings) or not isinstance(path, str):
-        return
-    if not Path(path).is_dir():
-        return
-    where = manifest.locate("compute.config.path") or "compute.config.path"
-    raise ProfileError(
-        f"{where}: compute.config.path {path} is a folder, not a DuckDB file",
-        hint=f"name the database file, e.g. `path: {Path(settings.path) / 'warehouse.duckdb'}`",
-    )
 
 
 def warehouse_target(
@@ -168,7 +162,7 @@ def warehouse_target(
     naming the file and what is missing.
     """
     if manifest.compute is not None:
-        return _target_of(compute_output(manifest), source="compute")
+        return _target_of(compute_output(manifest, target), source="compute")
     if manifest.profile is None:
         raise ProfileError(
             f"{manifest.source_path or 'the manifest'}: no warehouse: the manifest has neither"
@@ -198,7 +192,10 @@ def namespace_by_target(
 
     @functools.cache
     def namespace(target: str | None) -> str:
-        if manifest.profile is None or target in (None, manifest.project.target):
+        several = manifest.profile is not None or bool(
+            manifest.compute and manifest.compute.targets
+        )
+        if not several or target in (None, manifest.project.target):
             return default
         try:
             return warehouse_target(manifest, project_dir=project_dir, target=target).namespace()

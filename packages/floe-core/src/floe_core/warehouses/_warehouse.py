@@ -17,10 +17,11 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 
+from floe_core._errors import ProfileError
 from floe_core._runtime import HealthStatus
 from floe_core.manifest._secrets import is_secret_ref
 
-__all__ = ["SETTINGS_CONFIG", "SecretRef", "Warehouse", "driver_of"]
+__all__ = ["SETTINGS_CONFIG", "SecretRef", "SettingError", "Warehouse", "driver_of"]
 
 SETTINGS_CONFIG = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 """The model config of every warehouse's settings: strict like the rest of the manifest."""
@@ -53,6 +54,15 @@ def driver_of(exc: BaseException) -> set[tuple[str, str]]:
     leading underscore of private extension modules (duckdb's ``_duckdb``) is dropped.
     """
     return {(cls.__module__.split(".")[0].lstrip("_"), cls.__name__) for cls in type(exc).__mro__}
+
+
+class SettingError(ProfileError):
+    """A warehouse setting is valid YAML but unusable (``field`` names it under
+    ``compute.config``, so the error can point at its line)."""
+
+    def __init__(self, field: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
 
 
 class Warehouse(ABC, Generic[SettingsT]):
