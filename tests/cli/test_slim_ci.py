@@ -200,3 +200,40 @@ def test_state_is_fetched_from_object_storage(
     fetched = manifest.parent / "shop" / "target" / "floe-state" / str(built["invocation_id"])
     assert (fetched / "manifest.json").is_file()
     assert (fetched / "run_results.json").is_file()
+
+
+_FRESH_SOURCE = """\
+version: 2
+sources:
+  - name: raw
+    schema: main
+    tables:
+      - name: raw_orders
+        config:
+          loaded_at_query: "select current_timestamp"
+          freshness: {warn_after: {count: 1, period: day}}
+"""
+
+
+def test_source_freshness_gates_a_build_to_what_reads_fresher_sources(
+    shop_workspace: Callable[[str], Path],
+) -> None:
+    manifest = shop_workspace("slim-ci-freshness")
+    models = manifest.parent / "shop" / "models"
+    (models / "raw.yml").write_text(_FRESH_SOURCE, encoding="utf-8")
+    (models / "order_count.sql").write_text(
+        "select count(*) as orders from {{ source('raw', 'raw_orders') }}", encoding="utf-8"
+    )
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, [*args, "--manifest", str(manifest)])
+
+    assert run("seed").exit_code == 0
+    assert run("source", "freshness").exit_code == 0  # what the next build saw
+    assert run("build").exit_code == 0
+    assert run("source", "freshness").exit_code == 0  # the source got newer data since
+
+    gated = _json(run("build", "-s", "source_status:fresher+", "--state", "latest", "--json"))
+
+    assert gated["status"] == "success"
+    assert _models(gated) == ["model.shop.order_count"]

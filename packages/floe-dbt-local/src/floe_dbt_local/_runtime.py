@@ -59,6 +59,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
 
     name: ClassVar[str] = "local"
     supported_commands: ClassVar[frozenset[DBTCommand]] = frozenset(DBTCommand)
+    supports_state: ClassVar[bool] = True
     config_model: ClassVar[type[LocalRuntimeConfig]] = LocalRuntimeConfig
     translator_class: ClassVar[type[DbtEventTranslator] | None] = None
     """A :class:`DbtEventTranslator` subclass to use instead of it (``None``: the default)."""

@@ -262,6 +262,12 @@ class Floe:
                     hint="add e.g. `--state latest:prod` (the last successful prod run)",
                 )
             return invocation
+        if not self.runtime.supports_state:
+            raise ConfigError(
+                f"runtime {self.runtime.name!r} does not take --state (state:, result: and"
+                " source_status: selectors, --defer)",
+                hint="run it with --runtime local, or drop --state",
+            )
         store = self.results
         state = resolve_state(
             str(ref),
