@@ -20,7 +20,7 @@ from floe_core import DBTInvocation, ExecutionPlan
 from floe_core.artifacts import STATE_FILES
 from floe_dbt_local._manifest_cache import env_vars_unchanged
 
-__all__ = ["PlanCache", "plan_key", "state_key"]
+__all__ = ["PlanCache", "file_stat", "plan_key", "state_key"]
 
 _FOLDER = "floe-plans"
 
@@ -47,11 +47,12 @@ def state_key(invocation: DBTInvocation) -> str:
         return ""
     files = [state.path / name for name in STATE_FILES]
     files.append(invocation.artifacts_dir / "sources.json")
-    stats = [_stat(path) for path in files]
+    stats = [file_stat(path) for path in files]
     return json.dumps([str(state.path), stats, state.defer, state.favor_state])
 
 
-def _stat(path: Path) -> tuple[int, int] | None:
+def file_stat(path: Path) -> tuple[int, int] | None:
+    """Size and modification time of ``path``; ``None`` when it is not there."""
     try:
         stat = path.stat()
     except OSError:

@@ -37,7 +37,7 @@ from floe_dbt_local._manifest_cache import (
     manifest_fingerprint,
 )
 from floe_dbt_local._plan import build_plan, executed_node_ids
-from floe_dbt_local._plan_cache import PlanCache, plan_key, state_key
+from floe_dbt_local._plan_cache import PlanCache, file_stat, plan_key, state_key
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
@@ -256,7 +256,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     def _write_manifest(self, cached: CachedManifest, invocation: DBTInvocation) -> Path:
         """manifest.json of this invocation, written before any node runs (lineage reads it)."""
         path = invocation.artifacts_dir / _MANIFEST_FILE
-        current = _stat(path)
+        current = file_stat(path)
         if current is None or cached.written_to.get(path) != current:
             from dbt.parser.manifest import write_manifest
 
@@ -266,7 +266,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
 
     @staticmethod
     def _remember_written(cached: CachedManifest, path: Path) -> None:
-        stat = _stat(path)
+        stat = file_stat(path)
         if stat is not None:
             cached.written_to[path] = stat
 
@@ -341,14 +341,6 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         return floe_error_from_dbt(
             outcome.exception, project_dir=invocation.project_dir, action=action
         )
-
-
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_size, stat.st_mtime_ns
 
 
 def _existing(path: Path) -> Path | None:

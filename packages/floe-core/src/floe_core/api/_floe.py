@@ -8,7 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, Unpack, overload
 
-from floe_core._errors import ConfigError, FloeError
+from floe_core._errors import ConfigError
 from floe_core._events import EventBus, EventSubscriber, FloeEvent
 from floe_core._invocation import NODE_COMMANDS, DBTCommand, DBTInvocation, ProfileSource
 from floe_core._observer import RunObserver
@@ -30,7 +30,6 @@ from floe_core.stores import project_directory
 __all__ = ["Floe"]
 
 RUN_RESULTS = "run_results.json"
-INVOCATION_FILE = "invocation.json"
 STATE_FOLDER = "floe-state"
 """Under the invocation's target path: the states fetched from the results store."""
 
@@ -86,15 +85,6 @@ _RETRIABLE = NODE_COMMANDS | {DBTCommand.RETRY}
 
 def _selection_of(invocation: DBTInvocation) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
     return invocation.select, invocation.exclude, invocation.selector
-
-
-def _stored_invocation(history: RunHistory, record: RunRecord) -> DBTInvocation | None:
-    if INVOCATION_FILE not in record.files:
-        return None
-    try:
-        return DBTInvocation.model_validate_json(history.read(record, INVOCATION_FILE))
-    except (FloeError, ValueError):
-        return None
 
 
 def _preflight(
@@ -330,7 +320,7 @@ class Floe:
                 continue
             if wanted == ((), (), None):
                 return record
-            asked = _stored_invocation(history, record)
+            asked = history.invocation(record)
             if asked is not None and _selection_of(asked) == wanted:
                 return record
         return None

@@ -27,7 +27,6 @@ from floe_core.stores import ArtifactNotFoundError, fetch_project, open_artifact
 
 __all__ = ["runs"]
 
-INVOCATION_FILE = "invocation.json"
 
 _STATUS_STYLES = {"success": "green", "failed": "red", "error": "red", "cancelled": "yellow"}
 
@@ -98,7 +97,7 @@ def list_runs(
     if verbose:
         table.add_column("asked as", overflow="fold")
     for record in records:
-        described = [_describe(_invocation_of(history, record), record.runtime)] * verbose
+        described = [_describe(history.invocation(record), record.runtime)] * verbose
         table.add_row(
             record.invocation_id,
             f"{record.started_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
@@ -131,16 +130,6 @@ def _find(history: RunHistory, project: str, invocation_id: str) -> RunRecord:
         raise ConfigError(
             f"no run {invocation_id!r} of project {project!r}", hint=exc.hint
         ) from None
-
-
-def _invocation_of(history: RunHistory, record: RunRecord) -> DBTInvocation | None:
-    """What the run was asked (kept as invocation.json), if the run kept it."""
-    if INVOCATION_FILE not in record.files:
-        return None
-    try:
-        return DBTInvocation.model_validate_json(history.read(record, INVOCATION_FILE))
-    except (FloeError, ValueError):
-        return None
 
 
 def _describe(invocation: DBTInvocation | None, runtime: str) -> str:
@@ -184,7 +173,7 @@ def show_run(
         return
     console = stdout_console()
     console.print(_heading(record), markup=False)
-    console.print(f"invocation: {_describe(_invocation_of(history, record), record.runtime)}")
+    console.print(f"invocation: {_describe(history.invocation(record), record.runtime)}")
     print_summary(console, result, results_dir=None)
     console.print("files:")
     for name in sorted(record.files):
