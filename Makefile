@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
-PACKAGES := packages/floe-core packages/floe-dbt-local packages/floe-dbt-cloud packages/floe-dbt-temporal
+PACKAGES := packages/floe-core packages/floe-dbt-inprocess packages/floe-dbt-local packages/floe-dbt-cloud packages/floe-dbt-temporal
 STAMP := $(VENV)/.installed
 # The example third-party runtime: installed for its tests only, as an author would.
 EXAMPLE_RUNTIME := tests/plugin_kit/subprocess_runtime
@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/ruff format --check packages tests bench
 
 typecheck: install
-	$(BIN)/mypy packages/floe-core/src packages/floe-dbt-local/src packages/floe-dbt-cloud/src packages/floe-dbt-temporal/src $(EXAMPLE_RUNTIME)/src bench
+	$(BIN)/mypy packages/floe-core/src packages/floe-dbt-inprocess/src packages/floe-dbt-local/src packages/floe-dbt-cloud/src packages/floe-dbt-temporal/src $(EXAMPLE_RUNTIME)/src bench
 
 pytest: install
 	$(BIN)/pytest

@@ -212,7 +212,7 @@ def _temporal_run(
 def _executor_per_node(models: int, scratch: Path) -> dict[str, Any]:
     """Median and p90 cost of one node through the warm executor (DuckDB, one thread)."""
     from floe_core import DBTCommand
-    from floe_dbt_local.executor import ExecutorSpec, WarmExecutor
+    from floe_dbt_inprocess.executor import ExecutorSpec, WarmExecutor
 
     project = generate_project(ProjectSpec(models=models), scratch / "project")
     profiles = scratch / "profiles"

@@ -9,20 +9,18 @@ from typing import Any
 import pytest
 
 from floe_core import DBTCommand, ExecutionPlan, NodeResult, NodeStatus, PlannedNode, RunStatus
-from floe_core.stores import ArtifactCorruptedError, ArtifactNotFoundError
+from floe_core.stores import ArtifactCorruptedError, ArtifactNotFoundError, ArtifactStore
 from floe_dbt_temporal._artifacts import RunArtifacts
-from floe_dbt_temporal._core_store import CoreArtifactStore, open_core_store
+from floe_dbt_temporal._object_store import open_object_store, read_artifact
 
 BUCKET = "floe-shared"
 
 
 @pytest.fixture
-def machines(
-    s3_options: dict[str, Any], s3_secret: None
-) -> tuple[CoreArtifactStore, CoreArtifactStore]:
+def machines(s3_options: dict[str, Any], s3_secret: None) -> tuple[ArtifactStore, ArtifactStore]:
     """Two independent clients of one bucket: a worker and the client reading its results."""
     url = f"s3://{BUCKET}/temporal"
-    return open_core_store(url, s3_options), open_core_store(url, s3_options)
+    return open_object_store(url, s3_options), open_object_store(url, s3_options)
 
 
 def _node(name: str, status: NodeStatus) -> NodeResult:
@@ -32,7 +30,7 @@ def _node(name: str, status: NodeStatus) -> NodeResult:
 
 
 def test_node_results_written_by_a_worker_are_read_by_another_machine(
-    machines: tuple[CoreArtifactStore, CoreArtifactStore],
+    machines: tuple[ArtifactStore, ArtifactStore],
 ) -> None:
     worker, client = machines
     run_id = "run-1"
@@ -68,22 +66,22 @@ def test_node_results_written_by_a_worker_are_read_by_another_machine(
         dbt_version="1.11",
     )
     assert refs["log"].uri == f"s3://{BUCKET}/temporal/runs/{run_id}/dbt.log"
-    assert b"ERROR=1" in worker.get(refs["log"])
+    assert b"ERROR=1" in read_artifact(worker, refs["log"])
 
 
 def test_a_changed_or_foreign_artifact_is_an_error_naming_it(
-    machines: tuple[CoreArtifactStore, CoreArtifactStore],
+    machines: tuple[ArtifactStore, ArtifactStore],
 ) -> None:
     worker, client = machines
     ref = worker.put("runs/run-2/manifest.json", b'{"nodes": {}}')
-    assert client.get(ref) == b'{"nodes": {}}'
+    assert read_artifact(client, ref) == b'{"nodes": {}}'
 
     worker.put("runs/run-2/manifest.json", b'{"nodes": {')
     with pytest.raises(ArtifactCorruptedError, match=r"runs/run-2/manifest\.json is corrupted"):
-        client.get(ref)
+        read_artifact(client, ref)
 
     foreign = ref.model_copy(update={"uri": "s3://elsewhere/runs/run-2/manifest.json"})
     with pytest.raises(ArtifactNotFoundError) as caught:
-        client.get(foreign)
+        read_artifact(client, foreign)
     assert caught.value.hint is not None
     assert f"s3://{BUCKET}/temporal" in caught.value.hint

@@ -6,15 +6,14 @@ from pathlib import Path
 import pytest
 
 from floe_core import DBTCommand, ProjectError
-from floe_core.stores import ArtifactCorruptedError, ArtifactStoreError, folder_version
+from floe_core.stores import folder_version
 from floe_dbt_temporal import (
     GitProject,
     LocalProject,
     ProjectEntry,
-    ProjectRegistry,
     RunContext,
-    open_store,
 )
+from floe_dbt_temporal._projects import ProjectRegistry
 
 
 def _project(root: Path, sql: str = "select 1 as id") -> Path:
@@ -72,16 +71,3 @@ def test_unknown_project_names_the_registered_ones(tmp_path: Path) -> None:
     )
     with pytest.raises(ProjectError, match=r"'crm' is not registered.*known: shop"):
         registry.entry(RunContext(run_id="r", project="crm", command=DBTCommand.RUN))
-
-
-def test_store_reads_verify_the_content_hash(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "store")
-    ref = store.put("runs/r/plan.json", b"{}")
-    assert ref.uri == (tmp_path / "store" / "runs" / "r" / "plan.json").as_uri()
-    assert store.get(ref) == b"{}"
-    assert store.list("runs/r") == ["runs/r/plan.json"]
-    (tmp_path / "store" / "runs" / "r" / "plan.json").write_bytes(b"[]")
-    with pytest.raises(ArtifactCorruptedError, match=r"plan\.json is corrupted"):
-        store.get(ref)
-    with pytest.raises(ArtifactStoreError, match=r"invalid artifact key '\.\./outside'"):
-        store.put("../outside", b"x")

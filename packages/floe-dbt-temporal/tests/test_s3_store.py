@@ -15,7 +15,8 @@ import pytest
 
 from floe_core import DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
 from floe_core.testing import S3Server
-from floe_dbt_temporal import TemporalRuntime, TemporalRuntimeConfig, WorkerSettings, open_store
+from floe_dbt_temporal import TemporalRuntime, TemporalRuntimeConfig, WorkerSettings
+from floe_dbt_temporal._object_store import open_object_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.temporal]
 
@@ -64,20 +65,20 @@ def test_a_run_keeps_its_manifest_and_results_in_s3(
     assert "model.shop.customers" in {n.unique_id for n in result.nodes}
 
     # Another machine reads the run back from the bucket alone.
-    bucket = open_store(store_url, s3_options)
+    bucket = open_object_store(store_url, s3_options)
     run = f"runs/{invocation.invocation_id}"
     keys = bucket.list(run)
     assert {f"{run}/plan.json", f"{run}/manifest.json", f"{run}/results.json"} <= set(keys)
-    results = json.loads(bucket.get_key(f"{run}/results.json"))
+    results = json.loads(bucket.get(f"{run}/results.json"))
     stored = {n["unique_id"]: n["status"] for n in results}
     assert stored == {n.unique_id: n.status.value for n in result.nodes}
     assert stored["model.shop.customers"] == NodeStatus.SUCCESS.value
     for node in result.nodes:
         if node.status is not NodeStatus.SKIPPED:
             assert f"{run}/nodes/{node.unique_id}.json" in keys
-    manifest = json.loads(bucket.get_key(f"{run}/manifest.json"))
+    manifest = json.loads(bucket.get(f"{run}/manifest.json"))
     assert "model.shop.customers" in manifest["nodes"]
     # The client's local copy of the manifest is the one in S3, and no local store was made.
     assert result.manifest_path is not None
-    assert result.manifest_path.read_bytes() == bucket.get_key(f"{run}/manifest.json")
+    assert result.manifest_path.read_bytes() == bucket.get(f"{run}/manifest.json")
     assert not list(tmp_path.rglob("runs"))

@@ -1,6 +1,6 @@
 """What each dbt command needs beyond the shared arguments, and what it prints.
 
-The node-running commands (``build``, ``run``...) need only :func:`~floe_dbt_local._args.
+The node-running commands (``build``, ``run``...) need only :func:`~floe_dbt_inprocess.
 dbt_args`; the others take their own options (``ls --output``, ``show --limit``,
 ``run-operation MACRO --args``, ``retry --state``) and print something for their user
 (``ls`` lines, compiled SQL, a preview, ``debug``'s report) that floe returns as

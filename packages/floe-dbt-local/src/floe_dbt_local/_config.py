@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from floe_dbt_inprocess import LogLevel
 
 __all__ = ["LocalRuntimeConfig", "default_cache_dir"]
 
@@ -32,7 +34,7 @@ class LocalRuntimeConfig(BaseModel):
     """Keep dbt's ``target/partial_parse.msgpack`` so a new process parses only what changed."""
     profiles_cache_dir: UserPath = Field(default_factory=default_cache_dir)
     """Where profiles generated from the manifest's ``compute`` section are written."""
-    log_level: Literal["debug", "info", "warn", "error", "none"] = "debug"
+    log_level: LogLevel = "debug"
     """Level of dbt's own ``dbt.log`` file; dbt never prints to the console under floe."""
     log_path: UserPath | None = None
     """Folder of ``dbt.log``; default ``<target_path>/logs`` or ``<project>/logs``."""

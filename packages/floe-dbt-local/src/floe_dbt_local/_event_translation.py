@@ -32,7 +32,7 @@ from floe_core import (
     NodeStatus,
     NodeTiming,
 )
-from floe_dbt_local._results import (
+from floe_dbt_inprocess import (
     adapter_response,
     as_utc,
     freshness_status,

@@ -29,7 +29,9 @@ from floe_core import (
 )
 from floe_core.profiles import MaterializedProfile, materialize_profile
 from floe_core.warehouses import all_warehouses
+from floe_dbt_inprocess import DBT_LOCK
 from floe_dbt_local._config import LocalRuntimeConfig
+from floe_dbt_local._invocation_args import invocation_args, log_path_for
 from floe_dbt_local._manifest_cache import (
     CachedManifest,
     ManifestCache,
@@ -74,7 +76,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
         from dbt.artifacts.schemas.run import RunExecutionResult
 
-        from floe_dbt_local._args import dbt_args
+        from floe_dbt_inprocess import invoke_dbt
         from floe_dbt_local._commands import (
             MANIFEST_FREE_COMMANDS,
             WRITES_OWN_ARTIFACTS,
@@ -82,14 +84,13 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             command_options,
             planned_node_ids,
         )
-        from floe_dbt_local._dbt_runner import DBT_LOCK, invoke_dbt
         from floe_dbt_local._event_translation import DbtEventTranslator
 
         started_at = datetime.now(UTC)
         clock = time.perf_counter()
         profile = self._profile(invocation)
         messages = MessageCollector()
-        args = dbt_args(
+        args = invocation_args(
             command.value,
             invocation,
             profile,
@@ -165,8 +166,6 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         stored = plans.get(key)
         if stored is not None:
             return stored
-        from floe_dbt_local._dbt_runner import DBT_LOCK
-
         with DBT_LOCK:
             cached, _ = self._manifest(invocation, profile, fingerprint)
             selected = self._selection(cached, invocation, profile)
@@ -199,7 +198,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         )
 
     def close(self) -> None:
-        runner = sys.modules.get("floe_dbt_local._dbt_runner")
+        runner = sys.modules.get("floe_dbt_inprocess._runner")
         if runner is not None:  # dbt never loaded: no adapter or database to release
             runner.release_adapters()
             runner.close_embedded_databases()
@@ -221,11 +220,10 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         cached = self.manifest_cache.get(key)
         if cached is not None:
             return cached, None
-        from floe_dbt_local._args import dbt_args
-        from floe_dbt_local._dbt_runner import invoke_dbt
+        from floe_dbt_inprocess import invoke_dbt
 
         clock = time.perf_counter()
-        outcome = invoke_dbt(dbt_args("parse", invocation, profile, self.config))
+        outcome = invoke_dbt(invocation_args("parse", invocation, profile, self.config))
         self.parse_count += 1
         if not outcome.success or outcome.result is None:
             raise self._error(outcome, invocation, "dbt parse") from outcome.exception
@@ -242,11 +240,10 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         selection and manifest)."""
         key = (invocation.select, invocation.exclude, invocation.selector, state_key(invocation))
         if key not in cached.selections:
-            from floe_dbt_local._args import dbt_args
-            from floe_dbt_local._dbt_runner import invoke_dbt
+            from floe_dbt_inprocess import invoke_dbt
 
             extra = ["--output", "json", "--output-keys", "unique_id"]
-            args = dbt_args("ls", invocation, profile, self.config, extra=extra)
+            args = invocation_args("ls", invocation, profile, self.config, extra=extra)
             outcome = invoke_dbt([*args, "--no-write-json"], manifest=cached.manifest)
             if not outcome.success or not isinstance(outcome.result, list):
                 raise self._error(outcome, invocation, "dbt ls") from outcome.exception
@@ -284,7 +281,6 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     ) -> DBTRunResult:
         from dbt.artifacts.schemas.run import RunExecutionResult
 
-        from floe_dbt_local._args import log_path_for
         from floe_dbt_local._commands import command_output
 
         if outcome.exception is not None and (
@@ -336,7 +332,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                 f"{action} in {invocation.project_dir} failed without saying why",
                 hint="see dbt.log in the log path",
             )
-        from floe_dbt_local._errors import floe_error_from_dbt
+        from floe_dbt_inprocess import floe_error_from_dbt
 
         return floe_error_from_dbt(
             outcome.exception, project_dir=invocation.project_dir, action=action

@@ -1,7 +1,7 @@
 """The activities of ``floe_dbt_run``: plan, project hooks, one node, store artifacts.
 
 They run on workers, synchronously in the worker's thread pool, on top of one shared
-:class:`~floe_dbt_local.executor.ExecutorPool` (one warm executor per project version).
+:class:`~floe_dbt_inprocess.executor.ExecutorPool` (one warm executor per project version).
 Errors leave as ``ApplicationError`` whose ``type`` is the floe error class name; only
 warehouse/connection errors are retryable.
 """
@@ -29,7 +29,8 @@ from floe_core import (
     WarehouseError,
 )
 from floe_core.profiles import materialize_profile
-from floe_dbt_local.executor import ExecutorPool, ExecutorSpec, WarmExecutor
+from floe_core.stores import ArtifactStore
+from floe_dbt_inprocess.executor import ExecutorPool, ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._artifacts import RunArtifacts, node_result_key
 from floe_dbt_temporal._models import (
     CompletedPage,
@@ -44,8 +45,8 @@ from floe_dbt_temporal._models import (
     StoredRun,
     StoreRequest,
 )
+from floe_dbt_temporal._object_store import read_artifact
 from floe_dbt_temporal._projects import ProjectRegistry
-from floe_dbt_temporal._store import ArtifactStore
 
 __all__ = ["PLAN_PAGE_SIZE", "RunActivities"]
 
@@ -169,7 +170,7 @@ class RunActivities:
 
     @activity.defn(name="floe_plan_page")
     def plan_page(self, request: PlanPageRequest) -> PlanPage:
-        plan = ExecutionPlan.model_validate_json(self.store.get(request.plan))
+        plan = ExecutionPlan.model_validate_json(read_artifact(self.store, request.plan))
         index = {node.unique_id: i for i, node in enumerate(plan.nodes)}
         nodes = plan.nodes[request.start : request.start + request.count]
         return PlanPage(
@@ -180,7 +181,7 @@ class RunActivities:
     @activity.defn(name="floe_project_hooks")
     def project_hooks(self, request: HookRequest) -> list[NodeResult]:
         """``on-run-start`` (after creating the run's schemas) or ``on-run-end``."""
-        plan = ExecutionPlan.model_validate_json(self.store.get(request.plan.plan))
+        plan = ExecutionPlan.model_validate_json(read_artifact(self.store, request.plan.plan))
         artifacts = RunArtifacts(self.store, request.context.run_id)
 
         def run(executor: WarmExecutor) -> list[NodeResult]:
@@ -204,7 +205,7 @@ class RunActivities:
         """
         key = node_result_key(task.context.run_id, task.unique_id)
         if self.store.exists(key):
-            previous = NodeResult.model_validate_json(self.store.get_key(key))
+            previous = NodeResult.model_validate_json(self.store.get(key))
             if previous.status is NodeStatus.SUCCESS:
                 return previous.model_copy(update={"compiled_code": None})
         info = activity.info()
@@ -234,7 +235,7 @@ class RunActivities:
     @activity.defn(name="floe_store_artifacts")
     def store_artifacts(self, request: StoreRequest) -> StoredRun:
         """run_results.json, floe's results and a CLI-style log, next to the manifest."""
-        plan = ExecutionPlan.model_validate_json(self.store.get(request.plan.plan))
+        plan = ExecutionPlan.model_validate_json(read_artifact(self.store, request.plan.plan))
         artifacts = RunArtifacts(self.store, request.context.run_id)
         results = artifacts.complete_results(plan)
         refs = artifacts.write_run_files(
@@ -255,7 +256,7 @@ class RunActivities:
         """One page of the statuses of nodes this run executed (for continue-as-new)."""
         keys = self.store.list(f"runs/{request.context.run_id}/nodes")
         page = keys[request.start : request.start + PLAN_PAGE_SIZE]
-        results = [NodeResult.model_validate_json(self.store.get_key(key)) for key in page]
+        results = [NodeResult.model_validate_json(self.store.get(key)) for key in page]
         return CompletedPage(
             statuses={
                 r.unique_id: r.status.value for r in results if r.resource_type != "operation"

@@ -1,4 +1,4 @@
-"""A run's files in the artifact store: node results as they land, then the run's artifacts.
+"""A run's files in the object store (``artifact_store``): node results, then run artifacts.
 
 Layout under ``runs/<run_id>/``: ``plan.json``, ``manifest.json``, ``nodes/<unique_id>.json``
 (one floe NodeResult per executed node, written by the worker that ran it), and at the end
@@ -15,8 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from floe_core import DBTCommand, ExecutionPlan, NodeResult, NodeStatus, RunStatus
-from floe_dbt_temporal._models import ArtifactRef
-from floe_dbt_temporal._store import ArtifactStore
+from floe_core.stores import ArtifactStore, StoredArtifact
 
 __all__ = ["RunArtifacts", "node_result_key"]
 
@@ -39,13 +38,13 @@ class RunArtifacts:
         self.store = store
         self.run_id = run_id
 
-    def put_node_result(self, result: NodeResult) -> ArtifactRef:
+    def put_node_result(self, result: NodeResult) -> StoredArtifact:
         key = node_result_key(self.run_id, result.unique_id)
         return self.store.put(key, result.model_dump_json().encode())
 
     def node_results(self) -> list[NodeResult]:
         return [
-            NodeResult.model_validate_json(self.store.get_key(key))
+            NodeResult.model_validate_json(self.store.get(key))
             for key in self.store.list(f"runs/{self.run_id}/nodes")
         ]
 
@@ -92,7 +91,7 @@ class RunArtifacts:
         started_at: datetime,
         elapsed_seconds: float,
         dbt_version: str,
-    ) -> dict[str, ArtifactRef]:
+    ) -> dict[str, StoredArtifact]:
         prefix = f"runs/{self.run_id}"
         return {
             "results": self.store.put(f"{prefix}/results.json", _RESULTS.dump_json(results)),

@@ -8,8 +8,9 @@ from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
+from floe_core.stores import ArtifactStore
 from floe_dbt_temporal._models import HookSpec, RetrySettings
-from floe_dbt_temporal._store import ArtifactStore, open_store
+from floe_dbt_temporal._object_store import open_object_store
 
 __all__ = [
     "ConnectionSettings",
@@ -56,7 +57,8 @@ def _location_text(value: object) -> object:
 
 
 class StoreSettings(ConnectionSettings):
-    """What the client and every worker must agree on: the artifact store, plus local dirs."""
+    """What the client and every worker must agree on: the object store
+    (``artifact_store``) plans, manifests and node results live in, plus local dirs."""
 
     artifact_store: Annotated[str, BeforeValidator(_location_text)] = Field(
         default_factory=lambda: str(default_work_dir() / "artifacts"),
@@ -72,7 +74,7 @@ class StoreSettings(ConnectionSettings):
     work_dir: Path = Field(default_factory=default_work_dir)
 
     def open_artifact_store(self) -> ArtifactStore:
-        return open_store(self.artifact_store, self.artifact_options)
+        return open_object_store(self.artifact_store, self.artifact_options)
 
 
 class TemporalRuntimeConfig(StoreSettings):

@@ -1,9 +1,10 @@
 """What crosses Temporal: workflow and activity inputs and outputs, all small and secret-free.
 
 Everything here ends up in workflow history. Sizes stay bounded whatever the project size:
-manifests, plans and full node results travel as :class:`ArtifactRef` (a location and a
-content hash in the artifact store), never inline. Secrets are never values here: profiles
-keep dbt ``env_var()`` templates and ``secret_env`` lists *names* workers resolve locally.
+manifests, plans and full node results travel as :class:`~floe_core.stores.StoredArtifact`
+(key, location and content hash in the object store), never inline. Secrets are never values
+here: profiles keep dbt ``env_var()`` templates and ``secret_env`` lists *names* workers
+resolve locally.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe_core import DBTCommand, NodeResult, ProfileSource, RunStatus
+from floe_core.stores import StoredArtifact
 
 __all__ = [
-    "ArtifactRef",
     "CompletedPage",
     "CompletedRequest",
     "GitProject",
@@ -46,14 +47,6 @@ __all__ = [
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ArtifactRef(_Frozen):
-    """Where an artifact lives in the store and the SHA-256 of its content."""
-
-    uri: str
-    sha256: str
-    size: int
 
 
 class LocalProject(_Frozen):
@@ -168,8 +161,8 @@ class PlanSummary(_Frozen):
 
     project_name: str
     project_version: str
-    plan: ArtifactRef
-    manifest: ArtifactRef
+    plan: StoredArtifact
+    manifest: StoredArtifact
     node_count: int
     page_size: int
     dbt_version: str
@@ -207,7 +200,7 @@ class ProgressPage(_Frozen):
 
 
 class PlanPageRequest(_Frozen):
-    plan: ArtifactRef
+    plan: StoredArtifact
     start: int
     count: int
 
@@ -230,9 +223,9 @@ class CompletedPage(_Frozen):
 
 
 class StoredRun(_Frozen):
-    results: ArtifactRef
-    run_results: ArtifactRef
-    log: ArtifactRef
+    results: StoredArtifact
+    run_results: StoredArtifact
+    log: StoredArtifact
     counts: dict[str, int]
 
 
@@ -252,10 +245,10 @@ class RunOutput(_Frozen):
     error: str | None = None
     counts: dict[str, int] = Field(default_factory=dict)
     plan: PlanSummary | None = None
-    results: ArtifactRef | None = None
+    results: StoredArtifact | None = None
     """floe's NodeResult list (JSON), compiled code included."""
-    run_results: ArtifactRef | None = None
-    log: ArtifactRef | None = None
+    run_results: StoredArtifact | None = None
+    log: StoredArtifact | None = None
     hook_messages: tuple[str, ...] = ()
     skipped_reason: str | None = None
     started_at: datetime

@@ -41,12 +41,12 @@ from floe_core import (
     read_project_name,
 )
 from floe_core.profiles import materialize_profile
-from floe_dbt_local import DBT_LOCK
-from floe_dbt_local.executor import ExecutorSpec, WarmExecutor
+from floe_core.stores import StoredArtifact
+from floe_dbt_inprocess import DBT_LOCK
+from floe_dbt_inprocess.executor import ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._config import TemporalRuntimeConfig
 from floe_dbt_temporal._models import (
-    ArtifactRef,
     LocalProject,
     ProgressEvent,
     ProgressPage,
@@ -54,6 +54,7 @@ from floe_dbt_temporal._models import (
     RunInput,
     RunOutput,
 )
+from floe_dbt_temporal._object_store import read_artifact
 from floe_dbt_temporal._workflow import COMMAND, PROJECT, TARGET, WORKFLOW_NAME
 
 __all__ = ["TemporalRuntime"]
@@ -86,7 +87,7 @@ def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     return box["value"]  # type: ignore[no-any-return]
 
 
-def _local_path(ref: ArtifactRef) -> Path | None:
+def _local_path(ref: StoredArtifact) -> Path | None:
     parsed = urlparse(ref.uri)
     return Path(parsed.path) if parsed.scheme == "file" else None
 
@@ -115,7 +116,7 @@ class _EventRelay:
     def on_page(self, page: ProgressPage) -> None:
         if self.plan is None and page.plan is not None:
             store = self.runtime.config.open_artifact_store()
-            self.plan = ExecutionPlan.model_validate_json(store.get(page.plan.plan))
+            self.plan = ExecutionPlan.model_validate_json(read_artifact(store, page.plan.plan))
             self.positions = {uid: i for i, uid in enumerate(self.plan.unique_ids, 1)}
             self.runtime.events.emit(
                 RunPlanned(
@@ -277,7 +278,9 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         started_at: datetime,
     ) -> DBTRunResult:
         store = self.config.open_artifact_store()
-        nodes = _RESULTS.validate_json(store.get(output.results)) if output.results else []
+        nodes = (
+            _RESULTS.validate_json(read_artifact(store, output.results)) if output.results else []
+        )
         target = invocation.artifacts_dir
         paths: dict[str, Path | None] = {"manifest": None, "run_results": None, "log": None}
         refs = {
@@ -290,7 +293,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
                 continue
             filename = {"log": "floe-temporal.log"}.get(name, f"{name}.json")
             target.mkdir(parents=True, exist_ok=True)
-            (target / filename).write_bytes(store.get(ref))
+            (target / filename).write_bytes(read_artifact(store, ref))
             paths[name] = target / filename
         completed_at = datetime.now(UTC)
         return DBTRunResult(

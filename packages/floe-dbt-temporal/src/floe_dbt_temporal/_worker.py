@@ -20,7 +20,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from floe_dbt_local.executor import ExecutorPool
+from floe_dbt_inprocess.executor import ExecutorPool
 from floe_dbt_temporal._activities import RunActivities
 from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._config import StoreSettings

@@ -3,7 +3,7 @@
 pre_run hook -> plan (activity) -> on-run-start -> nodes: each starts as soon as its parents
 succeeded, at most ``max_concurrency`` at a time -> store artifacts -> on-run-end ->
 on_success / on_failure hook. Long DAGs continue-as-new when Temporal suggests it: node
-results live in the artifact store, so the new run only reloads statuses.
+results live in the object store, so the new run only reloads statuses.
 """
 
 from __future__ import annotations

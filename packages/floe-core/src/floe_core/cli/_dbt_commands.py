@@ -176,20 +176,24 @@ def run_operation(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     )
 
 
+def _selection_command(command: DBTCommand, help_text: str) -> click.Command:
+    """``source freshness`` / ``docs generate``: the selection options, the usual output."""
+
+    @click.command(name=command.value.split()[-1], help=help_text)
+    @manifest_options
+    @invocation_options
+    @json_option
+    @logging_options
+    @click.pass_context
+    def selection_command(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
+        ctx.exit(run_command(ctx, command, as_json, options))
+
+    return selection_command
+
+
 @click.group(name="source")
 def source() -> None:
     """Commands on the project's sources."""
-
-
-@source.command(name="freshness")
-@manifest_options
-@invocation_options
-@json_option
-@logging_options
-@click.pass_context
-def source_freshness(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
-    """Check the freshness of the selected sources; sources.json goes to the results store."""
-    ctx.exit(run_command(ctx, DBTCommand.SOURCE_FRESHNESS, as_json, options))
 
 
 @click.group(name="docs")
@@ -197,15 +201,18 @@ def docs() -> None:
     """The project's documentation."""
 
 
-@docs.command(name="generate")
-@manifest_options
-@invocation_options
-@json_option
-@logging_options
-@click.pass_context
-def docs_generate(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
-    """Write catalog.json (kept in the results store) and manifest.json."""
-    ctx.exit(run_command(ctx, DBTCommand.DOCS_GENERATE, as_json, options))
+source.add_command(
+    _selection_command(
+        DBTCommand.SOURCE_FRESHNESS,
+        "Check the freshness of the selected sources; sources.json goes to the results store.",
+    )
+)
+docs.add_command(
+    _selection_command(
+        DBTCommand.DOCS_GENERATE,
+        "Write catalog.json (kept in the results store) and manifest.json.",
+    )
+)
 
 
 @click.command(name="retry")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from floe_core import NodeResult, NodeStatus
 from floe_core.warehouses import is_transient_error
-from floe_dbt_local._results import node_result_from_run_result
+from floe_dbt_inprocess._results import node_result_from_run_result
 
 __all__ = [
     "FailureKind",

@@ -11,7 +11,8 @@ import pytest
 
 from floe_core import DBTInvocation, DBTRunResult, RunStatus
 from floe_core.testing.contract import RecordedRun
-from floe_dbt_local import DBT_LOCK, LocalRuntime
+from floe_dbt_inprocess import DBT_LOCK
+from floe_dbt_local import LocalRuntime
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dbt.exceptions import DbtProfileError, DbtProjectError
-from dbt_common.exceptions import CompilationError, DbtBaseException, DbtRuntimeError
+from dbt_common.exceptions import DbtBaseException
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe_core import (
@@ -19,14 +18,13 @@ from floe_core import (
     ExecutionPlan,
     NodeResult,
     PlannedNode,
-    ProfileError,
-    ProjectError,
-    RuntimeExecutionError,
     order_nodes,
 )
-from floe_dbt_local._results import node_result_from_run_result
-from floe_dbt_local.executor._dbt_internals import DbtProject, dbt_version
-from floe_dbt_local.executor._outcome import NodeExecution, to_node_execution
+from floe_dbt_inprocess._errors import floe_error_from_dbt
+from floe_dbt_inprocess._lock import DBT_LOCK
+from floe_dbt_inprocess._results import node_result_from_run_result
+from floe_dbt_inprocess.executor._dbt_internals import DbtProject, dbt_version
+from floe_dbt_inprocess.executor._outcome import NodeExecution, to_node_execution
 
 __all__ = ["ExecutorSpec", "WarmExecutor"]
 
@@ -57,27 +55,13 @@ class ExecutorSpec(BaseModel):
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def _translate_load_error(exc: Exception, spec: ExecutorSpec) -> Exception:
-    where = spec.project_dir
-    if isinstance(exc, DbtProfileError):
-        return ProfileError(
-            f"dbt profile for {where} is unusable: {exc}",
-            hint="check the compute section of platform-manifest.yaml or --profiles-dir",
-        )
-    if isinstance(exc, DbtProjectError):
-        return ProjectError(f"dbt project {where} is unusable: {exc}")
-    if isinstance(exc, CompilationError | DbtRuntimeError | DbtBaseException):
-        return DBTCompilationError(
-            f"dbt could not parse {where}: {exc}", hint="run `dbt parse` there to see the error"
-        )
-    return RuntimeExecutionError(f"could not load dbt project {where}: {exc}")
-
-
 class WarmExecutor:
     """One project version, parsed and linked once, with its adapter and connections kept open.
 
-    ``execute`` may be called from many threads at once (each gets its own connection). Open
-    with :meth:`open`; use through :class:`ExecutorPool` when several projects share a process.
+    ``execute`` may be called from many threads at once (each gets its own connection) while
+    this executor owns dbt's globals: lease it from an :class:`ExecutorPool` (the pool holds
+    :data:`~floe_dbt_inprocess.DBT_LOCK` shared for its leases), or use it from one thread
+    that holds the lock exclusively.
     """
 
     def __init__(self, spec: ExecutorSpec, project: DbtProject) -> None:
@@ -92,19 +76,22 @@ class WarmExecutor:
         target_path = Path(work_dir) / spec.key
         target_path.mkdir(parents=True, exist_ok=True)
         try:
-            project = DbtProject(
-                command=spec.command.value,
-                project_dir=spec.project_dir,
-                profiles_dir=spec.profiles_dir,
-                profile_name=spec.profile_name,
-                target=spec.target,
-                vars=spec.vars,
-                full_refresh=spec.full_refresh,
-                target_path=target_path,
-                env=spec.env,
-            )
+            with DBT_LOCK:  # parsing sets dbt's globals
+                project = DbtProject(
+                    command=spec.command.value,
+                    project_dir=spec.project_dir,
+                    profiles_dir=spec.profiles_dir,
+                    profile_name=spec.profile_name,
+                    target=spec.target,
+                    vars=spec.vars,
+                    full_refresh=spec.full_refresh,
+                    target_path=target_path,
+                    env=spec.env,
+                )
         except Exception as exc:
-            raise _translate_load_error(exc, spec) from exc
+            raise floe_error_from_dbt(
+                exc, project_dir=spec.project_dir, action="dbt parse"
+            ) from exc
         return cls(spec, project)
 
     @property

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from floe_core import DBTCommand, DBTCompilationError, NodeStatus
-from floe_dbt_local.executor import (
+from floe_dbt_inprocess import dbt_args, invoke_dbt
+from floe_dbt_inprocess.executor import (
     ExecutorPool,
     ExecutorSpec,
     FailureKind,
@@ -131,3 +135,43 @@ def test_pool_switches_between_projects(shop: tuple[Path, Path], tmp_path: Path)
                 assert outcome.result.status is expected
     finally:
         pool.close()
+
+
+def test_a_dbtrunner_invocation_waits_for_running_nodes_and_the_executor_recovers(
+    shop: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """One lock: a dbtRunner call (the local runtime) never runs beside a leased executor,
+    and the executor re-installs its globals after dbtRunner reset them."""
+    project, profiles = shop
+    pool = ExecutorPool(tmp_path / "pool")
+    spec = _spec(shop)
+    first_event: list[float] = []
+    args = dbt_args(
+        "parse",
+        project_dir=project,
+        profiles_dir=profiles,
+        log_path=tmp_path / "logs",
+        target_path=tmp_path / "parse-target",
+    )
+
+    def record(_: Any) -> None:
+        if not first_event:
+            first_event.append(time.monotonic())
+
+    parse = threading.Thread(target=lambda: invoke_dbt(args, callbacks=[record]))
+    try:
+        with pool.lease(spec) as executor:
+            executor.prepare_run(executor.plan().unique_ids)
+            parse.start()
+            time.sleep(1.0)  # dbt fires its first event within milliseconds if it may start
+            seed = executor.execute("seed.shop.raw_orders", run_id="r1")
+            released = time.monotonic()
+        parse.join(timeout=120)
+        assert first_event
+        assert first_event[0] >= released
+        with pool.lease(spec) as executor:
+            again = executor.execute("seed.shop.raw_payments", run_id="r2")
+    finally:
+        pool.close()
+    assert seed.result.status is NodeStatus.SUCCESS
+    assert again.result.status is NodeStatus.SUCCESS, again.result.message

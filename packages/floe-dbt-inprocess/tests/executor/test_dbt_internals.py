@@ -18,7 +18,7 @@ from dbt.task.run import RunTask
 from dbt.task.runnable import GraphRunnableTask
 from dbt.version import __version__
 
-from floe_dbt_local.executor import _dbt_internals
+from floe_dbt_inprocess.executor import _dbt_internals
 
 
 def _params(function: Callable[..., Any]) -> list[str]:

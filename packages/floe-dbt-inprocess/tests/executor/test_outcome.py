@@ -6,7 +6,7 @@ import pytest
 from dbt.adapters.exceptions import FailedToConnectError
 from dbt_common.exceptions import CompilationError, DbtDatabaseError, DbtRuntimeError
 
-from floe_dbt_local.executor import FailureKind, classify_exception
+from floe_dbt_inprocess.executor import FailureKind, classify_exception
 
 
 def _raised(driver_error: BaseException, wrapper: type[Exception]) -> BaseException:

@@ -20,7 +20,7 @@ from floe_core import (
     RuntimeExecutionError,
     WarehouseError,
 )
-from floe_dbt_local._errors import floe_error_from_dbt
+from floe_dbt_inprocess._errors import floe_error_from_dbt
 
 
 @pytest.mark.parametrize(

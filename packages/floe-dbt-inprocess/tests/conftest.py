@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-SHOP = Path(__file__).resolve().parents[4] / "examples" / "shop"
+SHOP = Path(__file__).resolve().parents[3] / "examples" / "shop"
 
 
 def copy_shop(root: Path) -> tuple[Path, Path]:

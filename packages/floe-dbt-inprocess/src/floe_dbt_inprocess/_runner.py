@@ -1,16 +1,14 @@
-"""dbt-core in this process, one invocation at a time.
+"""``dbtRunner`` in this process, one invocation at a time.
 
-dbt keeps process-wide state (flags, the event manager, the adapter factory), so two
-``dbtRunner.invoke`` calls must never overlap in one process: every caller (this runtime,
-the warm node executor) takes :data:`DBT_LOCK`. After each invocation the adapters and the
-event callbacks are dropped, so a long-lived process does not accumulate connections or keep
-the last run's results alive through dbt's globals.
+dbt keeps process-wide state (flags, the event manager, the adapter factory), so an
+invocation holds :data:`~floe_dbt_inprocess.DBT_LOCK` exclusively. After each invocation the
+adapters and the event callbacks are dropped, so a long-lived process does not accumulate
+connections or keep the last run's results alive through dbt's globals.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,16 +17,14 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 from dbt_common.events.base_types import EventMsg
 from dbt_common.events.event_manager_client import cleanup_event_logger
 
+from floe_dbt_inprocess._lock import DBT_LOCK
+
 __all__ = [
-    "DBT_LOCK",
     "DbtCallback",
     "close_embedded_databases",
     "invoke_dbt",
     "release_adapters",
 ]
-
-DBT_LOCK = threading.RLock()
-"""Serialises every use of dbt-core in this process (re-entrant: one caller may nest)."""
 
 DbtCallback = Callable[[EventMsg], None]
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from floe_core import NodeStatus
-from floe_dbt_local._results import adapter_response, as_utc, node_status
+from floe_dbt_inprocess._results import adapter_response, as_utc, node_status
 
 
 @pytest.mark.parametrize(

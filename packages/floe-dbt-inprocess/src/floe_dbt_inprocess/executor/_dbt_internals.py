@@ -5,18 +5,19 @@
 dbt-core has no public API for "execute one node of an already parsed project"; its
 ``dbtRunner`` re-links the whole graph on every invocation (~0.6 s on 1,000 models). We
 drive dbt's own task and runner classes instead, exactly as ``dbt build`` does, so one node
-costs what it costs inside a batch run. These classes are internal: ``floe-dbt-local`` pins
+costs what it costs inside a batch run. These classes are internal: ``floe-dbt-inprocess`` pins
 ``dbt-core>=1.11,<1.12`` and ``tests/executor/test_dbt_internals.py`` exercises every entry
 point used here so a dbt upgrade that moves them fails loudly.
 
 dbt keeps flags and adapters in process-wide globals; :meth:`DbtProject.activate` puts this
-project's back. Callers (:class:`~floe_dbt_local.executor.ExecutorPool`) guarantee that only
-one project is active while nodes execute.
+project's back. Callers hold :data:`~floe_dbt_inprocess.DBT_LOCK` (exclusively, or shared
+through :class:`~floe_dbt_inprocess.executor.ExecutorPool`) so that only one project is
+active while nodes execute.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ from dbt.task.test import TestTask
 from dbt.tracking import initialize_from_flags
 from dbt.version import __version__ as dbt_version
 from dbt_common.context import set_invocation_context
+
+from floe_dbt_inprocess._args import LogLevel, dbt_args
 
 __all__ = ["DbtProject", "RawOutcome", "SelectedNode", "dbt_version"]
 
@@ -81,52 +84,9 @@ class _Captured:
     extra: list[Any] = field(default_factory=list)
 
 
-def _cli_args(
-    command: str,
-    *,
-    project_dir: Path,
-    profiles_dir: Path,
-    profile_name: str | None,
-    target: str | None,
-    vars: Mapping[str, Any],
-    full_refresh: bool,
-    target_path: Path,
-    log_path: Path,
-    select: Iterable[str] = (),
-    exclude: Iterable[str] = (),
-    selector: str | None = None,
-) -> list[str]:
-    args = [
-        command,
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(profiles_dir),
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(log_path),
-        "--log-level",
-        "none",
-        "--log-level-file",
-        "none",
-        "--no-send-anonymous-usage-stats",
-        "--vars",
-        json.dumps(dict(vars)),
-    ]
-    if profile_name:
-        args += ["--profile", profile_name]
-    if target:
-        args += ["--target", target]
-    if full_refresh and command in ("build", "run", "seed"):
-        args.append("--full-refresh")
-    for value in select:
-        args += ["--select", value]
-    for value in exclude:
-        args += ["--exclude", value]
-    if selector:
-        args += ["--selector", selector]
-    return args
+# A warm executor serves many runs for hours: a debug dbt.log would grow without bound and
+# cost a write per event of every node. Node results carry messages and compiled SQL.
+_EXECUTOR_LOG_LEVEL: LogLevel = "none"
 
 
 class DbtProject:
@@ -147,21 +107,23 @@ class DbtProject:
     ) -> None:
         if command not in _TASKS:
             raise ValueError(f"unsupported dbt command {command!r}; expected one of {list(_TASKS)}")
-        self._cli = {
-            "project_dir": project_dir,
-            "profiles_dir": profiles_dir,
-            "profile_name": profile_name,
-            "target": target,
-            "vars": dict(vars),
-            "full_refresh": full_refresh,
-            "target_path": target_path,
-            "log_path": target_path / "logs",
-        }
+        self._dbt_args = functools.partial(
+            dbt_args,
+            command,
+            project_dir=project_dir,
+            profiles_dir=profiles_dir,
+            profile_name=profile_name,
+            target=target,
+            vars=vars,
+            full_refresh=full_refresh,
+            target_path=target_path,
+            log_path=target_path / "logs",
+            log_level_file=_EXECUTOR_LOG_LEVEL,
+        )
         self._env = {**os.environ, **env}
         self._task_class = _TASKS[command]
-        self._command = command
         self._set_context()
-        self.flags = Flags(args_to_context(_cli_args(command, **self._cli)))  # type: ignore[arg-type]
+        self.flags = Flags(args_to_context(self._dbt_args()))
         set_flags(self.flags)
         setup_event_logger(self.flags)
         initialize_from_flags(False, self.flags.PROFILES_DIR)
@@ -209,13 +171,7 @@ class DbtProject:
         into their dependents, unit tests run before their model as in ``dbt build``."""
         flags = Flags(
             args_to_context(
-                _cli_args(
-                    self._command,
-                    **self._cli,  # type: ignore[arg-type]
-                    select=select,
-                    exclude=exclude,
-                    selector=selector,
-                )
+                self._dbt_args(select=tuple(select), exclude=tuple(exclude), selector=selector)
             )
         )
         task = self._task_class(flags, self.config, self.manifest)
