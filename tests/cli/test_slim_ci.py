@@ -115,6 +115,10 @@ def test_ci_builds_exactly_what_dbt_selects_by_state_and_defers_to_prod(
         }
     # customers joins stg_customers, which CI did not build: it was read from prod
     assert ci_tables == {"stg_orders", "orders", "customers", "daily_revenue"}
+    stored = json.loads((Path(str(ci["stored_at"])) / "result.json").read_text())
+    assert sorted(stored["metadata"]["state_selected"]) == sorted(expected)
+    assert "model.shop.stg_customers" in stored["metadata"]["deferred"]
+    assert "model.shop.stg_orders" not in stored["metadata"]["deferred"]
     asked = json.loads((Path(str(ci["stored_at"])) / "invocation.json").read_text())
     assert asked["state"]["ref"] == "latest:prod"
     assert asked["state"]["run_id"] == prod_run["invocation_id"]

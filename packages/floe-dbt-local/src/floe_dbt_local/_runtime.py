@@ -38,7 +38,7 @@ from floe_dbt_local._manifest_cache import (
     dbt_version,
     manifest_fingerprint,
 )
-from floe_dbt_local._plan import build_plan, executed_node_ids
+from floe_dbt_local._plan import build_plan, deferred_node_ids, executed_node_ids
 from floe_dbt_local._plan_cache import PlanCache, file_stat, plan_key, state_key
 
 if TYPE_CHECKING:
@@ -138,6 +138,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                 metadata = {
                     "parse_seconds": parse_seconds or 0.0,
                     "manifest_cache_hit": parse_seconds is None,
+                    **_state_metadata(invocation, cached.manifest, executed),
                 }
         return self._run_result(
             command,
@@ -337,6 +338,18 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         return floe_error_from_dbt(
             outcome.exception, project_dir=invocation.project_dir, action=action
         )
+
+
+def _state_metadata(
+    invocation: DBTInvocation, manifest: Any, executed: tuple[str, ...]
+) -> dict[str, Any]:
+    """For a run with ``--state``: what the state selected and, with ``--defer``, the
+    relations read from the state instead of built (a run page shows both)."""
+    state = invocation.state
+    if state is None:
+        return {}
+    deferred = deferred_node_ids(manifest, executed) if state.defer else ()
+    return {"state_selected": list(executed), "deferred": list(deferred)}
 
 
 def _existing(path: Path) -> Path | None:
