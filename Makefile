@@ -5,23 +5,34 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 PACKAGES := packages/floe-core packages/floe-dbt-inprocess packages/floe-dbt-local packages/floe-dbt-cloud packages/floe-dbt-temporal
 STAMP := $(VENV)/.installed
-# The example third-party runtime: installed for its tests only, as an author would.
+# The example third-party runtime: not installed; its tests register it for themselves.
 EXAMPLE_RUNTIME := tests/plugin_kit/subprocess_runtime
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install lock lock-check demo test lint typecheck pytest bench clean
 
-$(STAMP): $(foreach p,$(PACKAGES),$(p)/pyproject.toml) $(EXAMPLE_RUNTIME)/pyproject.toml requirements-dev.txt
+# Exactly what uv.lock pins (the packages editable, with the extras and tools pyproject.toml's
+# root lists); `--frozen` never re-resolves, so every machine gets the same versions.
+$(STAMP): pyproject.toml uv.lock $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(UV) pip install --python $(BIN)/python --quiet $(foreach p,$(PACKAGES),-e $(p)) -e $(EXAMPLE_RUNTIME) -r requirements-dev.txt
+	test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen --all-packages --python $(BIN)/python --quiet
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# After changing a dependency (any pyproject.toml): re-resolve, then commit uv.lock.
+lock:
+	test -x $(UV) || $(MAKE) install
+	$(UV) lock
+
+# Fails when a pyproject.toml changed without `make lock` (part of `make lint`).
+lock-check: install
+	$(UV) lock --check
+
 demo: install
 	$(BIN)/floe build --manifest platform-manifest.yaml
 
-lint: install
+lint: lock-check
 	$(BIN)/ruff check packages tests bench
 	$(BIN)/ruff format --check packages tests bench
 

@@ -9,6 +9,7 @@ errors (dbt, httpx, temporalio) into these at their boundary with ``raise ... fr
     │   ├── ProjectError            the dbt project is missing or unusable
     │   ├── ProfileError            no usable dbt profile / compute section
     │   ├── SecretError             a ``${env:NAME}`` reference cannot be resolved
+    │   ├── MissingExtraError       a feature needs an extra of floe-core that is not installed
     │   └── PluginError             a runtime plugin cannot be found, loaded or configured
     │       ├── PluginNotFoundError
     │       ├── PluginConfigError
@@ -30,6 +31,7 @@ __all__ = [
     "DBTCompilationError",
     "FloeError",
     "ManifestError",
+    "MissingExtraError",
     "PluginAPIVersionError",
     "PluginConfigError",
     "PluginError",
@@ -98,6 +100,21 @@ class ProfileError(ConfigError):
 
 class SecretError(ConfigError):
     """A secret reference (``${env:NAME}``) cannot be resolved. Never carries the value."""
+
+
+class MissingExtraError(ConfigError):
+    """A feature the manifest or the caller asks for needs an uninstalled floe-core extra.
+
+    ``extra`` is the extra's name (``lineage``, ``tracing``, ``s3``...); the hint says what to
+    install.
+    """
+
+    def __init__(self, feature: str, extra: str, missing: str) -> None:
+        super().__init__(
+            f"{feature} needs the Python package {missing!r}, which is not installed",
+            hint=f"install floe-core[{extra}]: pip install 'floe-core[{extra}]'",
+        )
+        self.extra = extra
 
 
 class PluginError(ConfigError):

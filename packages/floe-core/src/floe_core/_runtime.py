@@ -46,7 +46,8 @@ __all__ = [
 
 PLUGIN_API_VERSION = "1.0"
 """Version of this contract. A runtime declaring ``api_version`` with the same major and a
-minor no greater than this one is compatible."""
+minor no greater than this one is compatible. A minor bump adds to the contract; a major
+bump changes it, and runtimes written for the old major are refused until updated."""
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
@@ -108,15 +109,19 @@ class _NodeCollector:
 class DBTRuntimePlugin(ABC, Generic[ConfigT]):
     """Base class of every floe runtime.
 
-    Subclasses set ``name`` and ``config_model`` and implement :meth:`execute`, :meth:`plan`,
-    :meth:`health_check` and :meth:`supports_parallel_execution`. ``execute`` must emit
-    ``RunPlanned`` and the node events on ``self.events`` as nodes run, and should return a
-    result (status ``failed``/``error``) rather than raise when nodes fail.
+    Subclasses set ``name``, ``config_model`` and ``api_version`` and implement
+    :meth:`execute`, :meth:`plan`, :meth:`health_check` and
+    :meth:`supports_parallel_execution`. ``execute`` must emit ``RunPlanned`` and the node
+    events on ``self.events`` as nodes run, and should return a result (status
+    ``failed``/``error``) rather than raise when nodes fail.
     """
 
     name: ClassVar[str]
     config_model: ClassVar[type[BaseModel]]
-    api_version: ClassVar[str] = PLUGIN_API_VERSION
+    api_version: ClassVar[str]
+    """The plugin API this runtime implements, written as a literal (``"1.0"``), never as
+    :data:`PLUGIN_API_VERSION`: the registry compares it with the installed floe-core's and
+    refuses a runtime written for another major version."""
     supported_commands: ClassVar[frozenset[DBTCommand]] = NODE_COMMANDS
     """The dbt commands :meth:`execute` handles; :meth:`invoke` refuses any other before
     anything runs. A runtime that handles more (``deps``, ``ls``, ``retry``...) says so here."""

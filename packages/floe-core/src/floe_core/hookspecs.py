@@ -19,14 +19,12 @@ thread for the local runtime): keep them quick and put slow work (HTTP calls) on
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
-    import click
-
     from floe_core._events import (
         FloeEvent,
         NodeFinished,
@@ -42,7 +40,6 @@ if TYPE_CHECKING:
 __all__ = [
     "PROJECT_NAME",
     "floe_check_run",
-    "floe_cli_commands",
     "floe_lineage_run_facets",
     "floe_node_finished",
     "floe_node_started",
@@ -97,8 +94,3 @@ def floe_lineage_run_facets(event: FloeEvent) -> Mapping[str, Any] | None:
     Return ``{facet_name: facet}`` where a facet is an OpenLineage ``RunFacet`` or its
     JSON dict (with ``_producer`` and ``_schemaURL``); facets of all plugins are merged.
     """
-
-
-@hookspec
-def floe_cli_commands() -> Sequence[click.Command] | None:
-    """Click commands to add to the ``floe`` CLI (e.g. ``floe worker``)."""

@@ -1,25 +1,19 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
 
 from floe_core import (
     ConfigError,
     DBTCommand,
     DBTInvocation,
     DBTRunResult,
-    DBTRuntimePlugin,
-    ExecutionPlan,
     FloeEvent,
-    HealthStatus,
     ManifestError,
     ProjectError,
     RunStarted,
-    RunStatus,
     UnsupportedCommandError,
     hookimpl,
 )
@@ -27,51 +21,7 @@ from floe_core.api import Floe, validate
 from floe_core.artifacts import LocalResultsStore, read_index
 from floe_core.manifest import PlatformManifest, load_manifest
 from floe_core.plugins import FloePluginManager, RunVetoedError, Veto
-
-
-class _Config(BaseModel):
-    pass
-
-
-class _RecordingRuntime(DBTRuntimePlugin[_Config]):
-    """Returns an empty successful result and remembers what it was asked."""
-
-    name = "recording"
-    config_model = _Config
-
-    def __init__(self) -> None:
-        super().__init__(_Config())
-        self.invocations: list[tuple[DBTCommand, DBTInvocation]] = []
-        self.closed = False
-        self.barrier: threading.Barrier | None = None
-        """Set to make concurrent invocations wait for each other inside ``execute``."""
-
-    def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
-        self.invocations.append((command, invocation))
-        if self.barrier is not None:
-            self.barrier.wait(timeout=10)
-        now = datetime.now(UTC)
-        return DBTRunResult(
-            invocation_id=invocation.invocation_id,
-            command=command,
-            runtime=self.name,
-            status=RunStatus.SUCCESS,
-            started_at=now,
-            completed_at=now,
-            elapsed_seconds=0.0,
-        )
-
-    def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
-        return ExecutionPlan(project_name="shop", nodes=())
-
-    def supports_parallel_execution(self) -> bool:
-        return True
-
-    def health_check(self) -> HealthStatus:
-        return HealthStatus(healthy=True, message="ok")
-
-    def close(self) -> None:
-        self.closed = True
+from floe_core.testing import ScriptedConfig, ScriptedRuntime
 
 
 class _TracingObserver:
@@ -99,21 +49,21 @@ def manifest(tmp_path: Path) -> PlatformManifest:
     path.write_text(
         "apiVersion: floe.dev/v1\nkind: PlatformManifest\n"
         "project: {dir: shop, target: dev, vars: {region: eu, days: 7}}\n"
-        "plugins: {dbt_runtime: {type: recording}}\n"
+        "plugins: {dbt_runtime: {type: scripted}}\n"
         "compute: {type: duckdb}\n"
         "artifacts: {path: out}\n"
     )
     return load_manifest(path)
 
 
-def _floe(manifest: PlatformManifest, **kwargs: object) -> tuple[Floe, _RecordingRuntime]:
-    runtime = _RecordingRuntime()
+def _floe(manifest: PlatformManifest, **kwargs: object) -> tuple[Floe, ScriptedRuntime]:
+    runtime = ScriptedRuntime(ScriptedConfig(models=()))
     store = LocalResultsStore(manifest.artifacts_dir())
     observers = kwargs.pop("observers", ())
     return Floe(manifest, runtime, observers=[*observers, store], **kwargs), runtime  # type: ignore[arg-type]
 
 
-class _EveryCommandRuntime(_RecordingRuntime):
+class _EveryCommandRuntime(ScriptedRuntime):
     """Declares every command; a build leaves a run_results.json naming its invocation."""
 
     supported_commands = frozenset(DBTCommand)
@@ -142,7 +92,7 @@ def test_a_command_the_runtime_does_not_declare_is_refused_before_anything_runs(
     floe, runtime = _floe(manifest)
     with pytest.raises(UnsupportedCommandError) as refused:
         floe.source_freshness()
-    assert "runtime 'recording' does not support `source freshness`" in refused.value.message
+    assert "runtime 'scripted' does not support `source freshness`" in refused.value.message
     assert refused.value.exit_code == 2
     assert runtime.invocations == []
     assert read_index(manifest.artifacts_dir(), "shop") == []
@@ -158,16 +108,18 @@ def test_retry_without_an_earlier_run_says_so(manifest: PlatformManifest) -> Non
 
 def test_retry_hands_the_runtime_the_last_run_results(manifest: PlatformManifest) -> None:
     runtime = _EveryCommandRuntime()
-    floe = Floe(manifest, runtime, observers=[LocalResultsStore(manifest.artifacts_dir())])
+    store = LocalResultsStore(manifest.artifacts_dir())
+    floe = Floe(manifest, runtime, observers=[store])
     floe.build()
     last = floe.build()
-    floe.seed()  # leaves no run_results.json: not a run to retry
     floe.retry()
     command, invocation = runtime.invocations[-1]
     assert command is DBTCommand.RETRY
     state = invocation.command_args.state_dir
     assert state is not None
-    assert (state / "run_results.json").read_text() == last.invocation_id
+    [record] = [r for r in store.history.runs("shop") if r.invocation_id == last.invocation_id]
+    kept = store.history.read(record, "run_results.json")
+    assert (state / "run_results.json").read_bytes() == kept
 
 
 def test_options_sit_on_top_of_the_manifest_defaults(manifest: PlatformManifest) -> None:
@@ -192,8 +144,8 @@ def test_observers_prepare_the_invocation_see_events_and_close_with_floe(
         unsubscribe()
         floe.build()
     assert runtime.invocations[0][1].trace_context == {"traceparent": "00-abc-def-01"}
-    assert tracer.events == ["run_started", "run_finished"] * 2
-    assert [e.kind for e in seen] == ["run_started", "run_finished"]
+    assert tracer.events == ["run_started", "run_planned", "run_finished"] * 2
+    assert [e.kind for e in seen] == ["run_started", "run_planned", "run_finished"]
     assert isinstance(seen[0], RunStarted)
     assert (tracer.closed, runtime.closed) == (True, True)
     [first, _] = read_index(manifest.artifacts_dir(), "shop")
@@ -217,7 +169,7 @@ def test_concurrent_invocations_each_reach_the_observers_once(
     for thread in threads:
         thread.join(timeout=20)
     assert len(results) == 2
-    assert sorted(tracer.events) == ["run_finished"] * 2 + ["run_started"] * 2
+    assert sorted(tracer.events) == sorted(["run_started", "run_planned", "run_finished"] * 2)
     recorded = {record.invocation_id for record in read_index(manifest.artifacts_dir(), "shop")}
     assert recorded == {result.invocation_id for result in results}
 
@@ -258,7 +210,7 @@ def test_a_plugin_policy_veto_stops_the_run_before_it_starts(manifest: PlatformM
 def test_from_manifest_fails_on_config_before_building_a_runtime(
     manifest: PlatformManifest, tmp_path: Path
 ) -> None:
-    # "recording" is not installed: reaching the registry would raise PluginNotFoundError.
+    # "scripted" is not installed: reaching the registry would raise PluginNotFoundError.
     with pytest.raises(ProjectError, match="no dbt project at"):
         Floe.from_manifest(manifest.source_path, project_dir=tmp_path / "nowhere")
     with pytest.raises(ManifestError, match="platform manifest not found"):

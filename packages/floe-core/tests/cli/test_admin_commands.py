@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 import textwrap
 import uuid
 from pathlib import Path
@@ -10,6 +12,8 @@ from click.testing import CliRunner
 
 from floe_core.cli import cli
 from floe_core.manifest import load_manifest
+
+from .conftest import RUNTIME_SOURCE
 
 
 def test_init_writes_a_manifest_that_loads_and_refuses_to_overwrite(
@@ -92,11 +96,47 @@ def test_plugins_list_shows_runtimes_with_distribution_and_health(write_manifest
     result = CliRunner().invoke(cli, ["plugins", "list", "scripted", "--health"])
     assert result.exit_code == 0, result.output
     [row] = [line for line in result.stdout.splitlines() if line.startswith("scripted")]
-    for text in ("floe-scripted", "0.3.0", "1.0 ok", "scripted and ready"):
+    for text in ("floe-scripted", "0.3.0", "<0.2,>=0.1", "1.0 ok", "scripted and ready"):
         assert text in row
 
 
-def _install_cli_command(site: Path, name: str, source: str) -> None:
+def test_plugins_list_reads_package_metadata_and_imports_no_runtime(write_manifest) -> None:
+    write_manifest()
+    before = set(sys.modules)
+    result = CliRunner().invoke(cli, ["plugins", "list"])
+    assert result.exit_code == 0, result.output
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("scripted")]
+    assert row.split() == ["scripted", "│", "floe-scripted", "│", "0.3.0", "│", "<0.2,>=0.1"]
+    assert "plugin API" not in result.stdout
+    assert not [name for name in set(sys.modules) - before if name.startswith("floe_scripted")]
+
+    checked = CliRunner().invoke(cli, ["plugins", "list", "--check"])
+    [row] = [line for line in checked.stdout.splitlines() if line.startswith("scripted")]
+    assert row.split()[-2:] == ["1.0", "ok"]
+
+
+@pytest.mark.parametrize(
+    "runtime_source", [RUNTIME_SOURCE.replace('api_version = "1.0"', 'api_version = "2.0"')]
+)
+def test_a_runtime_for_another_plugin_api_is_listed_as_incompatible_and_refused(
+    write_manifest,
+) -> None:
+    write_manifest()
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["plugins", "list", "scripted"])
+    assert listing.exit_code == 0, listing.output
+    [row] = [line for line in listing.stdout.splitlines() if line.startswith("scripted")]
+    assert "incompatible: runtime 'scripted'" in row
+
+    build = runner.invoke(cli, ["build"])
+    assert build.exit_code == 2, build.output
+    refusal = "targets floe plugin API '2.0'; this floe-core provides API 1.0"
+    assert refusal in " ".join(build.stderr.split())
+    assert "hint:" in build.stderr
+
+
+def _install_cli_command(site: Path, name: str, source: str) -> str:
+    """Install distribution ``floe-<name>`` contributing command ``name``; its module name."""
     module = f"floe_cli_ext_{uuid.uuid4().hex}"
     (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
     dist_info = site / f"floe_{name}-1.0.0.dist-info"
@@ -107,12 +147,13 @@ def _install_cli_command(site: Path, name: str, source: str) -> None:
     (dist_info / "entry_points.txt").write_text(
         f"[floe.cli_commands]\n{name} = {module}:command\n", encoding="utf-8"
     )
+    return module
 
 
 def test_commands_from_entry_points_load_lazily_and_a_broken_one_only_warns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _install_cli_command(
+    greet_module = _install_cli_command(
         tmp_path,
         "greet",
         """
@@ -124,19 +165,28 @@ def test_commands_from_entry_points_load_lazily_and_a_broken_one_only_warns(
             click.echo("hello from a plugin")
         """,
     )
-    _install_cli_command(tmp_path, "broken", "raise ImportError('missing temporalio')\n")
+    broken_module = _install_cli_command(
+        tmp_path, "broken", "raise ImportError('missing temporalio')\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     runner = CliRunner()
 
-    greet = runner.invoke(cli, ["greet"])
-    assert (greet.exit_code, greet.stdout) == (0, "hello from a plugin\n")
-
     listing = runner.invoke(cli, ["--help"])
     assert listing.exit_code == 0
-    assert "Say hello." in listing.stdout
     assert "build" in listing.stdout
-    assert "'broken' from floe-broken could not be loaded" in listing.stderr
-    assert "missing temporalio" in listing.stderr
+    assert re.search(r"\n  greet +From floe-greet; floe greet --help\.\n", listing.stdout)
+    assert re.search(r"\n  broken +From floe-broken; floe broken --help\.\n", listing.stdout)
+    assert (greet_module in sys.modules, broken_module in sys.modules) == (False, False)
+
+    greet = runner.invoke(cli, ["greet"])
+    assert (greet.exit_code, greet.stdout) == (0, "hello from a plugin\n")
+    greet_help = runner.invoke(cli, ["greet", "--help"])
+    assert "Say hello." in greet_help.stdout
+
+    broken = runner.invoke(cli, ["broken"])
+    assert broken.exit_code == 2
+    assert "'broken' from floe-broken could not be loaded" in broken.stderr
+    assert "missing temporalio" in broken.stderr
 
 
 def test_validate_with_another_runtime_does_not_apply_the_manifests_runtime_config(

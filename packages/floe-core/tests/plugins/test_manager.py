@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 
 from floe_core import (
@@ -191,17 +190,3 @@ def test_lineage_facets_are_merged_and_a_failing_plugin_is_skipped() -> None:
         "cost": {"usd": 2},
         "owner": {"team": "data-platform"},
     }
-
-
-def test_cli_commands_are_collected_from_plugins() -> None:
-    @click.command("worker")
-    def worker() -> None: ...
-
-    class Temporal:
-        @hookimpl
-        def floe_cli_commands(self) -> list[object]:
-            return [worker, "not a command"]
-
-    plugins = FloePluginManager()
-    plugins.register(Temporal(), "temporal")
-    assert plugins.cli_commands() == [worker]

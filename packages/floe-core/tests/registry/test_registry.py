@@ -8,16 +8,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from pydantic import BaseModel, ConfigDict
 
 from floe_core import (
-    DBTCommand,
-    DBTInvocation,
-    DBTRunResult,
-    DBTRuntimePlugin,
     EventBus,
-    ExecutionPlan,
-    HealthStatus,
     PluginAPIVersionError,
     PluginConfigError,
     PluginError,
@@ -26,6 +19,7 @@ from floe_core import (
 )
 from floe_core.manifest import load_manifest, parse_manifest
 from floe_core.registry import ENTRY_POINT_GROUP, PluginRegistry, RuntimeEntry
+from floe_core.testing import ScriptedConfig, ScriptedRuntime
 
 SECRET = "tok-Secret-value-never-shown"
 MODULE = "floe_registry_test_runtimes"
@@ -37,28 +31,8 @@ def importable_by_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, MODULE, sys.modules[__name__])
 
 
-class FakeConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    threads: int = 1
-    token: str | None = None
-
-
-class FakeRuntime(DBTRuntimePlugin[FakeConfig]):
+class FakeRuntime(ScriptedRuntime):
     name = "fake"
-    config_model = FakeConfig
-
-    def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
-        raise NotImplementedError
-
-    def plan(self, invocation: DBTInvocation) -> ExecutionPlan:
-        raise NotImplementedError
-
-    def supports_parallel_execution(self) -> bool:
-        return False
-
-    def health_check(self) -> HealthStatus:
-        return HealthStatus(healthy=True, message="ok")
 
 
 class FutureRuntime(FakeRuntime):
@@ -103,7 +77,7 @@ def test_load_class_and_create() -> None:
     bus = EventBus()
     runtime = plugins.create("fake", {"threads": 3}, events=bus)
     assert isinstance(runtime, FakeRuntime)
-    assert runtime.config == FakeConfig(threads=3)
+    assert runtime.config == ScriptedConfig(threads=3)
     assert runtime.events is bus
 
 
@@ -138,6 +112,15 @@ def test_incompatible_api_version(runtime: str, declared: str) -> None:
         registry(point("versioned", f"{MODULE}:{runtime}")).load_class("versioned")
     assert f"API '{declared}'" in info.value.message
     assert "provides API 1.0" in info.value.message
+
+
+def test_a_runtime_declaring_no_api_version_is_refused() -> None:
+    # DBTRuntimePlugin has no default: a subclass that declares none inherits none.
+    with pytest.raises(PluginAPIVersionError) as info:
+        registry(point("bare", "floe_core:DBTRuntimePlugin")).load_class("bare")
+    assert "declares no floe plugin API version" in info.value.message
+    assert "provides API 1.0" in info.value.message
+    assert 'api_version = "1.0"' in (info.value.hint or "")
 
 
 def test_same_name_from_two_packages_is_ambiguous() -> None:
@@ -176,7 +159,7 @@ def test_config_errors_are_located_in_the_manifest(
 def test_config_secrets_are_resolved(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLOE_TEST_TOKEN", SECRET)
     config = registry().validate_config("fake", {"token": "${env:FLOE_TEST_TOKEN}"})
-    assert config == FakeConfig(token=SECRET)
+    assert config == ScriptedConfig(token=SECRET)
     monkeypatch.delenv("FLOE_TEST_TOKEN")
     with pytest.raises(SecretError) as info:
         registry().validate_config("fake", {"token": "${env:FLOE_TEST_TOKEN}"})

@@ -51,6 +51,7 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
 
     name = "cloud"
     config_model = CloudConfig
+    api_version = "1.0"
 
     def __init__(
         self,

@@ -63,6 +63,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     supported_commands: ClassVar[frozenset[DBTCommand]] = frozenset(DBTCommand)
     supports_state: ClassVar[bool] = True
     config_model: ClassVar[type[LocalRuntimeConfig]] = LocalRuntimeConfig
+    api_version: ClassVar[str] = "1.0"
     translator_class: ClassVar[type[DbtEventTranslator] | None] = None
     """A :class:`DbtEventTranslator` subclass to use instead of it (``None``: the default)."""
 

@@ -156,6 +156,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
 
     name: ClassVar[str] = "temporal"
     config_model: ClassVar[type[TemporalRuntimeConfig]] = TemporalRuntimeConfig
+    api_version: ClassVar[str] = "1.0"
 
     def supports_parallel_execution(self) -> bool:
         return True

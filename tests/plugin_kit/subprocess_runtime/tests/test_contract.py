@@ -7,12 +7,6 @@ import pytest
 from floe_core.registry import PluginRegistry
 from floe_core.testing.contract import RuntimeContractTests, RuntimeFactory
 
-# Installed only in floe's test environment (Makefile); without it, say how instead of failing.
-pytest.importorskip(
-    "floe_dbt_subprocess",
-    reason="install the example runtime: uv pip install -e tests/plugin_kit/subprocess_runtime",
-)
-
 
 @pytest.mark.slow
 class TestSubprocessRuntimeContract(RuntimeContractTests):

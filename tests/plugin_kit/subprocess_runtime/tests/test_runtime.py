@@ -5,16 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from floe_dbt_subprocess import SubprocessRuntime, SubprocessRuntimeConfig
 
 from floe_core import FloeEvent, PluginConfigError, RunCancelledError, RunFinished, RunStatus
 from floe_core.testing.contract import ContractProject
-
-# Installed only in floe's test environment (Makefile); without it, say how instead of failing.
-pytest.importorskip(
-    "floe_dbt_subprocess",
-    reason="install the example runtime: uv pip install -e tests/plugin_kit/subprocess_runtime",
-)
-from floe_dbt_subprocess import SubprocessRuntime, SubprocessRuntimeConfig
 
 
 def test_missing_dbt_is_unhealthy_and_a_config_error(tmp_path: Path) -> None:

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from floe_dbt_subprocess import DbtJsonLogTranslator
 
 from floe_core import NodeFinished, NodeSkipped, NodeStarted, NodeStatus, RunPlanned
-
-# Installed only in floe's test environment (Makefile); without it, say how instead of failing.
-pytest.importorskip(
-    "floe_dbt_subprocess",
-    reason="install the example runtime: uv pip install -e tests/plugin_kit/subprocess_runtime",
-)
-from floe_dbt_subprocess import DbtJsonLogTranslator
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

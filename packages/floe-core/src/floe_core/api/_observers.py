@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from floe_core._extras import requires_extra
 from floe_core._observer import RunObserver
 from floe_core.artifacts import ResultsStore
 from floe_core.manifest import PlatformManifest
@@ -28,12 +29,14 @@ def observers_from_manifest(
     observability = manifest.observability
     tracer = None
     if observability.tracing.enabled:
-        from floe_core.tracing import create_tracing_observer  # loads the OpenTelemetry SDK
+        with requires_extra("tracing", "observability.tracing"):  # the OpenTelemetry SDK
+            from floe_core.tracing._observer import create_tracing_observer
 
         tracer = create_tracing_observer(observability.tracing)
     lineage = None
     if observability.lineage.enabled:
-        from floe_core.lineage import create_lineage_observer  # loads the OpenLineage client
+        with requires_extra("lineage", "observability.lineage"):  # the OpenLineage client
+            from floe_core.lineage._observer import create_lineage_observer
 
         namespaces = namespace_by_target(manifest, project_dir=project_dir)
         lineage = create_lineage_observer(

@@ -10,7 +10,7 @@ from floe_core._errors import ConfigError
 from floe_core._invocation import CommandArgs, DBTInvocation, GeneratedProfile, ProfileSource
 from floe_core.manifest import PlatformManifest
 
-__all__ = ["InvocationOptions", "build_invocation", "choose_runtime", "split_selectors"]
+__all__ = ["InvocationOptions", "build_invocation", "choose_runtime"]
 
 
 class InvocationOptions(TypedDict, total=False):
@@ -74,7 +74,7 @@ def choose_runtime(
     return name, plugin.config if name == plugin.type else {}
 
 
-def split_selectors(values: Iterable[str]) -> tuple[str, ...]:
+def _split_selectors(values: Iterable[str]) -> tuple[str, ...]:
     """``["a b", "c"]`` -> ``("a", "b", "c")``: dbt splits each value on spaces."""
     return tuple(part for value in values for part in value.split())
 
@@ -104,8 +104,8 @@ def build_invocation(
         project_dir=project_dir,
         profile=profile,
         target=target,
-        select=split_selectors(options.get("select", ())),
-        exclude=split_selectors(options.get("exclude", ())),
+        select=_split_selectors(options.get("select", ())),
+        exclude=_split_selectors(options.get("exclude", ())),
         selector=options.get("selector"),
         vars={**manifest.project.vars, **(options.get("vars") or {})},
         full_refresh=options.get("full_refresh", False),

@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict
 
 from floe_core._errors import ConfigError, FloeError, PluginAPIVersionError, ProjectError
-from floe_core._invocation import DBTCommand
-from floe_core._runtime import HealthStatus, read_project_name
-from floe_core.api._dbt_project import dbt_profiles_dir
-from floe_core.manifest import (
-    MANIFEST_FILENAME,
-    PlatformManifest,
-    load_manifest,
-    starter_manifest,
-)
 from floe_core.registry import PluginRegistry, RuntimeEntry
-from floe_core.warehouses import warehouse_target
+
+if TYPE_CHECKING:
+    from floe_core._runtime import HealthStatus
+    from floe_core.manifest import PlatformManifest
 
 __all__ = ["RuntimeInfo", "init_manifest", "list_runtimes"]
 
 
 def init_manifest(
-    path: str | Path = MANIFEST_FILENAME,
+    path: str | Path = "platform-manifest.yaml",
     *,
     project_dir: str = ".",
     runtime: str = "local",
@@ -41,6 +35,9 @@ def init_manifest(
     dbt profile where dbt would find it (``profiles_dir``, ``$DBT_PROFILES_DIR``,
     ./profiles.yml, ~/.dbt), else a ``compute`` section; ``.floe/`` goes into .gitignore.
     """
+    from floe_core.api._dbt_project import dbt_profiles_dir
+    from floe_core.manifest import starter_manifest
+
     target = Path(path)
     if target.exists() and not force:
         raise ConfigError(
@@ -73,6 +70,8 @@ def init_manifest(
 
 def _project_names(project: Path) -> tuple[str, str | None]:
     """The project's ``name`` and ``profile`` in dbt_project.yml."""
+    from floe_core._runtime import read_project_name
+
     data = yaml.safe_load((project / "dbt_project.yml").read_text(encoding="utf-8")) or {}
     profile = data.get("profile") if isinstance(data, dict) else None
     return read_project_name(project), profile if isinstance(profile, str) else None
@@ -106,14 +105,21 @@ def _ignore_results(gitignore: Path) -> None:
     gitignore.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-class RuntimeInfo(BaseModel):
-    """An installed runtime, whether it fits this floe-core and (if asked) its health."""
+@dataclass(frozen=True, kw_only=True)
+class RuntimeInfo:
+    """An installed runtime, whether it fits this floe-core and (if asked) its health.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    A dataclass, not a pydantic model: listing runtimes from package metadata should not
+    cost pydantic's import (``floe plugins list``).
+    """
 
     name: str
     distribution: str | None
     version: str | None
+    requires_floe_core: str | None = None
+    """The distribution's floe-core requirement (package metadata, nothing imported)."""
+    loaded: bool = False
+    """Whether the runtime was imported and checked (``api_version``, ``problem``)."""
     api_version: str | None = None
     """The plugin API the runtime targets, when it could be loaded."""
     commands: tuple[str, ...] = ()
@@ -132,6 +138,9 @@ class RuntimeInfo(BaseModel):
 def _health(
     registry: PluginRegistry, name: str, config: dict[str, Any], manifest: PlatformManifest | None
 ) -> tuple[HealthStatus | None, str | None]:
+    from floe_core._runtime import HealthStatus
+    from floe_core.warehouses import warehouse_target
+
     try:
         with registry.create(name, config) as runtime:
             health = runtime.health_check()
@@ -148,6 +157,8 @@ def _health(
 
 def _with_warehouse(runtime: HealthStatus, warehouse: HealthStatus) -> HealthStatus:
     """The runtime's health and the probe of the manifest's warehouse, as one status."""
+    from floe_core._runtime import HealthStatus
+
     checks = {f"warehouse.{key}": value for key, value in warehouse.checks.items()}
     return HealthStatus(
         healthy=runtime.healthy and warehouse.healthy,
@@ -159,18 +170,27 @@ def _with_warehouse(runtime: HealthStatus, warehouse: HealthStatus) -> HealthSta
 def _info(
     registry: PluginRegistry,
     entry: RuntimeEntry,
+    *,
+    load: bool,
     health_config: dict[str, Any] | None,
     manifest: PlatformManifest | None = None,
 ) -> RuntimeInfo:
+    from floe_core._invocation import DBTCommand
+
     described: dict[str, Any] = {
         "name": entry.name,
         "distribution": entry.distribution,
         "version": entry.version,
+        "requires_floe_core": entry.requires_floe_core,
     }
+    if not load:
+        return RuntimeInfo(**described)
+    described["loaded"] = True
     try:
         loaded = registry.load_class(entry.name)
         api_version = loaded.api_version
-        described["commands"] = tuple(c.value for c in DBTCommand if c in loaded.supported_commands)
+        declared = loaded.supported_commands
+        described["commands"] = tuple(c.value for c in DBTCommand if c in declared)
     except PluginAPIVersionError as exc:
         return RuntimeInfo(**described, problem=f"incompatible: {exc.message}")
     except FloeError as exc:
@@ -184,29 +204,42 @@ def _info(
 
 
 def list_runtimes(
-    names: Iterable[str] = (), *, health: bool = False, manifest: str | Path | None = None
+    names: Iterable[str] = (),
+    *,
+    load: bool = False,
+    health: bool = False,
+    manifest: str | Path | None = None,
 ) -> list[RuntimeInfo]:
     """The installed runtimes (all, or those in ``names``), sorted by name.
 
-    With ``health``, each runtime that loads is built and health-checked: the manifest's own
-    runtime with the manifest's config (``manifest``, else ./platform-manifest.yaml when it
-    exists) and the probe of the manifest's warehouse (``compute`` or the ``profile``
-    target), the others with an empty config.
+    From package metadata only, unless ``load``: then each runtime is imported and its plugin
+    API checked (``api_version``, or ``problem`` when it is broken or incompatible). With
+    ``health`` (implies ``load``), each runtime that loads is built and health-checked: the
+    manifest's own runtime with the manifest's config (``manifest``, else
+    ./platform-manifest.yaml when it exists) and the probe of the manifest's warehouse
+    (``compute`` or the ``profile`` target), the others with an empty config.
     """
     wanted = set(names)
     loaded: PlatformManifest | None = None
-    manifest_path = Path(manifest) if manifest is not None else Path(MANIFEST_FILENAME)
-    if health and (manifest is not None or manifest_path.is_file()):
-        loaded = load_manifest(manifest_path)
+    if health:
+        from floe_core.manifest import MANIFEST_FILENAME, load_manifest
+
+        manifest_path = Path(manifest) if manifest is not None else Path(MANIFEST_FILENAME)
+        if manifest is not None or manifest_path.is_file():
+            loaded = load_manifest(manifest_path)
     registry = PluginRegistry()
     infos = []
     for entry in registry.available():
         if wanted and entry.name not in wanted:
             continue
         if not health:
-            infos.append(_info(registry, entry, None))
+            infos.append(_info(registry, entry, load=load, health_config=None))
         elif loaded is not None and entry.name == loaded.runtime.type:
-            infos.append(_info(registry, entry, loaded.runtime.config, loaded))
+            infos.append(
+                _info(
+                    registry, entry, load=True, health_config=loaded.runtime.config, manifest=loaded
+                )
+            )
         else:
-            infos.append(_info(registry, entry, {}))
+            infos.append(_info(registry, entry, load=True, health_config={}))
     return infos

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 from rich.text import Text
 
-from floe_core._invocation import DBTCommand
-from floe_core.api import RuntimeInfo, init_manifest, list_runtimes
-from floe_core.api import validate as validate_manifest
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import json_option, logging_options, manifest_options
-from floe_core.manifest import MANIFEST_FILENAME
 
-__all__ = ["init", "plugins", "validate"]
+if TYPE_CHECKING:
+    from floe_core.api import RuntimeInfo
+
+__all__ = ["COMMANDS", "init", "plugins", "validate"]
 
 
 @click.command()
@@ -23,7 +23,7 @@ __all__ = ["init", "plugins", "validate"]
     "--manifest",
     "manifest_path",
     type=click.Path(path_type=Path),
-    default=Path(MANIFEST_FILENAME),
+    default=Path("platform-manifest.yaml"),
     show_default=True,
     help="Where to write the manifest.",
 )
@@ -47,6 +47,8 @@ def init(
 ) -> None:
     """Write a commented platform-manifest.yaml for the dbt project here, using its own
     dbt profile when dbt would find one; add .floe/ to .gitignore."""
+    from floe_core.api import init_manifest
+
     written = init_manifest(
         manifest_path,
         project_dir=project_dir,
@@ -76,6 +78,8 @@ def validate(
 ) -> None:
     """Check the manifest, runtime and its config, project, profile, artifact store, secrets
     (and with --connection, the warehouse connection)."""
+    from floe_core.api import validate as validate_manifest
+
     report = validate_manifest(
         manifest_path,
         project_dir=project_dir,
@@ -112,6 +116,8 @@ def _health(runtime: RuntimeInfo) -> Text:
 
 def _commands(declared: tuple[str, ...]) -> str:
     """``all dbt commands``, or the ones declared."""
+    from floe_core._invocation import DBTCommand
+
     if set(declared) == {command.value for command in DBTCommand}:
         return "all dbt commands"
     return ", ".join(declared)
@@ -119,6 +125,11 @@ def _commands(declared: tuple[str, ...]) -> str:
 
 @plugins.command("list")
 @click.argument("names", nargs=-1)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Import each runtime and check its plugin API (implied by NAMES and --health).",
+)
 @click.option("--health", is_flag=True, help="Also run each runtime's health check.")
 @click.option(
     "--manifest",
@@ -127,21 +138,36 @@ def _commands(declared: tuple[str, ...]) -> str:
     help="Manifest whose runtime config the health check uses for its runtime.",
 )
 @logging_options
-def list_plugins(names: tuple[str, ...], health: bool, manifest_path: Path | None) -> None:
-    """List installed runtimes (all, or NAMES): distribution, version, plugin API."""
+def list_plugins(
+    names: tuple[str, ...], check: bool, health: bool, manifest_path: Path | None
+) -> None:
+    """List installed runtimes (all, or NAMES): distribution, version, floe-core range.
+
+    The list comes from package metadata without importing any runtime; NAMES, --check or
+    --health import them to show the plugin API each implements (or why it cannot load).
+    """
+    from floe_core.api import list_runtimes
+
+    load = check or health or bool(names)
+    columns = ["runtime", "distribution", "version", "floe-core"]
+    columns += ["commands", "plugin API"] * load + ["health"] * health
     table = Table(show_edge=False, pad_edge=False)
-    columns = ("runtime", "distribution", "version", "plugin API", "commands")
-    for column in (*columns, *(["health"] * health)):
+    for column in columns:
         table.add_column(column, overflow="fold")
-    for runtime in list_runtimes(names, health=health, manifest=manifest_path):
+    for runtime in list_runtimes(names, load=load, health=health, manifest=manifest_path):
+        requirement = runtime.requires_floe_core or ""
         row: list[str | Text] = [
             runtime.name,
             runtime.distribution or "",
             runtime.version or "",
-            runtime.problem or f"{runtime.api_version} ok",
-            _commands(runtime.commands),
+            requirement.removeprefix("floe-core").removeprefix("floe_core").strip() or "any",
         ]
+        if load:
+            row += [_commands(runtime.commands), runtime.problem or f"{runtime.api_version} ok"]
         if health and runtime.compatible:
             row.append(_health(runtime))
         table.add_row(*row)
     stdout_console().print(table)
+
+
+COMMANDS = [init, validate, plugins]

@@ -2,34 +2,88 @@
 
 Exit codes: 0 success; 1 a run with failures (or a runtime error); 2 a usage or
 configuration error (any :class:`~floe_core.ConfigError`); 130 interrupted (Ctrl-C).
+
+Every command is imported only when it runs: ``floe --help`` lists the built-in ones from
+:data:`BUILT_IN` and contributed ones from package metadata, so it costs click and this
+module, not the API, pydantic, rich or any runtime.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import json
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import click
-import structlog
 
 from floe_core._errors import FloeError
-from floe_core.cli._admin import init, plugins, validate
 from floe_core.cli._console import error
-from floe_core.cli._dbt_commands import DBT_COMMANDS
 from floe_core.cli._options import json_wanted, logging_options
-from floe_core.cli._run import COMMANDS, plan
-from floe_core.cli._runs import runs
-from floe_core.cli._ui import ui
 
-__all__ = ["CLI_COMMANDS_ENTRY_POINT_GROUP", "FloeGroup", "cli", "main"]
+__all__ = ["BUILT_IN", "CLI_COMMANDS_ENTRY_POINT_GROUP", "BuiltIn", "FloeGroup", "cli", "main"]
 
 CLI_COMMANDS_ENTRY_POINT_GROUP = "floe.cli_commands"
 """Entry point group of extra commands: ``name = "package.module:click_command"``."""
 
 EXIT_INTERRUPTED = 130
 
-_log = structlog.get_logger("floe.cli")
+
+class BuiltIn(NamedTuple):
+    module: str
+    """The module whose ``COMMANDS`` holds the command."""
+    summary: str
+    """What ``floe --help`` shows. The dbt commands take it as their help; the others'
+    docstrings start with it (a test keeps the two equal)."""
+
+
+_RUN = "floe_core.cli._run"
+_ADMIN = "floe_core.cli._admin"
+_DBT = "floe_core.cli._dbt_commands"
+BUILT_IN: dict[str, BuiltIn] = {
+    "compile": BuiltIn(_RUN, "Compile the selected nodes to SQL (nothing is executed)."),
+    "run": BuiltIn(_RUN, "Run the selected models."),
+    "build": BuiltIn(_RUN, "Seed, run, snapshot and test the selected nodes in DAG order."),
+    "test": BuiltIn(_RUN, "Run the selected data and unit tests."),
+    "seed": BuiltIn(_RUN, "Load the selected seed files."),
+    "snapshot": BuiltIn(_RUN, "Run the selected snapshots."),
+    "plan": BuiltIn(
+        _RUN, "List the nodes `build` would run, in dependency order; execute nothing."
+    ),
+    "init": BuiltIn(
+        _ADMIN,
+        "Write a commented platform-manifest.yaml for the dbt project here, using its own dbt"
+        " profile when dbt would find one; add .floe/ to .gitignore.",
+    ),
+    "validate": BuiltIn(
+        _ADMIN,
+        "Check the manifest, runtime and its config, project, profile, artifact store, secrets"
+        " (and with --connection, the warehouse connection).",
+    ),
+    "plugins": BuiltIn(_ADMIN, "Installed floe runtimes."),
+    "runs": BuiltIn(
+        "floe_core.cli._runs",
+        "Finished runs kept in the artifact store (local folder or object storage).",
+    ),
+    "deps": BuiltIn(_DBT, "Install the packages in packages.yml."),
+    "parse": BuiltIn(_DBT, "Parse the project and write manifest.json."),
+    "ls": BuiltIn(_DBT, "List the selected resources (dbt ls)."),
+    "list": BuiltIn(_DBT, "List the selected resources (dbt ls)."),
+    "show": BuiltIn(_DBT, "Preview the rows of the selected node or of --inline SQL (dbt show)."),
+    "run-operation": BuiltIn(_DBT, "Run a macro (dbt run-operation MACRO --args '{...}')."),
+    "source": BuiltIn(_DBT, "Commands on the project's sources."),
+    "docs": BuiltIn(_DBT, "The project's documentation."),
+    "debug": BuiltIn(_DBT, "Check the profile, project and connection."),
+    "clean": BuiltIn(_DBT, "Delete the project's clean-targets."),
+    "retry": BuiltIn(
+        _DBT, "Re-run what failed or was skipped in the project's last run (dbt retry)."
+    ),
+    "ui": BuiltIn(
+        "floe_core.cli._ui",
+        "Serve a web page and JSON API over the runs, models and lineage in the store.",
+    ),
+}
+"""floe's own commands: name -> where it is defined and its summary."""
 
 
 def _warn_broken(name: str, origin: str, problem: str) -> None:
@@ -38,6 +92,10 @@ def _warn_broken(name: str, origin: str, problem: str) -> None:
         f" and is not available: {problem}",
         err=True,
     )
+
+
+def _origin(point: importlib.metadata.EntryPoint) -> str:
+    return point.dist.name if point.dist is not None else point.value
 
 
 def _caused_by_interrupt(exc: BaseException) -> bool:
@@ -72,32 +130,33 @@ def _print_error_document(message: str, hint: str | None, exit_code: int, kind: 
 class FloeGroup(click.Group):
     """Built-in commands plus commands contributed by installed packages, loaded lazily.
 
-    Contributed commands come from entry point group ``floe.cli_commands`` and from
-    extension plugins' ``floe_cli_commands`` hook; one that fails to load is named in a
-    warning and left out, it never breaks the CLI.
+    Contributed commands come from entry point group ``floe.cli_commands``. Listing them
+    (``floe --help``, shell completion) reads package metadata only; a command's module is
+    imported when that command runs, so ``floe --help`` never pays for temporalio or dbt.
+    One that fails to load is named in a warning and left out; it never breaks the CLI.
+    Built-in commands (:data:`BUILT_IN`) load the same way and win over contributed ones.
     """
 
     def _entry_points(self) -> dict[str, importlib.metadata.EntryPoint]:
         points = importlib.metadata.entry_points(group=CLI_COMMANDS_ENTRY_POINT_GROUP)
-        return {point.name: point for point in points if point.name not in self.commands}
-
-    def _plugin_commands(self) -> dict[str, click.Command]:
-        from floe_core.plugins import FloePluginManager
-
-        contributed = FloePluginManager.from_entry_points().cli_commands()
-        return {c.name: c for c in contributed if c.name and c.name not in self.commands}
+        taken = {*self.commands, *BUILT_IN}
+        return {point.name: point for point in points if point.name not in taken}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        names = {*self.commands, *self._entry_points(), *self._plugin_commands()}
-        return sorted(names)
+        return sorted({*self.commands, *BUILT_IN, *self._entry_points()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
+        if cmd_name in BUILT_IN:
+            module = importlib.import_module(BUILT_IN[cmd_name].module)
+            command: click.Command = {c.name: c for c in module.COMMANDS}[cmd_name]
+            self.add_command(command)
+            return command
         point = self._entry_points().get(cmd_name)
         if point is None:
-            return self._plugin_commands().get(cmd_name)
-        origin = point.dist.name if point.dist is not None else point.value
+            return None
+        origin = _origin(point)
         try:
             command = point.load()
         except Exception as exc:
@@ -107,6 +166,28 @@ class FloeGroup(click.Group):
             _warn_broken(cmd_name, origin, f"{point.value} is not a click command")
             return None
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's command list, without importing the commands to describe them."""
+        contributed = self._entry_points()
+        rows: list[tuple[str, str]] = []
+        width = max(map(len, self.list_commands(ctx)), default=0)
+        limit = formatter.width - 6 - width
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                if not self.commands[name].hidden:
+                    rows.append((name, self.commands[name].get_short_help_str(limit)))
+            else:
+                summary = (
+                    BUILT_IN[name].summary
+                    if name in BUILT_IN
+                    else f"From {_origin(contributed[name])}; floe {name} --help."
+                )
+                # A stand-in command only to shorten the text as click does for real ones.
+                rows.append((name, click.Command(name, help=summary).get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -129,7 +210,9 @@ class FloeGroup(click.Group):
         except KeyboardInterrupt:
             _interrupted(ctx)
         except Exception as exc:
-            _log.debug("unexpected error", exc_info=True)
+            import structlog
+
+            structlog.get_logger("floe.cli").debug("unexpected error", exc_info=True)
             click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
             click.echo("run with --log-level debug for the traceback", err=True)
             if json_wanted(ctx):
@@ -147,11 +230,6 @@ class FloeGroup(click.Group):
 @logging_options
 def cli() -> None:
     """floe: run dbt projects through pluggable execution runtimes."""
-
-
-for _command in (*COMMANDS, *DBT_COMMANDS, plan, init, validate, plugins, runs, ui):
-    cli.add_command(_command)
-cli.add_command(cli.commands["ls"], name="list")
 
 
 def main() -> None:

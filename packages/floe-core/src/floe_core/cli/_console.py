@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from floe_core._errors import FloeError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["error", "stderr_console", "stdout_console"]
 
@@ -17,12 +20,16 @@ _PIPE_WIDTH = 140
 
 def stdout_console() -> Console:
     """A console on the *current* stdout (click's test runner replaces it per call)."""
+    from rich.console import Console  # not for `floe --help` or an error line
+
     stream = sys.stdout
     terminal = stream.isatty()
     return Console(file=stream, width=None if terminal else _PIPE_WIDTH, highlight=False)
 
 
 def stderr_console() -> Console:
+    from rich.console import Console
+
     stream = sys.stderr
     return Console(file=stream, width=None if stream.isatty() else _PIPE_WIDTH, highlight=False)
 

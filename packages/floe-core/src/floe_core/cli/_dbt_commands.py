@@ -8,6 +8,7 @@ what it prints differs.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -28,7 +29,7 @@ from floe_core.cli._options import (
 from floe_core.cli._run import print_with_output, run_command
 from floe_core.cli._summary import print_summary
 
-__all__ = ["DBT_COMMANDS"]
+__all__ = ["COMMANDS"]
 
 _project_options = (
     click.option("--vars", callback=parse_yaml_mapping, help="YAML/JSON mapping of dbt vars."),
@@ -227,10 +228,14 @@ def retry(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     ctx.exit(run_command(ctx, DBTCommand.RETRY, as_json, options, present=print_with_output))
 
 
-DBT_COMMANDS: tuple[click.Command, ...] = (
+list_alias = copy.copy(list_nodes)
+list_alias.name = "list"
+
+COMMANDS: tuple[click.Command, ...] = (
     deps,
     parse,
     list_nodes,
+    list_alias,
     show,
     run_operation,
     source,
@@ -239,4 +244,4 @@ DBT_COMMANDS: tuple[click.Command, ...] = (
     clean,
     retry,
 )
-"""The commands above; ``ls`` is also registered as ``list``, as in dbt."""
+"""The commands above; ``ls`` is also ``list``, as in dbt."""

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import yaml
 
-from floe_core.logging import LOG_FORMATS, LOG_LEVELS, configure_logging
+from floe_core.logging import LOG_FORMATS, LOG_LEVELS, configure_logging_when_used
 
 __all__ = [
     "MultiValueOption",
@@ -40,6 +39,8 @@ def parse_yaml_mapping(_ctx: click.Context, _param: click.Parameter, value: str 
     """``--vars`` like dbt: a YAML (or JSON) mapping such as ``'{fail_model: true}'``."""
     if value is None:
         return None
+    import yaml
+
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError as exc:
@@ -86,11 +87,15 @@ def _settings(ctx: click.Context) -> dict[str, str]:
 
 
 def _set_logging(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """Accepted before and after the command name; the later one wins."""
+    """Accepted before and after the command name; the later one wins.
+
+    Applied when structlog is imported (at once if it is): a command that never logs does
+    not pay for structlog's import.
+    """
     settings = _settings(ctx)
     if value is not None and param.name is not None:
         settings[param.name] = value
-    configure_logging(settings["log_format"], settings["log_level"])  # type: ignore[arg-type]
+    configure_logging_when_used(settings["log_format"], settings["log_level"])  # type: ignore[arg-type]
 
 
 def log_format(ctx: click.Context) -> str:

@@ -14,6 +14,7 @@ from floe_core._events import FloeEvent, RunStarted
 from floe_core._invocation import NODE_COMMANDS, DBTCommand
 from floe_core._results import DBTRunResult
 from floe_core.api import Floe
+from floe_core.cli._app import BUILT_IN
 from floe_core.cli._ci_output import CIHeader, print_completion
 from floe_core.cli._console import stdout_console
 from floe_core.cli._options import (
@@ -29,15 +30,6 @@ from floe_core.cli._summary import print_plan, print_summary
 from floe_core.logging import EventLogger
 
 __all__ = ["COMMANDS", "Presenter", "plan", "print_with_output", "run_command"]
-
-_HELP = {
-    DBTCommand.COMPILE: "Compile the selected nodes to SQL (nothing is executed).",
-    DBTCommand.RUN: "Run the selected models.",
-    DBTCommand.BUILD: "Seed, run, snapshot and test the selected nodes in DAG order.",
-    DBTCommand.TEST: "Run the selected data and unit tests.",
-    DBTCommand.SEED: "Load the selected seed files.",
-    DBTCommand.SNAPSHOT: "Run the selected snapshots.",
-}
 
 
 def _open(ctx: click.Context, options: dict[str, Any], *, progress_shown: bool) -> Floe:
@@ -121,7 +113,7 @@ def run_command(
 
 
 def _command(command: DBTCommand) -> click.Command:
-    @click.command(name=command.value, help=_HELP[command])
+    @click.command(name=command.value, help=BUILT_IN[command.value].summary)
     @manifest_options
     @invocation_options
     @retry_failed_option
@@ -142,7 +134,7 @@ def print_with_output(console: Console, result: DBTRunResult, results_dir: str |
         console.print(result.output, markup=False, highlight=False, soft_wrap=True)
 
 
-@click.command(name="compile", help=_HELP[DBTCommand.COMPILE])
+@click.command(name="compile", help=BUILT_IN["compile"].summary)
 @manifest_options
 @invocation_options
 @click.option("--inline", help="SQL to compile instead of the selected nodes (dbt --inline).")
@@ -151,14 +143,7 @@ def print_with_output(console: Console, result: DBTRunResult, results_dir: str |
 @logging_options
 @click.pass_context
 def compile_command(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
-    """Compile the selected nodes to SQL; print it for -s NODE or --inline SQL."""
     ctx.exit(run_command(ctx, DBTCommand.COMPILE, as_json, options, present=print_with_output))
-
-
-COMMANDS = [
-    compile_command,
-    *(_command(command) for command in sorted(NODE_COMMANDS - {DBTCommand.COMPILE})),
-]
 
 
 @click.command()
@@ -175,3 +160,10 @@ def plan(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
         click.echo(execution_plan.model_dump_json(indent=2))
     else:
         print_plan(stdout_console(), execution_plan)
+
+
+COMMANDS = [
+    compile_command,
+    *(_command(command) for command in sorted(NODE_COMMANDS - {DBTCommand.COMPILE})),
+    plan,
+]

@@ -25,7 +25,7 @@ from floe_core.cli._summary import print_summary
 from floe_core.manifest import PlatformManifest
 from floe_core.stores import ArtifactNotFoundError, fetch_project, open_artifact_store
 
-__all__ = ["runs"]
+__all__ = ["COMMANDS", "runs"]
 
 
 _STATUS_STYLES = {"success": "green", "failed": "red", "error": "red", "cancelled": "yellow"}
@@ -185,3 +185,6 @@ def _heading(record: RunRecord) -> str:
         f"run {record.invocation_id} of project {record.project}: {record.command.value} on"
         f" {record.runtime}, started {record.started_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
     )
+
+
+COMMANDS = [runs]

@@ -10,7 +10,7 @@ from floe_core.cli._options import logging_options
 from floe_core.cli._runs import _history, _manifest_option, _project_option
 from floe_core.ui import PlanSelector, UIServer, Workbench
 
-__all__ = ["ui"]
+__all__ = ["COMMANDS", "ui"]
 
 
 @click.command()
@@ -43,3 +43,6 @@ def ui(
     finally:
         server.close()
         selector.close()
+
+
+COMMANDS = [ui]

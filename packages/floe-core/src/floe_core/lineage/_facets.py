@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 
 import attr
 from openlineage.client.facet_v2 import (
@@ -29,6 +28,7 @@ from openlineage.client.facet_v2 import (
 
 from floe_core._errors import ConfigError
 from floe_core._results import NodeResult, NodeStatus
+from floe_core._version import FLOE_VERSION
 from floe_core.lineage._dbt_manifest import NodeInfo
 
 __all__ = [
@@ -47,14 +47,6 @@ __all__ = [
 ]
 
 
-def _floe_version() -> str:
-    try:
-        return version("floe-core")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0.0.0"
-
-
-FLOE_VERSION = _floe_version()
 PRODUCER = f"https://github.com/floe-dev/floe/tree/{FLOE_VERSION}/packages/floe-core"
 _SCHEMA_BASE = f"https://github.com/floe-dev/floe/blob/{FLOE_VERSION}/spec/facets"
 

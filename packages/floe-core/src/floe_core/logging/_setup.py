@@ -11,10 +11,12 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
+
+from floe_core.logging._choices import LOG_FORMATS, LOG_LEVELS, LogFormat
 
 __all__ = [
     "LOG_FORMATS",
@@ -26,9 +28,6 @@ __all__ = [
     "redact_secrets",
 ]
 
-LogFormat = Literal["console", "json"]
-LOG_FORMATS: tuple[LogFormat, ...] = ("console", "json")
-LOG_LEVELS = ("debug", "info", "warning", "error")
 
 _SECRET_KEY_PARTS = ("password", "passwd", "secret", "token", "api_key", "private_key", "auth")
 _MASK = "***"

@@ -22,6 +22,7 @@ __all__ = [
     "ObjectProjectSource",
     "ProjectSource",
     "RetentionConfig",
+    "object_store_kind",
 ]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -30,6 +31,17 @@ _URL_SCHEMES = {
     "gcs": ("gs://",),
     "azure": ("az://", "abfs://", "abfss://", "azure://", "adl://"),
 }
+
+
+def object_store_kind(url: str) -> str | None:
+    """``s3``, ``gcs`` or ``azure`` for an object store URL, ``None`` for anything else."""
+    lowered = url.lower()
+    for kind, schemes in _URL_SCHEMES.items():
+        if lowered.startswith(schemes):
+            return kind
+    return None
+
+
 _CREDENTIAL_OPTION = re.compile(r"secret|token|password|access_key$|customer_key|sas_key|_key$")
 
 StoreOptions = dict[str, str | bool | int]

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-import click
 import pluggy
 import structlog
 from pydantic import BaseModel, ConfigDict
@@ -244,19 +243,3 @@ class FloePluginManager:
             for facet_name, facet in value.items():
                 facets.setdefault(str(facet_name), facet)
         return facets
-
-    def cli_commands(self) -> list[click.Command]:
-        """The click commands plugins add to the ``floe`` CLI."""
-        commands: list[click.Command] = []
-        for plugin_name, value in self.notify("floe_cli_commands"):
-            returned = list(value) if isinstance(value, list | tuple) else [value]
-            for command in returned:
-                if isinstance(command, click.Command):
-                    commands.append(command)
-                else:
-                    _log.warning(
-                        "floe plugin returned something other than click commands; ignored",
-                        plugin=plugin_name,
-                        returned=repr(command),
-                    )
-        return commands

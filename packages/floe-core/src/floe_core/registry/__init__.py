@@ -13,6 +13,7 @@ from floe_core.registry._registry import (
     KNOWN_RUNTIMES,
     PluginRegistry,
     RuntimeEntry,
+    check_api_version,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "KNOWN_RUNTIMES",
     "PluginRegistry",
     "RuntimeEntry",
+    "check_api_version",
 ]

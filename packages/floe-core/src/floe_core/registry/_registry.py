@@ -7,11 +7,10 @@ package metadata; a runtime's module is imported when that one runtime is asked 
 from __future__ import annotations
 
 import importlib.metadata
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from floe_core._errors import (
     FloeError,
@@ -20,12 +19,16 @@ from floe_core._errors import (
     PluginError,
     PluginNotFoundError,
 )
-from floe_core._events import EventBus
-from floe_core._invocation import DBTCommand
-from floe_core._runtime import PLUGIN_API_VERSION, DBTRuntimePlugin
-from floe_core.manifest import PlatformManifest, resolve_secret_refs
-from floe_core.manifest._diagnostics import describe_errors, summarize
-from floe_core.manifest._yaml import KeyPath, dotted, parse_field_path
+
+if TYPE_CHECKING:
+    # The contract, pydantic and the manifest's models load when a runtime is loaded or
+    # configured: listing the installed ones (`floe plugins list`) needs package metadata only.
+    from pydantic import BaseModel, ValidationError
+
+    from floe_core._events import EventBus
+    from floe_core._invocation import DBTCommand
+    from floe_core._runtime import DBTRuntimePlugin
+    from floe_core.manifest import PlatformManifest
 
 __all__ = [
     "CONFIG_FIELD",
@@ -33,6 +36,7 @@ __all__ = [
     "KNOWN_RUNTIMES",
     "PluginRegistry",
     "RuntimeEntry",
+    "check_api_version",
 ]
 
 ENTRY_POINT_GROUP = "floe.dbt_runtimes"
@@ -57,6 +61,8 @@ class RuntimeEntry:
     """``module:Class`` the entry point names."""
     distribution: str | None
     version: str | None
+    requires_floe_core: str | None = None
+    """The distribution's requirement on floe-core (e.g. ``floe-core<0.2,>=0.1``), if any."""
 
 
 class PluginRegistry:
@@ -77,6 +83,8 @@ class PluginRegistry:
 
     def load_class(self, name: str) -> type[DBTRuntimePlugin[Any]]:
         """Import runtime ``name`` (and only it) and check it honours the plugin contract."""
+        from floe_core._runtime import DBTRuntimePlugin
+
         if name in self._classes:
             return self._classes[name]
         point = self._point(name)
@@ -96,7 +104,7 @@ class PluginRegistry:
                 " DBTRuntimePlugin subclass",
                 hint="the entry point must name a class deriving from floe_core.DBTRuntimePlugin",
             )
-        _check_api_version(name, loaded)
+        check_api_version(name, loaded)
         self._classes[name] = loaded
         return loaded
 
@@ -126,6 +134,10 @@ class PluginRegistry:
         Errors name the field, the expected type and where it is: ``location_of(field)``
         when given, else ``location`` (e.g. the manifest file).
         """
+        from pydantic import ValidationError
+
+        from floe_core.manifest import resolve_secret_refs
+
         runtime = self.load_class(name)
         resolved = resolve_secret_refs(config, field=CONFIG_FIELD)
         try:
@@ -199,7 +211,19 @@ def _entry(point: importlib.metadata.EntryPoint) -> RuntimeEntry:
         value=point.value,
         distribution=dist.name if dist is not None else None,
         version=dist.version if dist is not None else None,
+        requires_floe_core=_floe_core_requirement(dist) if dist is not None else None,
     )
+
+
+_FLOE_CORE_REQUIREMENT = re.compile(r"^floe[-_.]core\b", re.IGNORECASE)
+
+
+def _floe_core_requirement(dist: importlib.metadata.Distribution) -> str | None:
+    """``floe-core<0.2,>=0.1`` from the distribution's ``Requires-Dist`` (not extras')."""
+    for requirement in dist.requires or ():
+        if _FLOE_CORE_REQUIREMENT.match(requirement) and "extra ==" not in requirement:
+            return requirement.split(";")[0].strip()
+    return None
 
 
 def _from(entry: RuntimeEntry) -> str:
@@ -230,21 +254,39 @@ def _parse_version(text: str) -> tuple[int, int] | None:
     return int(major), int(minor)
 
 
-def _check_api_version(name: str, runtime: type[DBTRuntimePlugin[Any]]) -> None:
+def check_api_version(name: str, runtime: type[DBTRuntimePlugin[Any]]) -> None:
+    """Refuse ``runtime`` unless it declares a plugin API this floe-core implements.
+
+    Compatible: the same major and a minor no greater than :data:`PLUGIN_API_VERSION`.
+    Raises :class:`PluginAPIVersionError` naming both versions otherwise, also when the
+    runtime declares none (``api_version`` has no default: it says what the author wrote
+    against, so it must be written down).
+    """
+    from floe_core._runtime import PLUGIN_API_VERSION
+
     declared = getattr(runtime, "api_version", None)
     ours = _parse_version(PLUGIN_API_VERSION)
     theirs = _parse_version(declared) if isinstance(declared, str) else None
     compatible = (
         theirs is not None and ours is not None and theirs[0] == ours[0] and theirs[1] <= ours[1]
     )
-    if not compatible:
+    if compatible:
+        return
+    described = f"runtime '{name}' ({runtime.__module__}.{runtime.__qualname__})"
+    major = PLUGIN_API_VERSION.split(".")[0]
+    if declared is None:
         raise PluginAPIVersionError(
-            f"runtime '{name}' ({runtime.__module__}.{runtime.__qualname__}) targets floe plugin"
-            f" API {declared!r}; this floe-core provides API {PLUGIN_API_VERSION}",
-            hint=f"install a version of the runtime built for floe plugin API"
-            f" {PLUGIN_API_VERSION.split('.')[0]}.x (minor <= {PLUGIN_API_VERSION}), or"
-            " upgrade floe-core",
+            f"{described} declares no floe plugin API version; this floe-core provides API"
+            f" {PLUGIN_API_VERSION}",
+            hint=f'the runtime class must set api_version = "{PLUGIN_API_VERSION}" (the plugin'
+            " API it was written against)",
         )
+    raise PluginAPIVersionError(
+        f"{described} targets floe plugin API {declared!r}; this floe-core provides API"
+        f" {PLUGIN_API_VERSION}",
+        hint=f"install a version of the runtime built for floe plugin API {major}.x (minor <="
+        f" {PLUGIN_API_VERSION}), or a floe-core that provides API {declared}",
+    )
 
 
 def _config_error(
@@ -255,6 +297,9 @@ def _config_error(
     location: str | None,
     location_of: Locator | None,
 ) -> PluginConfigError:
+    from floe_core.manifest._diagnostics import describe_errors, summarize
+    from floe_core.manifest._yaml import KeyPath, dotted, parse_field_path
+
     def locate(path: KeyPath) -> str | None:
         return (location_of(dotted(path)) if location_of is not None else None) or location
 

@@ -13,15 +13,17 @@ or content hash) and checks that version out once into its cache (ADR 0009).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from floe_core._lazy import lazy_getattr
 from floe_core.stores._base import ArtifactStore, StoredArtifact
 from floe_core.stores._errors import (
     ArtifactCorruptedError,
     ArtifactNotFoundError,
     ArtifactStoreError,
 )
-from floe_core.stores._factory import open_artifact_store
+from floe_core.stores._factory import open_artifact_store, open_object_store
 from floe_core.stores._local import LocalArtifactStore
-from floe_core.stores._object import ObjectArtifactStore
 from floe_core.stores._project import (
     FetchedProject,
     ProjectLocation,
@@ -30,6 +32,12 @@ from floe_core.stores._project import (
     folder_version,
     project_directory,
 )
+
+if TYPE_CHECKING:
+    from floe_core.stores._object import ObjectArtifactStore
+
+# Object storage needs obstore (floe-core[s3]/[gcs]/[azure]): imported when first used.
+_LAZY = {"ObjectArtifactStore": "floe_core.stores._object"}
 
 __all__ = [
     "ArtifactCorruptedError",
@@ -45,5 +53,9 @@ __all__ = [
     "fetch_project",
     "folder_version",
     "open_artifact_store",
+    "open_object_store",
     "project_directory",
 ]
+
+
+__getattr__ = lazy_getattr(__name__, _LAZY, extra="s3")

@@ -24,8 +24,9 @@ from floe_core.manifest import (
     PlatformManifest,
     resolve_secret_refs,
 )
+from floe_core.stores._base import ArtifactStore
+from floe_core.stores._factory import open_object_store
 from floe_core.stores._git import GitCheckouts
-from floe_core.stores._object import ObjectArtifactStore
 
 __all__ = ["FetchedProject", "ProjectLocation", "ProjectStore", "fetch_project", "folder_version"]
 
@@ -93,9 +94,9 @@ class ProjectStore:
         version = self.resolve(location)
         return FetchedProject(path=self.checkout(location, version), version=version)
 
-    def _object_store(self, source: ObjectProjectSource) -> ObjectArtifactStore:
+    def _object_store(self, source: ObjectProjectSource) -> ArtifactStore:
         options = resolve_secret_refs(source.options, field="project.source.options")
-        return ObjectArtifactStore(source.url, options)
+        return open_object_store(source.url, options)
 
     def _download(self, source: ObjectProjectSource, version: str) -> Path:
         url_key = hashlib.sha256(source.url.encode()).hexdigest()[:16]
@@ -123,7 +124,7 @@ class ProjectStore:
         return target
 
 
-def _listing_version(store: ObjectArtifactStore) -> str:
+def _listing_version(store: ArtifactStore) -> str:
     fingerprints = store.fingerprints()
     if not fingerprints:
         raise ProjectError(

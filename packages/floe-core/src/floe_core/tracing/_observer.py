@@ -30,7 +30,7 @@ from floe_core._events import (
 )
 from floe_core._invocation import DBTInvocation
 from floe_core._results import NodeResult, NodeStatus, RunStatus
-from floe_core.lineage._facets import FLOE_VERSION
+from floe_core._version import FLOE_VERSION
 from floe_core.tracing._config import TracingConfig
 from floe_core.tracing._propagation import context_from_carrier, inject_carrier
 from floe_core.tracing._providers import build_providers

@@ -16,7 +16,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
 from floe_core._errors import ConfigError
-from floe_core.lineage._facets import FLOE_VERSION
+from floe_core._extras import requires_extra
+from floe_core._version import FLOE_VERSION
 from floe_core.tracing._config import TracingConfig
 
 __all__ = ["Providers", "build_providers"]
@@ -60,19 +61,21 @@ def _protocol(config: TracingConfig) -> str:
 def _otlp_exporters(config: TracingConfig) -> tuple[SpanExporter, MetricExporter]:
     headers = config.headers or None
     if _protocol(config) == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        with requires_extra("tracing-grpc", "observability.tracing.protocol: grpc"):
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         return (
             OTLPSpanExporter(endpoint=config.endpoint, headers=headers, timeout=config.timeout),
             OTLPMetricExporter(endpoint=config.endpoint, headers=headers, timeout=config.timeout),
         )
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
-        OTLPMetricExporter as HTTPMetricExporter,
-    )
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-        OTLPSpanExporter as HTTPSpanExporter,
-    )
+    with requires_extra("tracing", "observability.tracing.protocol: http/protobuf"):
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+            OTLPMetricExporter as HTTPMetricExporter,
+        )
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter as HTTPSpanExporter,
+        )
 
     # Like OTEL_EXPORTER_OTLP_ENDPOINT, the configured endpoint is the collector's base URL.
     base = config.endpoint.rstrip("/") if config.endpoint else None

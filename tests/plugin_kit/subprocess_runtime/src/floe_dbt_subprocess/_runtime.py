@@ -45,6 +45,7 @@ class SubprocessRuntime(DBTRuntimePlugin[SubprocessRuntimeConfig]):
 
     name = "subprocess"
     config_model = SubprocessRuntimeConfig
+    api_version = "1.0"  # the floe plugin API this runtime was written against
 
     def __init__(self, config: SubprocessRuntimeConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)

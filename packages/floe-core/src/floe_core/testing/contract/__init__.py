@@ -16,7 +16,10 @@ into a temporary folder per class and runs a handful of dbt invocations on your 
 
 from __future__ import annotations
 
-import pytest
+from floe_core._extras import requires_extra
+
+with requires_extra("testing", "floe_core.testing.contract"):
+    import pytest
 
 # The suite's assertions are in these modules; have pytest explain them on failure.
 pytest.register_assert_rewrite(

@@ -17,7 +17,8 @@ from floe_core._events import NodeFinished, NodeSkipped, NodeStarted
 from floe_core._invocation import DBTCommand, DBTInvocation
 from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus, RunStatus
-from floe_core._runtime import PLUGIN_API_VERSION, DBTRuntimePlugin
+from floe_core._runtime import DBTRuntimePlugin
+from floe_core.registry import check_api_version
 from floe_core.testing.contract._commands import DeclaredCommandTests
 from floe_core.testing.contract._project import (
     BUILD_WITH_FAILURES,
@@ -286,7 +287,9 @@ class RuntimeContractTests(DeclaredCommandTests):
         metadata = runtime.get_runtime_metadata()
         assert metadata.name == runtime.name
         assert metadata.supports_parallel_execution == runtime.supports_parallel_execution()
-        assert metadata.api_version.split(".")[0] == PLUGIN_API_VERSION.split(".")[0]
+        assert metadata.api_version == runtime.api_version
+        # The registry's own check: refuses an undeclared or incompatible plugin API.
+        check_api_version(runtime.name, type(runtime))
 
     def test_close_is_idempotent_and_context_managed(self, runtime_factory: RuntimeFactory) -> None:
         with runtime_factory() as fresh:
