@@ -101,3 +101,14 @@ def test_relative_target_and_log_paths_are_made_absolute_from_the_cwd(
     args = dbt_args("run", **{**BASE, "log_path": Path("out/logs")}, target_path=Path("out"))
     assert _option(args, "--target-path") == str(tmp_path / "out")
     assert _option(args, "--log-path") == str(tmp_path / "out" / "logs")
+
+
+def test_state_defer_and_favor_state_go_to_the_commands_that_take_them() -> None:
+    args = dbt_args("build", **BASE, state=Path("/s/run-1"), defer=True, favor_state=True)
+    assert _option(args, "--state") == "/s/run-1"
+    assert "--defer" in args
+    assert "--favor-state" in args
+    listed = dbt_args("ls", **BASE, state=Path("/s/run-1"))
+    assert _option(listed, "--state") == "/s/run-1"
+    assert "--defer" not in listed
+    assert "--state" not in dbt_args("build", **BASE, defer=True)  # defer needs a state

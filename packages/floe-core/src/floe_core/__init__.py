@@ -55,6 +55,7 @@ if typing.TYPE_CHECKING:
         GeneratedProfile,
         ProfilesDirProfile,
         ProfileSource,
+        StateReference,
     )
     from floe_core._observer import RunObserver
     from floe_core._plan import ExecutionPlan, PlannedNode, order_nodes
@@ -97,6 +98,7 @@ _LAZY = {
     "DBTInvocation": "floe_core._invocation",
     "GeneratedProfile": "floe_core._invocation",
     "ProfilesDirProfile": "floe_core._invocation",
+    "StateReference": "floe_core._invocation",
     "ProfileSource": "floe_core._invocation",
     "RunObserver": "floe_core._observer",
     "ExecutionPlan": "floe_core._plan",
@@ -167,6 +169,7 @@ __all__ = [
     "RuntimeExecutionError",
     "RuntimeMetadata",
     "SecretError",
+    "StateReference",
     "UnsupportedCommandError",
     "Veto",
     "WarehouseError",

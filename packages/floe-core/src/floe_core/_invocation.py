@@ -17,6 +17,7 @@ __all__ = [
     "GeneratedProfile",
     "ProfileSource",
     "ProfilesDirProfile",
+    "StateReference",
 ]
 
 
@@ -106,6 +107,30 @@ class ProfilesDirProfile(BaseModel):
 ProfileSource = Annotated[GeneratedProfile | ProfilesDirProfile, Field(discriminator="kind")]
 
 
+class StateReference(BaseModel):
+    """The state a run compares against (dbt's ``--state``): a previous run's manifest.json,
+    run_results.json and sources.json, for ``state:``/``result:``/``source_status:``
+    selectors and ``--defer``.
+
+    ``ref`` is what the user gave (a folder, a stored run id, ``latest`` or
+    ``latest:TARGET``); ``run_id`` and ``project`` name the results-store run it resolved to,
+    so a remote worker fetches the same files from the store; ``path`` is the local folder
+    holding them on the machine that resolved it (never shipped to another machine's dbt).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ref: str
+    project: str | None = None
+    run_id: str | None = None
+    """The stored run the state is (``None``: a folder the user named)."""
+    path: Path | None = None
+    defer: bool = False
+    """Resolve unselected parents to the state's relations (dbt ``--defer``)."""
+    favor_state: bool = False
+    """With ``defer``: use the state's relations even where this target has them."""
+
+
 def _new_invocation_id() -> str:
     return str(uuid.uuid4())
 
@@ -135,6 +160,17 @@ class DBTInvocation(BaseModel):
     """Where dbt writes manifest.json and run_results.json; default ``<project>/target``."""
     trace_context: dict[str, str] = Field(default_factory=dict)
     command_args: CommandArgs = Field(default_factory=CommandArgs)
+    state: StateReference | None = None
+    """``--state`` (and ``--defer``): what ``state:`` selectors compare against."""
+    retry_of: str | None = None
+    """``retry``: the invocation id of the stored run this one re-runs the failures of."""
+
+    @property
+    def effective_target(self) -> str | None:
+        """The target dbt runs against: ``target``, else a generated profile's own."""
+        if self.target is not None:
+            return self.target
+        return self.profile.target if isinstance(self.profile, GeneratedProfile) else None
 
     @property
     def artifacts_dir(self) -> Path:

@@ -138,6 +138,10 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
     supported_commands: ClassVar[frozenset[DBTCommand]] = NODE_COMMANDS
     """The dbt commands :meth:`execute` handles; :meth:`invoke` refuses any other before
     anything runs. A runtime that handles more (``deps``, ``ls``, ``retry``...) says so here."""
+    supports_state: ClassVar[bool] = False
+    """Whether :meth:`execute` and :meth:`plan` honour :attr:`DBTInvocation.state
+    <floe_core.DBTInvocation.state>` (``--state``, ``--defer``); floe refuses a state for a
+    runtime that would silently ignore it."""
 
     def __init__(self, config: ConfigT, *, events: EventBus | None = None) -> None:
         self.config = config

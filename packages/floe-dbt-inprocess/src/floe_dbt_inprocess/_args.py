@@ -50,6 +50,9 @@ def dbt_args(
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
     selector: str | None = None,
+    state: Path | None = None,
+    defer: bool = False,
+    favor_state: bool = False,
     partial_parse: bool = True,
     populate_cache: bool = True,
     send_anonymous_usage_stats: bool = False,
@@ -104,4 +107,11 @@ def dbt_args(
         add("--exclude", *exclude)
     if selector:
         add("--selector", selector)
+    if state is not None:
+        # the comparison run's manifest.json, run_results.json and sources.json (slim CI)
+        add("--state", str(state.absolute()))
+        if defer:
+            add("--defer")
+        if favor_state:
+            add("--favor-state")
     return args

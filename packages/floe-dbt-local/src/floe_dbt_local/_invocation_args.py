@@ -32,6 +32,7 @@ def invocation_args(
 ) -> list[str]:
     """:func:`~floe_dbt_inprocess.dbt_args` for ``command`` (``build``, ``parse``, ``ls``...):
     the invocation's target and threads win over the profile's and the config's."""
+    state = invocation.state
     return dbt_args(
         command,
         project_dir=invocation.project_dir,
@@ -48,6 +49,9 @@ def invocation_args(
         select=invocation.select,
         exclude=invocation.exclude,
         selector=invocation.selector,
+        state=state.path if state is not None else None,
+        defer=state is not None and state.defer,
+        favor_state=state is not None and state.favor_state,
         partial_parse=config.partial_parse,
         populate_cache=config.populate_cache,
         send_anonymous_usage_stats=config.send_anonymous_usage_stats,

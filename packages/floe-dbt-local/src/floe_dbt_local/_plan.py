@@ -7,7 +7,7 @@ from typing import Any
 
 from floe_core import DBTCommand, ExecutionPlan, PlannedNode, order_nodes
 
-__all__ = ["EXECUTED_RESOURCE_TYPES", "build_plan", "executed_node_ids"]
+__all__ = ["EXECUTED_RESOURCE_TYPES", "build_plan", "deferred_node_ids", "executed_node_ids"]
 
 _COMPILED = frozenset({"model", "seed", "snapshot", "test", "unit_test", "analysis", "function"})
 
@@ -107,6 +107,29 @@ def _through_ephemeral(manifest: Any, parents: Mapping[str, frozenset[str]], uid
         else:
             found.add(parent)
     return found
+
+
+def deferred_node_ids(manifest: Any, executed: Iterable[str]) -> tuple[str, ...]:
+    """The unbuilt models, seeds and snapshots ``executed`` nodes read: with ``--defer``,
+    dbt resolves them to the state's relations."""
+    built = set(executed)
+    parents = {
+        parent
+        for unique_id in built
+        if unique_id in manifest.nodes
+        for parent in _parents(manifest.nodes[unique_id])
+    }
+    return tuple(
+        sorted(
+            parent
+            for parent in parents - built
+            if parent in manifest.nodes
+            and str(manifest.nodes[parent].resource_type) in _RELATION_TYPES
+        )
+    )
+
+
+_RELATION_TYPES = frozenset({"model", "seed", "snapshot"})
 
 
 def _parents(node: Any) -> frozenset[str]:

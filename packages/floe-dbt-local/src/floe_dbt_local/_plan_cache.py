@@ -16,10 +16,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from floe_core import ExecutionPlan
+from floe_core import DBTInvocation, ExecutionPlan
+from floe_core.artifacts import STATE_FILES
 from floe_dbt_local._manifest_cache import env_vars_unchanged
 
-__all__ = ["PlanCache", "plan_key"]
+__all__ = ["PlanCache", "file_stat", "plan_key", "state_key"]
 
 _FOLDER = "floe-plans"
 
@@ -36,6 +37,27 @@ def plan_key(
 ) -> str:
     selection = json.dumps([fingerprint, select, exclude, selector])
     return hashlib.blake2b(selection.encode(), digest_size=16).hexdigest()
+
+
+def state_key(invocation: DBTInvocation) -> str:
+    """What a selection depends on besides the project: the ``--state`` files and this
+    target path's sources.json (``source_status:``), by size and modification time."""
+    state = invocation.state
+    if state is None or state.path is None:
+        return ""
+    files = [state.path / name for name in STATE_FILES]
+    files.append(invocation.artifacts_dir / "sources.json")
+    stats = [file_stat(path) for path in files]
+    return json.dumps([str(state.path), stats, state.defer, state.favor_state])
+
+
+def file_stat(path: Path) -> tuple[int, int] | None:
+    """Size and modification time of ``path``; ``None`` when it is not there."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 class PlanCache:

@@ -38,8 +38,8 @@ from floe_dbt_local._manifest_cache import (
     dbt_version,
     manifest_fingerprint,
 )
-from floe_dbt_local._plan import build_plan, executed_node_ids
-from floe_dbt_local._plan_cache import PlanCache, plan_key
+from floe_dbt_local._plan import build_plan, deferred_node_ids, executed_node_ids
+from floe_dbt_local._plan_cache import PlanCache, file_stat, plan_key, state_key
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
@@ -61,6 +61,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
 
     name: ClassVar[str] = "local"
     supported_commands: ClassVar[frozenset[DBTCommand]] = frozenset(DBTCommand)
+    supports_state: ClassVar[bool] = True
     config_model: ClassVar[type[LocalRuntimeConfig]] = LocalRuntimeConfig
     api_version: ClassVar[str] = "1.0"
     translator_class: ClassVar[type[DbtEventTranslator] | None] = None
@@ -138,6 +139,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                 metadata = {
                     "parse_seconds": parse_seconds or 0.0,
                     "manifest_cache_hit": parse_seconds is None,
+                    **_state_metadata(invocation, cached.manifest, executed),
                 }
         return self._run_result(
             command,
@@ -157,7 +159,12 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             invocation.project_dir, profile, invocation.target, invocation.vars
         )
         plans = PlanCache(invocation.artifacts_dir)
-        key = plan_key(fingerprint, invocation.select, invocation.exclude, invocation.selector)
+        key = plan_key(
+            fingerprint + state_key(invocation),
+            invocation.select,
+            invocation.exclude,
+            invocation.selector,
+        )
         stored = plans.get(key)
         if stored is not None:
             return stored
@@ -233,7 +240,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     ) -> tuple[str, ...]:
         """Unique ids the selection picks, any resource type (``dbt ls``, run once per
         selection and manifest)."""
-        key = (invocation.select, invocation.exclude, invocation.selector)
+        key = (invocation.select, invocation.exclude, invocation.selector, state_key(invocation))
         if key not in cached.selections:
             from floe_dbt_inprocess import invoke_dbt
 
@@ -248,7 +255,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     def _write_manifest(self, cached: CachedManifest, invocation: DBTInvocation) -> Path:
         """manifest.json of this invocation, written before any node runs (lineage reads it)."""
         path = invocation.artifacts_dir / _MANIFEST_FILE
-        current = _stat(path)
+        current = file_stat(path)
         if current is None or cached.written_to.get(path) != current:
             from dbt.parser.manifest import write_manifest
 
@@ -258,7 +265,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
 
     @staticmethod
     def _remember_written(cached: CachedManifest, path: Path) -> None:
-        stat = _stat(path)
+        stat = file_stat(path)
         if stat is not None:
             cached.written_to[path] = stat
 
@@ -334,12 +341,16 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         )
 
 
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_size, stat.st_mtime_ns
+def _state_metadata(
+    invocation: DBTInvocation, manifest: Any, executed: tuple[str, ...]
+) -> dict[str, Any]:
+    """For a run with ``--state``: what the state selected and, with ``--defer``, the
+    relations read from the state instead of built (a run page shows both)."""
+    state = invocation.state
+    if state is None:
+        return {}
+    deferred = deferred_node_ids(manifest, executed) if state.defer else ()
+    return {"state_selected": list(executed), "deferred": list(deferred)}
 
 
 def _existing(path: Path) -> Path | None:

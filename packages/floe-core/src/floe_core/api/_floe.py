@@ -10,7 +10,7 @@ from typing import Any, Protocol, Self, Unpack, overload
 
 from floe_core._errors import ConfigError
 from floe_core._events import EventBus, EventSubscriber, FloeEvent
-from floe_core._invocation import DBTCommand, DBTInvocation, ProfileSource
+from floe_core._invocation import NODE_COMMANDS, DBTCommand, DBTInvocation, ProfileSource
 from floe_core._observer import RunObserver
 from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult, RunStatus
@@ -19,7 +19,7 @@ from floe_core.api._dbt_project import load_or_assume_manifest
 from floe_core.api._observers import observers_from_manifest
 from floe_core.api._options import InvocationOptions, build_invocation, choose_runtime
 from floe_core.api._validate import check_secrets
-from floe_core.artifacts import ResultsStore
+from floe_core.artifacts import ResultsStore, RunHistory, RunRecord, resolve_state
 from floe_core.logging import bind_invocation
 from floe_core.manifest import PlatformManifest
 from floe_core.plugins import FloePluginManager
@@ -30,6 +30,8 @@ from floe_core.stores import ArtifactNotFoundError, project_directory
 __all__ = ["Floe"]
 
 RUN_RESULTS = "run_results.json"
+STATE_FOLDER = "floe-state"
+"""Under the invocation's target path: the states fetched from the results store."""
 
 
 def _events_of(invocation_id: str, observer: RunObserver) -> EventSubscriber:
@@ -75,6 +77,14 @@ class _Command:
             return floe.invoke(command, **options)
 
         return run_command
+
+
+_RETRIABLE = NODE_COMMANDS | {DBTCommand.RETRY}
+"""Commands whose run_results.json dbt retry can re-run from."""
+
+
+def _selection_of(invocation: DBTInvocation) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    return invocation.select, invocation.exclude, invocation.selector
 
 
 def _preflight(
@@ -133,6 +143,9 @@ class Floe:
         self.observers: tuple[RunObserver, ...] = tuple(observers)
         self.plugins = plugins if plugins is not None else FloePluginManager()
         self._closed = False
+        self.retry_failed = False
+        """Node commands run as ``retry`` of the last run of their selection (``--retry-failed``
+        on a runtime without a rerun of its own)."""
         if event_logger is not None:
             self.runtime.events.subscribe(event_logger)
 
@@ -157,9 +170,10 @@ class Floe:
         ~/.dbt) and runs kept under the project's ``.floe/``.
 
         ``runtime`` replaces ``plugins.dbt_runtime.type`` and ``runtime_config`` its
-        ``config`` (see :func:`choose_runtime`). ``retry_failed`` asks a runtime that can
-        (its config has a ``retry_failed`` field, e.g. ``cloud``) to re-run only what failed
-        last time instead of the selection.
+        ``config`` (see :func:`choose_runtime`). ``retry_failed`` re-runs only what failed
+        or was skipped last time instead of the selection: through the runtime's own rerun
+        when its config has a ``retry_failed`` field (``cloud``), else as ``dbt retry`` of
+        the last stored run of the same selection (``local``, ``temporal``).
         ``observers`` come on top of the ones the manifest asks for; extension plugins
         (entry point group ``floe.plugins``) are loaded and may veto a run. Raises a
         :class:`~floe_core.ConfigError` naming the file/field and the fix.
@@ -171,13 +185,20 @@ class Floe:
         )
         name, config = choose_runtime(manifest, runtime, runtime_config)
         registry = PluginRegistry()
+        # A runtime with its own rerun (cloud's retry_failed) does it; floe retries on the
+        # others that run dbt retry (local, temporal).
+        floe_retries = False
         if retry_failed:
-            config = {**config, "retry_failed": True}
-            if "retry_failed" not in registry.load_class(name).config_model.model_fields:
+            runtime_class = registry.load_class(name)
+            if "retry_failed" in runtime_class.config_model.model_fields:
+                config = {**config, "retry_failed": True}
+            elif DBTCommand.RETRY in runtime_class.supported_commands:
+                floe_retries = True
+            else:
                 raise ConfigError(
                     f"runtime {name!r} cannot retry from failure",
                     hint="drop --retry-failed and re-run the failed nodes with --select, or use"
-                    " a runtime that supports it (cloud)",
+                    " a runtime that supports it (local, temporal, cloud)",
                 )
         with ExitStack() as close_on_error:
             plugins = FloePluginManager.from_entry_points()
@@ -203,6 +224,7 @@ class Floe:
                 plugins=plugins,
                 event_logger=event_logger,
             )
+            floe.retry_failed = floe_retries
             close_on_error.pop_all()
         return floe
 
@@ -222,8 +244,35 @@ class Floe:
         return lambda: self.events.unsubscribe(subscriber)
 
     def invocation(self, **options: Unpack[InvocationOptions]) -> DBTInvocation:
-        """The :class:`DBTInvocation` the options describe (nothing runs)."""
-        return build_invocation(self.manifest, self.project_dir, self.profile, options)
+        """The :class:`DBTInvocation` the options describe (nothing runs but fetching a
+        ``state`` from the results store)."""
+        invocation = build_invocation(self.manifest, self.project_dir, self.profile, options)
+        ref = options.get("state")
+        defer, favor_state = options.get("defer", False), options.get("favor_state", False)
+        if ref is None:
+            if defer or favor_state:
+                raise ConfigError(
+                    "--defer and --favor-state need --state: the run whose relations to use",
+                    hint="add e.g. `--state latest:prod` (the last successful prod run)",
+                )
+            return invocation
+        if not self.runtime.supports_state:
+            raise ConfigError(
+                f"runtime {self.runtime.name!r} does not take --state (state:, result: and"
+                " source_status: selectors, --defer)",
+                hint="run it with --runtime local, or drop --state",
+            )
+        store = self.results
+        state = resolve_state(
+            str(ref),
+            history=store.history if store is not None else None,
+            project=self.project_name,
+            target=invocation.effective_target,
+            into=invocation.artifacts_dir / STATE_FOLDER,
+            defer=defer,
+            favor_state=favor_state,
+        )
+        return invocation.model_copy(update={"state": state})
 
     def plan(self, **options: Unpack[InvocationOptions]) -> ExecutionPlan:
         """The nodes ``build`` would execute, in dependency order; nothing is executed."""
@@ -235,6 +284,8 @@ class Floe:
         A command the runtime does not support is refused before anything runs; ``retry``
         re-runs what failed in the project's last run kept in the results store.
         """
+        if self.retry_failed and command in NODE_COMMANDS:
+            command = DBTCommand.RETRY
         self.runtime.check_supported(command)
         invocation = self.invocation(**options)
         if command is DBTCommand.RETRY:
@@ -300,23 +351,36 @@ class Floe:
             raise error
 
     def _with_retry_state(self, invocation: DBTInvocation) -> DBTInvocation:
-        """``invocation`` pointed at the run_results.json of the project's last run."""
+        """``invocation`` pointed at the run_results.json of the project's last run (of the
+        same selection, when it names one), and linked to that run."""
         store = self.results
-        last = None
-        if store is not None:
-            kept = [r for r in store.history.runs(self.project_name) if RUN_RESULTS in r.files]
-            last = kept[-1] if kept else None
+        last = None if store is None else self._retried_run(store.history, invocation)
         if store is None or last is None:
+            asked = " with this selection" if _selection_of(invocation) != ((), (), None) else ""
             raise ConfigError(
                 f"nothing to retry: the results store has no earlier run of project"
-                f" {self.project_name!r} with run results",
+                f" {self.project_name!r}{asked} with run results",
                 hint="run the command first (e.g. floe build); retry re-runs what failed in it",
             )
         state_dir = invocation.artifacts_dir / "retry-state"
         state_dir.mkdir(parents=True, exist_ok=True)
         (state_dir / RUN_RESULTS).write_bytes(store.history.read(last, RUN_RESULTS))
         args = invocation.command_args.model_copy(update={"state_dir": state_dir})
-        return invocation.model_copy(update={"command_args": args})
+        return invocation.model_copy(update={"command_args": args, "retry_of": last.invocation_id})
+
+    def _retried_run(self, history: RunHistory, invocation: DBTInvocation) -> RunRecord | None:
+        """The newest run of the project with run results (and the same selection, if
+        ``invocation`` has one)."""
+        wanted = _selection_of(invocation)
+        for record in reversed(history.runs(self.project_name)):
+            if RUN_RESULTS not in record.files or record.command not in _RETRIABLE:
+                continue
+            if wanted == ((), (), None):
+                return record
+            asked = history.invocation(record)
+            if asked is not None and _selection_of(asked) == wanted:
+                return record
+        return None
 
     def close(self) -> None:
         """Flush and close the observers in order, then the runtime, each even if an earlier

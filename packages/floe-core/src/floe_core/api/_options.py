@@ -41,6 +41,12 @@ class InvocationOptions(TypedDict, total=False):
     """``ls``: ``name``, ``path``, ``json`` or ``selector``."""
     output_keys: Iterable[str]
     """``ls --output json``: only these keys."""
+    state: str | Path | None
+    """dbt's ``--state``: a folder, a stored run id, ``latest`` or ``latest:TARGET``."""
+    defer: bool
+    """Resolve unselected parents to the state's relations (needs ``state``)."""
+    favor_state: bool
+    """With ``defer``: the state's relations even where this target has them."""
 
 
 _COMMAND_ARGS = (

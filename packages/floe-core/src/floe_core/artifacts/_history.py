@@ -16,7 +16,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from floe_core._detach import RunHandle
-from floe_core._invocation import DBTCommand
+from floe_core._errors import FloeError
+from floe_core._invocation import DBTCommand, DBTInvocation
 from floe_core._results import DBTRunResult, RunStatus
 from floe_core.manifest import RetentionConfig
 from floe_core.stores import (
@@ -30,6 +31,7 @@ __all__ = ["RunHistory", "RunRecord", "index_key", "read_index"]
 
 RUNS_FOLDER = "runs"
 RESULT_FILE = "result.json"
+INVOCATION_FILE = "invocation.json"
 
 
 class RunRecord(BaseModel):
@@ -54,6 +56,10 @@ class RunRecord(BaseModel):
     handle: RunHandle | None = None
     """Where the run lives when it outlives its client (status ``detached`` until followed
     to its end by ``floe runs attach``)."""
+    target: str | None = None
+    """The dbt target the run ran against (``None``: not recorded, or the profile's default)."""
+    retry_of: str | None = None
+    """The invocation id of the run this one retried (``floe retry``, ``--retry-failed``)."""
 
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
@@ -115,6 +121,15 @@ class RunHistory:
         key = f"{record.project}/{record.path}/{name}"
         expected = record.files.get(name)
         return self.store.get_verified(key, expected) if expected else self.store.get(key)
+
+    def invocation(self, record: RunRecord) -> DBTInvocation | None:
+        """What the run was asked (kept as invocation.json), if the run kept it readable."""
+        if INVOCATION_FILE not in record.files:
+            return None
+        try:
+            return DBTInvocation.model_validate_json(self.read(record, INVOCATION_FILE))
+        except (FloeError, ValueError):
+            return None
 
     def result(self, record: RunRecord) -> DBTRunResult:
         data = self.read(record, RESULT_FILE)

@@ -5,7 +5,8 @@ Layout under the store (a local folder by default, or object storage)::
     <project>/runs/<started_at>-<invocation_id>.json   one RunRecord per finished run
     <project>/<invocation_id>/invocation.json          what was asked (no secrets in it)
     <project>/<invocation_id>/events.jsonl             every event
-    <project>/<invocation_id>/result.json              the DBTRunResult
+    <project>/<invocation_id>/result.json              the DBTRunResult (of a retry: with the
+                                                       retried run's other nodes, once each)
     <project>/<invocation_id>/manifest.json            dbt's artifacts, copied
     <project>/<invocation_id>/run_results.json
     <project>/<invocation_id>/catalog.json             (after ``docs generate``)
@@ -246,6 +247,8 @@ class ResultsStore:
                 self._finished[result.invocation_id] = run.events_path.parent
         self._close_events(run)
         self._copy_dbt_artifacts(run, result)
+        if run.invocation is not None and run.invocation.retry_of is not None:
+            result = self._combined(run.project, run.invocation.retry_of, result)
         data = result.model_dump_json(indent=2).encode()
         self._keep(run, RESULT_FILE, partial(self.store.put, data=data))
         self._index(
@@ -291,12 +294,30 @@ class ResultsStore:
             path=run.invocation_id,
             files=dict(run.files),
             handle=run.handle,
+            target=run.invocation.effective_target if run.invocation is not None else None,
+            retry_of=run.invocation.retry_of if run.invocation is not None else None,
         )
         key = index_key(run.project, run.started_at, run.invocation_id)
         try:
             self.store.put(key, record.model_dump_json(indent=2).encode())
         except ArtifactStoreError as exc:
             self._failed(run.invocation_id, exc)
+
+    def _combined(self, project: str, retried_id: str, retry: DBTRunResult) -> DBTRunResult:
+        """A retry's result as the record of both runs: the retried run's nodes, each one
+        the retry ran replaced by its new result (dbt retry keeps the rest's results)."""
+        try:
+            retried = self.history.result(self.history.find(project, retried_id))
+        except ArtifactStoreError as exc:
+            _log.warning("could not combine a retry with its run", error=str(exc))
+            return retry
+        rerun = {node.unique_id for node in retry.nodes}
+        kept = tuple(node for node in retried.nodes if node.unique_id not in rerun)
+        nodes = (*kept, *retry.nodes)
+        status = retry.status
+        if status in (RunStatus.SUCCESS, RunStatus.FAILED):  # else the run itself broke
+            status = DBTRunResult.status_from_nodes(nodes)
+        return retry.model_copy(update={"nodes": nodes, "status": status})
 
     def _sync_events(self) -> None:
         """Upload the event logs of running invocations that grew, until :meth:`close`."""

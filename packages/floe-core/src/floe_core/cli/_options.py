@@ -163,6 +163,23 @@ invocation_options = _stack(
     click.option("--threads", type=click.IntRange(min=1), help="Nodes run at once."),
     click.option("--full-refresh", is_flag=True, help="Rebuild incremental models and seeds."),
     click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure."),
+    click.option(
+        "--state",
+        metavar="REF",
+        help="Compare with another run (state:modified, result:, source_status:): a folder,"
+        " a stored run id, `latest` (last successful run of this project and target) or"
+        " `latest:TARGET`.",
+    ),
+    click.option(
+        "--defer",
+        is_flag=True,
+        help="Read unselected parents from the --state run's relations (dbt --defer).",
+    ),
+    click.option(
+        "--favor-state",
+        is_flag=True,
+        help="With --defer: the state's relations even where this target has them.",
+    ),
 )
 
 retry_failed_option = click.option(

@@ -33,7 +33,6 @@ from floe_core.stores import ArtifactNotFoundError, fetch_project, open_artifact
 
 __all__ = ["COMMANDS", "runs"]
 
-INVOCATION_FILE = "invocation.json"
 
 _STATUS_STYLES = {
     "success": "green",
@@ -110,7 +109,7 @@ def list_runs(
     if verbose:
         table.add_column("asked as", overflow="fold")
     for record in records:
-        described = [_describe(_invocation_of(history, record), record.runtime)] * verbose
+        described = [_describe(history.invocation(record), record.runtime)] * verbose
         table.add_row(
             record.invocation_id,
             f"{record.started_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
@@ -145,16 +144,6 @@ def _find(history: RunHistory, project: str, invocation_id: str) -> RunRecord:
         ) from None
 
 
-def _invocation_of(history: RunHistory, record: RunRecord) -> DBTInvocation | None:
-    """What the run was asked (kept as invocation.json), if the run kept it."""
-    if INVOCATION_FILE not in record.files:
-        return None
-    try:
-        return DBTInvocation.model_validate_json(history.read(record, INVOCATION_FILE))
-    except (FloeError, ValueError):
-        return None
-
-
 def _describe(invocation: DBTInvocation | None, runtime: str) -> str:
     """``runtime=local target=dev select=a b exclude=c vars={...}``: how the run was asked."""
     if invocation is None:
@@ -168,6 +157,12 @@ def _describe(invocation: DBTInvocation | None, runtime: str) -> str:
         parts.append(f"selector={invocation.selector}")
     if invocation.vars:
         parts.append(f"vars={json.dumps(invocation.vars, sort_keys=True, default=str)}")
+    state = invocation.state
+    if state is not None:
+        parts.append(f"state={state.ref}" + (f" (run {state.run_id})" if state.run_id else ""))
+        parts += ["defer"] * state.defer + ["favor-state"] * state.favor_state
+    if invocation.retry_of is not None:
+        parts.append(f"retry_of={invocation.retry_of}")
     return " ".join(parts)
 
 
@@ -199,7 +194,7 @@ def show_run(
         return
     console = stdout_console()
     console.print(_heading(record), markup=False)
-    console.print(f"invocation: {_describe(_invocation_of(history, record), record.runtime)}")
+    console.print(f"invocation: {_describe(history.invocation(record), record.runtime)}")
     print_summary(console, result, results_dir=None)
     console.print("files:")
     for name in sorted(record.files):
