@@ -82,7 +82,11 @@ def test_a_node_failing_on_every_attempt_is_stored_as_an_error(
     dag_project: Path,
     duckdb_profile: GeneratedProfile,
 ) -> None:
-    # Each attempt outlives its start-to-close timeout: no attempt produces a result.
+    # Each attempt outlives its start-to-close timeout: no attempt produces a result. The
+    # shared `slow` model takes ~0.5 s on an idle machine; ten times that is never in time.
+    (dag_project / "models" / "slow.sql").write_text(
+        "select sum(i % 7) as total from range(3000000000) t(i)", encoding="utf-8"
+    )
     runtime = make_runtime(
         node_timeout_seconds=0.3,
         retry=RetrySettings(initial_interval_seconds=0.1, maximum_attempts=2),
