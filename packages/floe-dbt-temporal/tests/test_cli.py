@@ -9,7 +9,12 @@ from click.testing import CliRunner
 from floe_core.cli import cli
 from floe_core.registry import PluginRegistry
 from floe_dbt_temporal import GitProject, LocalProject, TemporalRuntimeConfig, WorkerSettings
-from floe_dbt_temporal.cli import _from_manifest, _project_option, worker_command
+from floe_dbt_temporal.cli import (
+    _from_manifest,
+    _project_option,
+    _served_projects,
+    worker_command,
+)
 
 
 def test_project_options_name_a_path_or_a_git_url(tmp_path: Path) -> None:
@@ -98,3 +103,12 @@ def test_relative_folders_mean_the_manifests_folder_for_the_client_too(tmp_path:
     assert isinstance(config, TemporalRuntimeConfig)
     assert config.artifact_store == str(tmp_path / "shared" / "artifacts")
     assert config.work_dir == tmp_path / "w"
+
+
+def test_projects_of_a_worker_run_with_the_profile_of_its_own_manifest(tmp_path: Path) -> None:
+    manifest = _temporal_manifest(tmp_path, "task_queue: q")
+    served = _served_projects(_from_manifest(manifest)["projects"], (f"crm={tmp_path}",))
+    assert served["crm"].profile is not None
+    assert served["crm"].profile == served["shop"].profile
+    # No manifest: no profile at all (the registry refuses a client's).
+    assert _served_projects({}, (f"crm={tmp_path}",))["crm"].profile is None

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from floe_core import DBTCommand, ProjectError
+from floe_core import DBTCommand, GeneratedProfile, ProfileError, ProjectError
 from floe_core.stores import folder_version
 from floe_dbt_temporal import (
     GitProject,
@@ -71,3 +71,17 @@ def test_unknown_project_names_the_registered_ones(tmp_path: Path) -> None:
     )
     with pytest.raises(ProjectError, match=r"'crm' is not registered.*known: shop"):
         registry.entry(RunContext(run_id="r", project="crm", command=DBTCommand.RUN))
+
+
+def test_a_project_registered_without_profile_never_runs_with_the_clients(
+    tmp_path: Path,
+) -> None:
+    client_profile = GeneratedProfile(outputs={"dev": {"type": "duckdb", "path": "x.duckdb"}})
+    projects = {"shop": ProjectEntry(source=LocalProject(path=tmp_path))}
+    context = RunContext(run_id="r", project="shop", command=DBTCommand.RUN, profile=client_profile)
+
+    with pytest.raises(ProfileError, match="never uses the profile a client sends") as refused:
+        ProjectRegistry(projects, tmp_path / "cache").profile(context)
+    assert "--allow-any-project" in (refused.value.hint or "")
+    trusting = ProjectRegistry(projects, tmp_path / "cache", allow_any_project=True)
+    assert trusting.profile(context) == client_profile

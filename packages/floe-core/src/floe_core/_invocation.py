@@ -146,6 +146,9 @@ class DBTInvocation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     project_dir: Path
+    project_version: str = ""
+    """The version of the manifest's ``project.source`` ``project_dir`` holds (for git, the
+    commit): remote workers serving that source run exactly this version. "" for a folder."""
     profile: ProfileSource
     target: str | None = None
     select: tuple[str, ...] = ()

@@ -158,7 +158,7 @@ class RunActivities:
         """Parse (warm), select, and store the manifest and the plan; return references."""
         context = request.context
         try:
-            version = self.registry.current_version(self.registry.entry(context).source)
+            version = self.registry.planned_version(context)
         except FloeError as exc:
             raise _application_error(exc) from exc
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from floe_core import ProfileError, ProfileSource, ProjectError
 from floe_core.manifest import GitProjectSource
 from floe_core.stores import ProjectLocation, ProjectStore
-from floe_dbt_temporal._models import LocalProject, ProjectSource, RunContext
+from floe_dbt_temporal._models import GitProject, LocalProject, ProjectSource, RunContext
 
 __all__ = ["ProjectEntry", "ProjectRegistry"]
 
@@ -40,10 +40,11 @@ class ProjectRegistry:
     """Projects of one worker by name; ``cache_dir`` holds git checkouts by commit.
 
     A worker runs only the projects registered with it (``--project``, ``--manifest``),
-    with their source and, when registered with one, their profile: a client names the
-    project, it cannot make the worker run another folder or another profile (the worker's
+    with their source and their profile: a client names the project (and, for git, the
+    commit), it cannot make the worker run another folder or another profile (the worker's
     secrets are visible to a project's Jinja). ``allow_any_project`` (``floe worker
-    --allow-any-project``) opts into running what a client sends (one trusted machine).
+    --allow-any-project``) opts into running what a client sends, folder or profile (one
+    trusted machine).
     """
 
     def __init__(
@@ -60,7 +61,9 @@ class ProjectRegistry:
     def entry(self, context: RunContext) -> ProjectEntry:
         registered = self.projects.get(context.project or "")
         if registered is not None:
-            return registered.model_copy(update={"profile": registered.profile or context.profile})
+            if registered.profile is None and self.allow_any_project:
+                return registered.model_copy(update={"profile": context.profile})
+            return registered
         if self.allow_any_project and context.source is not None:
             return ProjectEntry(source=context.source, profile=context.profile)
         known = ", ".join(sorted(self.projects)) or "none"
@@ -75,10 +78,31 @@ class ProjectRegistry:
         profile = self.entry(context).profile
         if profile is None:
             raise ProfileError(
-                f"no dbt profile for project {context.project or context.source}",
-                hint="register the project with a profile (floe worker --manifest)",
+                f"project {context.project or context.source!r} is registered on this worker"
+                " without a dbt profile, and a worker never uses the profile a client sends"
+                " (its Jinja would see this worker's secrets)",
+                hint="start the worker with --manifest (its compute/profile serves its project"
+                " and every --project), or with --allow-any-project on a trusted machine",
             )
         return profile
+
+    def planned_version(self, context: RunContext) -> str:
+        """The version a run executes: for a project served from git, the commit the client
+        checked out (``context.project_version``), checked out here now so a commit this
+        worker cannot fetch fails the plan, not every node; else the source's current one."""
+        entry = self.entry(context)
+        if not (isinstance(entry.source, GitProject) and context.project_version):
+            return self.current_version(entry.source)
+        try:
+            self.store.checkout(_location(entry.source), context.project_version)
+        except ProjectError as exc:
+            raise ProjectError(
+                f"project {context.project!r}: commit {context.project_version} the client"
+                f" runs cannot be checked out from {entry.source.url} on this worker: {exc}",
+                hint="push the commit to the repository the worker serves (floe worker"
+                " --project NAME=GIT_URL#REF) and point the client's project.source at it",
+            ) from exc
+        return context.project_version
 
     def current_version(self, source: ProjectSource) -> str:
         """The version a run planned now executes."""

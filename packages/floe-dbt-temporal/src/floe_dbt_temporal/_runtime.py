@@ -121,6 +121,9 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
                 # Used only by a worker started with --allow-any-project: a worker runs the
                 # source and profile it registered under the project's name.
                 source=LocalProject(path=invocation.project_dir.resolve()),
+                # The commit of the manifest's git `project.source` this client checked out: a
+                # worker serving the project from git runs exactly it.
+                project_version=invocation.project_version,
                 command=command,
                 profile=invocation.profile,
                 target=invocation.target,

@@ -32,6 +32,18 @@ def _project_option(value: str) -> tuple[str, ProjectEntry]:
     return name, ProjectEntry(source=LocalProject(path=Path(location).resolve()))
 
 
+def _served_projects(
+    from_manifest: dict[str, ProjectEntry], options: tuple[str, ...]
+) -> dict[str, ProjectEntry]:
+    """The manifest's project and each ``--project``, all with the worker's own profile (the
+    manifest's compute): a worker never runs a project with the profile a client sends."""
+    served = dict(from_manifest)
+    own_profile = next((entry.profile for entry in from_manifest.values()), None)
+    for name, entry in map(_project_option, options):
+        served[name] = entry.model_copy(update={"profile": own_profile})
+    return served
+
+
 def _from_manifest(path: Path) -> dict[str, Any]:
     """Connection settings and the manifest's own project, from platform-manifest.yaml."""
     manifest = load_manifest(path)
@@ -124,9 +136,7 @@ def worker_command(manifest_path: Path | None, projects: tuple[str, ...], **opti
     for key, value in options.items():
         if value is not None:
             values[renamed.get(key, key)] = value
-    registered = dict(values.get("projects", {}))
-    registered.update(_project_option(value) for value in projects)
-    values["projects"] = registered
+    values["projects"] = _served_projects(values.get("projects", {}), projects)
     try:
         settings = WorkerSettings.model_validate(values)
     except ValidationError as exc:

@@ -25,7 +25,7 @@ from floe_core.manifest import PlatformManifest
 from floe_core.plugins import FloePluginManager
 from floe_core.profiles import profile_source_for
 from floe_core.registry import PluginRegistry
-from floe_core.stores import ArtifactNotFoundError, project_directory
+from floe_core.stores import ArtifactNotFoundError, fetch_project, project_directory
 
 __all__ = ["Floe"]
 
@@ -89,13 +89,18 @@ def _selection_of(invocation: DBTInvocation) -> tuple[tuple[str, ...], tuple[str
 
 def _preflight(
     manifest: PlatformManifest, project_dir: Path | None
-) -> tuple[Path, str, ProfileSource]:
-    """The project folder, its name and the profile; a ConfigError if any is unusable."""
-    directory = project_directory(manifest, project_dir)
+) -> tuple[Path, str, ProfileSource, str]:
+    """The project folder, its name, the profile and the version of ``project.source`` ("" for
+    a plain folder); a ConfigError if any is unusable."""
+    if project_dir is None and manifest.project.source is not None:
+        fetched = fetch_project(manifest)
+        directory, version = fetched.path.resolve(), fetched.version
+    else:
+        directory, version = project_directory(manifest, project_dir), ""
     project_name = read_project_name(directory)
     profile = profile_source_for(manifest)
     check_secrets(manifest)
-    return directory, project_name, profile
+    return directory, project_name, profile, version
 
 
 class Floe:
@@ -139,7 +144,9 @@ class Floe:
     ) -> None:
         self.manifest = manifest
         self.runtime = runtime
-        self.project_dir, self.project_name, self.profile = _preflight(manifest, project_dir)
+        self.project_dir, self.project_name, self.profile, self.project_version = _preflight(
+            manifest, project_dir
+        )
         self.observers: tuple[RunObserver, ...] = tuple(observers)
         self.plugins = plugins if plugins is not None else FloePluginManager()
         self._closed = False
@@ -180,7 +187,7 @@ class Floe:
         """
         manifest = load_or_assume_manifest(path, project_dir=project_dir, profiles_dir=profiles_dir)
         # Cheap checks first: building a runtime may open connections or start workers.
-        directory, _, _ = _preflight(
+        directory, _, _, _ = _preflight(
             manifest, Path(project_dir) if project_dir is not None else None
         )
         name, config = choose_runtime(manifest, runtime, runtime_config)
@@ -246,7 +253,9 @@ class Floe:
     def invocation(self, **options: Unpack[InvocationOptions]) -> DBTInvocation:
         """The :class:`DBTInvocation` the options describe (nothing runs but fetching a
         ``state`` from the results store)."""
-        invocation = build_invocation(self.manifest, self.project_dir, self.profile, options)
+        invocation = build_invocation(
+            self.manifest, self.project_dir, self.profile, options, self.project_version
+        )
         ref = options.get("state")
         defer, favor_state = options.get("defer", False), options.get("favor_state", False)
         if ref is None:

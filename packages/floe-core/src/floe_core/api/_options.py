@@ -95,6 +95,7 @@ def build_invocation(
     project_dir: Path,
     profile: ProfileSource,
     options: InvocationOptions,
+    project_version: str = "",
 ) -> DBTInvocation:
     """The invocation for ``options``, with the manifest's project defaults under them."""
     given: dict[str, Any] = dict(options)
@@ -102,6 +103,7 @@ def build_invocation(
     _check_target(profile, target)
     return DBTInvocation(
         project_dir=project_dir,
+        project_version=project_version,
         profile=profile,
         target=target,
         select=_split_selectors(options.get("select", ())),
