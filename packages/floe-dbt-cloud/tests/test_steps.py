@@ -50,3 +50,34 @@ def test_body_carries_overrides_and_a_bounded_cause() -> None:
     assert body["target_name_override"] == "prod"
     assert body["steps_override"] == ["dbt run"]
     assert "threads_override" not in trigger_body(DBTCommand.RUN, _invocation(), project_name="p")
+
+
+def test_printing_commands_run_quiet_with_their_own_options() -> None:
+    listed = dbt_command_line(
+        DBTCommand.LIST,
+        _invocation(
+            select=("stg+",),
+            command_args={"output": "json", "output_keys": ("name",), "resource_types": ("model",)},
+        ),
+    )
+    assert shlex.split(listed) == [
+        "dbt", "--quiet", "ls", "--resource-type", "model", "--output", "json",
+        "--output-keys", "name", "--select", "stg+",
+    ]  # fmt: skip
+    shown = shlex.split(
+        dbt_command_line(DBTCommand.SHOW, _invocation(command_args={"inline": "select 1"}))
+    )
+    assert shown == [
+        "dbt", "--quiet", "show", "--inline", "select 1", "--limit", "5", "--output", "json",
+    ]  # fmt: skip
+
+
+def test_commands_without_a_selection_take_none() -> None:
+    invocation = _invocation(
+        select=("a",), fail_fast=True, command_args={"macro": "greet", "macro_args": {"n": "x"}}
+    )
+    operation = shlex.split(dbt_command_line(DBTCommand.RUN_OPERATION, invocation))
+    assert operation == ["dbt", "run-operation", "greet", "--args", '{"n": "x"}']
+    assert shlex.split(dbt_command_line(DBTCommand.DEBUG, invocation)) == ["dbt", "debug"]
+    freshness = shlex.split(dbt_command_line(DBTCommand.SOURCE_FRESHNESS, invocation))
+    assert freshness == ["dbt", "source", "freshness", "--select", "a"]

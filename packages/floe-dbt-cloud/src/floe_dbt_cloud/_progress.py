@@ -56,13 +56,17 @@ class RunProgress:
         invocation_id: str,
         artifacts_dir: Path,
         use_discovery: bool,
+        own_artifact: str | None = None,
     ) -> None:
+        """``own_artifact``: the command's own result file (``sources.json`` of ``source
+        freshness``, ``catalog.json`` of ``docs generate``), fetched too and kept."""
         self._client = client
         self._translator = translator
         self._events = events
         self._invocation_id = invocation_id
         self._artifacts_dir = artifacts_dir
         self._use_discovery = use_discovery
+        self._own_artifact = own_artifact
         self._planned = False
         self._announced: set[str] = set()
         self._done_steps: set[int] = set()
@@ -130,9 +134,13 @@ class RunProgress:
         manifest = self._download(run.id, "manifest.json", step)
         if manifest is not None:
             self.manifest_path = self._artifacts_dir / "manifest.json"
+        own = self._download(run.id, self._own_artifact, step) if self._own_artifact else None
+        if run_results is not None:
+            self.run_results_path = self._artifacts_dir / "run_results.json"
+        elif self._own_artifact == "sources.json":
+            run_results = own  # freshness results per source, in run_results' shape
         if run_results is None:
             return
-        self.run_results_path = self._artifacts_dir / "run_results.json"
         self.dbt_version = (run_results.get("metadata") or {}).get("dbt_version")
         nodes = self._translator.get_node_results(run_results, manifest)
         self._ensure_planned(tuple(node.unique_id for node in nodes))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import httpx
 
 from floe_core import (
+    NODE_COMMANDS,
     DBTCommand,
     DBTInvocation,
     DBTRunResult,
@@ -34,7 +35,7 @@ from floe_dbt_cloud._jobs import JobResolver
 from floe_dbt_cloud._models import CloudRun, CloudRunStatus
 from floe_dbt_cloud._progress import RunProgress
 from floe_dbt_cloud._run_handler import CloudRunHandler, RunOutcome
-from floe_dbt_cloud._steps import cause_tag, trigger_body
+from floe_dbt_cloud._steps import STEP_COMMANDS, cause_tag, trigger_body
 from floe_dbt_cloud._translator import CloudEventTranslator
 
 __all__ = ["CloudRuntime"]
@@ -43,6 +44,19 @@ __all__ = ["CloudRuntime"]
 def _tail(logs: str, lines: int = 15) -> str:
     """The end of a step's log, where dbt prints the error."""
     return "\n".join(logs.strip().splitlines()[-lines:])
+
+
+_OWN_ARTIFACTS = {
+    DBTCommand.SOURCE_FRESHNESS: "sources.json",
+    DBTCommand.DOCS_GENERATE: "catalog.json",
+}
+
+
+def _printed(command: DBTCommand, run: CloudRun) -> str | None:
+    """What floe's command printed: its step's log (the last step, floe's own)."""
+    if command in NODE_COMMANDS - {DBTCommand.COMPILE} or not run.run_steps:
+        return None
+    return run.run_steps[-1].logs or None
 
 
 class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
@@ -55,6 +69,7 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
     name = "cloud"
     config_model = CloudConfig
     api_version = "1.0"
+    supported_commands = STEP_COMMANDS
 
     def __init__(
         self,
@@ -133,6 +148,7 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             invocation_id=invocation.invocation_id,
             artifacts_dir=self.config.artifacts_dir or invocation.artifacts_dir,
             use_discovery=self.config.use_discovery,
+            own_artifact=_OWN_ARTIFACTS.get(command),
         )
         try:
             outcome = handler.wait(run, progress.on_poll)
@@ -159,6 +175,7 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             manifest_path=progress.manifest_path,
             run_results_path=progress.run_results_path,
             error=self._run_error(outcome, status),
+            output=_printed(command, outcome.run),
             dbt_version=progress.dbt_version or outcome.run.dbt_version,
             metadata={
                 "dbt_cloud_run_id": outcome.run.id,

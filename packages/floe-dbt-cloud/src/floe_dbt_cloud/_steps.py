@@ -6,15 +6,36 @@ import json
 import shlex
 from typing import Any
 
-from floe_core import DBTCommand, DBTInvocation
+from floe_core import NODE_COMMANDS, DBTCommand, DBTInvocation
 from floe_dbt_cloud._config import RunOverrides
 
-__all__ = ["CAUSE_MAX_LENGTH", "cause_tag", "dbt_command_line", "trigger_body"]
+__all__ = [
+    "CAUSE_MAX_LENGTH",
+    "PRINTING_COMMANDS",
+    "STEP_COMMANDS",
+    "cause_tag",
+    "dbt_command_line",
+    "trigger_body",
+]
 
 CAUSE_MAX_LENGTH = 255
 """dbt Cloud rejects a longer ``cause``."""
 
 _FULL_REFRESH_COMMANDS = {DBTCommand.RUN, DBTCommand.BUILD, DBTCommand.SEED}
+
+STEP_COMMANDS = frozenset(DBTCommand) - {DBTCommand.RETRY}
+"""What floe runs as a dbt Cloud job step. ``retry`` is not one: dbt Cloud retries through
+its rerun endpoint (the runtime's ``retry_failed`` option), from the job's last run."""
+
+PRINTING_COMMANDS = frozenset({DBTCommand.LIST, DBTCommand.SHOW, DBTCommand.COMPILE})
+"""Run with ``--quiet``, so the step's log is exactly what they print (dbt's print events)."""
+
+_SELECTING = frozenset(
+    STEP_COMMANDS
+    - {DBTCommand.DEPS, DBTCommand.DEBUG, DBTCommand.CLEAN, DBTCommand.RUN_OPERATION}
+    - {DBTCommand.PARSE}
+)
+_DEFAULT_SHOW_LIMIT = 5
 
 
 def cause_tag(invocation_id: str) -> str:
@@ -31,7 +52,10 @@ def _cause(command: DBTCommand, invocation: DBTInvocation, project_name: str) ->
 
 def dbt_command_line(command: DBTCommand, invocation: DBTInvocation) -> str:
     """One ``steps_override`` entry, every argument shell-quoted as dbt Cloud splits it."""
-    args = ["dbt", command.value]
+    args = ["dbt", *(["--quiet"] if command in PRINTING_COMMANDS else []), *command.value.split()]
+    args += _command_options(command, invocation)
+    if command not in _SELECTING:
+        return shlex.join(args)
     if invocation.select:
         args += ["--select", *invocation.select]
     if invocation.exclude:
@@ -42,9 +66,31 @@ def dbt_command_line(command: DBTCommand, invocation: DBTInvocation) -> str:
         args += ["--vars", json.dumps(invocation.vars, sort_keys=True, separators=(",", ":"))]
     if invocation.full_refresh and command in _FULL_REFRESH_COMMANDS:
         args.append("--full-refresh")
-    if invocation.fail_fast and command is not DBTCommand.COMPILE:
+    if invocation.fail_fast and command in NODE_COMMANDS - {DBTCommand.COMPILE}:
         args.append("--fail-fast")
     return shlex.join(args)
+
+
+def _command_options(command: DBTCommand, invocation: DBTInvocation) -> list[str]:
+    """``command``'s own options from ``invocation.command_args``, as the dbt CLI takes them."""
+    given = invocation.command_args
+    options: list[str] = []
+    if command is DBTCommand.RUN_OPERATION:
+        macro_args = json.dumps(given.macro_args, sort_keys=True, default=str)
+        options += [given.macro or "", "--args", macro_args]
+    if command in (DBTCommand.COMPILE, DBTCommand.SHOW) and given.inline is not None:
+        options += ["--inline", given.inline]
+    if command is DBTCommand.SHOW:
+        limit = given.limit if given.limit is not None else _DEFAULT_SHOW_LIMIT
+        options += ["--limit", str(limit), "--output", "json"]
+    if command is DBTCommand.LIST:
+        for resource_type in given.resource_types:
+            options += ["--resource-type", resource_type]
+        if given.output is not None:
+            options += ["--output", given.output]
+        if given.output_keys:
+            options += ["--output-keys", *given.output_keys]
+    return options
 
 
 def trigger_body(

@@ -159,23 +159,21 @@ class RunExecutor:
             _copy_previous_state(run.retried_from, step.target_dir)
         logs: list[str] = []
         debug_logs: list[str] = []
+        quiet = bool({"--quiet", "-q"} & set(step.command))
         args = [
             *step.command,
             "--project-dir",
             str(run.job.project_dir),
             "--profiles-dir",
             str(run.run_dir),
-            "--target-path",
-            str(step.target_dir),
-            "--log-path",
-            str(step_dir / "logs"),
+            *_path_options(step.command, step.target_dir, step_dir / "logs"),
             "--no-use-colors",
-            "--quiet",
+            *([] if quiet else ["--quiet"]),  # the console; the step log is the callback's
         ]
         _reuse_partial_parse(run, step.target_dir)
         with _DBT_LOCK:
             try:
-                recorder = _EventRecorder(run, logs, debug_logs, self._faults)
+                recorder = _EventRecorder(run, logs, debug_logs, self._faults, quiet=quiet)
                 result = dbtRunner(callbacks=[recorder]).invoke(args)
             finally:
                 _release_dbt_globals()
@@ -186,6 +184,16 @@ class RunExecutor:
         step.logs = "\n".join(logs)
         step.debug_logs = "\n".join(debug_logs)
         return bool(result.success)
+
+
+def _path_options(command: list[str], target_dir: Path, log_dir: Path) -> list[str]:
+    """Each step's own target and log folders, where the command takes them: ``debug`` takes
+    neither, and ``clean`` cleans the clone's own folders (dbt refuses any outside it)."""
+    if "debug" in command:
+        return []
+    if "clean" in command:
+        return ["--log-path", str(log_dir)]
+    return ["--target-path", str(target_dir), "--log-path", str(log_dir)]
 
 
 def _reuse_partial_parse(run: FakeRun, target_dir: Path) -> None:
@@ -230,9 +238,16 @@ class _EventRecorder:
     """dbt event callback: step logs, and the live node view the Discovery API serves."""
 
     def __init__(
-        self, run: FakeRun, logs: list[str], debug_logs: list[str], faults: FaultInjector
+        self,
+        run: FakeRun,
+        logs: list[str],
+        debug_logs: list[str],
+        faults: FaultInjector,
+        *,
+        quiet: bool = False,
     ) -> None:
         self._run = run
+        self._quiet = quiet
         self._logs = logs
         self._debug_logs = debug_logs
         self._faults = faults
@@ -267,5 +282,14 @@ class _EventRecorder:
         if not msg.info.msg:
             return
         self._debug_logs.append(f"{msg.info.ts} [{msg.info.level}] {msg.info.msg}")
-        if msg.info.level in ("info", "warn", "error"):
+        if self._printed(msg):
             self._logs.append(msg.info.msg)
+
+    def _printed(self, msg: Any) -> bool:
+        """Whether dbt writes ``msg`` to stdout, which is the step's log in dbt Cloud: with
+        the step's own ``--quiet``, only errors and print events (``ls`` lines, a preview)."""
+        from dbt_common.events.logger import PRINT_EVENT_NAMES
+
+        if self._quiet:
+            return msg.info.level == "error" or msg.info.name in PRINT_EVENT_NAMES
+        return msg.info.level in ("info", "warn", "error")

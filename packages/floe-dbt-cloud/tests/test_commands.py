@@ -1,0 +1,118 @@
+"""Commands beyond the node-running ones, as dbt Cloud job steps on the fake (real dbt)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from floe_core import DBTCommand, DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
+from floe_dbt_cloud import CloudRuntime
+from floe_dbt_cloud.testing import FakeDbtCloud, FakeJob
+
+_JOB = 11
+_SOURCES = """
+version: 2
+sources:
+  - name: feeds
+    schema: main
+    config:
+      freshness:
+        warn_after: {count: 1, period: day}
+        error_after: {count: 10, period: day}
+    tables:
+      - name: fresh
+        config: {loaded_at_query: "select current_timestamp"}
+      - name: late
+        config: {loaded_at_query: "select current_timestamp - interval 2 day"}
+      - name: stale
+        config: {loaded_at_query: "select current_timestamp - interval 20 day"}
+"""
+
+
+@pytest.fixture(scope="module")
+def feeds_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("cloud-commands") / "feeds"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: feeds\nversion: '1.0'\nconfig-version: 2\nprofile: floe\n"
+    )
+    (project / "models" / "sources.yml").write_text(_SOURCES)
+    (project / "models" / "one.sql").write_text("select 1 as n")
+    return project
+
+
+@pytest.fixture(scope="module")
+def runtime(feeds_project: Path) -> Iterator[CloudRuntime]:
+    root = feeds_project.parent
+    job = FakeJob(
+        id=_JOB,
+        project_dir=feeds_project,
+        connection={"type": "duckdb", "path": str(root / "warehouse.duckdb")},
+    )
+    with (
+        FakeDbtCloud([job], work_dir=root / "runs") as fake,
+        CloudRuntime(fake.cloud_config(_JOB)) as cloud,
+    ):
+        yield cloud
+
+
+@pytest.fixture
+def invocation(feeds_project: Path, tmp_path: Path) -> DBTInvocation:
+    return DBTInvocation(
+        project_dir=feeds_project,
+        profile=GeneratedProfile(outputs={"dev": {"type": "duckdb"}}),
+        target_path=tmp_path / "artifacts",
+    )
+
+
+def test_source_freshness_reports_each_source_as_a_node_and_keeps_sources_json(
+    runtime: CloudRuntime, invocation: DBTInvocation
+) -> None:
+    result = runtime.invoke(DBTCommand.SOURCE_FRESHNESS, invocation)
+    statuses = {node.name: node.status for node in result.nodes}
+    assert statuses == {
+        "fresh": NodeStatus.SUCCESS,
+        "late": NodeStatus.WARN,
+        "stale": NodeStatus.ERROR,
+    }
+    assert result.status is RunStatus.FAILED
+    assert {node.resource_type for node in result.nodes} == {"source"}
+    kept = json.loads((invocation.artifacts_dir / "sources.json").read_text())
+    assert {r["status"] for r in kept["results"]} == {"pass", "warn", "error"}
+
+
+def test_compile_inline_prints_the_compiled_sql(
+    runtime: CloudRuntime, invocation: DBTInvocation
+) -> None:
+    inline = invocation.model_copy(
+        update={
+            "command_args": invocation.command_args.model_copy(
+                update={"inline": "select n + 1 from {{ ref('one') }}"}
+            )
+        }
+    )
+    result = runtime.invoke(DBTCommand.COMPILE, inline)
+    assert result.status is RunStatus.SUCCESS, result.error
+    assert result.output is not None
+    assert '"one"' in result.output, result.output
+    assert "{{" not in result.output
+
+
+def test_docs_generate_keeps_the_catalog(runtime: CloudRuntime, invocation: DBTInvocation) -> None:
+    runtime.invoke(DBTCommand.RUN, invocation)
+    result = runtime.invoke(DBTCommand.DOCS_GENERATE, invocation)
+    assert result.status is RunStatus.SUCCESS, result.error
+    catalog = json.loads((invocation.artifacts_dir / "catalog.json").read_text())
+    assert "model.feeds.one" in catalog["nodes"]
+
+
+def test_retry_is_refused_before_anything_runs(
+    runtime: CloudRuntime, invocation: DBTInvocation
+) -> None:
+    from floe_core import UnsupportedCommandError
+
+    with pytest.raises(UnsupportedCommandError, match="retry"):
+        runtime.invoke(DBTCommand.RETRY, invocation)
