@@ -20,6 +20,7 @@ from typing import Any
 from dbt_common.events.base_types import EventMsg
 
 from floe_core import DBTCommand, DBTInvocation
+from floe_dbt_inprocess import list_options
 
 __all__ = [
     "MANIFEST_FREE_COMMANDS",
@@ -54,12 +55,7 @@ def command_options(command: DBTCommand, invocation: DBTInvocation) -> list[str]
         limit = given.limit if given.limit is not None else _DEFAULT_SHOW_LIMIT
         options += ["--limit", str(limit)]
     if command is DBTCommand.LIST:
-        for resource_type in given.resource_types:
-            options += ["--resource-type", resource_type]
-        if given.output is not None:
-            options += ["--output", given.output]
-        if given.output_keys:
-            options += ["--output-keys", *given.output_keys]
+        options += list_options(given)
     if command is DBTCommand.RETRY and given.state_dir is not None:
         options += ["--state", str(given.state_dir.absolute())]
     return options

@@ -21,6 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from floe_core import (
+    DBTCommand,
     ExecutionPlan,
     FloeError,
     NodeResult,
@@ -31,6 +32,7 @@ from floe_core import (
 )
 from floe_core.profiles import materialize_profile
 from floe_core.stores import ArtifactStore
+from floe_dbt_inprocess import list_options
 from floe_dbt_inprocess.executor import ExecutorPool, ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._artifacts import RunArtifacts, node_result_key
 from floe_dbt_temporal._models import (
@@ -132,7 +134,8 @@ class RunActivities:
             self.registry.profile(context), cache_dir=self.work_dir / "profiles"
         )
         return ExecutorSpec(
-            command=context.command,
+            # ls executes nothing: its selection is parsed like build's (every resource type)
+            command=DBTCommand.BUILD if context.command is DBTCommand.LIST else context.command,
             project_dir=project_dir,
             profiles_dir=profile.profiles_dir,
             profile_name=profile.profile_name,
@@ -163,7 +166,18 @@ class RunActivities:
             raise _application_error(exc) from exc
 
         def build(executor: WarmExecutor) -> PlanSummary:
-            plan = executor.plan(request.select, request.exclude, request.selector)
+            listing = None
+            if context.command is DBTCommand.LIST:
+                lines = executor.list_nodes(
+                    request.select,
+                    request.exclude,
+                    request.selector,
+                    list_options(request.command_args),
+                )
+                listing = "\n".join(lines)
+                plan = ExecutionPlan(project_name=executor.project_name, nodes=())
+            else:
+                plan = executor.plan(request.select, request.exclude, request.selector)
             manifest = executor.manifest_path.read_bytes()
             return PlanSummary(
                 project_name=executor.project_name,
@@ -175,6 +189,7 @@ class RunActivities:
                 node_count=len(plan),
                 page_size=PLAN_PAGE_SIZE,
                 dbt_version=executor.dbt_version,
+                listing=listing,
             )
 
         return self._with_executor(context, version, build)

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from floe_core import DBTCommand, NodeResult, ProfileSource, RunStatus
+from floe_core import CommandArgs, DBTCommand, NodeResult, ProfileSource, RunStatus
 from floe_core.stores import StoredArtifact
 
 __all__ = [
@@ -133,6 +133,8 @@ class RunInput(_Frozen):
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     selector: str | None = None
+    command_args: CommandArgs = Field(default_factory=CommandArgs)
+    """The command's own options (``ls --output``...)."""
     fail_fast: bool = False
     max_concurrency: int = Field(default=32, ge=1, le=1500)
     retry: RetrySettings = Field(default_factory=RetrySettings)
@@ -155,6 +157,7 @@ class PlanRequest(_Frozen):
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     selector: str | None = None
+    command_args: CommandArgs = Field(default_factory=CommandArgs)
 
 
 class PlanSummary(_Frozen):
@@ -167,6 +170,8 @@ class PlanSummary(_Frozen):
     node_count: int
     page_size: int
     dbt_version: str
+    listing: str | None = None
+    """``ls``: what dbt ls prints (the plan is then empty: ls executes nothing)."""
 
 
 class PlanPage(_Frozen):
@@ -259,5 +264,7 @@ class RunOutput(_Frozen):
     log: StoredArtifact | None = None
     hook_messages: tuple[str, ...] = ()
     skipped_reason: str | None = None
+    output: str | None = None
+    """What the command prints for its user (``ls``'s lines)."""
     started_at: datetime
     completed_at: datetime

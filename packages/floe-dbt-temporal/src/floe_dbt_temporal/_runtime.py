@@ -24,6 +24,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from floe_core import (
+    NODE_COMMANDS,
     DBTCommand,
     DBTInvocation,
     DBTRunResult,
@@ -99,6 +100,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
     name: ClassVar[str] = "temporal"
     config_model: ClassVar[type[TemporalRuntimeConfig]] = TemporalRuntimeConfig
     api_version: ClassVar[str] = "1.0"
+    supported_commands: ClassVar[frozenset[DBTCommand]] = NODE_COMMANDS | {DBTCommand.LIST}
 
     def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
         super().__init__(config, events=events)
@@ -132,6 +134,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             select=invocation.select,
             exclude=invocation.exclude,
             selector=invocation.selector,
+            command_args=invocation.command_args,
             fail_fast=invocation.fail_fast,
             max_concurrency=config.max_concurrency,
             retry=config.retry,
@@ -304,6 +307,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             run_results_path=paths["run_results"],
             log_path=paths["log"],
             error=output.error,
+            output=output.output,
             dbt_version=output.plan.dbt_version if output.plan else None,
             metadata={
                 "workflow_id": handle.external_id,

@@ -35,6 +35,7 @@ from dbt.node_types import NodeType, RunHookType
 from dbt.parser.manifest import parse_manifest
 from dbt.task.build import BuildTask
 from dbt.task.compile import CompileTask
+from dbt.task.list import ListTask
 from dbt.task.run import RunTask
 from dbt.task.runnable import GraphRunnableTask
 from dbt.task.seed import SeedTask
@@ -107,9 +108,8 @@ class DbtProject:
     ) -> None:
         if command not in _TASKS:
             raise ValueError(f"unsupported dbt command {command!r}; expected one of {list(_TASKS)}")
-        self._dbt_args = functools.partial(
+        self._args_of = functools.partial(
             dbt_args,
-            command,
             project_dir=project_dir,
             profiles_dir=profiles_dir,
             profile_name=profile_name,
@@ -120,6 +120,7 @@ class DbtProject:
             log_path=target_path / "logs",
             log_level_file=_EXECUTOR_LOG_LEVEL,
         )
+        self._dbt_args = functools.partial(self._args_of, command)
         self._env = {**os.environ, **env}
         self._task_class = _TASKS[command]
         self._set_context()
@@ -190,6 +191,25 @@ class DbtProject:
                 parents[unit_uid] = list(parents[model_uid])
                 parents[model_uid].append(unit_uid)
         return [self._describe(uid, tuple(deps)) for uid, deps in parents.items()]
+
+    def list_nodes(
+        self,
+        select: Iterable[str],
+        exclude: Iterable[str],
+        selector: str | None,
+        options: Iterable[str],
+    ) -> list[str]:
+        """What ``dbt ls`` prints for this selection, from the parsed manifest (no parse);
+        ``options`` are its own (``--resource-type``, ``--output``, ``--output-keys``)."""
+        args = self._args_of(
+            "ls",
+            select=tuple(select),
+            exclude=tuple(exclude),
+            selector=selector,
+            extra=tuple(options),
+        )
+        task = ListTask(Flags(args_to_context(args)), self.config, self.manifest)
+        return [str(line) for line in task.run()]
 
     def _lookup(self, unique_id: str) -> Any:
         if unique_id in self.manifest.nodes:
