@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from floe_core import DBTCommand, DBTInvocation, GeneratedProfile, RunStatus
+from floe_core import DBTCommand, DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
+from floe_core.testing.contract import assert_event_stream, record
 from floe_dbt_local import LocalRuntime, LocalRuntimeConfig
 from floe_dbt_temporal import TemporalRuntime, WorkerSettings
 
@@ -49,3 +50,60 @@ def test_ls_is_answered_on_the_worker_as_dbt_ls_prints_it(
     assert {entry["resource_type"] for entry in listed} <= {"model", "source"}
     assert remote.output == local.output
     assert not (shop / "target" / "run_results.json").exists()
+
+
+_FEEDS = """\
+version: 2
+sources:
+  - name: feeds
+    schema: main
+    config:
+      freshness:
+        warn_after: {count: 1, period: hour}
+        error_after: {count: 1, period: day}
+    tables:
+      - name: fresh
+        config: {loaded_at_query: "select current_timestamp"}
+      - name: late
+        config: {loaded_at_query: "select current_timestamp - interval '3 hours'"}
+      - name: stale
+        config: {loaded_at_query: "select current_timestamp - interval '3 days'"}
+      - name: broken
+        config: {loaded_at_query: "select max(loaded_at) from no_such_table"}
+"""
+
+
+def test_source_freshness_checks_each_source_on_the_workers_and_keeps_sources_json(
+    temporal_server: Any,
+    settings: WorkerSettings,
+    make_runtime: Callable[..., TemporalRuntime],
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "feeds"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: feeds\nversion: '1.0'\nconfig-version: 2\nprofile: floe\n", encoding="utf-8"
+    )
+    (project / "models" / "sources.yml").write_text(_FEEDS, encoding="utf-8")
+    profile = GeneratedProfile(outputs={"dev": {"type": "duckdb", "path": str(tmp_path / "w.db")}})
+    invocation = DBTInvocation(project_dir=project, profile=profile)
+    runtime = make_runtime()
+    with temporal_server.worker(settings):
+        run = record(runtime, DBTCommand.SOURCE_FRESHNESS, invocation)
+
+    assert run.error is None, run.error
+    assert_event_stream(run, runtime.name)
+    assert run.statuses() == {
+        "fresh": NodeStatus.SUCCESS,
+        "late": NodeStatus.WARN,
+        "stale": NodeStatus.FAIL,
+        "broken": NodeStatus.ERROR,
+    }
+    assert run.result.status is RunStatus.FAILED
+    assert "no_such_table" in (run.result.node("source.feeds.feeds.broken").message or "")
+    sources = json.loads((invocation.artifacts_dir / "sources.json").read_text())
+    assert sources["metadata"]["invocation_id"] == invocation.invocation_id
+    said = {entry["unique_id"].split(".")[-1]: entry["status"] for entry in sources["results"]}
+    assert said == {"fresh": "pass", "late": "warn", "stale": "error", "broken": "runtime error"}
+    late = next(e for e in sources["results"] if e["unique_id"].endswith(".late"))
+    assert 3 * 3600 - 60 < late["max_loaded_at_time_ago_in_s"] < 3 * 3600 + 600

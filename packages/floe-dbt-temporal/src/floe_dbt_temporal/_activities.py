@@ -9,6 +9,7 @@ warehouse/connection errors are retryable.
 from __future__ import annotations
 
 import contextvars
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -34,7 +35,7 @@ from floe_core.profiles import materialize_profile
 from floe_core.stores import ArtifactStore
 from floe_dbt_inprocess import list_options
 from floe_dbt_inprocess.executor import ExecutorPool, ExecutorSpec, WarmExecutor
-from floe_dbt_temporal._artifacts import RunArtifacts, node_result_key
+from floe_dbt_temporal._artifacts import RunArtifacts, freshness_key, node_result_key
 from floe_dbt_temporal._models import (
     CompletedPage,
     CompletedRequest,
@@ -256,6 +257,11 @@ class RunActivities:
             # Kept as it ended: a cancelled statement is an error, one that finished first
             # really succeeded.
             self.store.put(key, outcome.result.model_dump_json().encode())
+            if outcome.freshness is not None:
+                self.store.put(
+                    freshness_key(task.context.run_id, task.unique_id),
+                    json.dumps(outcome.freshness, default=str).encode(),
+                )
             if activity.is_cancelled():
                 raise _application_error(RunCancelledError(f"{task.unique_id} cancelled"))
             if outcome.retryable:
@@ -292,6 +298,10 @@ class RunActivities:
             elapsed_seconds=request.elapsed_seconds,
             dbt_version=request.plan.dbt_version,
         )
+        if request.context.command is DBTCommand.SOURCE_FRESHNESS:
+            refs["sources"] = artifacts.write_sources(
+                request.elapsed_seconds, request.plan.dbt_version
+            )
         counts = {status.value: 0 for status in NodeStatus}
         for result in results:
             counts[result.status.value] += 1

@@ -240,6 +240,8 @@ class StoredRun(_Frozen):
     run_results: StoredArtifact
     log: StoredArtifact
     counts: dict[str, int]
+    sources: StoredArtifact | None = None
+    """``source freshness``: dbt's sources.json."""
 
 
 class ProgressEvent(_Frozen):
@@ -262,6 +264,7 @@ class RunOutput(_Frozen):
     """floe's NodeResult list (JSON), compiled code included."""
     run_results: StoredArtifact | None = None
     log: StoredArtifact | None = None
+    sources: StoredArtifact | None = None
     hook_messages: tuple[str, ...] = ()
     skipped_reason: str | None = None
     output: str | None = None

@@ -100,7 +100,10 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
     name: ClassVar[str] = "temporal"
     config_model: ClassVar[type[TemporalRuntimeConfig]] = TemporalRuntimeConfig
     api_version: ClassVar[str] = "1.0"
-    supported_commands: ClassVar[frozenset[DBTCommand]] = NODE_COMMANDS | {DBTCommand.LIST}
+    supported_commands: ClassVar[frozenset[DBTCommand]] = NODE_COMMANDS | {
+        DBTCommand.LIST,
+        DBTCommand.SOURCE_FRESHNESS,
+    }
 
     def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
         super().__init__(config, events=events)
@@ -285,6 +288,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             "manifest": output.plan.manifest if output.plan else None,
             "run_results": output.run_results,
             "log": output.log,
+            "sources": output.sources,
         }
         for name, ref in refs.items():
             if ref is None:

@@ -195,6 +195,7 @@ class DbtRunWorkflow:
             results=stored.results,
             run_results=stored.run_results,
             log=stored.log,
+            sources=stored.sources,
             hook_messages=tuple(messages),
             started_at=started_at,
             completed_at=workflow.now(),

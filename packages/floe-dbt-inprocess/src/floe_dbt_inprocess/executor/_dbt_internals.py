@@ -35,6 +35,7 @@ from dbt.node_types import NodeType, RunHookType
 from dbt.parser.manifest import parse_manifest
 from dbt.task.build import BuildTask
 from dbt.task.compile import CompileTask
+from dbt.task.freshness import FreshnessTask
 from dbt.task.list import ListTask
 from dbt.task.run import RunTask
 from dbt.task.runnable import GraphRunnableTask
@@ -56,6 +57,7 @@ _TASKS: Mapping[str, type[GraphRunnableTask]] = {
     "seed": SeedTask,
     "snapshot": SnapshotTask,
     "compile": CompileTask,
+    "source freshness": FreshnessTask,
 }
 
 
@@ -181,7 +183,8 @@ class DbtProject:
         chosen = {
             uid
             for uid in queue.get_selected_nodes()
-            if uid in self.manifest.nodes and not self.manifest.nodes[uid].is_ephemeral_model
+            if (uid in self.manifest.nodes and not self.manifest.nodes[uid].is_ephemeral_model)
+            or uid in self.manifest.sources  # source freshness checks sources
         }
         subset = self.graph.get_subset_graph(chosen).graph
         parents: dict[str, list[str]] = {uid: sorted(subset.predecessors(uid)) for uid in chosen}
@@ -216,6 +219,8 @@ class DbtProject:
             return self.manifest.nodes[unique_id]
         if unique_id in self.manifest.unit_tests:
             return self.manifest.unit_tests[unique_id]
+        if unique_id in self.manifest.sources:
+            return self.manifest.sources[unique_id]
         raise KeyError(unique_id)
 
     def _describe(self, unique_id: str, depends_on: tuple[str, ...]) -> SelectedNode:
@@ -231,7 +236,10 @@ class DbtProject:
         )
 
     def has_node(self, unique_id: str) -> bool:
-        return unique_id in self.manifest.nodes or unique_id in self.manifest.unit_tests
+        return any(
+            unique_id in found
+            for found in (self.manifest.nodes, self.manifest.unit_tests, self.manifest.sources)
+        )
 
     # -- execution ---------------------------------------------------------------------
     def prepare_run(self, unique_ids: Iterable[str]) -> None:
