@@ -68,6 +68,16 @@ def _application_error(exc: FloeError) -> ApplicationError:
     )
 
 
+def _restricted(plan: ExecutionPlan, only: frozenset[str]) -> ExecutionPlan:
+    """The plan's nodes in ``only`` (retry), waiting only for each other."""
+    nodes = tuple(
+        node.model_copy(update={"depends_on": tuple(p for p in node.depends_on if p in only)})
+        for node in plan.nodes
+        if node.unique_id in only
+    )
+    return plan.model_copy(update={"nodes": nodes})
+
+
 @contextmanager
 def _heartbeating(interval: float, on_cancel: Callable[[], None]) -> Iterator[None]:
     """Heartbeat from a side thread while the node runs (dbt blocks the activity thread);
@@ -179,6 +189,8 @@ class RunActivities:
                 plan = ExecutionPlan(project_name=executor.project_name, nodes=())
             else:
                 plan = executor.plan(request.select, request.exclude, request.selector)
+            if request.only is not None:
+                plan = _restricted(plan, frozenset(request.only))
             manifest = executor.manifest_path.read_bytes()
             return PlanSummary(
                 project_name=executor.project_name,

@@ -104,7 +104,7 @@ class RunArtifacts:
             "run_results": self.store.put(
                 f"{prefix}/run_results.json",
                 json.dumps(
-                    self._run_results(results, elapsed_seconds, dbt_version), indent=2
+                    self._run_results(results, command, elapsed_seconds, dbt_version), indent=2
                 ).encode(),
             ),
             "log": self.store.put(
@@ -134,7 +134,11 @@ class RunArtifacts:
         )
 
     def _run_results(
-        self, results: list[NodeResult], elapsed_seconds: float, dbt_version: str
+        self,
+        results: list[NodeResult],
+        command: DBTCommand,
+        elapsed_seconds: float,
+        dbt_version: str,
     ) -> dict[str, Any]:
         return {
             "metadata": {
@@ -171,7 +175,7 @@ class RunArtifacts:
                 for r in results
             ],
             "elapsed_time": elapsed_seconds,
-            "args": {},
+            "args": {"which": command.value.replace(" ", "-")},  # what dbt retry re-runs
         }
 
     @staticmethod

@@ -135,6 +135,8 @@ class RunInput(_Frozen):
     selector: str | None = None
     command_args: CommandArgs = Field(default_factory=CommandArgs)
     """The command's own options (``ls --output``...)."""
+    only: tuple[str, ...] | None = None
+    """``retry``: run exactly these nodes (what did not succeed in the retried run)."""
     fail_fast: bool = False
     max_concurrency: int = Field(default=32, ge=1, le=1500)
     retry: RetrySettings = Field(default_factory=RetrySettings)
@@ -158,6 +160,7 @@ class PlanRequest(_Frozen):
     exclude: tuple[str, ...] = ()
     selector: str | None = None
     command_args: CommandArgs = Field(default_factory=CommandArgs)
+    only: tuple[str, ...] | None = None
 
 
 class PlanSummary(_Frozen):

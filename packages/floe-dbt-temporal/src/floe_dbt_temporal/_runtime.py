@@ -48,6 +48,7 @@ from floe_dbt_temporal._config import TemporalRuntimeConfig
 from floe_dbt_temporal._follow import RunFollower
 from floe_dbt_temporal._models import LocalProject, RunContext, RunInput, RunOutput
 from floe_dbt_temporal._object_store import read_artifact
+from floe_dbt_temporal._retry import retried_nodes
 from floe_dbt_temporal._search_attributes import is_unknown_search_attribute
 from floe_dbt_temporal._workflow import COMMAND, PROJECT, TARGET, WORKFLOW_NAME
 
@@ -103,6 +104,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
     supported_commands: ClassVar[frozenset[DBTCommand]] = NODE_COMMANDS | {
         DBTCommand.LIST,
         DBTCommand.SOURCE_FRESHNESS,
+        DBTCommand.RETRY,
     }
 
     def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
@@ -117,8 +119,12 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         return _drive(self._execute(command, invocation))
 
     def run_input(self, command: DBTCommand, invocation: DBTInvocation) -> RunInput:
-        """The workflow input for an invocation (public for tests and custom starters)."""
+        """The workflow input for an invocation (public for tests and custom starters);
+        ``retry`` runs the retried run's command on exactly the nodes that did not succeed."""
         config = self.config
+        only = None
+        if command is DBTCommand.RETRY:
+            command, only = retried_nodes(invocation.command_args.state_dir)
         return RunInput(
             context=RunContext(
                 run_id=invocation.invocation_id,
@@ -138,6 +144,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             exclude=invocation.exclude,
             selector=invocation.selector,
             command_args=invocation.command_args,
+            only=only,
             fail_fast=invocation.fail_fast,
             max_concurrency=config.max_concurrency,
             retry=config.retry,

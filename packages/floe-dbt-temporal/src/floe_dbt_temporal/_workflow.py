@@ -211,6 +211,7 @@ class DbtRunWorkflow:
                 exclude=run.exclude,
                 selector=run.selector,
                 command_args=run.command_args,
+                only=run.only,
             ),
             result_type=PlanSummary,
             start_to_close_timeout=_SHORT,
