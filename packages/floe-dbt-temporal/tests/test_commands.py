@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from floe_core import DBTCommand, DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
+from floe_core.api import Floe
+from floe_core.artifacts import LocalResultsStore
+from floe_core.manifest import load_manifest
 from floe_core.testing.contract import assert_event_stream, record
 from floe_dbt_local import LocalRuntime, LocalRuntimeConfig
 from floe_dbt_temporal import TemporalRuntime, WorkerSettings
@@ -107,3 +110,35 @@ def test_source_freshness_checks_each_source_on_the_workers_and_keeps_sources_js
     assert said == {"fresh": "pass", "late": "warn", "stale": "error", "broken": "runtime error"}
     late = next(e for e in sources["results"] if e["unique_id"].endswith(".late"))
     assert 3 * 3600 - 60 < late["max_loaded_at_time_ago_in_s"] < 3 * 3600 + 600
+
+
+def test_retry_reruns_what_failed_in_the_stored_run_and_is_linked_to_it(
+    temporal_server: Any,
+    settings: WorkerSettings,
+    make_runtime: Callable[..., TemporalRuntime],
+    shop: Path,
+) -> None:
+    manifest_path = shop.parent / "platform-manifest.yaml"
+    manifest_path.write_text(
+        "apiVersion: floe.dev/v1\nkind: PlatformManifest\n"
+        f"project: {{dir: {shop.name}}}\n"
+        "plugins: {dbt_runtime: {type: temporal}}\n"
+        f"compute: {{type: duckdb, config: {{path: {shop.parent / 'w.duckdb'}}}}}\n"
+        "artifacts: {path: results}\n",
+        encoding="utf-8",
+    )
+    manifest = load_manifest(manifest_path)
+    store = LocalResultsStore(manifest.artifacts_dir())
+    floe = Floe(manifest, make_runtime(), observers=[store])
+    with temporal_server.worker(settings):
+        failed = floe.build(vars={"fail_model": True})
+        retried = floe.retry(vars={"fail_model": False})
+
+    not_done = {n.unique_id for n in failed.nodes if n.status.value in ("error", "fail", "skipped")}
+    assert failed.status is RunStatus.FAILED
+    assert 0 < len(not_done) < len(failed.nodes)
+    assert retried.command is DBTCommand.RETRY
+    assert retried.status is RunStatus.SUCCESS, retried.error
+    assert {n.unique_id for n in retried.nodes} == not_done
+    [record] = [r for r in store.history.runs("shop") if r.invocation_id == retried.invocation_id]
+    assert record.retry_of == failed.invocation_id
