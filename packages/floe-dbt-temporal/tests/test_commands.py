@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from floe_core import DBTCommand, DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
-from floe_core.api import Floe
+from floe_core.api import Floe, list_runtimes
 from floe_core.artifacts import LocalResultsStore
+from floe_core.cli import cli
 from floe_core.manifest import load_manifest
 from floe_core.testing.contract import assert_event_stream, record
 from floe_dbt_local import LocalRuntime, LocalRuntimeConfig
@@ -142,3 +144,36 @@ def test_retry_reruns_what_failed_in_the_stored_run_and_is_linked_to_it(
     assert {n.unique_id for n in retried.nodes} == not_done
     [record] = [r for r in store.history.runs("shop") if r.invocation_id == retried.invocation_id]
     assert record.retry_of == failed.invocation_id
+
+
+def test_deps_parse_debug_and_clean_run_on_the_client_and_plugins_list_says_so(
+    make_runtime: Callable[..., TemporalRuntime], shop: Path, duckdb_profile: GeneratedProfile
+) -> None:
+    # No worker runs: these commands never reach Temporal.
+    helpers = shop.parent / "helpers"
+    (helpers / "macros").mkdir(parents=True)
+    (helpers / "dbt_project.yml").write_text("name: helpers\nversion: '1.0'\n")
+    (shop / "packages.yml").write_text("packages:\n  - local: ../helpers\n")
+    runtime = make_runtime()
+    invocation = DBTInvocation(project_dir=shop, profile=duckdb_profile)
+    deps = runtime.invoke(DBTCommand.DEPS, invocation)
+    assert deps.status is RunStatus.SUCCESS, deps.error
+    assert (shop / "dbt_packages" / "helpers" / "dbt_project.yml").is_file()
+    parsed = runtime.invoke(DBTCommand.PARSE, invocation.model_copy(update={"invocation_id": "p"}))
+    assert parsed.status is RunStatus.SUCCESS, parsed.error
+    assert (shop / "target" / "manifest.json").is_file()
+    debug = runtime.invoke(DBTCommand.DEBUG, invocation.model_copy(update={"invocation_id": "d"}))
+    assert "OK" in (debug.output or ""), debug.output
+    clean = runtime.invoke(DBTCommand.CLEAN, invocation.model_copy(update={"invocation_id": "c"}))
+    assert clean.status is RunStatus.SUCCESS, clean.error
+    assert not (shop / "target").exists()  # the shop's clean-targets
+    assert {r.metadata["ran_on"] for r in (deps, parsed, debug, clean)} == {"client"}
+
+    [info] = list_runtimes(["temporal"], load=True)
+    assert set(info.client_side) == {"deps", "parse", "debug", "clean"}
+    listed = CliRunner(env={"COLUMNS": "400"}).invoke(
+        cli, ["plugins", "list", "temporal", "--check"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert "debug (on the client)" in listed.output
+    assert "ls (on the client)" not in listed.output

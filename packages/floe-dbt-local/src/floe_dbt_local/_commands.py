@@ -10,14 +10,11 @@ dbt_args`; the others take their own options (``ls --output``, ``show --limit``,
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from dbt_common.events.base_types import EventMsg
 
 from floe_core import DBTCommand, DBTInvocation
 from floe_dbt_inprocess import list_options
@@ -25,7 +22,6 @@ from floe_dbt_inprocess import list_options
 __all__ = [
     "MANIFEST_FREE_COMMANDS",
     "WRITES_OWN_ARTIFACTS",
-    "MessageCollector",
     "command_options",
     "command_output",
     "planned_node_ids",
@@ -141,21 +137,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return value
-
-
-class MessageCollector:
-    """A dbt callback keeping the messages dbt would print on the console at info level."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.lines: list[str] = []
-
-    def __call__(self, msg: EventMsg) -> None:
-        info: Any = msg.info  # protobuf: mypy sees no fields
-        if info.level in ("info", "warn", "error") and info.msg:
-            with self._lock:
-                self.lines.append(info.msg)
-
-    @property
-    def text(self) -> str | None:
-        return "\n".join(self.lines) if self.lines else None

@@ -44,6 +44,7 @@ from floe_core.profiles import materialize_profile
 from floe_dbt_inprocess import DBT_LOCK
 from floe_dbt_inprocess.executor import ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._client import connect
+from floe_dbt_temporal._client_side import CLIENT_SIDE_COMMANDS, run_on_client
 from floe_dbt_temporal._config import TemporalRuntimeConfig
 from floe_dbt_temporal._follow import RunFollower
 from floe_dbt_temporal._models import LocalProject, RunContext, RunInput, RunOutput
@@ -105,7 +106,9 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         DBTCommand.LIST,
         DBTCommand.SOURCE_FRESHNESS,
         DBTCommand.RETRY,
+        *CLIENT_SIDE_COMMANDS,
     }
+    client_side_commands: ClassVar[frozenset[DBTCommand]] = CLIENT_SIDE_COMMANDS
 
     def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
         super().__init__(config, events=events)
@@ -116,6 +119,10 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         return True
 
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        if command in CLIENT_SIDE_COMMANDS:
+            return run_on_client(
+                command, invocation, self.events, work_dir=self.config.work_dir, runtime=self.name
+            )
         return _drive(self._execute(command, invocation))
 
     def run_input(self, command: DBTCommand, invocation: DBTInvocation) -> RunInput:
