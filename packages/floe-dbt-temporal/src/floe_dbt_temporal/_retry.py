@@ -35,7 +35,10 @@ def retried_nodes(state_dir: Path | None) -> tuple[DBTCommand, tuple[str, ...]]:
             hint="retry a run whose run_results.json is in the results store",
         ) from exc
     which = str(previous.get("args", {}).get("which", "build")).replace("-", " ")
-    command = DBTCommand(which) if which in DBTCommand._value2member_map_ else DBTCommand.BUILD
+    try:
+        command = DBTCommand(which)
+    except ValueError:  # a run of another tool's making: dbt retry's default
+        command = DBTCommand.BUILD
     ids = tuple(
         sorted(
             str(result["unique_id"])
