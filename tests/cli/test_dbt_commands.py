@@ -177,9 +177,9 @@ def test_retry_reruns_what_failed_in_the_last_run(floe: RunCommand) -> None:
 def test_a_command_the_runtime_does_not_declare_is_refused_naming_those_that_do(
     floe: RunCommand,
 ) -> None:
-    done = floe("ls", "--runtime", "temporal")
+    done = floe("show", "--inline", "select 1", "--runtime", "temporal")
     assert done.exit_code == 2, done.stdout + done.stderr
-    assert "runtime 'temporal' does not support `ls`" in done.stderr
+    assert "runtime 'temporal' does not support `show`" in done.stderr
     assert "--runtime local" in done.stderr
 
 

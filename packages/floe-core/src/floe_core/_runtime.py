@@ -138,6 +138,10 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
     supported_commands: ClassVar[frozenset[DBTCommand]] = NODE_COMMANDS
     """The dbt commands :meth:`execute` handles; :meth:`invoke` refuses any other before
     anything runs. A runtime that handles more (``deps``, ``ls``, ``retry``...) says so here."""
+    client_side_commands: ClassVar[frozenset[DBTCommand]] = frozenset()
+    """Those of :attr:`supported_commands` that run in-process on the client, not on the
+    runtime's execution backend (a remote runtime's ``deps``, ``parse``, ``debug``,
+    ``clean``: no per-node work); ``floe plugins list --check`` says so."""
     supports_state: ClassVar[bool] = False
     """Whether :meth:`execute` and :meth:`plan` honour :attr:`DBTInvocation.state
     <floe_core.DBTInvocation.state>` (``--state``, ``--defer``); floe refuses a state for a

@@ -19,11 +19,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from floe_core._lazy import lazy_getattr
-from floe_dbt_inprocess._args import LogLevel, dbt_args
+from floe_dbt_inprocess._args import LogLevel, dbt_args, list_options
 from floe_dbt_inprocess._lock import DBT_LOCK, DbtLock
 
 if TYPE_CHECKING:
     from floe_dbt_inprocess._errors import floe_error_from_dbt
+    from floe_dbt_inprocess._messages import MessageCollector
     from floe_dbt_inprocess._results import (
         adapter_response,
         as_utc,
@@ -43,6 +44,7 @@ __all__ = [
     "DbtCallback",
     "DbtLock",
     "LogLevel",
+    "MessageCollector",
     "adapter_response",
     "as_utc",
     "close_embedded_databases",
@@ -50,6 +52,7 @@ __all__ = [
     "floe_error_from_dbt",
     "freshness_status",
     "invoke_dbt",
+    "list_options",
     "node_result_from_run_result",
     "node_status",
     "release_adapters",
@@ -57,6 +60,7 @@ __all__ = [
 
 _LAZY = {
     "DbtCallback": "floe_dbt_inprocess._runner",
+    "MessageCollector": "floe_dbt_inprocess._messages",
     "adapter_response": "floe_dbt_inprocess._results",
     "as_utc": "floe_dbt_inprocess._results",
     "close_embedded_databases": "floe_dbt_inprocess._runner",

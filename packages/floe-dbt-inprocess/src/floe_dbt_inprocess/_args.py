@@ -11,9 +11,12 @@ import functools
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-__all__ = ["LogLevel", "dbt_args"]
+if TYPE_CHECKING:
+    from floe_core import CommandArgs
+
+__all__ = ["LogLevel", "dbt_args", "list_options"]
 
 LogLevel = Literal["debug", "info", "warn", "error", "none"]
 
@@ -115,3 +118,15 @@ def dbt_args(
         if favor_state:
             add("--favor-state")
     return args
+
+
+def list_options(given: CommandArgs) -> list[str]:
+    """``dbt ls``'s own options from an invocation's :class:`~floe_core.CommandArgs`."""
+    options: list[str] = []
+    for resource_type in given.resource_types:
+        options += ["--resource-type", resource_type]
+    if given.output is not None:
+        options += ["--output", given.output]
+    if given.output_keys:
+        options += ["--output-keys", *given.output_keys]
+    return options

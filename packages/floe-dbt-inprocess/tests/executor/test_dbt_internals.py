@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from dbt.adapters.factory import FACTORY
+from dbt.artifacts.schemas.freshness.v3.freshness import process_freshness_result
 from dbt.flags import get_flags
 from dbt.graph import Graph
 from dbt.parser.manifest import parse_manifest
 from dbt.task.base import BaseRunner
 from dbt.task.build import BuildTask
+from dbt.task.list import ListTask
 from dbt.task.run import RunTask
 from dbt.task.runnable import GraphRunnableTask
 from dbt.version import __version__
@@ -42,6 +44,9 @@ def test_dbt_core_is_within_the_pinned_minor() -> None:
         (GraphRunnableTask.populate_adapter_cache, ["self", "adapter", "required_schemas"]),
         (RunTask.safe_run_hooks, ["self", "adapter", "hook_type", "extra_context"]),
         (BuildTask.compile_manifest, ["self"]),
+        (ListTask.__init__, ["self", "args", "config", "manifest"]),
+        (ListTask.run, ["self"]),
+        (process_freshness_result, ["result"]),
         (Graph.get_subset_graph, ["self", "selected"]),
         (
             parse_manifest,
@@ -58,4 +63,7 @@ def test_internal_state_the_executor_swaps() -> None:
     assert isinstance(FACTORY.adapters, dict)
     assert callable(get_flags)
     assert "selected_unit_tests" in inspect.getsource(BuildTask.__init__)
-    assert set(_dbt_internals._TASKS) == {"build", "run", "test", "seed", "snapshot", "compile"}
+    assert set(_dbt_internals._TASKS) == {
+        *("build", "run", "test", "seed", "snapshot", "compile"),
+        "source freshness",
+    }

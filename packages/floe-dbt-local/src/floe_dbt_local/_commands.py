@@ -10,21 +10,18 @@ dbt_args`; the others take their own options (``ls --output``, ``show --limit``,
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dbt_common.events.base_types import EventMsg
-
 from floe_core import DBTCommand, DBTInvocation
+from floe_dbt_inprocess import list_options
 
 __all__ = [
     "MANIFEST_FREE_COMMANDS",
     "WRITES_OWN_ARTIFACTS",
-    "MessageCollector",
     "command_options",
     "command_output",
     "planned_node_ids",
@@ -54,12 +51,7 @@ def command_options(command: DBTCommand, invocation: DBTInvocation) -> list[str]
         limit = given.limit if given.limit is not None else _DEFAULT_SHOW_LIMIT
         options += ["--limit", str(limit)]
     if command is DBTCommand.LIST:
-        for resource_type in given.resource_types:
-            options += ["--resource-type", resource_type]
-        if given.output is not None:
-            options += ["--output", given.output]
-        if given.output_keys:
-            options += ["--output-keys", *given.output_keys]
+        options += list_options(given)
     if command is DBTCommand.RETRY and given.state_dir is not None:
         options += ["--state", str(given.state_dir.absolute())]
     return options
@@ -145,21 +137,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return value
-
-
-class MessageCollector:
-    """A dbt callback keeping the messages dbt would print on the console at info level."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.lines: list[str] = []
-
-    def __call__(self, msg: EventMsg) -> None:
-        info: Any = msg.info  # protobuf: mypy sees no fields
-        if info.level in ("info", "warn", "error") and info.msg:
-            with self._lock:
-                self.lines.append(info.msg)
-
-    @property
-    def text(self) -> str | None:
-        return "\n".join(self.lines) if self.lines else None

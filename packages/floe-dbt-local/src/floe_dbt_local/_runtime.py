@@ -77,11 +77,10 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
         from dbt.artifacts.schemas.run import RunExecutionResult
 
-        from floe_dbt_inprocess import invoke_dbt
+        from floe_dbt_inprocess import MessageCollector, invoke_dbt
         from floe_dbt_local._commands import (
             MANIFEST_FREE_COMMANDS,
             WRITES_OWN_ARTIFACTS,
-            MessageCollector,
             command_options,
             planned_node_ids,
         )

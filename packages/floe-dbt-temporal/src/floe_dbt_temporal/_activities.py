@@ -9,6 +9,7 @@ warehouse/connection errors are retryable.
 from __future__ import annotations
 
 import contextvars
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from floe_core import (
+    DBTCommand,
     ExecutionPlan,
     FloeError,
     NodeResult,
@@ -31,8 +33,9 @@ from floe_core import (
 )
 from floe_core.profiles import materialize_profile
 from floe_core.stores import ArtifactStore
+from floe_dbt_inprocess import list_options
 from floe_dbt_inprocess.executor import ExecutorPool, ExecutorSpec, WarmExecutor
-from floe_dbt_temporal._artifacts import RunArtifacts, node_result_key
+from floe_dbt_temporal._artifacts import RunArtifacts, freshness_key, node_result_key
 from floe_dbt_temporal._models import (
     CompletedPage,
     CompletedRequest,
@@ -63,6 +66,16 @@ def _application_error(exc: FloeError) -> ApplicationError:
     return ApplicationError(
         str(exc), type=type(exc).__name__, non_retryable=not isinstance(exc, WarehouseError)
     )
+
+
+def _restricted(plan: ExecutionPlan, only: frozenset[str]) -> ExecutionPlan:
+    """The plan's nodes in ``only`` (retry), waiting only for each other."""
+    nodes = tuple(
+        node.model_copy(update={"depends_on": tuple(p for p in node.depends_on if p in only)})
+        for node in plan.nodes
+        if node.unique_id in only
+    )
+    return plan.model_copy(update={"nodes": nodes})
 
 
 @contextmanager
@@ -132,7 +145,8 @@ class RunActivities:
             self.registry.profile(context), cache_dir=self.work_dir / "profiles"
         )
         return ExecutorSpec(
-            command=context.command,
+            # ls executes nothing: its selection is parsed like build's (every resource type)
+            command=DBTCommand.BUILD if context.command is DBTCommand.LIST else context.command,
             project_dir=project_dir,
             profiles_dir=profile.profiles_dir,
             profile_name=profile.profile_name,
@@ -163,7 +177,20 @@ class RunActivities:
             raise _application_error(exc) from exc
 
         def build(executor: WarmExecutor) -> PlanSummary:
-            plan = executor.plan(request.select, request.exclude, request.selector)
+            listing = None
+            if context.command is DBTCommand.LIST:
+                lines = executor.list_nodes(
+                    request.select,
+                    request.exclude,
+                    request.selector,
+                    list_options(request.command_args),
+                )
+                listing = "\n".join(lines)
+                plan = ExecutionPlan(project_name=executor.project_name, nodes=())
+            else:
+                plan = executor.plan(request.select, request.exclude, request.selector)
+            if request.only is not None:
+                plan = _restricted(plan, frozenset(request.only))
             manifest = executor.manifest_path.read_bytes()
             return PlanSummary(
                 project_name=executor.project_name,
@@ -175,6 +202,7 @@ class RunActivities:
                 node_count=len(plan),
                 page_size=PLAN_PAGE_SIZE,
                 dbt_version=executor.dbt_version,
+                listing=listing,
             )
 
         return self._with_executor(context, version, build)
@@ -241,6 +269,11 @@ class RunActivities:
             # Kept as it ended: a cancelled statement is an error, one that finished first
             # really succeeded.
             self.store.put(key, outcome.result.model_dump_json().encode())
+            if outcome.freshness is not None:
+                self.store.put(
+                    freshness_key(task.context.run_id, task.unique_id),
+                    json.dumps(outcome.freshness, default=str).encode(),
+                )
             if activity.is_cancelled():
                 raise _application_error(RunCancelledError(f"{task.unique_id} cancelled"))
             if outcome.retryable:
@@ -277,6 +310,10 @@ class RunActivities:
             elapsed_seconds=request.elapsed_seconds,
             dbt_version=request.plan.dbt_version,
         )
+        if request.context.command is DBTCommand.SOURCE_FRESHNESS:
+            refs["sources"] = artifacts.write_sources(
+                request.elapsed_seconds, request.plan.dbt_version
+            )
         counts = {status.value: 0 for status in NodeStatus}
         for result in results:
             counts[result.status.value] += 1

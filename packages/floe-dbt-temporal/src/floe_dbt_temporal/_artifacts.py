@@ -21,10 +21,16 @@ __all__ = ["RunArtifacts", "node_result_key"]
 
 _RESULTS = TypeAdapter(list[NodeResult])
 _RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
+_SOURCES_SCHEMA = "https://schemas.getdbt.com/dbt/sources/v3.json"
 
 
 def node_result_key(run_id: str, unique_id: str) -> str:
     return f"runs/{run_id}/nodes/{unique_id}.json"
+
+
+def freshness_key(run_id: str, unique_id: str) -> str:
+    """A checked source's entry of sources.json (``source freshness``)."""
+    return f"runs/{run_id}/freshness/{unique_id}.json"
 
 
 def _dbt_status(result: NodeResult) -> str:
@@ -98,7 +104,7 @@ class RunArtifacts:
             "run_results": self.store.put(
                 f"{prefix}/run_results.json",
                 json.dumps(
-                    self._run_results(results, elapsed_seconds, dbt_version), indent=2
+                    self._run_results(results, command, elapsed_seconds, dbt_version), indent=2
                 ).encode(),
             ),
             "log": self.store.put(
@@ -107,8 +113,32 @@ class RunArtifacts:
             ),
         }
 
+    def write_sources(self, elapsed_seconds: float, dbt_version: str) -> StoredArtifact:
+        """dbt's sources.json from the entries the checked sources' activities stored."""
+        entries = [
+            json.loads(self.store.get(key))
+            for key in self.store.list(f"runs/{self.run_id}/freshness")
+        ]
+        document = {
+            "metadata": {
+                "dbt_schema_version": _SOURCES_SCHEMA,
+                "dbt_version": dbt_version,
+                "generated_at": datetime.now(UTC).isoformat(),
+                "invocation_id": self.run_id,
+            },
+            "results": sorted(entries, key=lambda entry: str(entry["unique_id"])),
+            "elapsed_time": elapsed_seconds,
+        }
+        return self.store.put(
+            f"runs/{self.run_id}/sources.json", json.dumps(document, indent=2).encode()
+        )
+
     def _run_results(
-        self, results: list[NodeResult], elapsed_seconds: float, dbt_version: str
+        self,
+        results: list[NodeResult],
+        command: DBTCommand,
+        elapsed_seconds: float,
+        dbt_version: str,
     ) -> dict[str, Any]:
         return {
             "metadata": {
@@ -145,7 +175,7 @@ class RunArtifacts:
                 for r in results
             ],
             "elapsed_time": elapsed_seconds,
-            "args": {},
+            "args": {"which": command.value.replace(" ", "-")},  # what dbt retry re-runs
         }
 
     @staticmethod

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from floe_core import DBTCommand, NodeResult, ProfileSource, RunStatus
+from floe_core import CommandArgs, DBTCommand, NodeResult, ProfileSource, RunStatus
 from floe_core.stores import StoredArtifact
 
 __all__ = [
@@ -133,6 +133,10 @@ class RunInput(_Frozen):
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     selector: str | None = None
+    command_args: CommandArgs = Field(default_factory=CommandArgs)
+    """The command's own options (``ls --output``...)."""
+    only: tuple[str, ...] | None = None
+    """``retry``: run exactly these nodes (what did not succeed in the retried run)."""
     fail_fast: bool = False
     max_concurrency: int = Field(default=32, ge=1, le=1500)
     retry: RetrySettings = Field(default_factory=RetrySettings)
@@ -155,6 +159,8 @@ class PlanRequest(_Frozen):
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     selector: str | None = None
+    command_args: CommandArgs = Field(default_factory=CommandArgs)
+    only: tuple[str, ...] | None = None
 
 
 class PlanSummary(_Frozen):
@@ -167,6 +173,8 @@ class PlanSummary(_Frozen):
     node_count: int
     page_size: int
     dbt_version: str
+    listing: str | None = None
+    """``ls``: what dbt ls prints (the plan is then empty: ls executes nothing)."""
 
 
 class PlanPage(_Frozen):
@@ -235,6 +243,8 @@ class StoredRun(_Frozen):
     run_results: StoredArtifact
     log: StoredArtifact
     counts: dict[str, int]
+    sources: StoredArtifact | None = None
+    """``source freshness``: dbt's sources.json."""
 
 
 class ProgressEvent(_Frozen):
@@ -257,7 +267,10 @@ class RunOutput(_Frozen):
     """floe's NodeResult list (JSON), compiled code included."""
     run_results: StoredArtifact | None = None
     log: StoredArtifact | None = None
+    sources: StoredArtifact | None = None
     hook_messages: tuple[str, ...] = ()
     skipped_reason: str | None = None
+    output: str | None = None
+    """What the command prints for its user (``ls``'s lines)."""
     started_at: datetime
     completed_at: datetime

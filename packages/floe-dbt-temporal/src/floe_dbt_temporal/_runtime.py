@@ -24,6 +24,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from floe_core import (
+    NODE_COMMANDS,
     DBTCommand,
     DBTInvocation,
     DBTRunResult,
@@ -43,10 +44,12 @@ from floe_core.profiles import materialize_profile
 from floe_dbt_inprocess import DBT_LOCK
 from floe_dbt_inprocess.executor import ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._client import connect
+from floe_dbt_temporal._client_side import CLIENT_SIDE_COMMANDS, run_on_client
 from floe_dbt_temporal._config import TemporalRuntimeConfig
 from floe_dbt_temporal._follow import RunFollower
 from floe_dbt_temporal._models import LocalProject, RunContext, RunInput, RunOutput
 from floe_dbt_temporal._object_store import read_artifact
+from floe_dbt_temporal._retry import retried_nodes
 from floe_dbt_temporal._search_attributes import is_unknown_search_attribute
 from floe_dbt_temporal._workflow import COMMAND, PROJECT, TARGET, WORKFLOW_NAME
 
@@ -99,6 +102,13 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
     name: ClassVar[str] = "temporal"
     config_model: ClassVar[type[TemporalRuntimeConfig]] = TemporalRuntimeConfig
     api_version: ClassVar[str] = "1.0"
+    supported_commands: ClassVar[frozenset[DBTCommand]] = NODE_COMMANDS | {
+        DBTCommand.LIST,
+        DBTCommand.SOURCE_FRESHNESS,
+        DBTCommand.RETRY,
+        *CLIENT_SIDE_COMMANDS,
+    }
+    client_side_commands: ClassVar[frozenset[DBTCommand]] = CLIENT_SIDE_COMMANDS
 
     def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
         super().__init__(config, events=events)
@@ -109,11 +119,19 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         return True
 
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        if command in CLIENT_SIDE_COMMANDS:
+            return run_on_client(
+                command, invocation, self.events, work_dir=self.config.work_dir, runtime=self.name
+            )
         return _drive(self._execute(command, invocation))
 
     def run_input(self, command: DBTCommand, invocation: DBTInvocation) -> RunInput:
-        """The workflow input for an invocation (public for tests and custom starters)."""
+        """The workflow input for an invocation (public for tests and custom starters);
+        ``retry`` runs the retried run's command on exactly the nodes that did not succeed."""
         config = self.config
+        only = None
+        if command is DBTCommand.RETRY:
+            command, only = retried_nodes(invocation.command_args.state_dir)
         return RunInput(
             context=RunContext(
                 run_id=invocation.invocation_id,
@@ -135,6 +153,8 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             select=invocation.select,
             exclude=invocation.exclude,
             selector=invocation.selector,
+            command_args=invocation.command_args,
+            only=only,
             fail_fast=invocation.fail_fast,
             max_concurrency=config.max_concurrency,
             retry=config.retry,
@@ -285,6 +305,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             "manifest": output.plan.manifest if output.plan else None,
             "run_results": output.run_results,
             "log": output.log,
+            "sources": output.sources,
         }
         for name, ref in refs.items():
             if ref is None:
@@ -307,6 +328,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             run_results_path=paths["run_results"],
             log_path=paths["log"],
             error=output.error,
+            output=output.output,
             dbt_version=output.plan.dbt_version if output.plan else None,
             metadata={
                 "workflow_id": handle.external_id,

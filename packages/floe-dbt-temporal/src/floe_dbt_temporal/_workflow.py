@@ -148,6 +148,17 @@ class DbtRunWorkflow:
         except (ActivityError, _HookFailed) as exc:
             return await self._finish_error(run, started_at, _failure_message(exc), messages)
         self._plan = plan
+        if plan.listing is not None:  # ls: the plan activity answered it
+            self._finished = True
+            self._tag(run, RunStatus.SUCCESS.value)
+            return RunOutput(
+                status=RunStatus.SUCCESS,
+                plan=plan,
+                output=plan.listing,
+                hook_messages=tuple(messages),
+                started_at=started_at,
+                completed_at=workflow.now(),
+            )
         context = context.model_copy(update={"project_version": plan.project_version})
         try:
             status = await self._execute(run, context, plan, started_at)
@@ -184,6 +195,7 @@ class DbtRunWorkflow:
             results=stored.results,
             run_results=stored.run_results,
             log=stored.log,
+            sources=stored.sources,
             hook_messages=tuple(messages),
             started_at=started_at,
             completed_at=workflow.now(),
@@ -194,7 +206,12 @@ class DbtRunWorkflow:
         plan: PlanSummary = await workflow.execute_activity(
             "floe_plan",
             PlanRequest(
-                context=context, select=run.select, exclude=run.exclude, selector=run.selector
+                context=context,
+                select=run.select,
+                exclude=run.exclude,
+                selector=run.selector,
+                command_args=run.command_args,
+                only=run.only,
             ),
             result_type=PlanSummary,
             start_to_close_timeout=_SHORT,

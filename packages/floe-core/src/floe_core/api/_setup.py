@@ -126,6 +126,8 @@ class RuntimeInfo:
     """The plugin API the runtime targets, when it could be loaded."""
     commands: tuple[str, ...] = ()
     """The dbt commands the runtime declares (``supported_commands``), when it loaded."""
+    client_side: tuple[str, ...] = ()
+    """Those of ``commands`` that run on the client (``client_side_commands``)."""
     problem: str | None = None
     """Why the runtime cannot be used (import failure, incompatible API), if it cannot."""
     health: HealthStatus | None = None
@@ -193,6 +195,8 @@ def _info(
 
         declared = loaded.supported_commands
         described["commands"] = tuple(c.value for c in DBTCommand if c in declared)
+        on_client = loaded.client_side_commands
+        described["client_side"] = tuple(c.value for c in DBTCommand if c in on_client)
     except PluginAPIVersionError as exc:
         return RuntimeInfo(**described, problem=f"incompatible: {exc.message}")
     except FloeError as exc:

@@ -114,13 +114,13 @@ def _health(runtime: RuntimeInfo) -> Text:
     return Text(text, style="green" if status.healthy else "red")
 
 
-def _commands(declared: tuple[str, ...]) -> str:
-    """``all dbt commands``, or the ones declared."""
+def _commands(declared: tuple[str, ...], client_side: tuple[str, ...] = ()) -> str:
+    """``all dbt commands``, or the ones declared; those run on the client say so."""
     from floe_core._invocation import DBTCommand
 
-    if set(declared) == {command.value for command in DBTCommand}:
+    if set(declared) == {command.value for command in DBTCommand} and not client_side:
         return "all dbt commands"
-    return ", ".join(declared)
+    return ", ".join(f"{c} (on the client)" if c in client_side else c for c in declared)
 
 
 @plugins.command("list")
@@ -163,7 +163,10 @@ def list_plugins(
             requirement.removeprefix("floe-core").removeprefix("floe_core").strip() or "any",
         ]
         if load:
-            row += [_commands(runtime.commands), runtime.problem or f"{runtime.api_version} ok"]
+            row += [
+                _commands(runtime.commands, runtime.client_side),
+                runtime.problem or f"{runtime.api_version} ok",
+            ]
         if health and runtime.compatible:
             row.append(_health(runtime))
         table.add_row(*row)

@@ -35,6 +35,8 @@ from dbt.node_types import NodeType, RunHookType
 from dbt.parser.manifest import parse_manifest
 from dbt.task.build import BuildTask
 from dbt.task.compile import CompileTask
+from dbt.task.freshness import FreshnessTask
+from dbt.task.list import ListTask
 from dbt.task.run import RunTask
 from dbt.task.runnable import GraphRunnableTask
 from dbt.task.seed import SeedTask
@@ -55,6 +57,7 @@ _TASKS: Mapping[str, type[GraphRunnableTask]] = {
     "seed": SeedTask,
     "snapshot": SnapshotTask,
     "compile": CompileTask,
+    "source freshness": FreshnessTask,
 }
 
 
@@ -107,9 +110,8 @@ class DbtProject:
     ) -> None:
         if command not in _TASKS:
             raise ValueError(f"unsupported dbt command {command!r}; expected one of {list(_TASKS)}")
-        self._dbt_args = functools.partial(
+        self._args_of = functools.partial(
             dbt_args,
-            command,
             project_dir=project_dir,
             profiles_dir=profiles_dir,
             profile_name=profile_name,
@@ -120,6 +122,7 @@ class DbtProject:
             log_path=target_path / "logs",
             log_level_file=_EXECUTOR_LOG_LEVEL,
         )
+        self._dbt_args = functools.partial(self._args_of, command)
         self._env = {**os.environ, **env}
         self._task_class = _TASKS[command]
         self._set_context()
@@ -180,7 +183,8 @@ class DbtProject:
         chosen = {
             uid
             for uid in queue.get_selected_nodes()
-            if uid in self.manifest.nodes and not self.manifest.nodes[uid].is_ephemeral_model
+            if (uid in self.manifest.nodes and not self.manifest.nodes[uid].is_ephemeral_model)
+            or uid in self.manifest.sources  # source freshness checks sources
         }
         subset = self.graph.get_subset_graph(chosen).graph
         parents: dict[str, list[str]] = {uid: sorted(subset.predecessors(uid)) for uid in chosen}
@@ -191,11 +195,32 @@ class DbtProject:
                 parents[model_uid].append(unit_uid)
         return [self._describe(uid, tuple(deps)) for uid, deps in parents.items()]
 
+    def list_nodes(
+        self,
+        select: Iterable[str],
+        exclude: Iterable[str],
+        selector: str | None,
+        options: Iterable[str],
+    ) -> list[str]:
+        """What ``dbt ls`` prints for this selection, from the parsed manifest (no parse);
+        ``options`` are its own (``--resource-type``, ``--output``, ``--output-keys``)."""
+        args = self._args_of(
+            "ls",
+            select=tuple(select),
+            exclude=tuple(exclude),
+            selector=selector,
+            extra=tuple(options),
+        )
+        task = ListTask(Flags(args_to_context(args)), self.config, self.manifest)
+        return [str(line) for line in task.run()]
+
     def _lookup(self, unique_id: str) -> Any:
         if unique_id in self.manifest.nodes:
             return self.manifest.nodes[unique_id]
         if unique_id in self.manifest.unit_tests:
             return self.manifest.unit_tests[unique_id]
+        if unique_id in self.manifest.sources:
+            return self.manifest.sources[unique_id]
         raise KeyError(unique_id)
 
     def _describe(self, unique_id: str, depends_on: tuple[str, ...]) -> SelectedNode:
@@ -211,7 +236,10 @@ class DbtProject:
         )
 
     def has_node(self, unique_id: str) -> bool:
-        return unique_id in self.manifest.nodes or unique_id in self.manifest.unit_tests
+        return any(
+            unique_id in found
+            for found in (self.manifest.nodes, self.manifest.unit_tests, self.manifest.sources)
+        )
 
     # -- execution ---------------------------------------------------------------------
     def prepare_run(self, unique_ids: Iterable[str]) -> None:

@@ -140,6 +140,22 @@ class WarmExecutor:
         ]
         return ExecutionPlan(project_name=self.project_name, nodes=order_nodes(nodes))
 
+    def list_nodes(
+        self,
+        select: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        selector: str | None = None,
+        options: Iterable[str] = (),
+    ) -> list[str]:
+        """The lines ``dbt ls`` prints (options: see ``floe_dbt_inprocess.list_options``)."""
+        try:
+            return self._project.list_nodes(select, exclude, selector, options)
+        except DbtBaseException as exc:
+            raise DBTCompilationError(
+                f"dbt ls could not apply the selection (select={list(select)}): {exc}",
+                hint="check the --select/--exclude/--selector syntax and names",
+            ) from exc
+
     def prepare_run(self, unique_ids: Iterable[str]) -> None:
         """Create the schemas the selected nodes write to (once per run, before any node)."""
         self._project.bind_thread()

@@ -10,6 +10,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from dbt.artifacts.schemas.freshness.v3.freshness import (
+    PartialSourceFreshnessResult,
+    SourceFreshnessResult,
+    process_freshness_result,
+)
 from dbt_common.exceptions import CompilationError, DbtConfigError, DbtValidationError
 from pydantic import BaseModel, ConfigDict
 
@@ -42,6 +47,8 @@ class NodeExecution(BaseModel):
     result: NodeResult
     failure: FailureKind | None = None
     error_type: str | None = None
+    freshness: dict[str, Any] | None = None
+    """``source freshness``: the source's entry of dbt's sources.json."""
 
     @property
     def retryable(self) -> bool:
@@ -65,7 +72,14 @@ def classify_exception(exc: BaseException) -> FailureKind:
 
 
 def to_node_execution(run_result: Any, exception: BaseException | None) -> NodeExecution:
-    result = node_result_from_run_result(run_result)
+    execution = _classified(node_result_from_run_result(run_result), exception)
+    if isinstance(run_result, PartialSourceFreshnessResult | SourceFreshnessResult):
+        entry = process_freshness_result(run_result).to_dict(omit_none=False)
+        return execution.model_copy(update={"freshness": entry})
+    return execution
+
+
+def _classified(result: NodeResult, exception: BaseException | None) -> NodeExecution:
     if result.status is NodeStatus.ERROR:
         kind = classify_exception(exception) if exception is not None else FailureKind.PERMANENT
         error_type = type(exception).__name__ if exception is not None else None
