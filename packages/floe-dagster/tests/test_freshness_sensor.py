@@ -9,6 +9,8 @@ import duckdb
 import pytest
 from dagster import AssetKey, build_sensor_context, instance_for_test, materialize
 
+from floe_core import DBTCommand
+from floe_core.api import Floe
 from floe_dagster import (
     FloeProject,
     FloeResource,
@@ -67,3 +69,23 @@ def test_new_source_data_triggers_the_assets_it_made_stale(
         stale = tick()  # error_after 7 days: stale data triggers nothing
         assert not stale.run_requests
         assert stale.asset_events[0].metadata["freshness_status"].value == "error"
+
+        # each tick's check was a floe run on the manifest's runtime, kept in the results store
+        with Floe.from_manifest(orchard) as floe:
+            assert floe.results is not None
+            checks = [
+                run
+                for run in floe.results.history.runs(floe.project_name)
+                if run.command is DBTCommand.SOURCE_FRESHNESS
+            ]
+        assert len(checks) == 4
+        assert all("sources.json" in run.files for run in checks)
+
+        # a real fault: the source table is gone. dbt reports a runtime error for it, the
+        # sensor observes that and requests nothing
+        _load(orchard, "drop table landing.sales")
+        broken = tick()
+        assert not broken.run_requests
+        [observation] = broken.asset_events
+        assert observation.metadata["freshness_status"].value == "runtime error"
+        assert "sales" in observation.metadata["error"].value

@@ -76,7 +76,7 @@ class FloeResource(ConfigurableResource):  # type: ignore[type-arg]
             return create()
 
     def source_freshness(self, select: Sequence[str] = ("source:*",)) -> list[SourceFreshness]:
-        """``dbt source freshness`` of ``select`` for the manifest's project: each source's
+        """``floe source freshness`` of ``select`` on the manifest's runtime: each source's
         status and newest row (see :mod:`floe_dagster._freshness_check`)."""
         with self.open() as floe:
             return check_source_freshness(floe, select)
