@@ -9,6 +9,7 @@ runtime's workers (a warm executor per project, nodes executed one by one):
 - :func:`invoke_dbt`: ``dbtRunner`` under the lock, adapters released afterwards.
 - :func:`node_result_from_run_result`: dbt's ``RunResult`` as a floe ``NodeResult``.
 - :func:`floe_error_from_dbt`: dbt's exceptions as floe errors.
+- :func:`retryable_node_ids`: the nodes of a previous run that ``dbt retry`` re-runs.
 - :mod:`floe_dbt_inprocess.executor`: the warm node executor and its pool.
 
 Everything that imports dbt-core (about 1.7 s) is imported on first use.
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from floe_core._lazy import lazy_getattr
 from floe_dbt_inprocess._args import LogLevel, dbt_args, list_options
 from floe_dbt_inprocess._lock import DBT_LOCK, DbtLock
+from floe_dbt_inprocess._retry import RETRYABLE_STATUSES, retryable_node_ids
 
 if TYPE_CHECKING:
     from floe_dbt_inprocess._errors import floe_error_from_dbt
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DBT_LOCK",
+    "RETRYABLE_STATUSES",
     "DbtCallback",
     "DbtLock",
     "LogLevel",
@@ -56,6 +59,7 @@ __all__ = [
     "node_result_from_run_result",
     "node_status",
     "release_adapters",
+    "retryable_node_ids",
 ]
 
 _LAZY = {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_core import DBTCommand, DBTInvocation
-from floe_dbt_inprocess import list_options
+from floe_dbt_inprocess import list_options, retryable_node_ids
 
 __all__ = [
     "MANIFEST_FREE_COMMANDS",
@@ -33,8 +33,6 @@ MANIFEST_FREE_COMMANDS = frozenset({DBTCommand.DEPS, DBTCommand.CLEAN, DBTComman
 WRITES_OWN_ARTIFACTS = frozenset({DBTCommand.SOURCE_FRESHNESS, DBTCommand.DOCS_GENERATE})
 """Commands whose artifact (sources.json, catalog.json) dbt writes only with ``--write-json``."""
 
-_RETRYABLE = frozenset({"error", "fail", "skipped", "runtime error"})
-"""dbt retry's statuses to re-run (``RETRYABLE_STATUSES``)."""
 
 _DEFAULT_SHOW_LIMIT = 5
 
@@ -76,13 +74,7 @@ def _retried_ids(state_dir: Path | None, manifest: Any) -> tuple[str, ...]:
         previous = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ()  # dbt retry itself says what is wrong with the state
-    return tuple(
-        sorted(
-            result["unique_id"]
-            for result in previous.get("results", [])
-            if result.get("status") in _RETRYABLE and result.get("unique_id") in manifest.nodes
-        )
-    )
+    return tuple(uid for uid in retryable_node_ids(previous) if uid in manifest.nodes)
 
 
 def command_output(

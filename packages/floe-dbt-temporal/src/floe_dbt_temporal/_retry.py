@@ -11,11 +11,9 @@ import json
 from pathlib import Path
 
 from floe_core import ConfigError, DBTCommand
+from floe_dbt_inprocess import retryable_node_ids
 
-__all__ = ["RETRYABLE_STATUSES", "retried_nodes"]
-
-RETRYABLE_STATUSES = frozenset({"error", "fail", "skipped", "runtime error"})
-"""dbt retry's statuses to re-run (``dbt.task.retry.RETRYABLE_STATUSES``)."""
+__all__ = ["retried_nodes"]
 
 
 def retried_nodes(state_dir: Path | None) -> tuple[DBTCommand, tuple[str, ...]]:
@@ -39,11 +37,4 @@ def retried_nodes(state_dir: Path | None) -> tuple[DBTCommand, tuple[str, ...]]:
         command = DBTCommand(which)
     except ValueError:  # a run of another tool's making: dbt retry's default
         command = DBTCommand.BUILD
-    ids = tuple(
-        sorted(
-            str(result["unique_id"])
-            for result in previous.get("results", [])
-            if result.get("status") in RETRYABLE_STATUSES
-        )
-    )
-    return command, ids
+    return command, retryable_node_ids(previous)
