@@ -8,7 +8,6 @@ import pytest
 
 from floe_core.testing.contract import (
     ContractProject,
-    RecordedRun,
     RuntimeContractTests,
     RuntimeFactory,
 )
@@ -34,14 +33,3 @@ class TestCloudRuntimeContract(RuntimeContractTests):
     @pytest.fixture(scope="class")
     def runtime_factory(self, contract_fake: FakeDbtCloud) -> RuntimeFactory:
         return lambda: CloudRuntime(contract_fake.cloud_config(CONTRACT_JOB))
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="known gap (issue 16): with Discovery progress, nodes are announced before "
-        "dbt Cloud has a manifest (it comes with the step's artifacts), so live lineage "
-        "names node jobs by unique id, without input datasets or processing_engine",
-    )
-    def test_build_lineage_is_the_same_as_on_every_runtime(
-        self, failing_build: RecordedRun
-    ) -> None:
-        super().test_build_lineage_is_the_same_as_on_every_runtime(failing_build)

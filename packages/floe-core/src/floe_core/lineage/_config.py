@@ -7,12 +7,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["LineageConfig"]
+__all__ = ["LineageConfig", "enabled_by_environment"]
 
 
 def _default_namespace() -> str:
     # dbt-ol's convention: OPENLINEAGE_NAMESPACE names the job namespace, default "dbt".
     return os.environ.get("OPENLINEAGE_NAMESPACE") or "dbt"
+
+
+def enabled_by_environment() -> bool:
+    """Whether the standard OpenLineage variables configure a transport: ``OPENLINEAGE_URL``
+    (with ``OPENLINEAGE_API_KEY``, ``OPENLINEAGE_ENDPOINT``), ``OPENLINEAGE_CONFIG`` (an
+    openlineage.yml) or ``OPENLINEAGE__TRANSPORT__*``, as dbt-ol users set them."""
+    return bool(os.environ.get("OPENLINEAGE_URL") or os.environ.get("OPENLINEAGE_CONFIG")) or any(
+        name.startswith("OPENLINEAGE__TRANSPORT") for name in os.environ
+    )
 
 
 class LineageConfig(BaseModel):
@@ -27,7 +36,10 @@ class LineageConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False
+    enabled: bool = Field(default_factory=enabled_by_environment)
+    """Default: on when the standard OpenLineage variables configure a transport
+    (:func:`enabled_by_environment`), so a run with no manifest, or a manifest that does not
+    say, emits lineage where dbt-ol would; ``enabled: false`` in the manifest wins."""
     namespace: str = Field(default_factory=_default_namespace, min_length=1)
     """Job namespace of the events (``OPENLINEAGE_NAMESPACE``, default ``dbt``)."""
     transport: dict[str, Any] | None = None
