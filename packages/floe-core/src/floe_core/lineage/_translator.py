@@ -122,6 +122,12 @@ class LineageTranslator:
         self.root = root or parent
         self._invocations: dict[str, _Invocation] = {}
 
+    def dataset_namespace_of(self, target: str | None) -> str:
+        """The dataset namespace of an invocation on dbt target ``target``."""
+        if self._namespace_for_target is not None:
+            return self._namespace_for_target(target)
+        return self.dataset_namespace
+
     # -- entry point -----------------------------------------------------------------------
     def translate(self, event: FloeEvent, trace: TraceIds | None = None) -> list[RunEvent]:
         if isinstance(event, RunStarted):
