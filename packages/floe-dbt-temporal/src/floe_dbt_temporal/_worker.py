@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from opentelemetry.trace import Tracer
 from pydantic import Field
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -87,15 +88,21 @@ def build_worker(
     return worker, pool
 
 
-async def serve(settings: WorkerSettings, *, stop: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: WorkerSettings,
+    *,
+    stop: asyncio.Event | None = None,
+    tracer: Tracer | None = None,
+) -> None:
     """Run a worker until ``stop`` is set or SIGTERM/SIGINT arrives, then shut down cleanly:
     no new tasks are polled, running nodes finish (or are handed back after the grace time),
-    connections close."""
+    connections close. ``tracer`` makes the worker's spans (workflow, activities) children of
+    the invocation's span (default: the global tracer provider's)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    client = await connect(settings)
+    client = await connect(settings, tracer=tracer)
     await register_search_attributes(client, settings.namespace)
     worker, pool = build_worker(client, settings)
     health = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
@@ -17,7 +17,10 @@ from floe_dbt_temporal._models import GitProject, LocalProject
 from floe_dbt_temporal._projects import ProjectEntry
 from floe_dbt_temporal._worker import WorkerSettings, serve
 
-__all__ = ["worker_command"]
+if TYPE_CHECKING:
+    from floe_core.tracing import TracingObserver
+
+__all__ = ["worker_command", "worker_tracing"]
 
 _GIT_PREFIXES = ("git@", "git+", "https://", "http://", "ssh://", "file://")
 
@@ -42,6 +45,18 @@ def _served_projects(
     for name, entry in map(_project_option, options):
         served[name] = entry.model_copy(update={"profile": own_profile})
     return served
+
+
+def worker_tracing(path: Path) -> TracingObserver | None:
+    """The tracer provider of the manifest's ``observability.tracing`` (``None`` when off):
+    the worker's spans (workflow, node activities) go where the client's go, children of the
+    invocation's span through the trace context each run carries."""
+    config = load_manifest(path).observability.tracing
+    if not config.enabled:
+        return None
+    from floe_core.tracing import create_tracing_observer  # the SDK, only when tracing is on
+
+    return create_tracing_observer(config)
 
 
 def _from_manifest(path: Path) -> dict[str, Any]:
@@ -141,7 +156,12 @@ def worker_command(manifest_path: Path | None, projects: tuple[str, ...], **opti
         settings = WorkerSettings.model_validate(values)
     except ValidationError as exc:
         raise click.UsageError(f"invalid worker settings: {exc}") from exc
+    tracing = worker_tracing(manifest_path) if manifest_path else None
+    tracer = tracing.tracer_provider.get_tracer("floe.temporal.worker") if tracing else None
     try:
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, tracer=tracer))
     except FloeError as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        if tracing is not None:
+            tracing.close()  # exports the last spans
