@@ -5,6 +5,8 @@ most while events arrive, reads the run's manifest, translates and hands events 
 OpenLineage client. A transport that fails is logged once
 per run and the rest of that run's events are dropped (so a dead receiver costs one timeout,
 not one per event); :meth:`LineageObserver.close` waits at most ``flush_timeout`` seconds.
+With ``delivery: process`` the worker thread writes the events to a child process that does
+the rest with the same code (:mod:`floe_core.lineage._delivery`, ADR 0026).
 """
 
 from __future__ import annotations
