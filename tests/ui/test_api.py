@@ -112,6 +112,40 @@ def test_lineage_walks_up_and_downstream_to_the_asked_depth(ui_server: UIServer)
     assert client.get("/api/lineage", params={"node": "model.shop.nope"}).status_code == 404
 
 
+def test_column_lineage_comes_from_the_stored_compiled_sql(ui_server: UIServer) -> None:
+    """The columnLineage facet's parser over the run's compiled SQL: a model page's columns
+    name their upstream columns, and a trace follows one column up and down."""
+    client = httpx.Client(base_url=ui_server.url)
+    orders = client.get("/api/models/model.shop.orders").json()
+    origins = {
+        column["name"]: {(ref["unique_id"], ref["column"]) for ref in column["upstream"]}
+        for column in orders["columns"]
+    }
+    assert origins["order_id"] == {("model.shop.stg_orders", "order_id")}
+    assert origins["amount"] == {("model.shop.stg_payments", "amount_cents")}
+    assert orders["column_lineage_note"] is None
+
+    trace = client.get(
+        "/api/column-lineage", params={"node": "model.shop.orders", "column": "amount_cents"}
+    ).json()
+    edges = {
+        (edge["source"]["unique_id"], edge["source"]["column"],
+         edge["target"]["unique_id"], edge["target"]["column"])
+        for edge in trace["edges"]
+    }  # fmt: skip
+    assert {
+        ("seed.shop.raw_payments", "amount_cents", "model.shop.stg_payments", "amount_cents"),
+        ("model.shop.stg_payments", "amount_cents", "model.shop.orders", "amount_cents"),
+        ("model.shop.orders", "amount_cents", "model.shop.daily_revenue", "revenue"),
+        ("model.shop.orders", "amount_cents", "model.shop.customers", "lifetime_value"),
+    } <= edges
+    assert (
+        client.get("/api/column-lineage", params={"node": "model.shop.orders"}).status_code == 400
+    )
+    missing = client.get("/api/column-lineage", params={"node": "model.shop.x", "column": "a"})
+    assert missing.status_code == 404
+
+
 def test_the_event_stream_replays_the_run_and_ends_after_run_finished(
     ui_server: UIServer, shop_run_id: str
 ) -> None:
@@ -138,10 +172,16 @@ def test_openapi_names_every_endpoint_and_its_schemas(ui_server: UIServer) -> No
         "/api/models",
         "/api/models/{unique_id}",
         "/api/lineage",
+        "/api/column-lineage",
     } <= set(document["paths"])
-    assert {"RunDetail", "RunList", "ModelDetail", "LineageGraph", "NodeResult"} <= set(
-        document["components"]["schemas"]
-    )
+    assert {
+        "RunDetail",
+        "RunList",
+        "ModelDetail",
+        "LineageGraph",
+        "ColumnTrace",
+        "NodeResult",
+    } <= set(document["components"]["schemas"])
 
 
 @pytest.mark.parametrize(

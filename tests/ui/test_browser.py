@@ -127,6 +127,23 @@ def test_runs_a_nodes_details_and_the_lineage_graph_render(
     assert names == ["customers", "daily_revenue", "orders", "stg_orders", "stg_payments"]
     screenshot(page, "lineage.png")
 
+    page.goto(f"{ui_server.url}/#/models/model.shop.orders")
+    # Column lineage: each column names the upstream columns it comes from; its name traces it.
+    amount = page.locator('#columns tr[data-column="amount"]')
+    playwright.expect(amount.locator(".column-origin")).to_have_text("stg_payments.amount_cents")
+    page.locator('#columns tr[data-column="amount_cents"] .trace-link').click()
+    playwright.expect(page.locator("#trace-note")).to_contain_text("Column amount_cents of orders")
+    wait_until(page, "window.floeGraph && window.floeGraph.nodes('.traced').length === 5")
+    traced = page.evaluate("window.floeGraph.nodes('.traced').map(n => n.id()).sort()")
+    assert traced == ["model.shop.customers", "model.shop.daily_revenue", "model.shop.orders",
+                      "model.shop.stg_payments", "seed.shop.raw_payments"]  # fmt: skip
+    screenshot(page, "model-column-trace.png")
+    amount.locator(".column-origin").click()  # the upstream column on its own model page
+    playwright.expect(page.locator("#model-header")).to_contain_text("stg_payments")
+    playwright.expect(page.locator("#columns tr.selected")).to_have_attribute(
+        "data-column", "amount_cents"
+    )
+
     page.locator("#nav-models").click()
     page.locator("#model-search").fill("stg_")
     page.locator("#model-search").press("Enter")

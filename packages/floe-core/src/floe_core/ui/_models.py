@@ -11,6 +11,9 @@ from floe_core._results import NodeResult
 
 __all__ = [
     "ApiError",
+    "ColumnEdge",
+    "ColumnRef",
+    "ColumnTrace",
     "LineageEdge",
     "LineageGraph",
     "LineageNode",
@@ -134,10 +137,36 @@ class RunDetail(_Response):
     previous: RunComparison | None = None
 
 
+class ColumnRef(_Response):
+    """One column of one node."""
+
+    unique_id: str
+    column: str
+
+
 class ModelColumn(_Response):
     name: str
     description: str = ""
     data_type: str | None = None
+    upstream: list[ColumnRef] = []
+    """The upstream columns it comes from (column-level lineage of the compiled SQL)."""
+
+
+class ColumnEdge(_Response):
+    source: ColumnRef
+    target: ColumnRef
+    """Computed from ``source`` (by the target node's compiled SQL)."""
+
+
+class ColumnTrace(_Response):
+    """Where one column comes from and what is computed from it, across models."""
+
+    focus: ColumnRef
+    columns: list[ColumnRef]
+    """Every traced column, the focus included."""
+    edges: list[ColumnEdge]
+    note: str | None = None
+    """Why the trace may be incomplete (e.g. a model with no compiled SQL yet)."""
 
 
 class TestOutcome(_Response):
@@ -205,6 +234,8 @@ class ModelDetail(_Response):
     downstream: list[str]
     raw_code: str | None = None
     compiled_code: str | None = None
+    column_lineage_note: str | None = None
+    """Why its columns have no upstream columns, when they have none."""
     catalog_run: str | None = None
     """The run whose catalog.json gave the columns' types (``floe docs generate``), if any."""
     freshness: SourceFreshness | None = None

@@ -239,6 +239,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return workbench.models(query.get("q", ""))
             case ["models", unique_id]:
                 return workbench.model(unique_id)
+            case ["column-lineage"]:
+                node, column = query.get("node", "").strip(), query.get("column", "").strip()
+                if not node or not column:
+                    raise _BadRequest("column-lineage needs node= and column=")
+                return workbench.column_trace(node, column)
             case ["lineage"]:
                 depth = _int(query, "depth", 2, 0, _MAX_DEPTH)
                 return workbench.lineage(

@@ -11,7 +11,7 @@ run id.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import structlog
@@ -24,8 +24,11 @@ from floe_core.artifacts._store import EVENTS_FILE
 from floe_core.stores import ArtifactNotFoundError, ArtifactStore
 from floe_core.ui._cache import Cache
 from floe_core.ui._catalog import CATALOG_FILE, SOURCES_FILE, Catalog, Freshness
+from floe_core.ui._columns import ColumnLineage
 from floe_core.ui._graph import GRAPH_TYPES, DbtGraph
+from floe_core.ui._modelpage import model_summary, model_test, with_origins
 from floe_core.ui._models import (
+    ColumnTrace,
     LineageEdge,
     LineageGraph,
     LineageNode,
@@ -33,13 +36,10 @@ from floe_core.ui._models import (
     ModelDetail,
     ModelList,
     ModelRun,
-    ModelSummary,
-    ModelTest,
     RunDetail,
     RunList,
     RunNode,
     RunSummary,
-    TestOutcome,
 )
 from floe_core.ui._runs import (
     EventScan,
@@ -192,7 +192,7 @@ class Workbench:
         last = self._last_outcomes()
         needle = query.strip().lower()
         models = [
-            _model_summary(node.unique_id, graph, last)
+            model_summary(node.unique_id, graph, last)
             for node in graph.nodes.values()
             if node.resource_type in GRAPH_TYPES
             and (needle in node.name.lower() or needle in node.description.lower())
@@ -217,15 +217,20 @@ class Workbench:
             if catalog
             else [ModelColumn(name=n, description=d, data_type=t) for n, d, t in node.columns]
         )
+        lineage = self._column_lineage()
+        columns = with_origins(columns, lineage.origins(unique_id))
         return ModelDetail(
-            model=_model_summary(unique_id, graph, last),
+            model=model_summary(unique_id, graph, last),
             relation_name=node.relation_name,
             columns=columns,
-            tests=[_test(test.unique_id, test.name, recent) for test in graph.tests_of(unique_id)],
+            tests=[
+                model_test(test.unique_id, test.name, recent) for test in graph.tests_of(unique_id)
+            ],
             upstream=list(node.parents),
             downstream=[c for c in graph.children.get(unique_id, []) if c in graph.nodes],
             raw_code=node.raw_code,
             compiled_code=newest[1].compiled_code if newest else None,
+            column_lineage_note=lineage.note(unique_id),
             catalog_run=catalog[0] if catalog else None,
             freshness=freshness[1].by_source.get(unique_id) if freshness else None,
             runs=[
@@ -265,6 +270,15 @@ class Workbench:
         ]
         edges = [LineageEdge(source=s, target=t) for s, t in graph.edges(found)]
         return LineageGraph(focus=focus, depth=depth, select=select, nodes=nodes, edges=edges)
+
+    def column_trace(self, unique_id: str, column: str) -> ColumnTrace:
+        """Where ``unique_id``'s ``column`` comes from and what is computed from it."""
+        graph, _ = self._graph()
+        if unique_id not in graph.nodes:
+            raise ArtifactNotFoundError(
+                f"node {unique_id}", hint="the newest manifest.json in the store has no such node"
+            )
+        return self._column_lineage().trace(unique_id, column)
 
     def selection(self, expression: str) -> set[str]:
         """The unique ids floe's plan selects for a dbt selection expression."""
@@ -423,6 +437,24 @@ class Workbench:
             lambda: DbtGraph.from_manifest(self.history.read(record, MANIFEST_FILE), where),
         )
 
+    def _column_lineage(self) -> ColumnLineage:
+        """Column lineage over the newest manifest, with each model's newest compiled SQL."""
+        _, manifest_run = self._graph()
+        record = self.history.find(self.project, manifest_run)
+        last = self._last_outcomes()
+
+        def compiled(unique_id: str) -> str | None:
+            newest = last.get(unique_id)
+            return newest[1].compiled_code if newest else None
+
+        def load() -> ColumnLineage:
+            where = self.store.uri(f"{record.project}/{record.path}/{MANIFEST_FILE}")
+            return ColumnLineage.from_manifest(
+                self.history.read(record, MANIFEST_FILE), where, compiled
+            )
+
+        return self._cache.get(("column-lineage", manifest_run), load)
+
     def _graph(self) -> tuple[DbtGraph, str]:
         """The graph of the newest run that kept a manifest.json, and that run's id."""
         found = self._newest(
@@ -434,42 +466,3 @@ class Workbench:
                 hint=f"none of the newest {self.recent_runs} runs kept dbt's manifest.json",
             )
         return found[1], found[0]
-
-
-def _model_summary(
-    unique_id: str, graph: DbtGraph, last: Mapping[str, tuple[str, NodeResult]]
-) -> ModelSummary:
-    node = graph.nodes[unique_id]
-    newest = last.get(unique_id)
-    return ModelSummary(
-        unique_id=unique_id,
-        name=node.name,
-        resource_type=node.resource_type,
-        description=node.description,
-        materialization=node.materialization,
-        path=node.path,
-        tags=list(node.tags),
-        last_status=newest[1].status.value if newest else None,
-        last_run=newest[0] if newest else None,
-    )
-
-
-def _test(
-    unique_id: str, name: str, recent: list[tuple[RunSummary, dict[str, NodeResult]]]
-) -> ModelTest:
-    history = [
-        TestOutcome(
-            invocation_id=run.invocation_id,
-            started_at=run.started_at,
-            status=results[unique_id].status.value,
-            message=results[unique_id].message,
-        )
-        for run, results in reversed(recent)
-        if unique_id in results
-    ]
-    return ModelTest(
-        unique_id=unique_id,
-        name=name,
-        status=history[0].status if history else None,
-        history=history,
-    )
