@@ -2,7 +2,9 @@
 
 - ``shop_results``: one ``floe build`` of a private copy of examples/shop;
 - ``failing_shop``: a copy with a source, an exposure and markdown docs added, built twice
-  with the same selection, the second time with ``fail_model`` (``orders`` fails);
+  with the same selection, the second time with ``fail_model`` (``orders`` fails); then
+  slim CI: a change to ``products`` and ``build -s state:modified+ --state <the passed run>
+  --defer``;
 - ``large_results``: bench/generate.py's 1,000 models + 1,000 tests, parsed by real dbt
   through floe's plan, and a 2,000-node run of them written through a real results store.
 """
@@ -98,6 +100,8 @@ class FailingShop:
     """The invocation id of the build that passed."""
     failed: str
     """The same build with ``fail_model``: ``orders`` fails, its descendants are skipped."""
+    slim_ci: str
+    """``products`` changed, then ``state:modified+`` against ``passed`` with ``--defer``."""
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +111,10 @@ def failing_shop(shop_workspace: Callable[[str], Path]) -> FailingShop:
     with Floe.from_manifest(manifest) as floe:
         passed = floe.build().invocation_id
         failed = floe.build(vars={"fail_model": True}).invocation_id
-    return FailingShop(manifest.parent / "results", passed, failed)
+        products = manifest.parent / "shop" / "models" / "marts" / "products.sql"
+        products.write_text(products.read_text() + "\n-- changed in a pull request\n")
+        slim_ci = floe.build(select=["state:modified+"], state=passed, defer=True).invocation_id
+    return FailingShop(manifest.parent / "results", passed, failed, slim_ci)
 
 
 @pytest.fixture

@@ -263,6 +263,29 @@ def test_a_failed_run_shows_its_error_first_with_the_invocation_and_comparison(
     screenshot(page, "run-node.png")
 
 
+def test_a_slim_ci_run_shows_what_the_state_selected_and_what_was_deferred(
+    page: playwright.Page, failing_server: UIServer, failing_shop: FailingShop
+) -> None:
+    page.goto(f"{failing_server.url}/#/runs/{failing_shop.slim_ci}")
+    state = page.locator("#state")
+    playwright.expect(state).to_contain_text(f"Compared with {failing_shop.passed} = run")
+    playwright.expect(page.locator("#state-run")).to_have_attribute(
+        "href", f"#/runs/{failing_shop.passed}"
+    )
+    selected = page.locator("#state-selected a.state-node")
+    playwright.expect(selected).to_have_count(1)
+    playwright.expect(selected).to_have_text("products")
+    playwright.expect(page.locator("#state-selected")).to_contain_text("test(s)")
+    deferred = page.locator("#state-deferred a.state-node")
+    playwright.expect(deferred.first).to_be_visible()
+    assert "stg_products" in deferred.all_inner_texts()
+    playwright.expect(page.locator("#invocation-facts")).to_contain_text("(defer)")
+    playwright.expect(page.locator("#gantt .gantt-row[data-id]")).to_have_count(
+        1 + int(page.locator("#state-selected").inner_text().split(" and ")[1].split()[0])
+    )
+    screenshot(page, "run-slim-ci.png")
+
+
 def test_model_and_source_pages_render_docs_columns_tests_and_trends(
     page: playwright.Page, failing_server: UIServer
 ) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "RunNode",
     "RunSummary",
     "SourceFreshness",
+    "StateUsed",
     "TestOutcome",
 ]
 
@@ -96,6 +97,21 @@ class RunNode(_Response):
     """The lines of the run's dbt.log about this node (failed and warned nodes only)."""
 
 
+class StateUsed(_Response):
+    """The state a run compared against (``--state``), and what it did with it."""
+
+    ref: str
+    """As given: a folder, a run id, ``latest`` or ``latest:TARGET``."""
+    run_id: str | None = None
+    """The stored run it resolved to (``None``: a folder)."""
+    defer: bool = False
+    favor_state: bool = False
+    selected: list[str] = []
+    """The nodes the state selection executed (e.g. ``state:modified+``)."""
+    deferred: list[str] = []
+    """With ``--defer``: unbuilt parents read from the state's relations."""
+
+
 class RunInvocation(_Response):
     """What was asked (invocation.json) and what ran it (result.json), when kept."""
 
@@ -112,6 +128,9 @@ class RunInvocation(_Response):
     floe_version: str | None = None
     runtime_metadata: dict[str, Any] = {}
     """What the runtime said about where it ran (e.g. Temporal workflow id, task queue)."""
+    state: StateUsed | None = None
+    retry_of: str | None = None
+    """The run this one retried (``floe retry`` / ``--retry-failed``)."""
 
 
 class RunComparison(_Response):

@@ -35,6 +35,7 @@ from floe_core.ui._models import (
     RunInvocation,
     RunNode,
     RunSummary,
+    StateUsed,
 )
 from floe_core.ui._runlog import node_log
 
@@ -104,6 +105,8 @@ def invocation_of(data: bytes | None, result: DBTRunResult | None) -> RunInvocat
     except ValueError:
         asked = {}
     metadata = dict(result.metadata) if result else {}
+    selected, deferred = metadata.pop("state_selected", None), metadata.pop("deferred", None)
+    state = asked.get("state") if isinstance(asked.get("state"), dict) else None
     return RunInvocation(
         select=list(asked.get("select") or ()),
         exclude=list(asked.get("exclude") or ()),
@@ -117,6 +120,17 @@ def invocation_of(data: bytes | None, result: DBTRunResult | None) -> RunInvocat
         dbt_version=result.dbt_version if result else None,
         floe_version=metadata.pop("floe_version", None),
         runtime_metadata=metadata,
+        state=StateUsed(
+            ref=str(state.get("ref")),
+            run_id=state.get("run_id"),
+            defer=bool(state.get("defer")),
+            favor_state=bool(state.get("favor_state")),
+            selected=list(selected or ()),
+            deferred=list(deferred or ()),
+        )
+        if state
+        else None,
+        retry_of=asked.get("retry_of"),
     )
 
 

@@ -48,6 +48,7 @@ export async function showRun(id, search, setCleanup) {
     show(
       runHeader(detail),
       detail.error ? h("pre", { class: "error-box", id: "run-error" }, detail.error) : null,
+      statePanel(detail, base),
       problems(detail, base),
       h("div", { class: "split" },
         h("section", { class: "timeline-panel" },
@@ -256,6 +257,34 @@ async function showSql(runId, uniqueId) {
   if (box && sql) box.replaceChildren(h("h4", {}, "Compiled SQL"), h("pre", { id: "compiled-sql" }, sql));
 }
 
+// Slim CI: the state the run compared with, what the state selection executed, and which
+// parents were read from the state's relations instead of being built (--defer).
+function statePanel(detail, base) {
+  const state = detail.invocation && detail.invocation.state;
+  if (!state) return null;
+  const known = new Map(detail.nodes.map((node) => [node.unique_id, node.name]));
+  // Models, seeds and snapshots by name; their tests only counted (the timeline lists them).
+  const tested = state.selected.filter((uid) => uid.startsWith("test.") || uid.startsWith("unit_test."));
+  const built = state.selected.filter((uid) => !tested.includes(uid));
+  const names = (ids, link) => ids.length
+    ? ids.map((uid) => h("a", { href: link(uid), class: "state-node", title: uid, "data-id": uid },
+        known.get(uid) || uid.split(".").pop())).flatMap((a) => [a, " "])
+    : h("span", { class: "muted" }, "none");
+  return h("section", { id: "state", class: "card state" },
+    h("h3", {}, "State"),
+    h("p", {}, "Compared with ", h("span", { class: "mono" }, state.ref),
+      state.run_id ? [" = run ", h("a", { href: `#/runs/${encodeURIComponent(state.run_id)}`, class: "mono",
+                                           id: "state-run" }, short(state.run_id))] : " (a folder)",
+      state.defer ? [" ", h("span", { class: "tag" }, "defer")] : null,
+      state.favor_state ? [" ", h("span", { class: "tag" }, "favor state")] : null),
+    h("p", { id: "state-selected" }, h("strong", {}, `Selected by state (${state.selected.length}): `),
+      names(built, (uid) => `${base}?node=${encodeURIComponent(uid)}`),
+      tested.length ? h("span", { class: "muted" }, `and ${tested.length} test(s)`) : null),
+    state.defer ? h("p", { id: "state-deferred" },
+      h("strong", {}, `Deferred to the state's relations (${state.deferred.length}): `),
+      names(state.deferred, (uid) => `#/models/${encodeURIComponent(uid)}`)) : null);
+}
+
 function invocationPanel(detail) {
   const run = detail.run;
   const asked = detail.invocation || {};
@@ -263,6 +292,7 @@ function invocationPanel(detail) {
   const { user, host, ...where } = meta;
   const selection = [
     asked.select && asked.select.length ? `--select ${asked.select.join(" ")}` : "",
+    asked.state ? `--state ${asked.state.ref}${asked.state.defer ? " --defer" : ""}` : "",
     asked.exclude && asked.exclude.length ? `--exclude ${asked.exclude.join(" ")}` : "",
     asked.selector ? `--selector ${asked.selector}` : "",
   ].filter(Boolean).join(" ") || "everything (no selection)";
@@ -274,6 +304,9 @@ function invocationPanel(detail) {
       ["selection", selection],
       ["vars", h("span", { class: "mono" }, vars)],
       ["target", asked.target || "–"],
+      ["state", asked.state ? `${asked.state.ref}${asked.state.defer ? " (defer)" : ""}` : null],
+      ["retry of", asked.retry_of ? h("a", { href: `#/runs/${encodeURIComponent(asked.retry_of)}`, class: "mono" },
+        short(asked.retry_of)) : null],
       ["runtime", run.runtime],
       ["threads", asked.threads ? `${asked.threads}` : null],
       ["full refresh", asked.full_refresh ? "yes" : null],
