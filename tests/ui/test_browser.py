@@ -286,6 +286,27 @@ def test_a_slim_ci_run_shows_what_the_state_selected_and_what_was_deferred(
     screenshot(page, "run-slim-ci.png")
 
 
+def test_a_really_interrupted_build_shows_the_cancelled_and_the_never_run_nodes(
+    page: playwright.Page, failing_server: UIServer, failing_shop: FailingShop
+) -> None:
+    """``floe build`` sent SIGINT while DuckDB ran ``slow_totals``; ``after_slow`` waited."""
+    page.goto(f"{failing_server.url}/#/runs/{failing_shop.cancelled}")
+    playwright.expect(page.locator("#run-header")).to_contain_text("cancelled")
+    slow = page.locator('#gantt .gantt-row[data-id="model.shop.slow_totals"]')
+    playwright.expect(slow.locator(".dot")).to_have_class(re.compile(r"status-cancelled"))
+    problem = page.locator('#problems .problem[data-id="model.shop.slow_totals"]')
+    playwright.expect(problem.locator(".badge")).to_have_text("cancelled")
+    assert on_first_screen(page, '#problems .problem[data-id="model.shop.slow_totals"]')
+    never = page.locator('#gantt .gantt-row[data-id="model.shop.after_slow"]')
+    playwright.expect(never).to_have_class(re.compile(r"\bskipped\b"))  # hatched: did not run
+    playwright.expect(never.locator(".dot")).to_have_class(re.compile(r"status-not_run"))
+    playwright.expect(page.locator("#run-header + p")).to_contain_text("1 cancelled")
+    playwright.expect(page.locator("#run-header + p")).to_contain_text("1 not run")
+    screenshot(page, "run-cancelled.png")
+    never.click()
+    playwright.expect(page.locator("#node-detail .badge")).to_have_text("not run")
+
+
 def test_model_and_source_pages_render_docs_columns_tests_and_trends(
     page: playwright.Page, failing_server: UIServer
 ) -> None:
