@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -215,7 +216,7 @@ def test_static_files_and_pages_are_served_with_a_strict_policy(ui_server: UISer
     page = httpx.get(f"{ui_server.url}/")
     assert page.status_code == 200
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert '<script src="/static/vendor/cytoscape.min.js">' in page.text
+    assert '<script src="/static/vendor/markdown-it.min.js">' in page.text  # cytoscape: lazily
     script = httpx.get(f"{ui_server.url}/static/vendor/cytoscape.min.js")
     assert script.headers["content-type"].startswith("text/javascript")
     assert httpx.get(f"{ui_server.url}/static/vendor/cytoscape.LICENSE").status_code == 200
@@ -243,6 +244,21 @@ def test_a_selection_is_evaluated_by_floes_plan(ui_server: UIServer) -> None:
     assert "unique_orders_order_id" in {node["name"] for node in with_tests["nodes"]}
     nothing = client.get("/api/lineage", params={"select": "no_such_model"}).json()
     assert nothing["nodes"] == []
+
+
+def test_a_state_selection_compares_with_the_newest_successful_run(
+    ui_server: UIServer, shop_results: Path
+) -> None:
+    """``state:modified+`` in the select box: floe's plan with ``--state latest``."""
+    client = httpx.Client(base_url=ui_server.url, timeout=120)
+    model = shop_results.parent / "shop" / "models" / "marts" / "daily_revenue.sql"
+    original = model.read_text()
+    model.write_text(original + "\n-- changed since the last run\n")
+    try:
+        changed = client.get("/api/lineage", params={"select": "state:modified+"}).json()
+    finally:
+        model.write_text(original)
+    assert {node["name"] for node in changed["nodes"]} == {"daily_revenue"}
 
 
 def test_a_failed_run_explains_itself_and_compares_with_the_previous_run(

@@ -9,14 +9,11 @@ never compiled has no column lineage, and the page says so.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from floe_core.lineage._dbt_manifest import DbtManifest, NodeInfo
-from floe_core.stores import ArtifactCorruptedError
 from floe_core.ui._models import ColumnEdge, ColumnRef, ColumnTrace
 
 __all__ = ["ColumnLineage"]
@@ -54,16 +51,6 @@ class ColumnLineage:
         self._origins: dict[str, Origins] = {}
         self._lock = threading.Lock()
         self._parse = _parser()
-
-    @classmethod
-    def from_manifest(
-        cls, data: bytes, where: str, compiled: Callable[[str], str | None]
-    ) -> ColumnLineage:
-        try:
-            raw = json.loads(data)
-        except ValueError as exc:
-            raise ArtifactCorruptedError(where, f"not a dbt manifest.json: {exc}") from exc
-        return cls(DbtManifest.from_json(raw, Path(where)), compiled)
 
     def _sql(self, unique_id: str) -> str | None:
         node = self.manifest.get(unique_id)

@@ -27,7 +27,7 @@ from floe_core._events import (
 )
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus
 from floe_core.artifacts import RunRecord
-from floe_core.ui._graph import DbtGraph, critical_path
+from floe_core.ui._graph import critical_path, name_of
 from floe_core.ui._models import (
     NodeState,
     RunComparison,
@@ -157,7 +157,7 @@ def run_detail(
     summary: RunSummary,
     results: Sequence[NodeResult],
     scan: EventScan,
-    graph: DbtGraph | None,
+    parents: Mapping[str, Sequence[str]] | None,
     *,
     error: str | None,
     files: list[str],
@@ -167,8 +167,7 @@ def run_detail(
 ) -> RunDetail:
     """The run page's data; ``scan.running`` nodes of a finished run were cut off by its end."""
     running = summary.status == "running"
-    known = graph.nodes if graph is not None else {}
-    parents = {uid: node.parents for uid, node in known.items()}
+    parents = parents or {}
     done = {node.unique_id for node in results}
     spans: dict[str, tuple[datetime | None, datetime | None]] = {
         node.unique_id: (node.started_at, node.completed_at)
@@ -225,7 +224,7 @@ def run_detail(
         nodes.append(
             RunNode(
                 unique_id=uid,
-                name=known[uid].name if uid in known else uid.rsplit(".", 1)[-1],
+                name=name_of(uid),
                 resource_type=uid.split(".", 1)[0],
                 status="pending" if running else "not_run",
                 depends_on=depends(uid),

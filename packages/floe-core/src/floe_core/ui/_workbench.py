@@ -10,8 +10,10 @@ run id.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TypeVar
 
 import structlog
@@ -21,11 +23,12 @@ from floe_core._results import NodeResult
 from floe_core.artifacts import RunHistory, RunRecord
 from floe_core.artifacts._history import RESULT_FILE
 from floe_core.artifacts._store import EVENTS_FILE
-from floe_core.stores import ArtifactNotFoundError, ArtifactStore
+from floe_core.lineage._dbt_manifest import DbtManifest
+from floe_core.stores import ArtifactCorruptedError, ArtifactNotFoundError, ArtifactStore
 from floe_core.ui._cache import Cache
 from floe_core.ui._catalog import CATALOG_FILE, SOURCES_FILE, Catalog, Freshness
 from floe_core.ui._columns import ColumnLineage
-from floe_core.ui._graph import GRAPH_TYPES, DbtGraph
+from floe_core.ui._graph import GRAPH_TYPES, DbtGraph, manifest_parents
 from floe_core.ui._modelpage import model_summary, model_test, with_origins
 from floe_core.ui._models import (
     ColumnTrace,
@@ -107,13 +110,16 @@ class Workbench:
         self.select = select
         self._cache = Cache()
 
-    def warm(self) -> None:
-        """Parse ahead what a visitor opens first: the newest run's page and the newest
-        manifest (seconds on a large project, paid once)."""
+    def warm(self, quiet: Callable[[], None] = lambda: None) -> None:
+        """Parse ahead what a visitor opens first: the newest run's page, then (once
+        ``quiet`` returns: no visitor is waiting) the newest manifest for the model and
+        lineage pages. Seconds on a large project, paid once; decoding a large manifest holds
+        the interpreter lock, so it must not delay a page someone is waiting for."""
         try:
             newest = self.runs(limit=1).runs
             if newest:
                 self.run(newest[0].invocation_id)
+            quiet()
             self._graph()
         except FloeError as exc:  # the page will say it when asked
             _log.info("nothing to parse ahead", reason=str(exc))
@@ -337,7 +343,7 @@ class Workbench:
             summary,
             result.nodes,
             scan,
-            self._run_graph(record) if MANIFEST_FILE in record.files else None,
+            self._run_parents(record) if MANIFEST_FILE in record.files else None,
             error=result.error,
             files=sorted(record.files),
             invocation=invocation_of(invocation_data, result),
@@ -365,9 +371,9 @@ class Workbench:
             failures=sum(1 for node in done if node.status.is_failure),
         )
         try:
-            graph: DbtGraph | None = self._graph()[0]
+            parents = {uid: node.parents for uid, node in self._graph()[0].nodes.items()}
         except ArtifactNotFoundError:
-            graph = None
+            parents = None
         try:
             invocation_data: bytes | None = self.store.get(
                 self._key(invocation_id, INVOCATION_FILE)
@@ -378,7 +384,7 @@ class Workbench:
             summary,
             done,
             scan,
-            graph,
+            parents,
             error=None,
             files=[EVENTS_FILE] + ([INVOCATION_FILE] if invocation_data else []),
             invocation=invocation_of(invocation_data, None),
@@ -430,39 +436,45 @@ class Workbench:
                 return record.invocation_id, self._cache.get((name, record.invocation_id), load)
         return None
 
-    def _run_graph(self, record: RunRecord) -> DbtGraph:
+    def _run_parents(self, record: RunRecord) -> dict[str, tuple[str, ...]]:
+        """Each node's parents in the run's own manifest.json (its waits, critical path)."""
         where = self.store.uri(f"{record.project}/{record.path}/{MANIFEST_FILE}")
-        return self._cache.get(
-            (MANIFEST_FILE, record.invocation_id),
-            lambda: DbtGraph.from_manifest(self.history.read(record, MANIFEST_FILE), where),
-        )
+        return manifest_parents(self.history.read(record, MANIFEST_FILE), where)
 
     def _column_lineage(self) -> ColumnLineage:
         """Column lineage over the newest manifest, with each model's newest compiled SQL."""
-        _, manifest_run = self._graph()
-        record = self.history.find(self.project, manifest_run)
+        (_, manifest), manifest_run = self._manifest()
         last = self._last_outcomes()
 
         def compiled(unique_id: str) -> str | None:
             newest = last.get(unique_id)
             return newest[1].compiled_code if newest else None
 
-        def load() -> ColumnLineage:
-            where = self.store.uri(f"{record.project}/{record.path}/{MANIFEST_FILE}")
-            return ColumnLineage.from_manifest(
-                self.history.read(record, MANIFEST_FILE), where, compiled
-            )
-
-        return self._cache.get(("column-lineage", manifest_run), load)
+        return self._cache.get(
+            ("column-lineage", manifest_run), lambda: ColumnLineage(manifest, compiled)
+        )
 
     def _graph(self) -> tuple[DbtGraph, str]:
         """The graph of the newest run that kept a manifest.json, and that run's id."""
-        found = self._newest(
-            MANIFEST_FILE, lambda data, where, _: DbtGraph.from_manifest(data, where)
-        )
+        (graph, _), manifest_run = self._manifest()
+        return graph, manifest_run
+
+    def _manifest(self) -> tuple[tuple[DbtGraph, DbtManifest], str]:
+        """The newest kept manifest.json as a graph and as lineage reads it (decoded once:
+        most of the cost on a large project), and the id of its run."""
+        found = self._newest(MANIFEST_FILE, _parse_manifest)
         if found is None:
             raise ArtifactNotFoundError(
                 self.store.uri(f"{self.project}/*/{MANIFEST_FILE}"),
                 hint=f"none of the newest {self.recent_runs} runs kept dbt's manifest.json",
             )
         return found[1], found[0]
+
+
+def _parse_manifest(data: bytes, where: str, _: str) -> tuple[DbtGraph, DbtManifest]:
+    try:
+        raw = json.loads(data)
+    except ValueError as exc:
+        raise ArtifactCorruptedError(where, f"not a dbt manifest.json: {exc}") from exc
+    graph = DbtGraph.from_json(raw, where)  # checks the shape
+    return graph, DbtManifest.from_json(raw, Path(where))

@@ -78,7 +78,9 @@ export async function showLineage(search) {
   if (node && column) await traceColumn(window.floeGraph, node, column);
   if (select) {
     document.getElementById("select-note").textContent = data.nodes.length
-      ? `${data.nodes.length} nodes: what floe's plan selects for "${select}", with the sources they read`
+      ? `${data.nodes.length} nodes: what floe's plan selects for "${select}", with the sources they read` +
+        (/(^|[\s,+@])(state|result|source_status):/.test(select)
+          ? " (compared with the newest successful run: --state latest)" : "")
       : `"${select}" selects nothing in this project`;
   }
 }
@@ -96,8 +98,22 @@ function readable(graph, around) {
   if (around && around.length) graph.center(around);
 }
 
+// cytoscape and its dagre layout (480 kB) load with the first graph, not with every page.
+let graphLibrary = null;
+function loadGraphLibrary() {
+  const script = (src) => new Promise((resolve, reject) => {
+    const element = h("script", { src });
+    element.addEventListener("load", resolve);
+    element.addEventListener("error", () => reject(new Error(`could not load ${src}`)));
+    document.head.append(element);
+  });
+  graphLibrary = graphLibrary || script("/static/vendor/cytoscape.min.js")
+    .then(() => script("/static/vendor/cytoscape-dagre.min.js"));
+  return graphLibrary;
+}
+
 export async function drawGraph(path, infoPanel = false) {
-  const data = await api(path);
+  const [data] = await Promise.all([api(path), loadGraphLibrary()]);
   const elements = [
     ...data.nodes.map((node) => ({ data: {
       id: node.unique_id, label: node.name, kind: node.resource_type,
