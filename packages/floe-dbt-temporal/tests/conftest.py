@@ -231,7 +231,13 @@ def _free_port() -> int:
 class WorkerProcess:
     """``floe worker`` in its own process, ready once its health endpoint answers 200."""
 
-    def __init__(self, settings: WorkerSettings, work_dir: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        work_dir: Path,
+        env: dict[str, str],
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.health_port = _free_port()
         command = [
             str(Path(sys.executable).parent / "floe"),
@@ -251,6 +257,7 @@ class WorkerProcess:
             "--graceful-shutdown-seconds",
             "5",
             *(["--allow-any-project"] if settings.allow_any_project else []),
+            *args,
         ]
         self.log = work_dir.with_suffix(".log")
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -291,12 +298,14 @@ class WorkerProcess:
 def spawn_worker(
     settings: WorkerSettings, tmp_path: Path
 ) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start ``floe worker`` processes for this test's task queue (or ``settings=``); all
-    stopped at the end."""
+    """Start ``floe worker`` processes for this test's task queue (or ``settings=``), with
+    more command-line ``args`` and ``env``; all stopped at the end."""
     started: list[WorkerProcess] = []
 
-    def spawn(name: str, settings: WorkerSettings = settings, **env: str) -> WorkerProcess:
-        worker = WorkerProcess(settings, tmp_path / f"worker-{name}", env)
+    def spawn(
+        name: str, settings: WorkerSettings = settings, args: tuple[str, ...] = (), **env: str
+    ) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"worker-{name}", env, args)
         started.append(worker)
         return worker
 

@@ -9,12 +9,12 @@ from click.testing import CliRunner
 from floe_core.cli import cli
 from floe_core.registry import PluginRegistry
 from floe_dbt_temporal import GitProject, LocalProject, TemporalRuntimeConfig, WorkerSettings
-from floe_dbt_temporal.cli import (
+from floe_dbt_temporal._worker_setup import (
     _from_manifest,
     _project_option,
     _served_projects,
-    worker_command,
 )
+from floe_dbt_temporal.cli import worker_command
 
 
 def test_project_options_name_a_path_or_a_git_url(tmp_path: Path) -> None:
