@@ -75,6 +75,14 @@ def test_the_artifact_store_of_the_manifest_keeps_urls_and_resolves_folders(
         ('task_queue: ""', "task_queue"),
         ('address: "not a host:abc"', "is not host:port"),
         ("heartbeat_timeout_seconds: 0.5", "shorter than workers can heartbeat"),
+        ("worker: {target_cpu_usage: 1.5}", "less than or equal to 1"),
+        ("worker: {target_memory_usage: 0.5}", "apply to tuner resource_based only"),
+        ("worker: {max_pollers: 1}", "greater than or equal to 2"),
+        (
+            "worker: {metrics_prometheus_address: '0.0.0.0:9464', metrics_otlp_endpoint:"
+            " 'http://c:4318/v1/metrics'}",
+            "not both",
+        ),
     ],
 )
 def test_bad_temporal_settings_are_refused_with_their_line_by_validate_and_the_worker(

@@ -44,7 +44,7 @@ FLOE_METRICS = {
 }
 
 
-def metrics_runtime(options: WorkerOptions, *, service: str = "floe-worker") -> Runtime | None:
+def metrics_runtime(options: WorkerOptions) -> Runtime | None:
     """A Temporal runtime exporting metrics as ``options`` say, or ``None`` (no metrics)."""
     buckets = {name: _SECONDS_BUCKETS for name in FLOE_METRICS if name.endswith("_seconds")}
     exporter: PrometheusConfig | OpenTelemetryConfig
@@ -65,9 +65,7 @@ def metrics_runtime(options: WorkerOptions, *, service: str = "floe-worker") -> 
         )
     else:
         return None
-    return Runtime(
-        telemetry=TelemetryConfig(metrics=exporter, global_tags={"service_name": service})
-    )
+    return Runtime(telemetry=TelemetryConfig(metrics=exporter))
 
 
 class WorkerMetrics(Interceptor):
