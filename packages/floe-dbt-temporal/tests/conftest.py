@@ -24,6 +24,7 @@ import pytest
 from opentelemetry.trace import Tracer
 from temporalio.api.enums.v1 import EventType
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.testing import WorkflowEnvironment
 
 from floe_core import GeneratedProfile
@@ -72,11 +73,13 @@ class TemporalServer:
         *,
         extra_workflows: tuple[type, ...] = (),
         tracer: Tracer | None = None,
+        runtime: Runtime | None = None,
     ) -> Iterator[None]:
-        """An in-process worker for the block; shut down explicitly (sdk-python #300)."""
+        """An in-process worker for the block; shut down explicitly (sdk-python #300).
+        ``runtime``: a Temporal runtime of its own (its metrics exporter)."""
 
         async def start() -> Any:
-            client = await connect(settings, tracer=tracer)
+            client = await connect(settings, tracer=tracer, runtime=runtime)
             worker, pool = build_worker(client, settings, extra_workflows=extra_workflows)
             task = asyncio.ensure_future(worker.run())
             return worker, pool, task

@@ -1,7 +1,7 @@
 """A worker as an operator runs it: configured by a manifest's ``worker:`` section and
 ``FLOE_WORKER_*`` variables, serving a project from S3 (moto), tuned by Temporal's
-resource-based tuner, exporting metrics on a Prometheus endpoint, probed by
-``floe worker healthcheck``."""
+resource-based tuner, exporting metrics on a Prometheus endpoint (or to an OTLP/HTTP
+collector on loopback), probed by ``floe worker healthcheck``."""
 
 from __future__ import annotations
 
@@ -11,20 +11,27 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 
-from floe_core import NodeStatus, RunStatus
+from floe_core import DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
 from floe_core.api import Floe
 from floe_core.manifest import load_manifest
 from floe_core.testing import S3Server
 from floe_dbt_temporal import TemporalRuntime, TemporalRuntimeConfig, WorkerSettings
+from floe_dbt_temporal._metrics import metrics_runtime
 
 pytestmark = [pytest.mark.slow, pytest.mark.temporal]
 
@@ -194,3 +201,60 @@ def test_an_operator_configured_worker_serves_a_project_from_s3(
     # Temporal's own worker metrics on the same endpoint.
     assert _total(samples, "temporal_activity_execution_latency_count") > 0
     assert _total(samples, "temporal_workflow_completed") >= 3
+
+
+class _OtlpReceiver(BaseHTTPRequestHandler):
+    """An OTLP/HTTP metrics collector: keeps the name of every metric it is sent."""
+
+    names: set[str]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        request = ExportMetricsServiceRequest()
+        request.ParseFromString(body)
+        for resource in request.resource_metrics:
+            for scope in resource.scope_metrics:
+                self.names.update(metric.name for metric in scope.metrics)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def otlp_receiver() -> Iterator[tuple[str, set[str]]]:
+    names: set[str] = set()
+    handler = type("Receiver", (_OtlpReceiver,), {"names": names})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1/metrics", names
+    server.shutdown()
+    thread.join()
+
+
+def test_metrics_reach_an_otlp_collector(
+    temporal_server: Any,
+    settings: WorkerSettings,
+    make_runtime: Callable[..., TemporalRuntime],
+    dag_project: Path,
+    duckdb_profile: GeneratedProfile,
+    otlp_receiver: tuple[str, set[str]],
+) -> None:
+    url, names = otlp_receiver
+    exporting = settings.model_copy(update={"metrics_otlp_endpoint": url})
+    invocation = DBTInvocation(
+        project_dir=dag_project, profile=duckdb_profile, select=("fast_a", "fast_b")
+    )
+    with temporal_server.worker(exporting, runtime=metrics_runtime(exporting)):
+        result = make_runtime().build(invocation)
+        deadline = time.monotonic() + 30
+        wanted = {"floe_nodes", "floe_node_duration_seconds", "temporal_workflow_completed"}
+        while not wanted <= names and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert result.status is RunStatus.SUCCESS
+    assert wanted <= names, sorted(names)
+    assert "floe_executor_leases" in names
