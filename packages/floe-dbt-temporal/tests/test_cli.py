@@ -78,6 +78,7 @@ def test_the_artifact_store_of_the_manifest_keeps_urls_and_resolves_folders(
         ("worker: {target_cpu_usage: 1.5}", "less than or equal to 1"),
         ("worker: {target_memory_usage: 0.5}", "apply to tuner resource_based only"),
         ("worker: {max_pollers: 1}", "greater than or equal to 2"),
+        ("worker: {poller_autoscaling: true, max_pollers: 3}", "initial_pollers (5) <="),
         (
             "worker: {metrics_prometheus_address: '0.0.0.0:9464', metrics_otlp_endpoint:"
             " 'http://c:4318/v1/metrics'}",

@@ -68,6 +68,8 @@ def test_resource_based_tuning_reaches_temporalio_with_the_containers_cpu() -> N
         max_concurrent_activities=8,
         target_cpu_usage=0.8,
         poller_autoscaling=True,
+        min_pollers=2,
+        initial_pollers=4,
         max_pollers=20,
     )
     kwargs = options.worker_kwargs(CgroupLimits(cpu_cores=2.0, memory_bytes=None))
@@ -76,7 +78,8 @@ def test_resource_based_tuning_reaches_temporalio_with_the_containers_cpu() -> N
     assert (activity.slot_config.minimum_slots, activity.slot_config.maximum_slots) == (2, 8)
     expected = 0.8 * 2.0 / (os.cpu_count() or 1) if (os.cpu_count() or 1) > 2 else 0.8
     assert activity.tuner_config.target_cpu_usage == pytest.approx(expected)
-    assert kwargs["activity_task_poller_behavior"] == PollerBehaviorAutoscaling(maximum=20)
+    autoscaling = PollerBehaviorAutoscaling(minimum=2, maximum=20, initial=4)
+    assert kwargs["activity_task_poller_behavior"] == autoscaling
 
 
 def test_fixed_tuning_sets_slots_rates_and_the_sticky_timeout() -> None:

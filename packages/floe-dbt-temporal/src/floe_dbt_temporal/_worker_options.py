@@ -66,6 +66,12 @@ class WorkerOptions(BaseModel):
     """Let the server's feedback scale task pollers between 1 and ``max_pollers``."""
     max_pollers: int | None = Field(default=None, ge=2)
     """Pollers per task type (default 5; 100 with autoscaling)."""
+    min_pollers: int = Field(default=1, ge=1)
+    """Autoscaling: at least this many open polls."""
+    initial_pollers: int = Field(default=5, ge=1)
+    """Autoscaling: polls opened before the server's feedback arrives."""
+    nonsticky_to_sticky_poll_ratio: float = Field(default=0.2, gt=0, le=1)
+    """Workflow pollers on the shared queue per poller on this worker's sticky queue."""
     max_activities_per_second: float | None = Field(default=None, gt=0)
     """Nodes (and other activities) this worker starts per second."""
     max_task_queue_activities_per_second: float | None = Field(default=None, gt=0)
@@ -110,6 +116,12 @@ class WorkerOptions(BaseModel):
                 f"min_concurrent_activities ({self.min_concurrent_activities}) is above"
                 f" max_concurrent_activities ({self.max_concurrent_activities})"
             )
+        maximum = self.max_pollers or 100
+        if self.poller_autoscaling and not self.min_pollers <= self.initial_pollers <= maximum:
+            raise ValueError(
+                f"pollers: need min_pollers ({self.min_pollers}) <= initial_pollers"
+                f" ({self.initial_pollers}) <= max_pollers ({maximum})"
+            )
         resource_only = {"min_concurrent_activities", "target_memory_usage", "target_cpu_usage"}
         misplaced = sorted(resource_only & self.model_fields_set)
         if self.tuner == "fixed" and misplaced:
@@ -130,6 +142,7 @@ class WorkerOptions(BaseModel):
             "max_activities_per_second": self.max_activities_per_second,
             "max_task_queue_activities_per_second": self.max_task_queue_activities_per_second,
             "graceful_shutdown_timeout": timedelta(seconds=self.graceful_shutdown_seconds),
+            "nonsticky_to_sticky_poll_ratio": self.nonsticky_to_sticky_poll_ratio,
             "workflow_task_poller_behavior": self._pollers(),
             "activity_task_poller_behavior": self._pollers(),
         }
@@ -165,7 +178,11 @@ class WorkerOptions(BaseModel):
         from temporalio.worker import PollerBehaviorAutoscaling, PollerBehaviorSimpleMaximum
 
         if self.poller_autoscaling:
-            return PollerBehaviorAutoscaling(maximum=self.max_pollers or 100)
+            return PollerBehaviorAutoscaling(
+                minimum=self.min_pollers,
+                maximum=self.max_pollers or 100,
+                initial=self.initial_pollers,
+            )
         return PollerBehaviorSimpleMaximum(maximum=self.max_pollers or 5)
 
 
