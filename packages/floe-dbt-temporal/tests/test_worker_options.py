@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -12,10 +13,12 @@ import pytest
 from click.testing import CliRunner
 from temporalio.worker import PollerBehaviorAutoscaling, PollerBehaviorSimpleMaximum
 
+from floe_core import ConfigError
 from floe_core.cli import cli
 from floe_dbt_temporal import WorkerOptions
 from floe_dbt_temporal._cgroups import CgroupLimits, host_cpu_target, read_cgroup_limits
 from floe_dbt_temporal._health import write_health_file
+from floe_dbt_temporal._metrics import metrics_runtime
 from floe_dbt_temporal._worker_setup import worker_settings
 
 _MANIFEST = """\
@@ -152,3 +155,13 @@ def test_healthcheck_reads_the_health_file_and_its_age(tmp_path: Path) -> None:
     code, output = _probe()
     assert code == 2
     assert "FLOE_WORKER_HEALTH_FILE" in output
+
+
+def test_a_taken_metrics_address_is_a_config_error_naming_the_setting() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        with pytest.raises(ConfigError, match="Address already in use") as raised:
+            metrics_runtime(WorkerOptions(metrics_prometheus_address=address))
+    assert "FLOE_WORKER_METRICS_PROMETHEUS_ADDRESS" in str(raised.value)

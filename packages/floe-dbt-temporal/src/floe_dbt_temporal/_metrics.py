@@ -27,7 +27,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from floe_core import NodeResult
+from floe_core import ConfigError, NodeResult
 from floe_dbt_temporal._worker_options import WorkerOptions
 
 __all__ = ["FLOE_METRICS", "WorkerMetrics", "metrics_runtime"]
@@ -65,7 +65,14 @@ def metrics_runtime(options: WorkerOptions) -> Runtime | None:
         )
     else:
         return None
-    return Runtime(telemetry=TelemetryConfig(metrics=exporter))
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=exporter))
+    except ValueError as exc:  # the address is taken, or not one the exporter accepts
+        raise ConfigError(
+            f"cannot export worker metrics: {exc}",
+            hint="choose a free address in metrics_prometheus_address"
+            " (FLOE_WORKER_METRICS_PROMETHEUS_ADDRESS) or a valid metrics_otlp_endpoint",
+        ) from exc
 
 
 class WorkerMetrics(Interceptor):
