@@ -224,8 +224,10 @@ class _OtlpReceiver(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def otlp_receiver() -> Iterator[tuple[str, set[str]]]:
+    """For the whole session: a worker's Temporal runtime cannot be closed from Python, so it
+    goes on exporting until the process ends."""
     names: set[str] = set()
     handler = type("Receiver", (_OtlpReceiver,), {"names": names})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
