@@ -201,6 +201,8 @@ def test_an_operator_configured_worker_serves_a_project_from_s3(
     # Temporal's own worker metrics on the same endpoint.
     assert _total(samples, "temporal_activity_execution_latency_count") > 0
     assert _total(samples, "temporal_workflow_completed") >= 3
+    # The resource-based tuner is the one handing out slots (it measures memory).
+    assert _total(samples, "temporal_resource_slots_mem_usage") > 0
 
 
 class _OtlpReceiver(BaseHTTPRequestHandler):
@@ -260,3 +262,4 @@ def test_metrics_reach_an_otlp_collector(
     assert result.status is RunStatus.SUCCESS
     assert wanted <= names, sorted(names)
     assert "floe_executor_leases" in names
+    assert "temporal_worker_task_slots_available" in names  # the fixed tuner's gauge
