@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from floe_core import DBTCommand, DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
+from floe_core import (
+    DBTCommand,
+    DBTInvocation,
+    GeneratedProfile,
+    NodeFinished,
+    NodeStatus,
+    RunStatus,
+)
 from floe_dbt_cloud import CloudRuntime
 from floe_dbt_cloud.testing import FakeDbtCloud, FakeJob
 
@@ -29,6 +36,8 @@ sources:
         config: {loaded_at_query: "select current_timestamp - interval 2 day"}
       - name: stale
         config: {loaded_at_query: "select current_timestamp - interval 20 day"}
+      - name: broken
+        config: {loaded_at_field: loaded_at}
 """
 
 
@@ -71,17 +80,34 @@ def invocation(feeds_project: Path, tmp_path: Path) -> DBTInvocation:
 def test_source_freshness_reports_each_source_as_a_node_and_keeps_sources_json(
     runtime: CloudRuntime, invocation: DBTInvocation
 ) -> None:
-    result = runtime.invoke(DBTCommand.SOURCE_FRESHNESS, invocation)
+    finished: list[NodeFinished] = []
+    with runtime.events.subscribed(
+        lambda e: finished.append(e) if isinstance(e, NodeFinished) else None
+    ):
+        result = runtime.invoke(DBTCommand.SOURCE_FRESHNESS, invocation)
     statuses = {node.name: node.status for node in result.nodes}
     assert statuses == {
         "fresh": NodeStatus.SUCCESS,
         "late": NodeStatus.WARN,
         "stale": NodeStatus.ERROR,
+        "broken": NodeStatus.ERROR,  # table "broken" does not exist: dbt's runtime error
     }
+    assert {e.result.name: e.result.status for e in finished} == statuses
     assert result.status is RunStatus.FAILED
     assert {node.resource_type for node in result.nodes} == {"source"}
+    broken = next(node for node in result.nodes if node.name == "broken")
+    assert "Table with name broken does not exist" in (broken.message or ""), broken.message
     kept = json.loads((invocation.artifacts_dir / "sources.json").read_text())
-    assert {r["status"] for r in kept["results"]} == {"pass", "warn", "error"}
+    said = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in kept["results"]}
+    assert said == {"fresh": "pass", "late": "warn", "stale": "error", "broken": "runtime error"}
+
+
+def test_source_freshness_of_a_selection_reports_only_its_broken_sources(
+    runtime: CloudRuntime, invocation: DBTInvocation
+) -> None:
+    selected = invocation.model_copy(update={"select": ("source:feeds.broken",)})
+    result = runtime.invoke(DBTCommand.SOURCE_FRESHNESS, selected)
+    assert [(node.name, node.status) for node in result.nodes] == [("broken", NodeStatus.ERROR)]
 
 
 def test_compile_inline_prints_the_compiled_sql(
@@ -107,12 +133,3 @@ def test_docs_generate_keeps_the_catalog(runtime: CloudRuntime, invocation: DBTI
     assert result.status is RunStatus.SUCCESS, result.error
     catalog = json.loads((invocation.artifacts_dir / "catalog.json").read_text())
     assert "model.feeds.one" in catalog["nodes"]
-
-
-def test_retry_is_refused_before_anything_runs(
-    runtime: CloudRuntime, invocation: DBTInvocation
-) -> None:
-    from floe_core import UnsupportedCommandError
-
-    with pytest.raises(UnsupportedCommandError, match="retry"):
-        runtime.invoke(DBTCommand.RETRY, invocation)
