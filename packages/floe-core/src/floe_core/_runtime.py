@@ -146,6 +146,9 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
     """Whether :meth:`execute` and :meth:`plan` honour :attr:`DBTInvocation.state
     <floe_core.DBTInvocation.state>` (``--state``, ``--defer``); floe refuses a state for a
     runtime that would silently ignore it."""
+    supports_favor_state: ClassVar[bool] = False
+    """Whether it also honours ``StateReference.favor_state`` (``--favor-state``): refused
+    before anything runs otherwise."""
 
     def __init__(self, config: ConfigT, *, events: EventBus | None = None) -> None:
         self.config = config

@@ -13,7 +13,6 @@ block holds, and added to sources.json as dbt < 1.11 wrote it (``SourceFreshness
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,8 +40,9 @@ def _error_messages(lines: list[str]) -> dict[tuple[str, str], str]:
             if (following and not following[0].isspace()) or _ERROR_BLOCK.match(following):
                 break
             block.append(following)
-        message = textwrap.dedent("\n".join(block)).strip()
-        found[(header["table"], header["path"])] = message or line.strip()
+        # dbt's own message (what the local runtime reports): dbt's log indents its first line
+        message = "\n".join((line.strip(), *block)).rstrip()
+        found[(header["table"], header["path"])] = message
     return found
 
 

@@ -62,6 +62,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     name: ClassVar[str] = "local"
     supported_commands: ClassVar[frozenset[DBTCommand]] = frozenset(DBTCommand)
     supports_state: ClassVar[bool] = True
+    supports_favor_state: ClassVar[bool] = True
     config_model: ClassVar[type[LocalRuntimeConfig]] = LocalRuntimeConfig
     api_version: ClassVar[str] = "1.0"
     translator_class: ClassVar[type[DbtEventTranslator] | None] = None

@@ -52,6 +52,7 @@ from floe_dbt_temporal._models import (
 )
 from floe_dbt_temporal._object_store import read_artifact
 from floe_dbt_temporal._projects import ProjectRegistry
+from floe_dbt_temporal._state import fetch_state
 
 __all__ = ["PLAN_PAGE_SIZE", "RunActivities"]
 
@@ -144,6 +145,7 @@ class RunActivities:
         profile = materialize_profile(
             self.registry.profile(context), cache_dir=self.work_dir / "profiles"
         )
+        state = context.state
         return ExecutorSpec(
             # ls executes nothing: its selection is parsed like build's (every resource type)
             command=DBTCommand.BUILD if context.command is DBTCommand.LIST else context.command,
@@ -155,6 +157,10 @@ class RunActivities:
             full_refresh=context.full_refresh,
             env=context.env,
             project_version=version,
+            state=None
+            if state is None
+            else fetch_state(state, self.store, self.work_dir / "state" / context.run_id),
+            defer=state is not None and state.defer,
         )
 
     def _with_executor(

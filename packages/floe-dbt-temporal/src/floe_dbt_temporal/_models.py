@@ -41,6 +41,7 @@ __all__ = [
     "RunContext",
     "RunInput",
     "RunOutput",
+    "StateFiles",
     "StoreRequest",
     "StoredRun",
 ]
@@ -105,6 +106,16 @@ class PreRunDecision(_Frozen):
     env: dict[str, str] = Field(default_factory=dict)
 
 
+class StateFiles(_Frozen):
+    """``--state`` on the workers: the state's files (manifest.json, run_results.json,
+    sources.json) as the client put them in the run's artifact store, never a local path."""
+
+    ref: str
+    """What the user named (``latest:prod``, a run id, a folder), for messages."""
+    files: dict[str, StoredArtifact]
+    defer: bool = False
+
+
 class RunContext(_Frozen):
     """What a worker needs to find (or build) the warm executor of a run."""
 
@@ -124,6 +135,8 @@ class RunContext(_Frozen):
     secret_env: tuple[str, ...] = ()
     """Names of environment variables every worker must have (values stay on the workers)."""
     trace_context: dict[str, str] = Field(default_factory=dict)
+    state: StateFiles | None = None
+    """``--state``/``--defer``: what ``state:``/``result:``/``source_status:`` compare with."""
 
 
 class RunInput(_Frozen):

@@ -51,6 +51,7 @@ from floe_dbt_temporal._models import LocalProject, RunContext, RunInput, RunOut
 from floe_dbt_temporal._object_store import read_artifact
 from floe_dbt_temporal._retry import retried_nodes
 from floe_dbt_temporal._search_attributes import is_unknown_search_attribute
+from floe_dbt_temporal._state import upload_state
 from floe_dbt_temporal._workflow import COMMAND, PROJECT, TARGET, WORKFLOW_NAME
 
 __all__ = ["TemporalRuntime"]
@@ -109,6 +110,9 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         *CLIENT_SIDE_COMMANDS,
     }
     client_side_commands: ClassVar[frozenset[DBTCommand]] = CLIENT_SIDE_COMMANDS
+    supports_state: ClassVar[bool] = True
+    """``--state``/``--defer`` (see :mod:`floe_dbt_temporal._state`); not ``--favor-state``:
+    each worker would need the run's whole selection to tell which parents it favours."""
 
     def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
         super().__init__(config, events=events)
@@ -149,6 +153,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
                 full_refresh=invocation.full_refresh,
                 secret_env=config.secret_env,
                 trace_context=invocation.trace_context,
+                state=upload_state(invocation, config.open_artifact_store()),
             ),
             select=invocation.select,
             exclude=invocation.exclude,
@@ -351,6 +356,8 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             profile_name=profile.profile_name,
             target=invocation.target or profile.target,
             vars=invocation.vars,
+            state=invocation.state.path if invocation.state is not None else None,
+            defer=invocation.state is not None and invocation.state.defer,
         )
         # dbt's globals: never alongside another in-process dbt invocation (local runtime).
         with DBT_LOCK:

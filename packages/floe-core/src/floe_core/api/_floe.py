@@ -272,6 +272,12 @@ class Floe:
                 " source_status: selectors, --defer)",
                 hint="run it with --runtime local, or drop --state",
             )
+        if favor_state and not self.runtime.supports_favor_state:
+            raise ConfigError(
+                f"runtime {self.runtime.name!r} does not take --favor-state",
+                hint="use --defer (parents this target lacks are read from the state), or run"
+                " it with --runtime local",
+            )
         store = self.results
         state = resolve_state(
             str(ref),
