@@ -133,3 +133,33 @@ def test_docs_generate_keeps_the_catalog(runtime: CloudRuntime, invocation: DBTI
     assert result.status is RunStatus.SUCCESS, result.error
     catalog = json.loads((invocation.artifacts_dir / "catalog.json").read_text())
     assert "model.feeds.one" in catalog["nodes"]
+
+
+def test_show_prints_dbt_clouds_preview_as_a_table(
+    runtime: CloudRuntime, feeds_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step prints dbt's own JSON (no ``columns``, no ``node`` for inline SQL)."""
+    from click.testing import CliRunner
+
+    from floe_core.cli import cli
+
+    config = runtime.config
+    monkeypatch.setenv("FLOE_TEST_CLOUD_TOKEN", config.token.get_secret_value())
+    manifest = tmp_path / "platform-manifest.yaml"
+    manifest.write_text(
+        "apiVersion: floe.dev/v1\nkind: PlatformManifest\n"
+        f"project: {{dir: {feeds_project}}}\n"
+        "plugins: {dbt_runtime: {type: cloud, config: {"
+        f"access_url: '{config.access_url}', discovery_url: '{config.discovery_url}', "
+        f"account_id: {config.account_id}, job_id: {config.job_id}, "
+        "token: '${env:FLOE_TEST_CLOUD_TOKEN}', poll_interval_seconds: 0.05}}}\n"
+        "compute: {type: duckdb}\n"
+        f"artifacts: {{path: {tmp_path / 'results'}}}\n",
+        encoding="utf-8",
+    )
+    shown = CliRunner().invoke(
+        cli, ["show", "--inline", "select 41 + 1 as answer", "--manifest", str(manifest)]
+    )
+    assert shown.exit_code == 0, shown.stdout + shown.stderr
+    table = shown.stdout[shown.stdout.index("Previewing") :].split()
+    assert table == ["Previewing", "inline", "node:", "answer", "━━━━━━", "42"], shown.stdout
