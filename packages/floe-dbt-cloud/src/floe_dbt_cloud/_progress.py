@@ -45,6 +45,16 @@ def _in_completion_order(results: list[NodeResult]) -> list[NodeResult]:
     return sorted(results, key=lambda result: result.completed_at or never)
 
 
+def _as_node_statuses(sources_json: dict[str, Any]) -> dict[str, Any]:
+    """sources.json read as run results: a freshness ``error`` is a threshold the source
+    failed (floe ``fail``, as on every runtime), not a node that broke (``runtime error``)."""
+    results = [
+        {**entry, "status": "fail"} if entry.get("status") == "error" else entry
+        for entry in sources_json.get("results") or ()
+    ]
+    return {**sources_json, "results": results}
+
+
 class RunProgress:
     """Follows one run: emits ``RunPlanned`` and node events, keeps the node results."""
 
@@ -147,7 +157,7 @@ class RunProgress:
                 own, manifest or {}, step.logs or "", selects_all=self._selects_all
             )
             (self._artifacts_dir / "sources.json").write_text(json.dumps(own, indent=2))
-            run_results = own
+            run_results = _as_node_statuses(own)
         if run_results is None:
             return
         self.dbt_version = (run_results.get("metadata") or {}).get("dbt_version")

@@ -83,6 +83,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             MANIFEST_FREE_COMMANDS,
             WRITES_OWN_ARTIFACTS,
             command_options,
+            keep_freshness_runtime_errors,
             planned_node_ids,
         )
         from floe_dbt_local._event_translation import DbtEventTranslator
@@ -134,6 +135,9 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                     args, manifest=cached.manifest, callbacks=[translator, messages]
                 )
                 self._remember_written(cached, manifest_path)
+                if command is DBTCommand.SOURCE_FRESHNESS:
+                    sources_json = invocation.artifacts_dir / "sources.json"
+                    keep_freshness_runtime_errors(sources_json, outcome.result)
                 if write_after and isinstance(outcome.result, RunExecutionResult):
                     outcome.result.write(str(invocation.artifacts_dir / _RUN_RESULTS_FILE))
                 metadata = {
