@@ -125,15 +125,12 @@ def keep_freshness_runtime_errors(sources_json: Path, result: Any) -> None:
     bad ``loaded_at_field``): dbt 1.11 writes only ``SourceFreshnessResult`` entries, and
     drops these ``runtime error`` ones that earlier versions (and floe's other runtimes)
     write as ``{"unique_id", "error", "status": "runtime error"}``."""
-    from dbt.artifacts.schemas.freshness.v3.freshness import (
-        FreshnessStatus,
-        process_freshness_result,
-    )
+    from dbt.artifacts.schemas.freshness.v3.freshness import process_freshness_result
 
     broken = [
         process_freshness_result(r).to_dict(omit_none=False)
         for r in getattr(result, "results", ())
-        if r.status == FreshnessStatus.RuntimeErr
+        if str(r.status) == "runtime error"  # dbt's FreshnessStatus.RuntimeErr
     ]
     if not broken or not sources_json.is_file():
         return
