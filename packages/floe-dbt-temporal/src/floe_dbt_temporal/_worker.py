@@ -50,6 +50,10 @@ class WorkerSettings(StoreSettings):
     """None: no health endpoint; 0: any free port."""
     graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
     """On SIGTERM, running nodes get this long to finish before they are handed back."""
+    allowed_env: tuple[str, ...] = ()
+    """Names (shell patterns: ``TENANT_*``) of environment variables a run may set for dbt
+    (its ``env``, ``env_from_worker`` and pre_run hooks' env) and of the worker variables
+    ``env_from_worker`` may read; a run asking for another is refused."""
 
 
 def build_worker(
@@ -66,6 +70,7 @@ def build_worker(
         pool=pool,
         store=settings.open_artifact_store(),
         work_dir=settings.work_dir,
+        allowed_env=settings.allowed_env,
     )
     worker = Worker(
         client,
@@ -96,7 +101,7 @@ async def serve(settings: WorkerSettings, *, stop: asyncio.Event | None = None) 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     client = await connect(settings)
-    await register_search_attributes(client, settings.namespace)
+    await register_search_attributes(client, settings.namespace, settings.static_search_attributes)
     worker, pool = build_worker(client, settings)
     health = None
     if settings.health_port is not None:

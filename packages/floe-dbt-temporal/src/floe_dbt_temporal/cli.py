@@ -99,6 +99,14 @@ def _from_manifest(path: Path) -> dict[str, Any]:
     " clients only: the project's Jinja sees this worker's environment).",
 )
 @click.option(
+    "--allow-env",
+    "allowed_env",
+    multiple=True,
+    envvar="FLOE_WORKER_ALLOW_ENV",
+    help="Environment variable (shell pattern: TENANT_*) a run may set for dbt through the"
+    " runtime config's env / env_from_worker (repeatable; default: none).",
+)
+@click.option(
     "--max-concurrent-activities",
     type=click.IntRange(min=1),
     envvar="FLOE_WORKER_MAX_CONCURRENT_ACTIVITIES",
@@ -134,7 +142,7 @@ def worker_command(manifest_path: Path | None, projects: tuple[str, ...], **opti
     values: dict[str, Any] = _from_manifest(manifest_path) if manifest_path else {}
     renamed = {"tls_cert": "tls_client_cert", "tls_key": "tls_client_key"}
     for key, value in options.items():
-        if value is not None:
+        if value is not None and value != ():
             values[renamed.get(key, key)] = value
     values["projects"] = _served_projects(values.get("projects", {}), projects)
     try:
