@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from floe_dbt_temporal._config import TemporalRuntimeConfig
 from floe_dbt_temporal._models import (
+    ActivityTimeouts,
     GitProject,
     HookOnError,
+    HookRetries,
     HookSpec,
     LocalProject,
     PreRunDecision,
@@ -30,8 +32,10 @@ from floe_dbt_temporal._workflow import SEARCH_ATTRIBUTES, WORKFLOW_NAME
 __all__ = [
     "SEARCH_ATTRIBUTES",
     "WORKFLOW_NAME",
+    "ActivityTimeouts",
     "GitProject",
     "HookOnError",
+    "HookRetries",
     "HookSpec",
     "LocalProject",
     "PreRunDecision",
