@@ -304,7 +304,6 @@ class DbtRunWorkflow:
         )
         for result in results:
             self._event("finished", result.unique_id, result)
-            self._live.finished(result, workflow.now(), was_running=False)
         failed = [r.unique_id for r in results if r.status.is_failure]
         if failed:
             messages.append(f"{hook_type} hook(s) failed: {', '.join(failed)}")
