@@ -25,9 +25,11 @@ MESSAGE_CHARS = 200
 
 
 def _cut(text: str | None) -> str | None:
-    if text is None or len(text) <= MESSAGE_CHARS:
-        return text
-    return text[: MESSAGE_CHARS - 1] + "…"
+    """One line (dbt's messages span several) of at most MESSAGE_CHARS."""
+    if text is None:
+        return None
+    line = " ".join(text.split())
+    return line if len(line) <= MESSAGE_CHARS else line[: MESSAGE_CHARS - 1] + "…"
 
 
 class LiveTracker:
