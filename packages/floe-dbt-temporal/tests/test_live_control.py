@@ -32,22 +32,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.temporal]
 
 RUN_ID = "temporal-live-control"
 
-_MANIFEST = """\
-apiVersion: floe.dev/v1
-kind: PlatformManifest
-project: {{dir: {project}, target: dev}}
-plugins:
-  dbt_runtime:
-    type: temporal
-    config:
-      address: "{address}"
-      task_queue: {queue}
-      artifact_store: {store}
-      work_dir: {work}
-compute: {{type: duckdb, config: {{path: {warehouse}, threads: 4}}}}
-artifacts: {{path: results}}
-"""
-
 # Holds the run open until the test creates the release file (dbt-duckdb Python model).
 _GATE = """\
 import time
@@ -84,6 +68,7 @@ def test_a_running_run_shows_its_nodes_and_takes_fail_fast_on(
     dag_project: Path,
     duckdb_profile: GeneratedProfile,
     tmp_path: Path,
+    client_manifest: Callable[[Path, Path], Path],
 ) -> None:
     release = tmp_path / "release"
     models = dag_project / "models"
@@ -94,17 +79,7 @@ def test_a_running_run_shows_its_nodes_and_takes_fail_fast_on(
     runtime = make_runtime(static_search_attributes={"FloeTeam": "analytics"})
     results = ResultsStore(tmp_path / "results")
     runtime.events.subscribe(results)
-    manifest = tmp_path / "platform-manifest.yaml"
-    manifest.write_text(
-        _MANIFEST.format(
-            project=dag_project,
-            address=settings.address,
-            queue=settings.task_queue,
-            store=settings.artifact_store,
-            work=tmp_path / "cli",
-            warehouse=duckdb_profile.outputs["dev"]["path"],
-        )
-    )
+    manifest = client_manifest(dag_project, Path(duckdb_profile.outputs["dev"]["path"]))
     invocation = DBTInvocation(
         project_dir=dag_project,
         profile=duckdb_profile,
