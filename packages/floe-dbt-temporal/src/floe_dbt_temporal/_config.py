@@ -21,6 +21,7 @@ from pydantic import (
 from floe_core.stores import ArtifactStore
 from floe_dbt_temporal._models import ActivityTimeouts, HookRetries, Hooks, RetrySettings
 from floe_dbt_temporal._object_store import open_object_store
+from floe_dbt_temporal._worker_options import WorkerOptions
 
 __all__ = [
     "MIN_HEARTBEAT_TIMEOUT",
@@ -170,6 +171,9 @@ class TemporalRuntimeConfig(StoreSettings):
     on_failure: Hooks = ()
     hook_retry: HookRetries = Field(default_factory=HookRetries)
     """Retry policy of each hook phase."""
+    worker: WorkerOptions = Field(default_factory=WorkerOptions)
+    """Tuning, metrics and health of the workers (``floe worker --manifest``); each field
+    can be overridden by ``FLOE_WORKER_<FIELD>`` in a worker's environment."""
 
     @field_validator("non_retryable_errors")
     @classmethod
