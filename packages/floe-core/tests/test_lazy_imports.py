@@ -63,3 +63,14 @@ def test_lazy_names_resolve_on_first_use() -> None:
     assert set(floe_core.lineage.__all__) <= set(dir(floe_core.lineage)) | set(
         floe_core.lineage._LAZY
     )
+
+
+def test_floe_plan_and_the_api_load_neither_rich_nor_structlog() -> None:
+    # a plan answered from the runtime's cache is mostly imports: these two were ~0.7 s of it
+    probe = (
+        "import sys, floe_core.cli._plan, floe_core.api, floe_core.artifacts, floe_core.plugins;"
+        "from floe_core.api import Floe;"
+        "print(','.join(m for m in sys.modules if m.startswith(('rich', 'structlog'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
