@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,3 +93,20 @@ def test_an_unknown_selector_is_dbts_error_with_its_name(parsed: tuple[dict[str,
         list_unique_ids(_args(common, {"selector": "no_such_selector"}), manifest)
     error = floe_error_from_dbt(raised.value, project_dir=common["project_dir"], action="dbt ls")
     assert "no_such_selector" in error.message
+
+
+def test_a_cycle_is_dbts_error_naming_it(tmp_path: Path) -> None:
+    project, profiles = copy_shop(tmp_path)
+    marts = project / "models" / "marts"
+    (marts / "loop_a.sql").write_text("select * from {{ ref('loop_b') }}\n", encoding="utf-8")
+    (marts / "loop_b.sql").write_text("select * from {{ ref('loop_a') }}\n", encoding="utf-8")
+    common: dict[str, Any] = {
+        "project_dir": project,
+        "profiles_dir": profiles,
+        "log_path": tmp_path / "logs",
+        "target_path": tmp_path / "target",
+    }
+    parsed = invoke_dbt(dbt_args("parse", **common))
+    assert parsed.success, parsed.exception  # dbt's parse does not look for cycles
+    with pytest.raises(RuntimeError, match=r"Found a cycle: model\.shop\.loop_"):
+        list_unique_ids(dbt_args("ls", **common), parsed.result)
