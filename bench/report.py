@@ -44,6 +44,7 @@ TARGETS: list[Target] = [
     Target("floe-build[local]", "wall", 1.05),
     Target("floe-build[local]", "rss", 1.10),
     Target("floe-plan[local,warm]", "wall", 0.20),
+    Target("floe-plan[local,cold]", "wall", 1.05),
 ]
 """Targets checked in the report; runtimes append their own."""
 
