@@ -30,6 +30,15 @@ SELECTIONS: list[dict[str, Any]] = [
 ]
 
 
+def _locations(root: Path, project: Path, profiles: Path) -> dict[str, Any]:
+    return {
+        "project_dir": project,
+        "profiles_dir": profiles,
+        "log_path": root / "logs",
+        "target_path": root / "target",
+    }
+
+
 @pytest.fixture(scope="module")
 def parsed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Any]:
     """The shop with a tag, a state (manifest before an edit), then edited and parsed."""
@@ -42,12 +51,7 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], An
         ),
         encoding="utf-8",
     )
-    common: dict[str, Any] = {
-        "project_dir": project,
-        "profiles_dir": profiles,
-        "log_path": root / "logs",
-        "target_path": root / "target",
-    }
+    common = _locations(root, project, profiles)
     first = invoke_dbt(dbt_args("parse", **common))
     assert first.success, first.exception
     state = root / "state"
@@ -100,12 +104,7 @@ def test_a_cycle_is_dbts_error_naming_it(tmp_path: Path) -> None:
     marts = project / "models" / "marts"
     (marts / "loop_a.sql").write_text("select * from {{ ref('loop_b') }}\n", encoding="utf-8")
     (marts / "loop_b.sql").write_text("select * from {{ ref('loop_a') }}\n", encoding="utf-8")
-    common: dict[str, Any] = {
-        "project_dir": project,
-        "profiles_dir": profiles,
-        "log_path": tmp_path / "logs",
-        "target_path": tmp_path / "target",
-    }
+    common = _locations(tmp_path, project, profiles)
     parsed = invoke_dbt(dbt_args("parse", **common))
     assert parsed.success, parsed.exception  # dbt's parse does not look for cycles
     with pytest.raises(RuntimeError, match=r"Found a cycle: model\.shop\.loop_"):
