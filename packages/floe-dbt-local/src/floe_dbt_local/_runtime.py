@@ -6,7 +6,6 @@ module: ``floe plan`` on an unchanged project is answered from the plan cache wi
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -246,14 +245,16 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         selection and manifest)."""
         key = (invocation.select, invocation.exclude, invocation.selector, state_key(invocation))
         if key not in cached.selections:
-            from floe_dbt_inprocess import invoke_dbt
+            from floe_dbt_inprocess import floe_error_from_dbt, list_unique_ids
 
-            extra = ["--output", "json", "--output-keys", "unique_id"]
-            args = invocation_args("ls", invocation, profile, self.config, extra=extra)
-            outcome = invoke_dbt([*args, "--no-write-json"], manifest=cached.manifest)
-            if not outcome.success or not isinstance(outcome.result, list):
-                raise self._error(outcome, invocation, "dbt ls") from outcome.exception
-            cached.selections[key] = tuple(json.loads(line)["unique_id"] for line in outcome.result)
+            args = invocation_args("ls", invocation, profile, self.config)
+            try:
+                selected = list_unique_ids(args, cached.manifest)
+            except Exception as exc:
+                raise floe_error_from_dbt(
+                    exc, project_dir=invocation.project_dir, action="dbt ls"
+                ) from exc
+            cached.selections[key] = tuple(selected)
         return cached.selections[key]
 
     def _write_manifest(self, cached: CachedManifest, invocation: DBTInvocation) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, Unpack, overload
 
+from floe_core import logging as floe_logging  # structlog only when something runs
 from floe_core._errors import ConfigError
 from floe_core._events import EventBus, EventSubscriber, FloeEvent
 from floe_core._invocation import NODE_COMMANDS, DBTCommand, DBTInvocation, ProfileSource
@@ -20,7 +21,6 @@ from floe_core.api._observers import observers_from_manifest
 from floe_core.api._options import InvocationOptions, build_invocation, choose_runtime
 from floe_core.api._validate import check_secrets
 from floe_core.artifacts import ResultsStore, RunHistory, RunRecord, resolve_state
-from floe_core.logging import bind_invocation
 from floe_core.manifest import PlatformManifest
 from floe_core.plugins import FloePluginManager
 from floe_core.profiles import profile_source_for
@@ -310,7 +310,8 @@ class Floe:
         for observer in self.observers:
             invocation = observer.prepare(invocation)
         own_events = [_events_of(invocation.invocation_id, o) for o in self.observers]
-        with bind_invocation(invocation.invocation_id), self.events.subscribed(*own_events):
+        bound = floe_logging.bind_invocation(invocation.invocation_id)
+        with bound, self.events.subscribed(*own_events):
             result = self.runtime.invoke(command, invocation)
         self._check_results_kept(result)
         return result
@@ -348,7 +349,8 @@ class Floe:
         for observer in self.observers:
             invocation = observer.prepare(invocation)
         own_events = [_events_of(invocation.invocation_id, o) for o in self.observers]
-        with bind_invocation(invocation.invocation_id), self.events.subscribed(*own_events):
+        bound = floe_logging.bind_invocation(invocation.invocation_id)
+        with bound, self.events.subscribed(*own_events):
             result = self.runtime.attach(
                 record.command,
                 invocation,
