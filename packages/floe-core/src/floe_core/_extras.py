@@ -8,6 +8,7 @@ package becomes a :class:`~floe_core.MissingExtraError` saying what to install.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,4 +48,9 @@ def requires_extra(extra: str, feature: str) -> Iterator[None]:
         top = (exc.name or "").partition(".")[0]
         if top not in EXTRAS[extra]:
             raise
-        raise MissingExtraError(feature, extra, top) from exc
+        # Name the extra's main package when it is missing too (openlineage, not the attr it
+        # brings), whatever the import order hit first.
+        missing = next(
+            (name for name in EXTRAS[extra] if importlib.util.find_spec(name) is None), top
+        )
+        raise MissingExtraError(feature, extra, missing) from exc

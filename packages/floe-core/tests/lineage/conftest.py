@@ -7,6 +7,7 @@ source, a view, an ephemeral model, a table, a generic test and a singular test.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -253,3 +254,16 @@ def invocation_id() -> str:
 @pytest.fixture
 def synthetic_run() -> Callable[[EventBus, Path | None], DBTRunResult]:
     return emit_synthetic_run
+
+
+@pytest.fixture(autouse=True)
+def _openlineage_environment() -> Iterator[None]:
+    """Put back the OPENLINEAGE_* variables: the OpenLineage client turns OPENLINEAGE_URL into
+    OPENLINEAGE__TRANSPORT__* variables of the process, which would switch lineage on (zero
+    config) in every later test of the session."""
+    before = {name: value for name, value in os.environ.items() if "OPENLINEAGE" in name}
+    yield
+    for name in [name for name in os.environ if "OPENLINEAGE" in name]:
+        if name not in before:
+            del os.environ[name]
+    os.environ.update(before)
