@@ -40,6 +40,7 @@ from floe_dbt_local._manifest_cache import (
 )
 from floe_dbt_local._plan import build_plan, deferred_node_ids, executed_node_ids
 from floe_dbt_local._plan_cache import PlanCache, file_stat, plan_key, state_key
+from floe_dbt_local._processes import ProcessRun, runs_on_processes
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
@@ -86,9 +87,13 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         )
         from floe_dbt_local._event_translation import DbtEventTranslator
 
+        profile = self._profile(invocation)
+        if runs_on_processes(self.config, command, invocation):
+            return ProcessRun(self.config, command, invocation, profile, self.events.emit).execute(
+                self.name
+            )
         started_at = datetime.now(UTC)
         clock = time.perf_counter()
-        profile = self._profile(invocation)
         messages = MessageCollector()
         args = invocation_args(
             command.value,
@@ -194,6 +199,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                 "details": {
                     "adapters": list(_installed_adapters().values()),
                     "threads": self.config.threads,
+                    "processes": self.config.processes,
                 },
             }
         )

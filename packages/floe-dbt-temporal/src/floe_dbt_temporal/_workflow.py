@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from floe_core import NodeResult, NodeStatus, RunStatus
+    from floe_dbt_inprocess import DagScheduler
     from floe_dbt_temporal._models import (
         CompletedPage,
         CompletedRequest,
@@ -39,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
         StoredRun,
         StoreRequest,
     )
-    from floe_dbt_temporal._scheduler import DagScheduler
 
 __all__ = ["SEARCH_ATTRIBUTES", "WORKFLOW_NAME", "DbtRunWorkflow"]
 
