@@ -147,7 +147,11 @@ def test_a_killed_executor_process_fails_its_node_and_the_run_ends(
 ) -> None:
     project = tmp_path / "killed"
     (project / "models").mkdir(parents=True)
-    (project / "dbt_project.yml").write_text("name: killed\nconfig-version: 2\nprofile: floe\n")
+    (project / "dbt_project.yml").write_text(
+        "name: killed\nconfig-version: 2\nprofile: floe\n"
+        "on-run-start: ['create table if not exists public.hook_log (hook text)']\n"
+        "on-run-end: [\"insert into public.hook_log values ('end')\"]\n"
+    )
     models = {
         "slow": "{{ config(materialized='table') }}\nselect 1 as id from (select pg_sleep(60)) s",
         "after_slow": "select id from {{ ref('slow') }}",
@@ -175,6 +179,7 @@ def test_a_killed_executor_process_fails_its_node_and_the_run_ends(
         assert not thread.is_alive(), "the run hung after its executor process was killed"
     [run] = recorded
     statuses = run.statuses()
+    statuses = {name: status for name, status in statuses.items() if "-on-run-" not in name}
     assert statuses == {
         "slow": NodeStatus.ERROR,
         "after_slow": NodeStatus.SKIPPED,
@@ -185,11 +190,19 @@ def test_a_killed_executor_process_fails_its_node_and_the_run_ends(
     assert "executor-process-" in message  # names its log
     assert run.result.status is RunStatus.FAILED
     assert _executor_processes(os.getpid()) == []  # the other one was stopped too
+    # the hooks ran once each, the end one on the surviving process
+    hooks = [n for n in run.result.nodes if n.resource_type == "operation"]
+    assert [n.status for n in hooks] == [NodeStatus.SUCCESS, NodeStatus.SUCCESS], hooks
+    logged = postgres_server.psql(
+        "select string_agg(hook, ',') from public.hook_log", dbname=postgres_database
+    )
+    assert logged == "end"
     path = run.result.run_results_path
     assert path == tmp_path / "target" / "run_results.json"
     document = json.loads(path.read_text())
     assert document["args"]["which"] == "run"
-    assert {r["unique_id"]: r["status"] for r in document["results"]} == {
+    entries = {r["unique_id"]: r["status"] for r in document["results"]}
+    assert {uid: status for uid, status in entries.items() if uid.startswith("model.")} == {
         "model.killed.slow": "error",
         "model.killed.after_slow": "skipped",
         "model.killed.quick": "success",

@@ -32,6 +32,7 @@ from floe_core import (
     PlannedNode,
     PluginConfigError,
     RunPlanned,
+    events_for_result,
 )
 from floe_core.profiles import MaterializedProfile
 from floe_core.warehouses import invocation_warehouse
@@ -227,16 +228,8 @@ class ProcessRun:
         results = processes.hooks(hook_type, succeeded or [])
         for result in results:
             self._hooks.append(result)
-            self._emit(
-                NodeStarted(
-                    invocation_id=self.invocation.invocation_id,
-                    unique_id=result.unique_id,
-                    name=result.name,
-                    resource_type=result.resource_type,
-                    started_at=result.started_at or datetime.now(UTC),
-                )
-            )
-            self._emit(NodeFinished(invocation_id=self.invocation.invocation_id, result=result))
+            for event in events_for_result(self.invocation.invocation_id, result):
+                self._emit(event)
         return not any(result.status.is_failure for result in results)
 
     def _started(self, node: PlannedNode, index: int, total: int) -> None:
