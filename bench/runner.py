@@ -117,7 +117,9 @@ class SubjectResult:
     def process_rss(self) -> Spread | None:
         """The largest single process (``ru_maxrss`` of the command and its waited-for
         children): with worker processes, what each one costs at most."""
-        return Spread.of([float(sample["child_maxrss_bytes"]) for sample in self.ok_samples])
+        return Spread.of(
+            [float(s["child_maxrss_bytes"]) for s in self.ok_samples if "child_maxrss_bytes" in s]
+        )
 
     @property
     def cpu(self) -> Spread | None:

@@ -76,6 +76,11 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
 
     # -- the contract --------------------------------------------------------------------
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        if runs_on_processes(self.config, command, invocation):
+            # before any dbt import: this process only schedules (ADR 0023)
+            profile = self._profile(invocation)
+            run = ProcessRun(self.config, command, invocation, profile, self.events.emit)
+            return run.execute(self.name)
         from dbt.artifacts.schemas.run import RunExecutionResult
 
         from floe_dbt_inprocess import MessageCollector, invoke_dbt
@@ -88,10 +93,6 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         from floe_dbt_local._event_translation import DbtEventTranslator
 
         profile = self._profile(invocation)
-        if runs_on_processes(self.config, command, invocation):
-            return ProcessRun(self.config, command, invocation, profile, self.events.emit).execute(
-                self.name
-            )
         started_at = datetime.now(UTC)
         clock = time.perf_counter()
         messages = MessageCollector()
