@@ -59,6 +59,8 @@ class WarmExecutor:
                     full_refresh=spec.full_refresh,
                     target_path=target_path,
                     env=spec.env,
+                    state=spec.state,
+                    defer=spec.defer,
                 )
         except Exception as exc:
             raise floe_error_from_dbt(
