@@ -58,7 +58,7 @@ class LocalRuntimeConfig(BaseModel):
     """Parsed manifests kept in memory (one per project/profile/target/vars combination)."""
     processes: int = Field(default=1, ge=1)
     """Executor processes that run ``build``/``run``/``test``/``seed``/``snapshot`` nodes,
-    scheduled by dependencies (ADR 0023). 1: one ``dbtRunner`` run in this process. More
+    scheduled by dependencies (ADR 0025). 1: one ``dbtRunner`` run in this process. More
     needs a warehouse that takes several writers (PostgreSQL, network warehouses; not a
     DuckDB file). The invocation's threads are shared out among the processes."""
 

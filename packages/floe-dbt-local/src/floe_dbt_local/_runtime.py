@@ -77,7 +77,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     # -- the contract --------------------------------------------------------------------
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
         if runs_on_processes(self.config, command, invocation):
-            # before any dbt import: this process only schedules (ADR 0023)
+            # before any dbt import: this process only schedules (ADR 0025)
             profile = self._profile(invocation)
             run = ProcessRun(self.config, command, invocation, profile, self.events.emit)
             return run.execute(self.name)

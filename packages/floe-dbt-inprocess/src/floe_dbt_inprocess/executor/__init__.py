@@ -5,7 +5,7 @@ connections open, and executes one node at the cost dbt pays per node inside a b
 (instead of a whole ``dbtRunner`` invocation per node). All dbt-core internals it relies on
 are isolated in ``_dbt_internals``. The temporal runtime's workers run every node on one;
 the local runtime's ``processes: N`` runs N of them in child processes
-(:class:`ExecutorProcesses`, ADR 0023). Modules that import dbt-core load on first use, so a
+(:class:`ExecutorProcesses`, ADR 0025). Modules that import dbt-core load on first use, so a
 parent of executor processes stays free of it.
 """
 
