@@ -83,8 +83,8 @@ def _dbtrunner_runs(
 
 def _execute_dag(executor: WarmExecutor, plan: ExecutionPlan, threads: int, run_id: str) -> None:
     """Every node of ``plan`` on ``threads`` threads, each as soon as its parents succeeded
-    (temporal's scheduler, which a local runtime on the executor would use too)."""
-    from floe_dbt_temporal._scheduler import DagScheduler
+    (the scheduler of the temporal workflow and of the local runtime's processes)."""
+    from floe_dbt_inprocess import DagScheduler
 
     index = {uid: i for i, uid in enumerate(plan.unique_ids)}
     parents = [[index[parent] for parent in node.depends_on] for node in plan.nodes]

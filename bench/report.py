@@ -33,7 +33,8 @@ END = "<!-- bench:end -->"
 
 @dataclass(frozen=True)
 class Target:
-    """A goal: ``subject``'s ``metric`` ratio (``wall``, ``cpu`` or ``rss``) <= ``limit``."""
+    """A goal: ``subject``'s ``metric`` ratio (``wall``, ``cpu``, ``rss`` or ``process_rss``,
+    the largest single process) <= ``limit``."""
 
     subject: str
     metric: str
@@ -45,6 +46,10 @@ TARGETS: list[Target] = [
     Target("floe-build[local]", "rss", 1.10),
     Target("floe-plan[local,warm]", "wall", 0.20),
     Target("floe-plan[local,cold]", "wall", 1.05),
+    # issue 20: several executor processes on PostgreSQL against `dbt run --threads 4`
+    Target("floe-run[local,processes=2]", "wall", 0.60),
+    Target("floe-run[local,processes=2]", "rss", 2.40),
+    Target("floe-run[local,processes=2]", "process_rss", 1.20),
 ]
 """Targets checked in the report; runtimes append their own."""
 
@@ -103,6 +108,8 @@ def to_json(meta: dict[str, Any], sizes: Sequence[dict[str, Any]]) -> dict[str, 
                 "wall_ratio": _ratio(result, baseline, "wall"),
                 "cpu_ratio": _ratio(result, baseline, "cpu"),
                 "rss_ratio": _ratio(result, baseline, "rss"),
+                "process_rss_bytes": asdict(result.process_rss) if result.process_rss else None,
+                "process_rss_ratio": _ratio(result, baseline, "process_rss"),
                 "overhead_ms_per_node": _overhead_ms(result, baseline),
                 "cpu_overhead_ms_per_node": _overhead_ms(result, baseline, "cpu"),
                 "client_overhead_seconds": asdict(overhead) if overhead else None,
@@ -165,14 +172,15 @@ def _size_table(size: dict[str, Any]) -> list[str]:
         + (f" ({size['run']})" if size.get("run") else ""),
         "",
         "| subject | vs | wall median (min-max) | x dbt | CPU median (min-max) | x dbt "
-        "| peak RSS median (min-max) | x dbt |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| peak RSS median (min-max) | x dbt | largest process | x dbt |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for result in results:
         baseline = named.get(result.baseline) if result.baseline else None
         if result.error:
             lines.append(
-                f"| {result.subject} | {result.baseline or ''} | not run: {result.error} | | | |"
+                f"| {result.subject} | {result.baseline or ''} | not run: {result.error} "
+                "| | | | | | | |"
             )
             continue
         failed = f" ({result.failures} failed)" if result.failures else ""
@@ -180,7 +188,8 @@ def _size_table(size: dict[str, Any]) -> list[str]:
             f"| {result.subject} | {result.baseline or ''} | {_seconds(result.wall)}{failed} "
             f"| {_times(_ratio(result, baseline, 'wall'))} | {_seconds(result.cpu)} "
             f"| {_times(_ratio(result, baseline, 'cpu'))} | {_mib(result.rss)} "
-            f"| {_times(_ratio(result, baseline, 'rss'))} |"
+            f"| {_times(_ratio(result, baseline, 'rss'))} | {_mib(result.process_rss)} "
+            f"| {_times(_ratio(result, baseline, 'process_rss'))} |"
         )
     return [*lines, ""]
 

@@ -114,6 +114,14 @@ class SubjectResult:
         return Spread.of([float(sample["peak_rss_bytes"]) for sample in self.ok_samples])
 
     @property
+    def process_rss(self) -> Spread | None:
+        """The largest single process (``ru_maxrss`` of the command and its waited-for
+        children): with worker processes, what each one costs at most."""
+        return Spread.of(
+            [float(s["child_maxrss_bytes"]) for s in self.ok_samples if "child_maxrss_bytes" in s]
+        )
+
+    @property
     def cpu(self) -> Spread | None:
         return Spread.of([sample["cpu_seconds"] for sample in self.ok_samples])
 

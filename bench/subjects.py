@@ -270,3 +270,14 @@ def floe_subjects(
 
 register(*dbt_subjects())
 register(*floe_subjects("local", plugin=lambda ws: {"type": "local", "config": {}}))
+# issue 20: the local runtime's nodes on two executor processes (a server warehouse only);
+# primed with an untimed `run`, which also leaves each process a warm partial parse.
+register(
+    *floe_subjects(
+        "local,processes=2",
+        plugin=lambda ws: {"type": "local", "config": {"processes": 2}},
+        warehouses=("postgres",),
+        actions=(Action.RUN, Action.BUILD),
+        prime=Action.RUN,
+    )
+)

@@ -9,12 +9,14 @@ from bench.report import BEGIN, END, read_json, render_markdown, to_json, write_
 from bench.runner import SubjectResult, select_subjects
 
 
-def _result(subject: str, baseline: str | None, action: str, walls: list[float]) -> SubjectResult:
+def _result(
+    subject: str, baseline: str | None, action: str, walls: list[float], process_mib: int = 100
+) -> SubjectResult:
     result = SubjectResult(subject, "x", action, "local", "warm", baseline, models=100, nodes=200)
     for wall in walls:
         result.samples.append(
             {"wall_seconds": wall, "peak_rss_bytes": 100 * 2**20, "cpu_seconds": wall / 2,
-             "returncode": 0}
+             "child_maxrss_bytes": process_mib * 2**20, "returncode": 0}
         )  # fmt: skip
     return result
 
@@ -23,7 +25,7 @@ def _sizes() -> list[dict[str, Any]]:
     spec = {"models": 100, "tests_per_model": 1, "warehouse": "duckdb"}
     results = [
         _result("dbt-build", None, "build", [10.0, 12.0, 11.0]),
-        _result("floe-build[local]", "dbt-build", "build", [11.0, 13.0, 12.0]),
+        _result("floe-build[local]", "dbt-build", "build", [11.0, 13.0, 12.0], process_mib=60),
     ]
     return [{"spec": spec, "results": results}]
 
@@ -35,6 +37,7 @@ def test_ratios_overhead_and_targets_come_from_medians() -> None:
     assert floe["wall_seconds"] == {"median": 12.0, "min": 11.0, "max": 13.0}
     assert floe["wall_ratio"] == pytest.approx(12 / 11)
     assert floe["rss_ratio"] == 1.0
+    assert floe["process_rss_ratio"] == pytest.approx(0.6)  # the largest single process
     assert floe["overhead_ms_per_node"] == pytest.approx(1000 / 200)
     wall_target = next(t for t in document["targets"] if t["metric"] == "wall")
     assert (wall_target["met"], wall_target["limit"]) == (False, 1.05)

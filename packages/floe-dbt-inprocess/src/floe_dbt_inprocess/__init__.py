@@ -11,6 +11,9 @@ runtime's workers (a warm executor per project, nodes executed one by one):
 - :func:`node_result_from_run_result`: dbt's ``RunResult`` as a floe ``NodeResult``.
 - :func:`floe_error_from_dbt`: dbt's exceptions as floe errors.
 - :func:`retryable_node_ids`: the nodes of a previous run that ``dbt retry`` re-runs.
+- :func:`write_run_results`: dbt's run_results.json from floe node results.
+- :class:`DagScheduler`: dependency-driven scheduling with ``dbt build``'s failure semantics
+  (pure: the temporal workflow and the local runtime's executor processes share it).
 - :mod:`floe_dbt_inprocess.executor`: the warm node executor and its pool.
 
 Everything that imports dbt-core (about 1.7 s) is imported on first use.
@@ -24,6 +27,8 @@ from floe_core._lazy import lazy_getattr
 from floe_dbt_inprocess._args import LogLevel, dbt_args
 from floe_dbt_inprocess._lock import DBT_LOCK, DbtLock
 from floe_dbt_inprocess._retry import RETRYABLE_STATUSES, retryable_node_ids
+from floe_dbt_inprocess._run_results import dbt_status, run_results_document, write_run_results
+from floe_dbt_inprocess._scheduler import DagScheduler
 
 if TYPE_CHECKING:
     from floe_dbt_inprocess._errors import floe_error_from_dbt
@@ -46,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DBT_LOCK",
     "RETRYABLE_STATUSES",
+    "DagScheduler",
     "DbtCallback",
     "DbtLock",
     "LogLevel",
@@ -54,6 +60,7 @@ __all__ = [
     "as_utc",
     "close_embedded_databases",
     "dbt_args",
+    "dbt_status",
     "floe_error_from_dbt",
     "freshness_status",
     "invoke_dbt",
@@ -62,6 +69,8 @@ __all__ = [
     "node_status",
     "release_adapters",
     "retryable_node_ids",
+    "run_results_document",
+    "write_run_results",
 ]
 
 _LAZY = {

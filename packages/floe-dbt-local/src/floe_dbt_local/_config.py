@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    model_validator,
+)
 
 from floe_dbt_inprocess import LogLevel
 
@@ -48,3 +56,23 @@ class LocalRuntimeConfig(BaseModel):
     ``target/compiled`` either way."""
     manifest_cache_size: int = Field(default=4, ge=1)
     """Parsed manifests kept in memory (one per project/profile/target/vars combination)."""
+    processes: int = Field(default=1, ge=1)
+    """Executor processes that run ``build``/``run``/``test``/``seed``/``snapshot`` nodes,
+    scheduled by dependencies (ADR 0025). 1: one ``dbtRunner`` run in this process. More
+    needs a warehouse that takes several writers (PostgreSQL, network warehouses; not a
+    DuckDB file). The invocation's threads are shared out among the processes."""
+
+    _processes_location: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _remember_where_processes_was_set(self, info: ValidationInfo) -> Self:
+        locate = (info.context or {}).get("locate")
+        if callable(locate) and "processes" in self.model_fields_set:
+            self._processes_location = locate("processes")
+        return self
+
+    @property
+    def processes_setting(self) -> str:
+        """Where ``processes`` was set, for errors: ``file:line: processes`` when known."""
+        field = "plugins.dbt_runtime.config.processes"
+        return f"{self._processes_location}: {field}" if self._processes_location else field

@@ -39,6 +39,7 @@ from floe_dbt_local._manifest_cache import (
 )
 from floe_dbt_local._plan import build_plan, deferred_node_ids, executed_node_ids
 from floe_dbt_local._plan_cache import PlanCache, file_stat, plan_key, state_key
+from floe_dbt_local._processes import ProcessRun, runs_on_processes
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
@@ -75,6 +76,11 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
 
     # -- the contract --------------------------------------------------------------------
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
+        if runs_on_processes(self.config, command, invocation):
+            # before any dbt import: this process only schedules (ADR 0025)
+            profile = self._profile(invocation)
+            run = ProcessRun(self.config, command, invocation, profile, self.events.emit)
+            return run.execute(self.name)
         from dbt.artifacts.schemas.run import RunExecutionResult
 
         from floe_dbt_inprocess import MessageCollector, invoke_dbt
@@ -87,9 +93,9 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         )
         from floe_dbt_local._event_translation import DbtEventTranslator
 
+        profile = self._profile(invocation)
         started_at = datetime.now(UTC)
         clock = time.perf_counter()
-        profile = self._profile(invocation)
         messages = MessageCollector()
         args = invocation_args(
             command.value,
@@ -198,6 +204,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                 "details": {
                     "adapters": list(_installed_adapters().values()),
                     "threads": self.config.threads,
+                    "processes": self.config.processes,
                 },
             }
         )

@@ -20,6 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from floe_core import LiveStatus, NodeResult, NodeStatus, RunStatus
+    from floe_dbt_inprocess import DagScheduler
     from floe_dbt_temporal._hooks import HookFailed, failure_message, run_hook, run_hooks
     from floe_dbt_temporal._live import MEMO_KEY, LiveTracker
     from floe_dbt_temporal._models import (
@@ -41,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
         StoredRun,
         StoreRequest,
     )
-    from floe_dbt_temporal._scheduler import DagScheduler
 
 __all__ = ["SEARCH_ATTRIBUTES", "WORKFLOW_NAME", "DbtRunWorkflow"]
 

@@ -138,6 +138,8 @@ class PluginRegistry:
         when given, else ``location`` (e.g. the manifest file). ``base_dir`` (the manifest's
         folder) is the validation context's ``"base_dir"``: config models resolve relative
         paths against it, so they mean the same on every machine and in every process.
+        The context's ``"locate"`` maps a config field (``"processes"``) to ``file:line``, for
+        a runtime whose own later checks name where a setting was written.
         ``resolve_secrets=False`` keeps the references as written, for a process that passes
         the config on and resolves them where it uses them (a worker opening its store).
         """
@@ -148,7 +150,8 @@ class PluginRegistry:
         runtime = self.load_class(name)
         resolved = resolve_secret_refs(config, field=CONFIG_FIELD) if resolve_secrets else config
         try:
-            return runtime.config_model.model_validate(resolved, context={"base_dir": base_dir})
+            context = {"base_dir": base_dir, "locate": _config_locator(location, location_of)}
+            return runtime.config_model.model_validate(resolved, context=context)
         except ValidationError as exc:
             raise _config_error(
                 name, runtime.config_model, resolved, exc, location, location_of
@@ -301,6 +304,16 @@ def check_api_version(name: str, runtime: type[DBTRuntimePlugin[Any]]) -> None:
         hint=f"install a version of the runtime built for floe plugin API {major}.x (minor <="
         f" {PLUGIN_API_VERSION}), or a floe-core that provides API {declared}",
     )
+
+
+def _config_locator(
+    location: str | None, location_of: Locator | None
+) -> Callable[[str], str | None]:
+    def locate(field: str) -> str | None:
+        found = location_of(f"{CONFIG_FIELD}.{field}") if location_of is not None else None
+        return found or location
+
+    return locate
 
 
 def _config_error(

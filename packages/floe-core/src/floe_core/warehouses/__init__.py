@@ -28,6 +28,7 @@ from floe_core.warehouses._target import (
     WarehouseTarget,
     compute_output,
     dataset_namespace,
+    invocation_warehouse,
     namespace_by_target,
     warehouse_target,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "compute_output",
     "dataset_namespace",
     "find_warehouse",
+    "invocation_warehouse",
     "is_transient_error",
     "namespace_by_target",
     "warehouse",

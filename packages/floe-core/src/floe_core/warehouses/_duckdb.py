@@ -84,6 +84,10 @@ class DuckDBWarehouse(Warehouse[DuckDBSettings]):
             return f"duckdb://{path}"
         return f"duckdb://{Path(path).expanduser().resolve()}"
 
+    def allows_several_writers(self, output: Mapping[str, Any]) -> bool:
+        """A DuckDB file (or ``:memory:``) belongs to one process; MotherDuck is a service."""
+        return str(output.get("path") or _MEMORY).startswith(_MOTHERDUCK)
+
     def prepare(self, output: Mapping[str, Any]) -> None:
         # DuckDB creates the database file, not its folder.
         path = output.get("path")

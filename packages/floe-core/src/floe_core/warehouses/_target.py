@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from floe_core._errors import FloeError, ProfileError
+from floe_core._invocation import GeneratedProfile
 from floe_core._runtime import HealthStatus
 from floe_core.logging._lazy_logger import lazy_logger
 from floe_core.manifest._secrets import render_dbt_env_vars
@@ -25,12 +26,14 @@ from floe_core.warehouses._table import find_warehouse, warehouse
 from floe_core.warehouses._warehouse import SettingError, Warehouse
 
 if TYPE_CHECKING:
+    from floe_core._invocation import DBTInvocation
     from floe_core.manifest import ComputeTarget, PlatformManifest
 
 __all__ = [
     "WarehouseTarget",
     "compute_output",
     "dataset_namespace",
+    "invocation_warehouse",
     "namespace_by_target",
     "warehouse_target",
 ]
@@ -181,6 +184,24 @@ def warehouse_target(
     return _profile_target(
         profiles_dir / _PROFILES_FILENAME, profile_name, target or manifest.project.target
     )
+
+
+def invocation_warehouse(invocation: DBTInvocation) -> WarehouseTarget:
+    """The warehouse an invocation runs on: its generated profile's output for its target, or
+    the target of the profiles.yml it names (the manifest is not needed)."""
+    profile = invocation.profile
+    target = invocation.effective_target
+    if isinstance(profile, GeneratedProfile):
+        chosen = target or profile.target
+        if chosen not in profile.outputs:
+            raise ProfileError(
+                f"target {chosen!r} is not in the generated profile"
+                f" (targets: {', '.join(sorted(profile.outputs))})",
+                hint="pick one of them with --target",
+            )
+        return _target_of(dict(profile.outputs[chosen]), source="compute")
+    profile_name = profile.profile_name or _project_profile(invocation.project_dir)
+    return _profile_target(profile.profiles_dir / _PROFILES_FILENAME, profile_name, target)
 
 
 def namespace_by_target(

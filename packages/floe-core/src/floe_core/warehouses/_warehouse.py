@@ -112,6 +112,11 @@ class Warehouse(ABC, Generic[SettingsT]):
         host, port = self.endpoint(output) or ("localhost", self.default_port)
         return f"{self.name}://{host}:{port}"
 
+    def allows_several_writers(self, output: Mapping[str, Any]) -> bool:
+        """Whether several processes may write to ``output``'s database at once (a server
+        does; an embedded database file locks out every process but one)."""
+        return True
+
     def prepare(self, output: Mapping[str, Any]) -> None:
         """Make ``output`` usable right before dbt runs (e.g. create a database folder)."""
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from dbt_common.exceptions import DbtBaseException
-from pydantic import BaseModel, ConfigDict, Field
 
 from floe_core import (
-    DBTCommand,
     DBTCompilationError,
     ExecutionPlan,
     NodeResult,
@@ -24,41 +20,11 @@ from floe_dbt_inprocess._errors import floe_error_from_dbt
 from floe_dbt_inprocess._lock import DBT_LOCK
 from floe_dbt_inprocess._results import node_result_from_run_result
 from floe_dbt_inprocess.executor._dbt_internals import DbtProject, dbt_version
-from floe_dbt_inprocess.executor._outcome import NodeExecution, to_node_execution
+from floe_dbt_inprocess.executor._execution import NodeExecution
+from floe_dbt_inprocess.executor._outcome import to_node_execution
+from floe_dbt_inprocess.executor._spec import ExecutorSpec
 
-__all__ = ["ExecutorSpec", "WarmExecutor"]
-
-
-class ExecutorSpec(BaseModel):
-    """Everything that changes what dbt parses or how it executes: one warm executor each.
-
-    ``env`` holds extra, non-secret environment variables (visible to ``env_var()``); secrets
-    come from the process environment of the worker.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    command: DBTCommand
-    project_dir: Path
-    profiles_dir: Path
-    profile_name: str | None = None
-    target: str | None = None
-    vars: dict[str, Any] = Field(default_factory=dict)
-    full_refresh: bool = False
-    env: dict[str, str] = Field(default_factory=dict)
-    project_version: str = ""
-    """Content version of the project (a hash or a git commit); part of the key."""
-    state: Path | None = None
-    """dbt's ``--state``: the folder of the comparison run's manifest.json (and
-    run_results.json, sources.json) that ``state:``/``result:``/``source_status:`` read."""
-    defer: bool = False
-    """dbt's ``--defer`` (with ``state``): unbuilt parents read from the state's relations.
-    It rewrites the parsed manifest, hence an executor of its own."""
-
-    @property
-    def key(self) -> str:
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+__all__ = ["WarmExecutor"]
 
 
 class WarmExecutor:

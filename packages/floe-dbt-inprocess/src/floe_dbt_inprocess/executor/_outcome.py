@@ -7,7 +7,6 @@ that does not compile or a failing test never will.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from dbt.artifacts.schemas.freshness.v3.freshness import (
@@ -16,43 +15,13 @@ from dbt.artifacts.schemas.freshness.v3.freshness import (
     process_freshness_result,
 )
 from dbt_common.exceptions import CompilationError, DbtConfigError, DbtValidationError
-from pydantic import BaseModel, ConfigDict
 
 from floe_core import NodeResult, NodeStatus
 from floe_core.warehouses import is_transient_error
 from floe_dbt_inprocess._results import node_result_from_run_result
+from floe_dbt_inprocess.executor._execution import FailureKind, NodeExecution
 
-__all__ = [
-    "FailureKind",
-    "NodeExecution",
-    "classify_exception",
-    "to_node_execution",
-]
-
-
-class FailureKind(StrEnum):
-    """Why a node did not succeed, as far as retrying is concerned."""
-
-    PERMANENT = "permanent"
-    """Compilation, configuration, a failing test or a statement the warehouse rejects."""
-    TRANSIENT = "transient"
-    """The warehouse or the connection failed; the same node may succeed on a new attempt."""
-
-
-class NodeExecution(BaseModel):
-    """The result of executing one node, and (if it errored) whether a retry may help."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    result: NodeResult
-    failure: FailureKind | None = None
-    error_type: str | None = None
-    freshness: dict[str, Any] | None = None
-    """``source freshness``: the source's entry of dbt's sources.json."""
-
-    @property
-    def retryable(self) -> bool:
-        return self.failure is FailureKind.TRANSIENT
+__all__ = ["classify_exception", "to_node_execution"]
 
 
 def classify_exception(exc: BaseException) -> FailureKind:

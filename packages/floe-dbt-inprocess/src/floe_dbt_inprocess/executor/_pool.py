@@ -18,7 +18,8 @@ from pathlib import Path
 
 from floe_dbt_inprocess._lock import DBT_LOCK
 from floe_dbt_inprocess._runner import close_embedded_databases
-from floe_dbt_inprocess.executor._executor import ExecutorSpec, WarmExecutor
+from floe_dbt_inprocess.executor._executor import WarmExecutor
+from floe_dbt_inprocess.executor._spec import ExecutorSpec
 
 __all__ = ["ExecutorPool"]
 
@@ -62,6 +63,11 @@ class ExecutorPool:
                 idle = not self._pending and self._release_when_idle
             if idle:
                 self._release()
+
+    def peek(self, spec: ExecutorSpec) -> WarmExecutor | None:
+        """The loaded executor for ``spec``, not leased: to cancel its running statements."""
+        with self._guard:
+            return self._executors.get(spec.key)
 
     def release_when_idle(self) -> None:
         """Close the warehouse connections (and the embedded DuckDB file) once no executor is

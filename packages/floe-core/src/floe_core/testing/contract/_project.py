@@ -43,26 +43,27 @@ BUILD_WITH_FAILURES: dict[str, NodeStatus] = {
 
 @dataclass(frozen=True)
 class ContractProject:
-    """A private copy of the contract project with a DuckDB warehouse next to it."""
+    """A private copy of the contract project with a DuckDB warehouse next to it, or the
+    warehouse of ``output`` (a dbt profile output, e.g. a PostgreSQL database)."""
 
     project_dir: Path
     warehouse: Path
+    output: dict[str, Any] | None = None
 
     @classmethod
-    def create(cls, root: Path) -> ContractProject:
+    def create(cls, root: Path, *, output: dict[str, Any] | None = None) -> ContractProject:
         project_dir = root / "project"
         shutil.copytree(
             CONTRACT_PROJECT_DIR,
             project_dir,
             ignore=shutil.ignore_patterns("target", "logs", "__pycache__"),
         )
-        return cls(project_dir=project_dir, warehouse=root / "warehouse.duckdb")
+        return cls(project_dir=project_dir, warehouse=root / "warehouse.duckdb", output=output)
 
     @property
     def profile(self) -> GeneratedProfile:
-        return GeneratedProfile(
-            outputs={"dev": {"type": "duckdb", "path": str(self.warehouse), "threads": 4}}
-        )
+        output = self.output or {"type": "duckdb", "path": str(self.warehouse), "threads": 4}
+        return GeneratedProfile(outputs={"dev": output})
 
     def invocation(self, **fields: Any) -> DBTInvocation:
         """An invocation of this project; ``fields`` override any :class:`DBTInvocation` field."""

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from floe_core import NodeStatus, RunStatus
-from floe_dbt_temporal._scheduler import DagScheduler
+from floe_dbt_inprocess import DagScheduler
 
 #   a -> b -> c        d (independent)     e <- (b, d)
 IDS = ["a", "b", "c", "d", "e"]

@@ -1,7 +1,8 @@
 """Dependency-driven scheduling of a node DAG with ``dbt build`` failure semantics.
 
-Pure and deterministic (it runs inside the workflow). A node is ready the moment all of its
-parents succeeded (no level barriers). A node that errors or fails skips every descendant
+Pure and deterministic: it runs inside the temporal workflow and in the local runtime that
+feeds several executor processes. A node is ready the moment all of its parents succeeded
+(no level barriers). A node that errors or fails skips every descendant
 (tests sit between a model and its children, so a failing test skips them as in
 ``dbt build``); independent branches go on. With ``fail_fast`` the first failure stops
 scheduling and every node not started yet is skipped.
