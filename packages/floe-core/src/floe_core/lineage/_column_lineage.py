@@ -58,9 +58,11 @@ def column_origins(
     columns of the upstream relations, ``select *`` is expanded first (and ``node``'s own
     output columns recorded there for its downstream models)."""
     upstream = list(upstream)
-    if known is not None:
+    if known is not None and "*" in sql:
         sql, outputs = known.expand(sql, dialect, node, upstream)
         known.record(node.unique_id, outputs)
+    elif known is not None:  # no star to expand: sqlglot's parse only if a reader needs it
+        known.record_sql(node.unique_id, sql)
     try:
         parsed = openlineage_sql.parse([sql], dialect=dialect, default_schema=node.schema)
     except Exception:

@@ -54,11 +54,17 @@ class RelationColumns:
         self.catalog = catalog
         self.project_dir = project_dir
         self._computed: dict[str, tuple[str, ...] | None] = {}
+        self._sql: dict[str, str] = {}
         self._in_progress: set[str] = set()
 
     def record(self, unique_id: str, columns: Sequence[str] | None) -> None:
         """``unique_id``'s output columns, as parsed from its compiled SQL."""
         self._computed[unique_id] = tuple(columns) if columns else None
+
+    def record_sql(self, unique_id: str, sql: str) -> None:
+        """``unique_id``'s compiled SQL, parsed for its output columns only if a downstream
+        model's ``select *`` needs them."""
+        self._sql[unique_id] = sql
 
     def columns(self, node: NodeInfo) -> tuple[str, ...] | None:
         """``node``'s columns, in their order, or ``None`` when no source knows them."""
@@ -80,7 +86,7 @@ class RelationColumns:
     def _computed_columns(self, node: NodeInfo) -> tuple[str, ...] | None:
         if node.unique_id in self._computed:
             return self._computed[node.unique_id]
-        sql = self.compiled_sql(node)
+        sql = self._sql.get(node.unique_id) or self.compiled_sql(node)
         if sql is None or node.unique_id in self._in_progress:  # a cycle: give up on it
             return None
         self._in_progress.add(node.unique_id)
