@@ -19,7 +19,7 @@ from openlineage.client.facet_v2 import column_lineage_dataset
 
 from floe_core.lineage._dbt_manifest import NodeInfo
 from floe_core.lineage._facets import PRODUCER
-from floe_core.lineage._relation_columns import RelationColumns
+from floe_core.lineage._relation_columns import RelationColumns, selects_star
 
 __all__ = ["column_lineage_facet", "column_origins"]
 
@@ -58,7 +58,7 @@ def column_origins(
     columns of the upstream relations, ``select *`` is expanded first (and ``node``'s own
     output columns recorded there for its downstream models)."""
     upstream = list(upstream)
-    if known is not None and "*" in sql:
+    if known is not None and selects_star(sql):
         sql, outputs = known.expand(sql, dialect, node, upstream)
         known.record(node.unique_id, outputs)
     elif known is not None:  # no star to expand: sqlglot's parse only if a reader needs it

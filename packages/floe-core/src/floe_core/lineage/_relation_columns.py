@@ -19,6 +19,7 @@ One instance per run/manifest: it caches every answer.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -29,9 +30,12 @@ from sqlglot.optimizer.qualify import qualify
 
 from floe_core.lineage._dbt_manifest import DbtManifest, NodeInfo
 
-__all__ = ["RelationColumns"]
+__all__ = ["RelationColumns", "selects_star"]
 
 _log = structlog.get_logger("floe.lineage")
+
+_STAR = re.compile(r"(?:\bselect(?:\s+distinct)?|,)\s*(?:[\w\"`\[\]]+\s*\.\s*)*\*", re.I)
+"""A ``*`` or ``x.*`` select item (not ``count(*)``, not a product)."""
 
 Schema = dict[str, object]
 """sqlglot's nested schema: database -> schema -> relation -> column -> type."""
@@ -131,7 +135,7 @@ class RelationColumns:
             tree = sqlglot.parse_one(sql, dialect=dialect)
             if not isinstance(tree, exp.Query):
                 return sql, None
-            if "*" not in sql:  # nothing to expand: only the output columns are wanted
+            if not selects_star(sql):  # nothing to expand: only the output columns are wanted
                 return sql, tuple(tree.named_selects) or None
             star_free = qualify(
                 tree,
@@ -150,3 +154,8 @@ class RelationColumns:
         if any(column == "*" for column in outputs):
             outputs = ()  # a star over an unknown relation: the columns are not known
         return star_free.sql(dialect=dialect), outputs or None
+
+
+def selects_star(sql: str) -> bool:
+    """Whether ``sql`` may select ``*`` or ``x.*`` (a cheap textual test, no parse)."""
+    return _STAR.search(sql) is not None
