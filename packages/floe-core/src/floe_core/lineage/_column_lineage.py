@@ -5,7 +5,8 @@ Parsed on the lineage worker thread when the model completes, never on a dbt thr
 parser names the tables as the SQL spells them; each is resolved to the upstream dataset it
 is (by ``database.schema.relation``, then ``schema.relation``, then ``relation``, ignoring
 case and quotes), so the input fields name the same datasets as the event's inputs; a table
-that is not an upstream is left out.
+that is not an upstream is left out. ``select *`` is first expanded over the upstream
+relations' known columns (:mod:`floe_core.lineage._relation_columns`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from openlineage.client.facet_v2 import column_lineage_dataset
 
 from floe_core.lineage._dbt_manifest import NodeInfo
 from floe_core.lineage._facets import PRODUCER
+from floe_core.lineage._relation_columns import RelationColumns, selects_star
 
 __all__ = ["column_lineage_facet", "column_origins"]
 
@@ -45,10 +47,22 @@ def _index(upstream: Iterable[NodeInfo]) -> dict[str, NodeInfo]:
 
 
 def column_origins(
-    sql: str, dialect: str | None, node: NodeInfo, upstream: Iterable[NodeInfo]
+    sql: str,
+    dialect: str | None,
+    node: NodeInfo,
+    upstream: Iterable[NodeInfo],
+    known: RelationColumns | None = None,
 ) -> dict[str, list[tuple[NodeInfo, str]]]:
     """Output column of ``node`` -> the (upstream relation, column) pairs it comes from, in
-    the parser's order; columns with no upstream origin are left out."""
+    the parser's order; columns with no upstream origin are left out. With ``known``
+    columns of the upstream relations, ``select *`` is expanded first (and ``node``'s own
+    output columns recorded there for its downstream models)."""
+    upstream = list(upstream)
+    if known is not None and selects_star(sql):
+        sql, outputs = known.expand(sql, dialect, node, upstream)
+        known.record(node.unique_id, outputs)
+    elif known is not None:  # no star to expand: sqlglot's parse only if a reader needs it
+        known.record_sql(node.unique_id, sql)
     try:
         parsed = openlineage_sql.parse([sql], dialect=dialect, default_schema=node.schema)
     except Exception:
@@ -77,11 +91,16 @@ def column_origins(
 
 
 def column_lineage_facet(
-    sql: str, dialect: str | None, node: NodeInfo, upstream: Iterable[NodeInfo], namespace: str
+    sql: str,
+    dialect: str | None,
+    node: NodeInfo,
+    upstream: Iterable[NodeInfo],
+    namespace: str,
+    known: RelationColumns | None = None,
 ) -> column_lineage_dataset.ColumnLineageDatasetFacet | None:
     """Which input columns each output column of ``node`` comes from, or ``None`` when the
     parser finds no column lineage."""
-    origins = column_origins(sql, dialect, node, upstream)
+    origins = column_origins(sql, dialect, node, upstream, known)
     if not origins:
         return None
     fields = {

@@ -41,11 +41,15 @@ class NodeInfo:
     description: str = ""
     owners: tuple[str, ...] = ()
     columns: tuple[Column, ...] = ()
+    columns_from_catalog: bool = False
+    """``columns`` are the warehouse's (catalog.json), not only the documented ones."""
     depends_on: tuple[str, ...] = ()
     materialization: str | None = None
     compiled_code: str | None = None
     compiled_file: str | None = None
     """Where dbt writes the compiled SQL, relative to ``<target>/compiled``."""
+    seed_file: str | None = None
+    """A seed's CSV file (absolute when the manifest gives the project's ``root_path``)."""
     # Tests only.
     test_name: str | None = None
     column_name: str | None = None
@@ -162,6 +166,14 @@ def _compiled_file(raw: dict[str, Any]) -> str | None:
     return f"{package}/{source_file}"
 
 
+def _seed_file(raw: dict[str, Any]) -> str | None:
+    source_file = raw.get("original_file_path")
+    if raw.get("resource_type") != "seed" or not source_file:
+        return None
+    root = raw.get("root_path")
+    return str(Path(root) / source_file) if root else str(source_file)
+
+
 def _node_info(unique_id: str, raw: dict[str, Any], catalog_columns: dict[str, Any]) -> NodeInfo:
     config = raw.get("config") or {}
     test_metadata = raw.get("test_metadata") or {}
@@ -177,10 +189,12 @@ def _node_info(unique_id: str, raw: dict[str, Any], catalog_columns: dict[str, A
         description=raw.get("description") or "",
         owners=_owners(raw.get("meta")) or _owners(config.get("meta")),
         columns=_columns(raw, catalog_columns),
+        columns_from_catalog=bool(catalog_columns),
         depends_on=tuple((raw.get("depends_on") or {}).get("nodes") or ()),
         materialization=config.get("materialized"),
         compiled_code=raw.get("compiled_code"),
         compiled_file=_compiled_file(raw),
+        seed_file=_seed_file(raw),
         test_name=(test_metadata.get("name") or raw.get("name"))
         if raw.get("resource_type") == "test"
         else None,

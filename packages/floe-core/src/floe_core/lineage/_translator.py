@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
@@ -55,6 +56,7 @@ from floe_core.lineage._facets import (
     processing_engine_facet,
     trace_facets,
 )
+from floe_core.lineage._relation_columns import RelationColumns
 
 __all__ = ["LINEAGE_RESOURCE_TYPES", "LineageTranslator"]
 
@@ -79,7 +81,10 @@ class _Invocation:
     facet: FloeInvocationRunFacet
     pending_start: tuple[RunStarted, TraceIds | None] | None = None
     """The START, held until the plan brings the manifest (and with it the dbt version)."""
+    project_dir: Path | None = None
     manifest: DbtManifest | None = None
+    known_columns: RelationColumns | None = None
+    """The relations' columns this run knows, for column lineage through ``select *``."""
     node_runs: dict[str, str] = field(default_factory=dict)
     dataset_facets: dict[str, dict[str, DatasetFacet]] = field(default_factory=dict)
     """Per relation: its facets are the same in every event of the run, so built once."""
@@ -150,7 +155,10 @@ class LineageTranslator:
         events: list[RunEvent] = []
         manifest_path = event.manifest_path if isinstance(event, RunPlanned) else None
         if manifest_path is not None and manifest_path.is_file():
-            invocation.manifest = load_manifest(manifest_path)
+            manifest = invocation.manifest = load_manifest(manifest_path)
+            invocation.known_columns = RelationColumns(
+                manifest, manifest.compiled_sql, project_dir=invocation.project_dir
+            )
         if invocation.pending_start is not None:
             events.append(self._start_event(invocation, *invocation.pending_start))
             invocation.pending_start = None
@@ -242,6 +250,7 @@ class LineageTranslator:
             command=event.command,
             facet=invocation_facet(event),
             pending_start=(event, trace),
+            project_dir=event.project_dir,
         )
 
     def _start_event(
@@ -436,7 +445,9 @@ class LineageTranslator:
         succeeded = finished is not None and finished.status is NodeStatus.SUCCESS
         if sql and succeeded and node.resource_type == "model":
             dialect = manifest.adapter_type if manifest else None
-            columns = column_lineage_facet(sql, dialect, node, upstreams, self.dataset_namespace)
+            columns = column_lineage_facet(
+                sql, dialect, node, upstreams, self.dataset_namespace, invocation.known_columns
+            )
             if columns is not None:
                 facets = {**facets, "columnLineage": columns}
         output = OutputDataset(

@@ -36,6 +36,12 @@ class Catalog:
             **(catalog.get("sources") or {}),
         }
 
+    def names(self, unique_id: str) -> list[str]:
+        """``unique_id``'s column names in the warehouse's order (none if not catalogued)."""
+        found = (self.entries.get(unique_id) or {}).get("columns") or {}
+        ordered = sorted(found.values(), key=lambda column: column.get("index") or 0)
+        return [str(column.get("name")) for column in ordered]
+
     def columns(
         self, unique_id: str, documented: tuple[tuple[str, str, str | None], ...]
     ) -> list[ModelColumn]:

@@ -2,16 +2,17 @@
 
 The same parser and table resolution as the ``columnLineage`` OpenLineage facet
 (:func:`floe_core.lineage._column_lineage.column_origins`, ADR 0018), over the newest stored
-manifest.json; each model's SQL is parsed once, when first asked. The SQL is the one the
-newest run that ran the model compiled (else the manifest's ``compiled_code``): a model
-never compiled has no column lineage, and the page says so.
+manifest.json; each model's SQL is parsed once, when first asked (``select *`` expanded over
+the upstream relations' columns: the newest catalog.json's, else their own parsed SQL's).
+The SQL is the one the newest run that ran the model compiled (else the manifest's
+``compiled_code``): a model never compiled has no column lineage, and the page says so.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from floe_core.lineage._dbt_manifest import DbtManifest, NodeInfo
 from floe_core.ui._models import ColumnEdge, ColumnRef, ColumnTrace
@@ -30,18 +31,38 @@ Parser = Callable[
 ]
 
 
-def _parser() -> Parser | None:
+def _parser(
+    manifest: DbtManifest,
+    compiled: Callable[[NodeInfo], str | None],
+    catalog: Callable[[str], Sequence[str] | None] | None,
+) -> Parser | None:
+    """``column_origins`` expanding ``select *`` over the relations' known columns (one
+    cache for the manifest), or ``None`` without the lineage extra."""
     try:
         from floe_core.lineage._column_lineage import column_origins
+        from floe_core.lineage._relation_columns import RelationColumns
     except ImportError:  # the lineage extra is not installed
         return None
-    return column_origins
+    known = RelationColumns(manifest, compiled, catalog)
+
+    def parse(
+        sql: str, dialect: str | None, node: NodeInfo, upstream: Iterable[NodeInfo]
+    ) -> dict[str, list[tuple[NodeInfo, str]]]:
+        return column_origins(sql, dialect, node, upstream, known)
+
+    return parse
 
 
 class ColumnLineage:
-    """Column lineage over one manifest; ``compiled`` gives a node's newest compiled SQL."""
+    """Column lineage over one manifest; ``compiled`` gives a node's newest compiled SQL,
+    ``catalog`` a node's columns in the newest catalog.json (to expand ``select *``)."""
 
-    def __init__(self, manifest: DbtManifest, compiled: Callable[[str], str | None]) -> None:
+    def __init__(
+        self,
+        manifest: DbtManifest,
+        compiled: Callable[[str], str | None],
+        catalog: Callable[[str], Sequence[str] | None] | None = None,
+    ) -> None:
         self.manifest = manifest
         self.compiled = compiled
         self.children: dict[str, list[str]] = {}
@@ -50,7 +71,7 @@ class ColumnLineage:
                 self.children.setdefault(parent, []).append(node.unique_id)
         self._origins: dict[str, Origins] = {}
         self._lock = threading.Lock()
-        self._parse = _parser()
+        self._parse = _parser(manifest, lambda node: self._sql(node.unique_id), catalog)
 
     def _sql(self, unique_id: str) -> str | None:
         node = self.manifest.get(unique_id)

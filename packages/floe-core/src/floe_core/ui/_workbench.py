@@ -446,12 +446,15 @@ class Workbench:
         (_, manifest), manifest_run = self._manifest()
         last = self._last_outcomes()
 
+        catalog = self._newest(CATALOG_FILE, lambda data, where, _: Catalog(data, where))
+
         def compiled(unique_id: str) -> str | None:
             newest = last.get(unique_id)
             return newest[1].compiled_code if newest else None
 
         return self._cache.get(
-            ("column-lineage", manifest_run), lambda: ColumnLineage(manifest, compiled)
+            ("column-lineage", f"{manifest_run}+{catalog[0] if catalog else ''}"),
+            lambda: ColumnLineage(manifest, compiled, catalog[1].names if catalog else None),
         )
 
     def _graph(self) -> tuple[DbtGraph, str]:
