@@ -1,7 +1,8 @@
 """Slim CI on Temporal with examples/slim-ci: a prod run, a change to one model, then a CI
-build of ``state:modified+`` with ``--state latest:prod --defer``. The results store and the
-runtime's artifact store are both S3 (moto): the client resolves the state from the results
-store and the workers receive it by reference, never by a path of the client's."""
+build of ``state:modified+`` with ``--state latest:prod --defer``, and with ``--favor-state``.
+The results store and the runtime's artifact store are both S3 (moto): the client resolves
+the state from the results store and the workers receive it by reference, never by a path
+of the client's."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from floe_core import ConfigError, RunStatus
+from floe_core import DBTRunResult, RunStatus
 from floe_core.api import Floe
 from floe_core.testing import S3Server
 from floe_dbt_temporal import WorkerSettings
@@ -42,6 +43,16 @@ def _dbt_ls(project: Path, profiles: Path, state: Path, select: str, target: Pat
     )  # fmt: skip
     listed = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     return {node["unique_id"] for node in listed if node["resource_type"] in _EXECUTED_TYPES}
+
+
+def _first_names(warehouse: Path, schema: str) -> set[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.sql(f"select distinct first_name from {schema}.customers").fetchall()
+    return {row[0] for row in rows}
+
+
+def _compiled(run: DBTRunResult, name: str) -> str:
+    return next(node.compiled_code or "" for node in run.nodes if node.name == name)
 
 
 def test_ci_builds_what_dbt_selects_by_state_and_defers_to_prod(
@@ -92,10 +103,25 @@ def test_ci_builds_what_dbt_selects_by_state_and_defers_to_prod(
         assert prod.status is RunStatus.SUCCESS, prod.error
         stg_orders = tmp_path / "shop" / "models" / "staging" / "stg_orders.sql"
         stg_orders.write_text(stg_orders.read_text() + "\n-- reviewed in a pull request\n")
+        # A stale CI copy of stg_customers, a parent the CI build does not select.
+        with duckdb.connect(str(warehouse)) as connection:
+            connection.sql("create schema ci")
+            connection.sql(
+                "create table ci.stg_customers as"
+                " select * replace ('stale' as first_name) from prod.stg_customers"
+            )
         ci = floe.build(select=["state:modified+"], state="latest:prod", defer=True, target="ci")
-        with pytest.raises(ConfigError, match="--favor-state"):
-            floe.build(select=["state:modified+"], state="latest:prod", defer=True,
-                       favor_state=True, target="ci")  # fmt: skip
+        # --defer: a parent the CI target has is read from there (dbt's rule)...
+        assert _first_names(warehouse, "ci") == {"stale"}
+        assert '"ci"."stg_customers"' in _compiled(ci, "customers")
+        favored = floe.build(select=["state:modified+"], state="latest:prod", defer=True,
+                             favor_state=True, target="ci")  # fmt: skip
+        # ... --favor-state: from prod, even though the CI target has it
+        assert favored.status is RunStatus.SUCCESS, favored.error
+        assert _first_names(warehouse, "ci") == _first_names(warehouse, "prod") != {"stale"}
+        # the run's own orders from the CI target, the unselected parent from prod
+        assert '"ci"."orders"' in _compiled(favored, "customers")
+        assert '"prod"."stg_customers"' in _compiled(favored, "customers")
         store = floe.results
         assert store is not None
         prod_record = store.history.find("shop", prod.invocation_id)
@@ -110,6 +136,7 @@ def test_ci_builds_what_dbt_selects_by_state_and_defers_to_prod(
     assert "model.shop.stg_customers" not in expected
     assert ci.status is RunStatus.SUCCESS, (ci.error, [(n.name, n.message) for n in ci.nodes])
     assert {node.unique_id for node in ci.nodes} == expected
+    assert {node.unique_id for node in favored.nodes} == expected
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         ci_tables = {
             row[0]
@@ -117,9 +144,16 @@ def test_ci_builds_what_dbt_selects_by_state_and_defers_to_prod(
                 "select table_name from information_schema.tables where table_schema = 'ci'"
             ).fetchall()
         }
-    # customers joins stg_customers, which CI did not build: the workers read it from prod
-    assert ci_tables == {"stg_orders", "orders", "customers", "daily_revenue"}
+    # orders joins stg_payments, which CI did not build: the workers read it from prod
+    # (stg_customers is the stale copy made above)
+    assert ci_tables == {"stg_orders", "orders", "customers", "daily_revenue", "stg_customers"}
     # The workers got the state from the shared store, into a folder of the run.
     shared = open_object_store(runtime_store, options)
     assert f"runs/{ci.invocation_id}/state/manifest.json" in shared.list(f"runs/{ci.invocation_id}")
     assert (tmp_path / "worker" / "state" / ci.invocation_id / "manifest.json").is_file()
+    # --favor-state: the nodes deferred to the state without the run's own nodes
+    favor = tmp_path / "worker" / "state" / favored.invocation_id / "favor" / "manifest.json"
+    deferred = set(json.loads(favor.read_bytes())["nodes"])
+    assert "model.shop.stg_customers" in deferred
+    assert not deferred & expected
+    assert not (tmp_path / "worker" / "state" / ci.invocation_id / "favor").exists()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -175,3 +176,50 @@ def test_a_dbtrunner_invocation_waits_for_running_nodes_and_the_executor_recover
         pool.close()
     assert seed.result.status is NodeStatus.SUCCESS
     assert again.result.status is NodeStatus.SUCCESS, again.result.message
+
+
+def test_favor_state_reads_unselected_parents_from_the_state_whatever_was_selected(
+    shop: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """An executor of single nodes with ``favor_state`` and a state without the run's nodes
+    reads every other parent from the state even where its target has it, and the process's
+    last selection (another executor's plan) changes nothing."""
+    _, profiles = shop
+    config = profiles / "profiles.yml"
+    path = tmp_path / "shop.duckdb"
+    config.write_text(
+        config.read_text() + f"    ci:\n      type: duckdb\n      path: {path}\n      schema: ci\n"
+    )
+    state = tmp_path / "state"
+    state.mkdir()
+    pool = ExecutorPool(tmp_path / "pool")
+    prod = _spec(shop)
+    favored = _spec(shop, target="ci", state=state, defer=True, favor_state=True)
+    try:
+        with pool.lease(prod) as executor:
+            parents = executor.plan(select=["+orders", "+stg_customers"])
+            executor.prepare_run(parents.unique_ids)
+            for node in parents.nodes:
+                if node.resource_type in ("seed", "model"):
+                    result = executor.execute(node.unique_id, run_id="r1").result
+                    assert result.status is NodeStatus.SUCCESS, result.message
+            manifest = json.loads(executor.manifest_path.read_bytes())
+        # the run builds customers only: its state leaves it out
+        del manifest["nodes"]["model.shop.customers"]
+        (state / "manifest.json").write_text(json.dumps(manifest))
+        with pool.lease(favored) as executor:
+            executor.prepare_run(["model.shop.stg_customers", "model.shop.customers"])
+            # the CI target's own stg_customers
+            assert executor.execute("model.shop.stg_customers", run_id="r2").result.status is (
+                NodeStatus.SUCCESS
+            )
+        with pool.lease(prod) as executor:
+            executor.plan(select=["stg_customers"])  # dbt's process-wide selection
+        with pool.lease(favored) as executor:
+            customers = executor.execute("model.shop.customers", run_id="r2").result
+    finally:
+        pool.close()
+    assert customers.status is NodeStatus.SUCCESS, customers.message
+    assert customers.relation_name == '"shop"."ci"."customers"'
+    assert '"shop"."main"."stg_customers"' in (customers.compiled_code or "")
+    assert '"shop"."main"."orders"' in (customers.compiled_code or "")

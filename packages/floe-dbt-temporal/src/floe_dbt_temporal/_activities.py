@@ -35,7 +35,7 @@ from floe_core import (
     WarehouseError,
 )
 from floe_core.profiles import materialize_profile
-from floe_core.stores import ArtifactStore
+from floe_core.stores import ArtifactStore, StoredArtifact
 from floe_dbt_inprocess.executor import ExecutorPool, ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._artifacts import RunArtifacts, freshness_key, node_result_key
 from floe_dbt_temporal._models import (
@@ -54,7 +54,7 @@ from floe_dbt_temporal._models import (
 )
 from floe_dbt_temporal._object_store import read_artifact
 from floe_dbt_temporal._projects import ProjectRegistry
-from floe_dbt_temporal._state import fetch_state
+from floe_dbt_temporal._state import favored_state, fetch_state
 
 __all__ = ["PLAN_PAGE_SIZE", "RunActivities"]
 
@@ -156,7 +156,20 @@ class RunActivities:
         resolved = {name: os.environ[source] for name, source in context.env_from_worker.items()}
         return {**context.env, **resolved}
 
-    def _spec(self, context: RunContext, version: str) -> ExecutorSpec:
+    def _state(self, context: RunContext, plan: StoredArtifact | None) -> Path | None:
+        """The run's ``--state`` folder on this worker; given the run's ``plan`` (node
+        activities of a ``--favor-state`` run), the state without the plan's nodes."""
+        state = context.state
+        if state is None:
+            return None
+        folder = self.work_dir / "state" / context.run_id
+        if plan is not None and state.defer and state.favor_state:
+            return favored_state(state, self.store, plan, folder / "favor")
+        return fetch_state(state, self.store, folder)
+
+    def _spec(
+        self, context: RunContext, version: str, plan: StoredArtifact | None = None
+    ) -> ExecutorSpec:
         env = self._run_env(context)
         entry = self.registry.entry(context)
         with self._lock:
@@ -172,6 +185,8 @@ class RunActivities:
             self.registry.profile(context), cache_dir=self.work_dir / "profiles"
         )
         state = context.state
+        defer = state is not None and state.defer
+        favored = defer and plan is not None and state is not None and state.favor_state
         return ExecutorSpec(
             # ls executes nothing: its selection is parsed like build's (every resource type)
             command=DBTCommand.BUILD if context.command is DBTCommand.LIST else context.command,
@@ -183,17 +198,21 @@ class RunActivities:
             full_refresh=context.full_refresh,
             env=env,
             project_version=version,
-            state=None
-            if state is None
-            else fetch_state(state, self.store, self.work_dir / "state" / context.run_id),
-            defer=state is not None and state.defer,
+            state=self._state(context, plan),
+            defer=defer,
+            # the run's own nodes are out of that state: every other parent is favoured
+            favor_state=favored,
         )
 
     def _with_executor(
-        self, context: RunContext, version: str, use: Callable[[WarmExecutor], T]
+        self,
+        context: RunContext,
+        version: str,
+        use: Callable[[WarmExecutor], T],
+        plan: StoredArtifact | None = None,
     ) -> T:
         try:
-            with self.pool.lease(self._spec(context, version)) as executor:
+            with self.pool.lease(self._spec(context, version, plan)) as executor:
                 return use(executor)
         except FloeError as exc:
             raise _application_error(exc) from exc
@@ -326,7 +345,9 @@ class RunActivities:
 
         # Heartbeat while the executor loads too: a first parse can outlast the timeout.
         with _heartbeating(interval, cancel_query):
-            return self._with_executor(task.context, task.context.project_version, run)
+            return self._with_executor(
+                task.context, task.context.project_version, run, plan=task.plan
+            )
 
     @activity.defn(name="floe_record_node")
     def record_node(self, outcome: NodeOutcome) -> None:

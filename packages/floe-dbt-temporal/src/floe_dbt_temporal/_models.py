@@ -183,6 +183,9 @@ class StateFiles(_Frozen):
     """What the user named (``latest:prod``, a run id, a folder), for messages."""
     files: dict[str, StoredArtifact]
     defer: bool = False
+    favor_state: bool = False
+    """``--favor-state``: node activities defer to the state without the run's own nodes
+    (see :func:`floe_dbt_temporal._state.favored_state`)."""
 
 
 class RunContext(_Frozen):
@@ -278,6 +281,8 @@ class NodeTask(_Frozen):
     unique_id: str
     non_retryable_errors: tuple[str, ...] = ()
     """Regexes: a failure whose message matches one is not retried."""
+    plan: StoredArtifact | None = None
+    """``--favor-state``: the run's stored plan (its node ids leave the deferred state)."""
 
 
 class NodeOutcome(_Frozen):

@@ -124,8 +124,9 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
     }
     client_side_commands: ClassVar[frozenset[DBTCommand]] = CLIENT_SIDE_COMMANDS
     supports_state: ClassVar[bool] = True
-    """``--state``/``--defer`` (see :mod:`floe_dbt_temporal._state`); not ``--favor-state``:
-    each worker would need the run's whole selection to tell which parents it favours."""
+    """``--state``/``--defer`` (see :mod:`floe_dbt_temporal._state`)."""
+    supports_favor_state: ClassVar[bool] = True
+    """``--favor-state``: node activities defer to the state without the run's own nodes."""
 
     def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
         super().__init__(config, events=events)

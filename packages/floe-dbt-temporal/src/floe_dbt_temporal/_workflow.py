@@ -329,7 +329,7 @@ class DbtRunWorkflow:
             while True:
                 if not continuing:
                     for uid in scheduler.take_ready(run.max_concurrency - len(running)):
-                        running[self._start_node(run, context, uid)] = uid
+                        running[self._start_node(run, context, plan, uid)] = uid
                         self._event("started", uid)
                         self._live.started(uid)
                 self._write_memo()
@@ -375,10 +375,20 @@ class DbtRunWorkflow:
             self._event("skipped", uid, result)
             self._live.finished(result, workflow.now(), was_running=False)
 
-    def _start_node(self, run: RunInput, context: RunContext, uid: str) -> asyncio.Task[NodeResult]:
+    def _start_node(
+        self, run: RunInput, context: RunContext, plan: PlanSummary, uid: str
+    ) -> asyncio.Task[NodeResult]:
+        # --favor-state: the worker removes the plan's nodes from the state it defers to
+        state = context.state
+        favored = state is not None and state.defer and state.favor_state
         return workflow.start_activity(
             "floe_node",
-            NodeTask(context=context, unique_id=uid, non_retryable_errors=run.non_retryable_errors),
+            NodeTask(
+                context=context,
+                unique_id=uid,
+                non_retryable_errors=run.non_retryable_errors,
+                plan=plan.plan if favored else None,
+            ),
             result_type=NodeResult,
             activity_id=uid,
             start_to_close_timeout=timedelta(seconds=run.timeouts.node_seconds),

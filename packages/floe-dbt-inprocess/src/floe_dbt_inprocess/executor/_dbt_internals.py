@@ -33,6 +33,7 @@ from dbt.flags import get_flags, set_flags
 from dbt.graph import Graph
 from dbt.node_types import NodeType, RunHookType
 from dbt.parser.manifest import parse_manifest
+from dbt.selected_resources import set_selected_resources
 from dbt.task.build import BuildTask
 from dbt.task.compile import CompileTask
 from dbt.task.freshness import FreshnessTask
@@ -109,6 +110,7 @@ class DbtProject:
         env: Mapping[str, str],
         state: Path | None = None,
         defer: bool = False,
+        favor_state: bool = False,
     ) -> None:
         if command not in _TASKS:
             raise ValueError(f"unsupported dbt command {command!r}; expected one of {list(_TASKS)}")
@@ -125,8 +127,10 @@ class DbtProject:
             log_level_file=_EXECUTOR_LOG_LEVEL,
             state=state,
             defer=defer,
+            favor_state=favor_state,
         )
         self._dbt_args = functools.partial(self._args_of, command)
+        self._favor_state = state is not None and defer and favor_state
         self._env = {**os.environ, **env}
         self._task_class = _TASKS[command]
         self._set_context()
@@ -154,6 +158,12 @@ class DbtProject:
         """Make this project's flags and adapter dbt's process-wide ones."""
         set_flags(self.flags)
         FACTORY.adapters[self.config.credentials.type] = self.adapter
+        if self._favor_state:
+            # --favor-state skips the state relation of parents in dbt's process-wide
+            # selection, which the last selection in this process (another executor's plan)
+            # left there. Nodes executed one at a time select nothing: every parent with a
+            # state relation is favoured (a state without the run's own nodes gives them none).
+            set_selected_resources(set())
 
     def is_active(self) -> bool:
         """Whether dbt's globals are still this project's (another dbt user may reset them)."""

@@ -61,6 +61,7 @@ class WarmExecutor:
                     env=spec.env,
                     state=spec.state,
                     defer=spec.defer,
+                    favor_state=spec.favor_state,
                 )
         except Exception as exc:
             raise floe_error_from_dbt(

@@ -39,6 +39,11 @@ class ExecutorSpec(BaseModel):
     defer: bool = False
     """dbt's ``--defer`` (with ``state``): unbuilt parents read from the state's relations.
     It rewrites the parsed manifest, hence an executor of its own."""
+    favor_state: bool = False
+    """dbt's ``--favor-state`` (with ``defer``): every node with a state relation reads it
+    even where the target has its own. dbt leaves out the nodes of its process-wide
+    selection, which an executor of single nodes does not have (it empties it while it
+    runs): give it a state without the run's own nodes, as the Temporal workers do."""
 
     @property
     def key(self) -> str:
