@@ -11,7 +11,7 @@ CPU is counted per process: each worker's (``/proc``), the client's (this proces
 run and relays its events) and the dbt CLI's; per executed node it moves far less with other
 load on the machine than wall time. The load average is recorded around every run.
 ``--at-commit REV`` measures floe as committed at REV (workers and client alike);
-``--profile-workers`` runs each worker under cProfile (``worker.prof`` in its work folder).
+``--py-spy PATH`` samples each worker with py-spy (collapsed stacks in its work folder).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import yaml
 from bench.generate import ProjectSpec, generate_project
 from bench.measure import measure
 from bench.services import start_services
-from bench.warehouses import Warehouse
+from bench.warehouses import PostgresWarehouse, Warehouse
 
 _BIN = Path(sys.executable).parent
 
@@ -73,12 +73,62 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU of a server process and its children, those it reaped included (PostgreSQL forks a
+    backend per connection): own user + system, reaped children's, live children's."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(of: int) -> list[str]:
+        return Path(f"/proc/{of}/stat").read_text().rsplit(")", 1)[1].split()
+
+    own = fields(pid)
+    total = sum(int(value) for value in own[11:15])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                child = fields(int(entry.name))
+            except OSError:
+                continue
+            if int(child[1]) == pid:
+                total += int(child[11]) + int(child[12])
+    return total / tick
+
+
+def _postmaster(port: int) -> int | None:
+    """The pid of the PostgreSQL server on ``port`` (``postmaster.pid``: pid, data dir, start
+    time, port), if it is one floe_core.testing started."""
+    for pidfile in Path(tempfile.gettempdir()).glob("floe-pg-*/data/postmaster.pid"):
+        try:
+            lines = pidfile.read_text().splitlines()
+        except OSError:
+            continue
+        if len(lines) > 3 and lines[3].strip() == str(port):
+            return int(lines[0])
+    return None
+
+
+class _ServerClock:
+    """CPU the servers (Temporal, PostgreSQL) spent during one measured command: on a 2-core
+    machine it competes with the measured command's own."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self.pids = {name: pid for name, pid in pids.items() if pid is not None}
+        self.start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        return {name: _tree_cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def spent(self) -> dict[str, float]:
+        end = self._read()
+        return {name: round(end[name] - self.start[name], 1) for name in self.pids}
+
+
 def _load() -> float:
     """The 1-minute load average (the machine is shared: read wall times with it)."""
     return round(os.getloadavg()[0], 1)
 
 
-def _temporal_server(stack: ExitStack, scratch: Path) -> str:
+def _temporal_server(stack: ExitStack, scratch: Path) -> tuple[str, int]:
     port = _free_port()
     process = subprocess.Popen(
         [
@@ -112,13 +162,18 @@ def _temporal_server(stack: ExitStack, scratch: Path) -> str:
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 time.sleep(1.0)  # frontend up; let the namespace settle
-                return f"127.0.0.1:{port}"
+                return f"127.0.0.1:{port}", process.pid
         time.sleep(0.2)
     raise TimeoutError("temporal dev server did not start")
 
 
 def _dbt_run(
-    project: Path, warehouse: Warehouse, root: Path, threads: int, models: int
+    project: Path,
+    warehouse: Warehouse,
+    root: Path,
+    threads: int,
+    models: int,
+    servers: dict[str, int | None],
 ) -> dict[str, Any]:
     profiles = root / "dbt-profiles"
     profiles.mkdir(parents=True, exist_ok=True)
@@ -129,6 +184,7 @@ def _dbt_run(
     shutil.rmtree(project / "target", ignore_errors=True)
     warehouse.reset(root)
     load = _load()
+    clock = _ServerClock(servers)
     result = measure(
         [str(_BIN / "dbt"), "run", "--threads", str(threads), "--profiles-dir", str(profiles)],
         cwd=project,
@@ -143,6 +199,7 @@ def _dbt_run(
         "peak_rss_mb": round(result.peak_rss_bytes / 2**20),
         "cpu_seconds": round(result.cpu_seconds, 1),
         "cpu_ms_per_node": round(result.cpu_seconds / models * 1000, 1),
+        "server_cpu_seconds": clock.spent(),
         "load_average": [load, _load()],
     }
 
@@ -152,12 +209,8 @@ def _start_worker(
 ) -> subprocess.Popen[bytes]:
     work.mkdir(parents=True, exist_ok=True)
     health = _free_port()
-    profiler = []
-    if env.get("FLOE_BENCH_PROFILE"):
-        profiler = [str(_BIN / "python"), "-m", "cProfile", "-o", str(work / "worker.prof")]
     process = subprocess.Popen(
         [
-            *profiler,
             str(_BIN / "floe"),
             "worker",
             "--address",
@@ -179,6 +232,10 @@ def _start_worker(
         env={**os.environ, **env},
     )
     _wait_http(f"http://127.0.0.1:{health}/health")
+    if env.get("FLOE_BENCH_PY_SPY"):  # sampled after start-up: the run's own work
+        sampler = [env["FLOE_BENCH_PY_SPY"], "record", "--pid", str(process.pid), "--threads"]
+        sampler += ["--format", "raw", "--rate", "50", "--output", str(work / "py-spy.txt")]
+        subprocess.Popen(sampler, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return process
 
 
@@ -190,6 +247,7 @@ def _temporal_run(
     workers: int,
     threads: int,
     env: dict[str, str],
+    servers: dict[str, int | None],
 ) -> dict[str, Any]:
     from floe_core import DBTInvocation, GeneratedProfile
     from floe_dbt_temporal import TemporalRuntime, TemporalRuntimeConfig
@@ -224,12 +282,14 @@ def _temporal_run(
     )
     idle_rss = [_vm_hwm(process.pid) for process in processes]
     load = _load()
+    clock = _ServerClock(servers)
     cpu_before = [_cpu_seconds(process.pid) for process in processes]
     client_before = time.process_time()
     started = time.perf_counter()
     result = runtime.run_models(invocation)
     wall = time.perf_counter() - started
     client_cpu = time.process_time() - client_before
+    server_cpu = clock.spent()
     peaks = [_vm_hwm(process.pid) for process in processes]
     cpu = [_cpu_seconds(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
     for process in processes:
@@ -248,6 +308,7 @@ def _temporal_run(
         "client_cpu_seconds": round(client_cpu, 1),
         "cpu_ms_per_node": round((sum(cpu) + client_cpu) / executed * 1000, 1),
         "worker_cpu_ms_per_node": round(sum(cpu) / executed * 1000, 1),
+        "server_cpu_seconds": server_cpu,
         "nodes": counts,
         "load_average": [load, _load()],
     }
@@ -313,9 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/results/temporal.json"))
     parser.add_argument("--at-commit", help="measure floe as committed at this revision")
     parser.add_argument(
-        "--profile-workers",
-        action="store_true",
-        help="run each worker under cProfile (worker.prof in its work dir; implies --keep)",
+        "--py-spy",
+        help="path of a py-spy binary: sample each worker (py-spy.txt in its work folder,"
+        " collapsed stacks; the scratch folders are kept)",
     )
     parser.add_argument("--keep", type=Path, help="keep the scratch folders under this path")
     parser.add_argument(
@@ -328,9 +389,10 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(_executor_per_node(sizes[0], Path(tmp))))
         return 0
     base = args.keep or Path(tempfile.mkdtemp(prefix="floe-tbench-"))
+    base.mkdir(parents=True, exist_ok=True)
     source, env = _source(args.at_commit, base)
-    if args.profile_workers:
-        env["FLOE_BENCH_PROFILE"] = "1"
+    if args.py_spy:
+        env["FLOE_BENCH_PY_SPY"] = args.py_spy
     started = time.time()
     report: dict[str, Any] = {
         "source": source,
@@ -342,19 +404,27 @@ def main(argv: list[str] | None = None) -> int:
         for kind in args.warehouses.split(","):
             with ExitStack() as stack:
                 scratch = Path(tempfile.mkdtemp(prefix=f"{kind}-{models}-", dir=base))
-                if args.keep is None and not args.profile_workers:
+                if args.keep is None and not args.py_spy:
                     stack.callback(shutil.rmtree, scratch, ignore_errors=True)
                 warehouse, _ = start_services(stack, kind, (), scratch)
                 spec = ProjectSpec(models=models, warehouse=kind)
                 project = generate_project(spec, scratch / "project")
-                address = _temporal_server(stack, scratch)
-                run = _dbt_run(project, warehouse, scratch / "dbt", args.threads, models)
+                address, temporal_pid = _temporal_server(stack, scratch)
+                servers = {
+                    "temporal": temporal_pid,
+                    "postgres": _postmaster(warehouse.port)
+                    if isinstance(warehouse, PostgresWarehouse)
+                    else None,
+                }
+                run = _dbt_run(project, warehouse, scratch / "dbt", args.threads, models, servers)
                 runs = [run]
                 workers = [int(n) for n in args.workers.split(",")] if kind == "postgres" else [1]
                 for count in workers:
                     root = scratch / "floe"
                     runs.append(
-                        _temporal_run(project, warehouse, root, address, count, args.threads, env)
+                        _temporal_run(
+                            project, warehouse, root, address, count, args.threads, env, servers
+                        )
                     )
                 for run in runs:
                     run.update(models=models, warehouse=kind)

@@ -92,6 +92,33 @@ class _Captured:
 _EXECUTOR_LOG_LEVEL: LogLevel = "none"
 
 
+def _keep_connections(adapter: Any) -> None:
+    """Keep each thread's warehouse connection open from one node to the next.
+
+    dbt closes the connection after every node (``connection_named`` releases it), so each
+    node pays a new connection: a TCP handshake, authentication and, on PostgreSQL, a
+    backend process forked by the server. A warm executor runs thousands of nodes on the
+    same few threads: releasing now only ends an open transaction (as closing would), the
+    next node on the thread reuses the connection (dbt-snowflake's ``reuse_connections``
+    does the same), and :meth:`DbtProject.close` closes them all. A node that errors closes
+    its thread's connection, so a broken one is never reused.
+    """
+    manager = adapter.connections
+
+    def release() -> None:
+        connection = manager.get_if_exists()
+        if connection is None or connection.state != "open" or not connection.transaction_open:
+            return
+        try:
+            manager._rollback_handle(connection)
+            connection.transaction_open = False
+        except Exception:
+            manager.clear_thread_connection()
+            raise
+
+    manager.release = release
+
+
 class DbtProject:
     """A parsed project, its linked graph and its adapter, ready to execute single nodes."""
 
@@ -135,6 +162,7 @@ class DbtProject:
         FACTORY.adapters.pop(self.config.credentials.type, None)
         self.manifest: Manifest = parse_manifest(self.config, False, True, True, [])
         self.adapter = get_adapter(self.config)
+        _keep_connections(self.adapter)
         self.task = self._task_class(self.flags, self.config, self.manifest)
         self.task.compile_manifest()
         self.graph: Graph = self.task.graph
@@ -269,7 +297,19 @@ class DbtProject:
 
         runner.handle_exception = capture
         result = runner.run_with_hooks(self.manifest)
+        if captured.exception is not None:
+            # The connection may be what broke: the thread's next node opens a new one.
+            self._close_thread_connection()
         return RawOutcome(run_result=result, exception=captured.exception)
+
+    def _close_thread_connection(self) -> None:
+        manager = self.adapter.connections
+        connection = manager.get_if_exists()
+        if connection is not None:
+            try:
+                manager.close(connection)
+            except Exception:  # a broken connection fails to close; forget it
+                manager.clear_thread_connection()
 
     def run_hooks(self, hook_type: str, extra_context: Mapping[str, Any]) -> list[Any]:
         """Run the project's ``on-run-start``/``on-run-end`` hooks; dbt's results for them."""
@@ -303,6 +343,7 @@ class DbtProject:
             # pg_terminate_backend): give this thread one for the call.
             with self.adapter.connection_named("floe-cancel"):
                 manager.cancel(connection)
+            self._close_thread_connection()
 
     def close(self) -> None:
         """Close the adapter's connections (the adapter object stays registered)."""
