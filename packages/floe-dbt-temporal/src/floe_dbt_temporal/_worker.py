@@ -27,6 +27,7 @@ from floe_dbt_temporal._activities import RunActivities
 from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._config import StoreSettings
 from floe_dbt_temporal._health import HealthServer
+from floe_dbt_temporal._memory import limit_malloc_arenas
 from floe_dbt_temporal._projects import ProjectEntry, ProjectRegistry
 from floe_dbt_temporal._search_attributes import register_search_attributes
 from floe_dbt_temporal._workflow import DbtRunWorkflow
@@ -91,6 +92,7 @@ async def serve(settings: WorkerSettings, *, stop: asyncio.Event | None = None) 
     """Run a worker until ``stop`` is set or SIGTERM/SIGINT arrives, then shut down cleanly:
     no new tasks are polled, running nodes finish (or are handed back after the grace time),
     connections close."""
+    limit_malloc_arenas()  # before the Temporal core and the activity threads start
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -18,6 +18,7 @@ active while nodes execute.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,15 +34,7 @@ from dbt.flags import get_flags, set_flags
 from dbt.graph import Graph
 from dbt.node_types import NodeType, RunHookType
 from dbt.parser.manifest import parse_manifest
-from dbt.task.build import BuildTask
-from dbt.task.compile import CompileTask
-from dbt.task.freshness import FreshnessTask
-from dbt.task.list import ListTask
-from dbt.task.run import RunTask
 from dbt.task.runnable import GraphRunnableTask
-from dbt.task.seed import SeedTask
-from dbt.task.snapshot import SnapshotTask
-from dbt.task.test import TestTask
 from dbt.tracking import initialize_from_flags
 from dbt.version import __version__ as dbt_version
 from dbt_common.context import set_invocation_context
@@ -50,15 +43,24 @@ from floe_dbt_inprocess._args import LogLevel, dbt_args
 
 __all__ = ["DbtProject", "RawOutcome", "SelectedNode", "dbt_version"]
 
-_TASKS: Mapping[str, type[GraphRunnableTask]] = {
-    "build": BuildTask,
-    "run": RunTask,
-    "test": TestTask,
-    "seed": SeedTask,
-    "snapshot": SnapshotTask,
-    "compile": CompileTask,
-    "source freshness": FreshnessTask,
+_TASKS: Mapping[str, tuple[str, str]] = {
+    "build": ("dbt.task.build", "BuildTask"),
+    "run": ("dbt.task.run", "RunTask"),
+    "test": ("dbt.task.test", "TestTask"),
+    "seed": ("dbt.task.seed", "SeedTask"),
+    "snapshot": ("dbt.task.snapshot", "SnapshotTask"),
+    "compile": ("dbt.task.compile", "CompileTask"),
+    "source freshness": ("dbt.task.freshness", "FreshnessTask"),
 }
+"""Each command's task class, imported when a project first runs that command: a worker
+that only runs models does not load what tests need (``dbt.task.test`` imports ``daff``,
+~26 MB), as ``dbt run`` does not."""
+
+
+def _task_class(command: str) -> type[GraphRunnableTask]:
+    module, name = _TASKS[command]
+    task: type[GraphRunnableTask] = getattr(importlib.import_module(module), name)
+    return task
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ class DbtProject:
         )
         self._dbt_args = functools.partial(self._args_of, command)
         self._env = {**os.environ, **env}
-        self._task_class = _TASKS[command]
+        self._task_class = _task_class(command)
         self._set_context()
         self.flags = Flags(args_to_context(self._dbt_args()))
         set_flags(self.flags)
@@ -239,6 +241,8 @@ class DbtProject:
             selector=selector,
             extra=tuple(options),
         )
+        from dbt.task.list import ListTask  # only `ls` needs it
+
         task = ListTask(Flags(args_to_context(args)), self.config, self.manifest)
         return [str(line) for line in task.run()]
 
