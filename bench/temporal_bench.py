@@ -233,8 +233,10 @@ def _start_worker(
     )
     _wait_http(f"http://127.0.0.1:{health}/health")
     if env.get("FLOE_BENCH_PY_SPY"):  # sampled after start-up: the run's own work
-        sampler = [env["FLOE_BENCH_PY_SPY"], "record", "--pid", str(process.pid), "--threads", "--gil"]
-        sampler += ["--format", "raw", "--rate", "50", "--output", str(work / "py-spy.txt")]
+        # --gil: only samples of a thread holding the GIL, i.e. Python's own CPU time
+        sampler = [env["FLOE_BENCH_PY_SPY"], "record", "--pid", str(process.pid), "--threads"]
+        sampler += ["--gil", "--format", "raw", "--rate", "50"]
+        sampler += ["--output", str(work / "py-spy.txt")]
         subprocess.Popen(sampler, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return process
 
