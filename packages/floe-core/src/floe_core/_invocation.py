@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from enum import StrEnum
 from pathlib import Path
@@ -54,6 +55,7 @@ NODE_COMMANDS = frozenset(
     }
 )
 """The commands that execute the selected nodes; every runtime supports at least these."""
+_DEFAULT_SHOW_LIMIT = 5  # dbt show's own default
 
 
 class CommandArgs(BaseModel):
@@ -77,6 +79,32 @@ class CommandArgs(BaseModel):
     """``ls --output json``: only these keys."""
     state_dir: Path | None = None
     """``retry``: the folder holding the previous run's run_results.json."""
+
+    def dbt_options(self, command: DBTCommand) -> list[str]:
+        """``command``'s own dbt CLI options from these inputs (selection, vars and the
+        other shared options are the runtime's)."""
+        options: list[str] = []
+        if command is DBTCommand.RUN_OPERATION:
+            options += [
+                self.macro or "",
+                "--args",
+                json.dumps(self.macro_args, sort_keys=True, default=str),
+            ]
+        if command in (DBTCommand.COMPILE, DBTCommand.SHOW) and self.inline is not None:
+            options += ["--inline", self.inline]
+        if command is DBTCommand.SHOW:
+            options += [
+                "--limit",
+                str(self.limit if self.limit is not None else _DEFAULT_SHOW_LIMIT),
+            ]
+        if command is DBTCommand.LIST:
+            for resource_type in self.resource_types:
+                options += ["--resource-type", resource_type]
+            if self.output is not None:
+                options += ["--output", self.output]
+            if self.output_keys:
+                options += ["--output-keys", *self.output_keys]
+        return options
 
 
 class GeneratedProfile(BaseModel):

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from rich.console import Console
 
-from floe_core import NodeFinished, NodeResult, NodeSkipped, NodeStatus, RunPlanned
+from floe_core import (
+    NodeFinished,
+    NodeResult,
+    NodeSkipped,
+    NodeStarted,
+    NodeStatus,
+    RunPlanned,
+)
 from floe_core.cli._progress import ProgressDisplay, node_line
 
 
@@ -64,3 +72,25 @@ def test_the_live_display_counts_finished_and_skipped_nodes_against_the_plan() -
     text = output.getvalue()
     assert "1 of 2" in text
     assert "2 of 2" in text
+
+
+def test_a_finished_line_keeps_the_number_of_its_start_line() -> None:
+    # dbt prints "7 of 9 START ..." and later "7 of 9 OK ..." for the same node, whatever
+    # order nodes finish in.
+    output = io.StringIO()
+    console = Console(file=output, force_terminal=False, width=100)
+    display = ProgressDisplay(console, live=False)
+    display(RunPlanned(invocation_id="i", node_ids=("a", "model.shop.orders")))
+    display(
+        NodeStarted(
+            invocation_id="i",
+            unique_id="model.shop.orders",
+            name="orders",
+            resource_type="model",
+            started_at=datetime.now(UTC),
+            index=2,
+            total=2,
+        )
+    )
+    display(NodeFinished(invocation_id="i", result=_node(NodeStatus.SUCCESS)))
+    assert output.getvalue().startswith("2 of 2 OK model orders ")

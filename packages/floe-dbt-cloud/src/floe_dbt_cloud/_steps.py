@@ -35,7 +35,6 @@ _SELECTING = frozenset(
     - {DBTCommand.DEPS, DBTCommand.DEBUG, DBTCommand.CLEAN, DBTCommand.RUN_OPERATION}
     - {DBTCommand.PARSE}
 )
-_DEFAULT_SHOW_LIMIT = 5
 
 
 def cause_tag(invocation_id: str) -> str:
@@ -72,25 +71,10 @@ def dbt_command_line(command: DBTCommand, invocation: DBTInvocation) -> str:
 
 
 def _command_options(command: DBTCommand, invocation: DBTInvocation) -> list[str]:
-    """``command``'s own options from ``invocation.command_args``, as the dbt CLI takes them."""
-    given = invocation.command_args
-    options: list[str] = []
-    if command is DBTCommand.RUN_OPERATION:
-        macro_args = json.dumps(given.macro_args, sort_keys=True, default=str)
-        options += [given.macro or "", "--args", macro_args]
-    if command in (DBTCommand.COMPILE, DBTCommand.SHOW) and given.inline is not None:
-        options += ["--inline", given.inline]
-    if command is DBTCommand.SHOW:
-        limit = given.limit if given.limit is not None else _DEFAULT_SHOW_LIMIT
-        options += ["--limit", str(limit), "--output", "json"]
-    if command is DBTCommand.LIST:
-        for resource_type in given.resource_types:
-            options += ["--resource-type", resource_type]
-        if given.output is not None:
-            options += ["--output", given.output]
-        if given.output_keys:
-            options += ["--output-keys", *given.output_keys]
-    return options
+    """``command``'s own options, as the dbt CLI takes them; ``show`` prints JSON, which the
+    runtime reads back from the step's log."""
+    options = invocation.command_args.dbt_options(command)
+    return [*options, "--output", "json"] if command is DBTCommand.SHOW else options
 
 
 def trigger_body(

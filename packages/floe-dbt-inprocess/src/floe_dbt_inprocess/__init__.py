@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from floe_core._lazy import lazy_getattr
-from floe_dbt_inprocess._args import LogLevel, dbt_args, list_options
+from floe_dbt_inprocess._args import LogLevel, dbt_args
 from floe_dbt_inprocess._lock import DBT_LOCK, DbtLock
 from floe_dbt_inprocess._retry import RETRYABLE_STATUSES, retryable_node_ids
 
@@ -55,7 +55,6 @@ __all__ = [
     "floe_error_from_dbt",
     "freshness_status",
     "invoke_dbt",
-    "list_options",
     "node_result_from_run_result",
     "node_status",
     "release_adapters",

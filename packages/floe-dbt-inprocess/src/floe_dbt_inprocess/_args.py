@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from floe_core import CommandArgs
+    pass
 
-__all__ = ["LogLevel", "dbt_args", "list_options"]
+__all__ = ["LogLevel", "dbt_args"]
 
 LogLevel = Literal["debug", "info", "warn", "error", "none"]
 
@@ -118,15 +118,3 @@ def dbt_args(
         if favor_state:
             add("--favor-state")
     return args
-
-
-def list_options(given: CommandArgs) -> list[str]:
-    """``dbt ls``'s own options from an invocation's :class:`~floe_core.CommandArgs`."""
-    options: list[str] = []
-    for resource_type in given.resource_types:
-        options += ["--resource-type", resource_type]
-    if given.output is not None:
-        options += ["--output", given.output]
-    if given.output_keys:
-        options += ["--output-keys", *given.output_keys]
-    return options

@@ -38,6 +38,40 @@ from floe_core import (
 
 __all__ = ["floe_error_from_dbt"]
 
+# First match wins: DbtProfileError is a DbtConfigError, so it comes before it.
+_TRANSLATIONS: tuple[tuple[tuple[type[BaseException], ...], type[FloeError], str, str], ...] = (
+    (
+        (DbtProfileError,),
+        ProfileError,
+        "the dbt profile is unusable",
+        "check the manifest's compute section (or profiles.yml) and its env vars",
+    ),
+    (
+        (DbtConfigError,),
+        ProjectError,
+        "the dbt project is invalid",
+        "fix dbt_project.yml (or selectors.yml) at the place dbt names",
+    ),
+    (
+        (DbtUsageException,),
+        ConfigError,
+        "dbt rejected the arguments",
+        "check --select/--exclude/--selector and --vars",
+    ),
+    (
+        (DbtDatabaseError,),
+        WarehouseError,
+        "the warehouse failed",
+        "check that the warehouse is reachable and the credentials are right",
+    ),
+    (
+        (ParsingError, CompilationError, DbtValidationError),
+        DBTCompilationError,
+        "the project does not compile",
+        "fix the file dbt names above, then rerun",
+    ),
+)
+
 
 def floe_error_from_dbt(exc: BaseException, *, project_dir: Path, action: str) -> FloeError:
     """The floe error for ``exc``, raised by dbt while ``action`` (e.g. ``"dbt build"``)."""
@@ -47,31 +81,9 @@ def floe_error_from_dbt(exc: BaseException, *, project_dir: Path, action: str) -
     where = f"{action} in {project_dir}"
     if isinstance(exc, KeyboardInterrupt):
         return RunCancelledError(f"{where} was interrupted")
-    if isinstance(exc, DbtProfileError):
-        return ProfileError(
-            f"{where}: the dbt profile is unusable: {detail}",
-            hint="check the manifest's compute section (or profiles.yml) and its env vars",
-        )
-    if isinstance(exc, DbtConfigError):
-        return ProjectError(
-            f"{where}: the dbt project is invalid: {detail}",
-            hint="fix dbt_project.yml (or selectors.yml) at the place dbt names",
-        )
-    if isinstance(exc, DbtUsageException):
-        return ConfigError(
-            f"{where}: dbt rejected the arguments: {detail}",
-            hint="check --select/--exclude/--selector and --vars",
-        )
-    if isinstance(exc, DbtDatabaseError):
-        return WarehouseError(
-            f"{where}: the warehouse failed: {detail}",
-            hint="check that the warehouse is reachable and the credentials are right",
-        )
-    if isinstance(exc, ParsingError | CompilationError | DbtValidationError):
-        return DBTCompilationError(
-            f"{where}: the project does not compile: {detail}",
-            hint="fix the file dbt names above, then rerun",
-        )
+    for dbt_types, floe_type, summary, hint in _TRANSLATIONS:
+        if isinstance(exc, dbt_types):
+            return floe_type(f"{where}: {summary}: {detail}", hint=hint)
     return RuntimeExecutionError(f"{where} failed: {type(exc).__name__}: {detail}")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_core import DBTCommand, DBTInvocation
-from floe_dbt_inprocess import list_options, retryable_node_ids
+from floe_dbt_inprocess import retryable_node_ids
 
 __all__ = [
     "MANIFEST_FREE_COMMANDS",
@@ -34,22 +34,10 @@ WRITES_OWN_ARTIFACTS = frozenset({DBTCommand.SOURCE_FRESHNESS, DBTCommand.DOCS_G
 """Commands whose artifact (sources.json, catalog.json) dbt writes only with ``--write-json``."""
 
 
-_DEFAULT_SHOW_LIMIT = 5
-
-
 def command_options(command: DBTCommand, invocation: DBTInvocation) -> list[str]:
     """The dbt options of ``command`` that come from ``invocation.command_args``."""
     given = invocation.command_args
-    options: list[str] = []
-    if command is DBTCommand.RUN_OPERATION:
-        options += [given.macro or "", "--args", json.dumps(given.macro_args, default=str)]
-    if command in (DBTCommand.COMPILE, DBTCommand.SHOW) and given.inline is not None:
-        options += ["--inline", given.inline]
-    if command is DBTCommand.SHOW:
-        limit = given.limit if given.limit is not None else _DEFAULT_SHOW_LIMIT
-        options += ["--limit", str(limit)]
-    if command is DBTCommand.LIST:
-        options += list_options(given)
+    options = given.dbt_options(command)
     if command is DBTCommand.RETRY and given.state_dir is not None:
         options += ["--state", str(given.state_dir.absolute())]
     return options

@@ -33,7 +33,6 @@ from floe_core import (
 )
 from floe_core.profiles import materialize_profile
 from floe_core.stores import ArtifactStore
-from floe_dbt_inprocess import list_options
 from floe_dbt_inprocess.executor import ExecutorPool, ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._artifacts import RunArtifacts, freshness_key, node_result_key
 from floe_dbt_temporal._models import (
@@ -183,7 +182,7 @@ class RunActivities:
                     request.select,
                     request.exclude,
                     request.selector,
-                    list_options(request.command_args),
+                    request.command_args.dbt_options(DBTCommand.LIST),
                 )
                 listing = "\n".join(lines)
                 plan = ExecutionPlan(project_name=executor.project_name, nodes=())

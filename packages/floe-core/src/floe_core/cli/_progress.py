@@ -16,7 +16,14 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from floe_core._events import FloeEvent, NodeFinished, NodeSkipped, RunFinished, RunPlanned
+from floe_core._events import (
+    FloeEvent,
+    NodeFinished,
+    NodeSkipped,
+    NodeStarted,
+    RunFinished,
+    RunPlanned,
+)
 from floe_core._results import NodeResult, NodeStatus
 
 __all__ = ["STATUS_STYLES", "ProgressDisplay", "node_line"]
@@ -80,6 +87,8 @@ class ProgressDisplay:
         self._lock = threading.Lock()
         self._total: int | None = None
         self._done = 0
+        # dbt numbers a node's finished line as its START line: keep the START index.
+        self._started_index: dict[str, int] = {}
         self._bar: tuple[Progress, TaskID] | None = None
         if live:
             progress = Progress(
@@ -98,9 +107,12 @@ class ProgressDisplay:
                 self._total = len(event.node_ids)
                 if self._bar is not None:
                     self._bar[0].update(self._bar[1], total=self._total, description="nodes")
+            elif isinstance(event, NodeStarted) and event.index is not None:
+                self._started_index[event.unique_id] = event.index
             elif isinstance(event, NodeFinished | NodeSkipped):
                 self._done += 1
-                self._print(node_line(self._done, self._total, event.result))
+                index = self._started_index.pop(event.result.unique_id, self._done)
+                self._print(node_line(index, self._total, event.result))
                 if self._bar is not None:
                     self._bar[0].advance(self._bar[1])
             elif isinstance(event, RunFinished):

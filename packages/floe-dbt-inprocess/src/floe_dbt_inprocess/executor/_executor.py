@@ -147,7 +147,7 @@ class WarmExecutor:
         selector: str | None = None,
         options: Iterable[str] = (),
     ) -> list[str]:
-        """The lines ``dbt ls`` prints (options: see ``floe_dbt_inprocess.list_options``)."""
+        """The lines ``dbt ls`` prints (options: ``CommandArgs.dbt_options``)."""
         try:
             return self._project.list_nodes(select, exclude, selector, options)
         except DbtBaseException as exc:
