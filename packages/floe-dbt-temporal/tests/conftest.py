@@ -24,6 +24,7 @@ import pytest
 from opentelemetry.trace import Tracer
 from temporalio.api.enums.v1 import EventType
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.testing import WorkflowEnvironment
 
 from floe_core import GeneratedProfile
@@ -72,11 +73,13 @@ class TemporalServer:
         *,
         extra_workflows: tuple[type, ...] = (),
         tracer: Tracer | None = None,
+        runtime: Runtime | None = None,
     ) -> Iterator[None]:
-        """An in-process worker for the block; shut down explicitly (sdk-python #300)."""
+        """An in-process worker for the block; shut down explicitly (sdk-python #300).
+        ``runtime``: a Temporal runtime of its own (its metrics exporter)."""
 
         async def start() -> Any:
-            client = await connect(settings, tracer=tracer)
+            client = await connect(settings, tracer=tracer, runtime=runtime)
             worker, pool = build_worker(client, settings, extra_workflows=extra_workflows)
             task = asyncio.ensure_future(worker.run())
             return worker, pool, task
@@ -231,7 +234,13 @@ def _free_port() -> int:
 class WorkerProcess:
     """``floe worker`` in its own process, ready once its health endpoint answers 200."""
 
-    def __init__(self, settings: WorkerSettings, work_dir: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        work_dir: Path,
+        env: dict[str, str],
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.health_port = _free_port()
         command = [
             str(Path(sys.executable).parent / "floe"),
@@ -251,6 +260,7 @@ class WorkerProcess:
             "--graceful-shutdown-seconds",
             "5",
             *(["--allow-any-project"] if settings.allow_any_project else []),
+            *args,
         ]
         self.log = work_dir.with_suffix(".log")
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -268,7 +278,7 @@ class WorkerProcess:
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read())
 
-    def _wait_healthy(self, timeout: float = 60) -> None:
+    def _wait_healthy(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -291,12 +301,14 @@ class WorkerProcess:
 def spawn_worker(
     settings: WorkerSettings, tmp_path: Path
 ) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start ``floe worker`` processes for this test's task queue (or ``settings=``); all
-    stopped at the end."""
+    """Start ``floe worker`` processes for this test's task queue (or ``settings=``), with
+    more command-line ``args`` and ``env``; all stopped at the end."""
     started: list[WorkerProcess] = []
 
-    def spawn(name: str, settings: WorkerSettings = settings, **env: str) -> WorkerProcess:
-        worker = WorkerProcess(settings, tmp_path / f"worker-{name}", env)
+    def spawn(
+        name: str, settings: WorkerSettings = settings, args: tuple[str, ...] = (), **env: str
+    ) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"worker-{name}", env, args)
         started.append(worker)
         return worker
 

@@ -9,12 +9,12 @@ from click.testing import CliRunner
 from floe_core.cli import cli
 from floe_core.registry import PluginRegistry
 from floe_dbt_temporal import GitProject, LocalProject, TemporalRuntimeConfig, WorkerSettings
-from floe_dbt_temporal.cli import (
+from floe_dbt_temporal._worker_setup import (
     _from_manifest,
     _project_option,
     _served_projects,
-    worker_command,
 )
+from floe_dbt_temporal.cli import worker_command
 
 
 def test_project_options_name_a_path_or_a_git_url(tmp_path: Path) -> None:
@@ -75,6 +75,15 @@ def test_the_artifact_store_of_the_manifest_keeps_urls_and_resolves_folders(
         ('task_queue: ""', "task_queue"),
         ('address: "not a host:abc"', "is not host:port"),
         ("heartbeat_timeout_seconds: 0.5", "shorter than workers can heartbeat"),
+        ("worker: {target_cpu_usage: 1.5}", "less than or equal to 1"),
+        ("worker: {target_memory_usage: 0.5}", "apply to tuner resource_based only"),
+        ("worker: {max_pollers: 1}", "greater than or equal to 2"),
+        ("worker: {poller_autoscaling: true, max_pollers: 3}", "initial_pollers (5) <="),
+        (
+            "worker: {metrics_prometheus_address: '0.0.0.0:9464', metrics_otlp_endpoint:"
+            " 'http://c:4318/v1/metrics'}",
+            "not both",
+        ),
     ],
 )
 def test_bad_temporal_settings_are_refused_with_their_line_by_validate_and_the_worker(

@@ -41,6 +41,12 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 90) -> 
         time.sleep(0.1)
 
 
+def _healthcheck(health_file: Path) -> int:
+    """The exit code of ``floe worker healthcheck`` as a Kubernetes exec probe runs it."""
+    command = [FLOE, "worker", "healthcheck", "--file", str(health_file)]
+    return subprocess.run(command, capture_output=True, timeout=60).returncode
+
+
 def _stored_nodes(settings: WorkerSettings, invocation_id: str) -> int:
     folder = Path(settings.artifact_store) / "runs" / invocation_id / "nodes"
     return len(list(folder.glob("*.json")))
@@ -55,7 +61,14 @@ def test_a_server_restart_mid_run_ends_with_the_true_outcome(
     wide_project: Callable[..., Path],
 ) -> None:
     own = settings.model_copy(update={"address": dev_server.address})
-    worker = spawn_worker("a", settings=own)
+    health_file = tmp_path / "health" / "worker.json"
+    worker = spawn_worker(
+        "a",
+        settings=own,
+        FLOE_WORKER_HEALTH_FILE=str(health_file),
+        FLOE_WORKER_HEALTH_INTERVAL_SECONDS="0.5",
+    )
+    assert _healthcheck(health_file) == 0
     runtime = TemporalRuntime(
         TemporalRuntime.config_model(
             address=own.address,
@@ -73,9 +86,14 @@ def test_a_server_restart_mid_run_ends_with_the_true_outcome(
     _wait_for(lambda: _stored_nodes(own, invocation.invocation_id) >= 1, "a first node")
     dev_server.stop()
     _wait_for(lambda: worker.health()[0] == 503, "the worker to report the server unreachable")
+    # The exec probe (health file) says the same as the endpoint.
+    _wait_for(lambda: _healthcheck(health_file) == 1, "the health file to say unhealthy")
     dev_server.start()
     _wait_for(lambda: worker.health()[0] == 200, "the worker to report the server back")
+    _wait_for(lambda: _healthcheck(health_file) == 0, "the health file to say healthy")
     thread.join(240)
+    worker.stop()
+    assert _healthcheck(health_file) == 1  # a stopped worker leaves an unhealthy file
 
     result = box["result"]
     assert result.status is RunStatus.SUCCESS, [(n.unique_id, n.message) for n in result.nodes]

@@ -19,6 +19,7 @@ import pytest
 from floe_core import ManifestError, ProjectError, SecretError
 from floe_core.manifest import GitProjectSource, ObjectProjectSource, parse_manifest
 from floe_core.stores import ObjectArtifactStore, ProjectStore, fetch_project, project_directory
+from floe_core.testing import S3Server
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "floe",
@@ -289,18 +290,25 @@ def test_a_project_under_an_s3_prefix_is_downloaded_once_per_version(
     tmp_path: Path,
     s3_url: str,
     s3_options: dict[str, Any],
+    s3_server: S3Server,
     projects: ProjectStore,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bucket = ObjectArtifactStore(s3_url, s3_options)
     bucket.put("dbt_project.yml", b"name: shop\n")
     bucket.put("models/a.sql", b"select 1 as id")
+    # A repository uploaded as is (dbt-labs/jaffle_shop_duckdb has both): hidden files are
+    # not the project, as in a folder.
+    name, _, prefix = s3_url.removeprefix("s3://").partition("/")
+    for hidden in (".devcontainer.json", ".github/workflows/ci.yml"):
+        s3_server.client().put_object(Bucket=name, Key=f"{prefix}/{hidden}", Body=b"{}")
     monkeypatch.setenv("FLOE_TEST_SECRET", s3_options["secret_access_key"])
     options = {**s3_options, "secret_access_key": "${env:FLOE_TEST_SECRET}"}
     source = ObjectProjectSource(type="s3", url=s3_url, options=options)
 
     fetched = projects.fetch(source)
     assert (fetched.path / "models" / "a.sql").read_text() == "select 1 as id"
+    assert not (fetched.path / ".github").exists()
 
     bucket.put("models/a.sql", b"select 2 as id")
     assert projects.resolve(source) != fetched.version

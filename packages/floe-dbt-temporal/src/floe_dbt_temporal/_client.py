@@ -8,6 +8,7 @@ from opentelemetry.trace import Tracer
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
 from floe_core import ConfigError, RuntimeExecutionError, SecretError
 from floe_dbt_temporal._config import ConnectionSettings
@@ -30,11 +31,14 @@ def _tls(settings: ConnectionSettings) -> TLSConfig | bool:
         raise ConfigError(f"temporal TLS file unreadable: {exc}") from exc
 
 
-async def connect(settings: ConnectionSettings, *, tracer: Tracer | None = None) -> Client:
+async def connect(
+    settings: ConnectionSettings, *, tracer: Tracer | None = None, runtime: Runtime | None = None
+) -> Client:
     """A client whose calls carry the OpenTelemetry context (worker spans join the trace).
 
     ``tracer`` defaults to the global tracer provider's; workers built on this client trace
-    their workflow and activity executions with it.
+    their workflow and activity executions with it. ``runtime``: Temporal's runtime (its
+    metrics exporter); the process default if ``None``.
     """
     api_key = None
     if settings.api_key_env:
@@ -51,6 +55,7 @@ async def connect(settings: ConnectionSettings, *, tracer: Tracer | None = None)
             api_key=api_key,
             data_converter=pydantic_data_converter,
             interceptors=[TracingInterceptor(tracer)],
+            runtime=runtime,
         )
     except RuntimeError as exc:
         raise RuntimeExecutionError(

@@ -19,6 +19,7 @@ from pydantic import (
 from floe_core.stores import ArtifactStore
 from floe_dbt_temporal._models import HookSpec, RetrySettings
 from floe_dbt_temporal._object_store import open_object_store
+from floe_dbt_temporal._worker_options import WorkerOptions
 
 __all__ = [
     "MIN_HEARTBEAT_TIMEOUT",
@@ -129,6 +130,9 @@ class TemporalRuntimeConfig(StoreSettings):
     pre_run: HookSpec | None = None
     on_success: HookSpec | None = None
     on_failure: HookSpec | None = None
+    worker: WorkerOptions = Field(default_factory=WorkerOptions)
+    """Tuning, metrics and health of the workers (``floe worker --manifest``); each field
+    can be overridden by ``FLOE_WORKER_<FIELD>`` in a worker's environment."""
 
     @field_validator("heartbeat_timeout_seconds")
     @classmethod

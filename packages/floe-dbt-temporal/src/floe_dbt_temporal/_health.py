@@ -1,13 +1,21 @@
-"""A tiny HTTP health endpoint for a worker (load balancers, k8s probes)."""
+"""A worker's health for load balancers and Kubernetes probes: an HTTP endpoint and a file.
+
+Both say the same: healthy while the worker runs and reaches its Temporal server. The file
+(JSON, rewritten atomically every interval) serves exec probes, ``floe worker healthcheck``,
+which also fails once the file is stale (a hung worker stops refreshing it).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-__all__ = ["HealthServer"]
+__all__ = ["HealthServer", "check_health_file", "write_health_file"]
 
 
 class HealthServer:
@@ -52,3 +60,32 @@ class HealthServer:
             pass
         finally:
             writer.close()
+
+
+def write_health_file(path: Path, healthy: bool, interval: float, report: dict[str, Any]) -> None:
+    """Replace ``path`` atomically with the worker's state and when it was written."""
+    body = {**report, "healthy": healthy, "updated_at": time.time(), "interval_seconds": interval}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{os.getpid()}")
+    staging.write_text(json.dumps(body), encoding="utf-8")
+    os.replace(staging, path)
+
+
+def check_health_file(path: Path, max_age: float | None = None) -> tuple[bool, str]:
+    """Whether the health file says healthy and is fresh (``max_age`` seconds, default three
+    of its intervals), and why not."""
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+        updated_at = float(body["updated_at"])
+        interval = float(body.get("interval_seconds", 5.0))
+    except FileNotFoundError:
+        return False, f"{path} does not exist: the worker has not started (or has no health_file)"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return False, f"{path} is not a floe worker health file: {exc}"
+    age = time.time() - updated_at
+    limit = max_age if max_age is not None else 3 * interval
+    if age > limit:
+        return False, f"{path} is {age:.1f} s old (limit {limit:g} s): the worker is stuck or gone"
+    if body.get("healthy") is not True:
+        return False, f"{path}: worker unhealthy (Temporal unreachable or shutting down)"
+    return True, f"healthy ({path} written {age:.1f} s ago)"

@@ -29,6 +29,7 @@ __all__ = [
     "LocalProject",
     "NodeOutcome",
     "NodeTask",
+    "ObjectProject",
     "PlanPage",
     "PlanPageRequest",
     "PlanRequest",
@@ -66,7 +67,18 @@ class GitProject(_Frozen):
     subdir: str = ""
 
 
-ProjectSource = Annotated[LocalProject | GitProject, Field(discriminator="kind")]
+class ObjectProject(_Frozen):
+    """A dbt project under an object-storage prefix (``s3://``, ``gs://``, ``az://``). The
+    plan pins the version (a hash of the prefix's keys and ETags); each worker downloads a
+    version once into its cache. ``options``: the store's settings, credentials as
+    ``${env:NAME}`` references resolved on the worker."""
+
+    kind: Literal["object"] = "object"
+    url: str
+    options: dict[str, str | bool | int] = Field(default_factory=dict)
+
+
+ProjectSource = Annotated[LocalProject | GitProject | ObjectProject, Field(discriminator="kind")]
 
 
 class RetrySettings(_Frozen):

@@ -1,6 +1,8 @@
-"""Where a worker finds the dbt project of a run: a registry by name, a path, or git.
+"""Where a worker finds the dbt project of a run: a registry by name, a path, git, or an
+object-storage prefix.
 
-The plan activity pins a *version* (a content hash of a folder, or a git commit); every node
+The plan activity pins a *version* (a content hash of a folder or of an object prefix's
+listing, or a git commit); every node
 activity asks for that version, so all workers execute the same project even if the folder
 or the branch moves during the run. Resolving and checking out is floe-core's
 :class:`~floe_core.stores.ProjectStore`.
@@ -14,9 +16,15 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from floe_core import ProfileError, ProfileSource, ProjectError
-from floe_core.manifest import GitProjectSource
+from floe_core.manifest import GitProjectSource, ObjectProjectSource, object_store_kind
 from floe_core.stores import ProjectLocation, ProjectStore
-from floe_dbt_temporal._models import GitProject, LocalProject, ProjectSource, RunContext
+from floe_dbt_temporal._models import (
+    GitProject,
+    LocalProject,
+    ObjectProject,
+    ProjectSource,
+    RunContext,
+)
 
 __all__ = ["ProjectEntry", "ProjectRegistry"]
 
@@ -33,6 +41,10 @@ class ProjectEntry(BaseModel):
 def _location(source: ProjectSource) -> ProjectLocation:
     if isinstance(source, LocalProject):
         return source.path
+    if isinstance(source, ObjectProject):
+        return ObjectProjectSource.model_validate(
+            {"type": object_store_kind(source.url), "url": source.url, "options": source.options}
+        )
     return GitProjectSource(type="git", url=source.url, ref=source.ref, subdir=source.subdir)
 
 

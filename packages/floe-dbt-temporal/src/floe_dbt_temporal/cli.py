@@ -1,74 +1,26 @@
-"""``floe worker``: a Temporal worker for floe dbt runs (entry point ``floe.cli_commands``)."""
+"""``floe worker``: a Temporal worker for floe dbt runs (entry point ``floe.cli_commands``),
+and ``floe worker healthcheck``, an exec probe of a running worker."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
-from floe_core import FloeError, read_project_name
-from floe_core.manifest import load_manifest
-from floe_core.profiles import profile_source_for
-from floe_core.registry import PluginRegistry
-from floe_dbt_temporal._models import GitProject, LocalProject
-from floe_dbt_temporal._projects import ProjectEntry
-from floe_dbt_temporal._worker import WorkerSettings, serve
+from floe_dbt_temporal._health import check_health_file
 
 __all__ = ["worker_command"]
 
-_GIT_PREFIXES = ("git@", "git+", "https://", "http://", "ssh://", "file://")
+_HEALTH_FILE_ENV = "FLOE_WORKER_HEALTH_FILE"
 
 
-def _project_option(value: str) -> tuple[str, ProjectEntry]:
-    name, sep, location = value.partition("=")
-    if not sep or not name or not location:
-        raise click.BadParameter(f"{value!r}: expected NAME=PATH or NAME=GIT_URL[#REF]")
-    if location.startswith(_GIT_PREFIXES) or location.endswith(".git"):
-        url, _, ref = location.removeprefix("git+").partition("#")
-        return name, ProjectEntry(source=GitProject(url=url, ref=ref or "HEAD"))
-    return name, ProjectEntry(source=LocalProject(path=Path(location).resolve()))
-
-
-def _served_projects(
-    from_manifest: dict[str, ProjectEntry], options: tuple[str, ...]
-) -> dict[str, ProjectEntry]:
-    """The manifest's project and each ``--project``, all with the worker's own profile (the
-    manifest's compute): a worker never runs a project with the profile a client sends."""
-    served = dict(from_manifest)
-    own_profile = next((entry.profile for entry in from_manifest.values()), None)
-    for name, entry in map(_project_option, options):
-        served[name] = entry.model_copy(update={"profile": own_profile})
-    return served
-
-
-def _from_manifest(path: Path) -> dict[str, Any]:
-    """Connection settings and the manifest's own project, from platform-manifest.yaml."""
-    manifest = load_manifest(path)
-    settings: dict[str, Any] = {}
-    if manifest.runtime.type == "temporal":
-        # The checks and messages of `floe validate` (file:line), relative folders resolved
-        # against the manifest's folder as the client resolves them.
-        config = PluginRegistry().validate_config(
-            "temporal",
-            manifest.runtime.config,
-            location_of=manifest.locate,
-            base_dir=manifest.base_dir,
-            resolve_secrets=False,
-        )
-        fields = set(WorkerSettings.model_fields) & config.model_fields_set
-        settings = {field: getattr(config, field) for field in fields}
-    project_dir = manifest.project_dir()
-    entry = ProjectEntry(
-        source=LocalProject(path=project_dir), profile=profile_source_for(manifest)
-    )
-    settings["projects"] = {read_project_name(project_dir): entry}
-    return settings
-
-
-@click.command("worker")
+@click.group("worker", invoke_without_command=True)
+@click.pass_context
 @click.option(
     "--manifest",
     "manifest_path",
@@ -89,7 +41,8 @@ def _from_manifest(path: Path) -> dict[str, Any]:
     "--project",
     "projects",
     multiple=True,
-    help="NAME=PATH or NAME=GIT_URL[#REF] of a project this worker serves (repeatable).",
+    help="NAME=PATH, NAME=GIT_URL[#REF] or NAME=s3://BUCKET/PREFIX (gs://, az://) of a"
+    " project this worker serves (repeatable); object stores use --manifest's artifact_options.",
 )
 @click.option(
     "--allow-any-project",
@@ -101,8 +54,12 @@ def _from_manifest(path: Path) -> dict[str, Any]:
 @click.option(
     "--max-concurrent-activities",
     type=click.IntRange(min=1),
-    envvar="FLOE_WORKER_MAX_CONCURRENT_ACTIVITIES",
-    help="Nodes this worker executes at once (default 4).",
+    help="Nodes this worker executes at once (default 4; the maximum with --tuner resource_based).",
+)
+@click.option(
+    "--tuner",
+    type=click.Choice(["fixed", "resource_based"]),
+    help="Node slots: fixed, or resource_based on memory/CPU targets (FLOE_WORKER_TARGET_*).",
 )
 @click.option(
     "--artifact-store",
@@ -113,35 +70,90 @@ def _from_manifest(path: Path) -> dict[str, Any]:
     " credentials come from --manifest).",
 )
 @click.option("--work-dir", type=click.Path(path_type=Path), envvar="FLOE_WORKER_DIR")
-@click.option("--health-host", default="127.0.0.1", show_default=True)
+@click.option("--health-host", help="Address of the health endpoint (default 127.0.0.1).")
 @click.option(
     "--health-port",
     type=click.IntRange(min=0, max=65535),
-    envvar="FLOE_WORKER_HEALTH_PORT",
     help="Serve GET /health on this port (0: any free port). Off by default.",
+)
+@click.option(
+    "--health-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rewrite this JSON file every health interval (for `floe worker healthcheck`).",
+)
+@click.option(
+    "--metrics-prometheus-address",
+    help="host:port serving GET /metrics (Temporal's and floe's metrics).",
+)
+@click.option(
+    "--metrics-otlp-endpoint",
+    help="Push metrics to this OTLP collector (http://HOST:4318/v1/metrics, or gRPC :4317).",
 )
 @click.option(
     "--graceful-shutdown-seconds",
     type=click.FloatRange(min=0),
     help="On SIGTERM, how long running nodes may finish before they are handed back.",
 )
-def worker_command(manifest_path: Path | None, projects: tuple[str, ...], **options: Any) -> None:
+def worker_command(
+    ctx: click.Context, /, manifest_path: Path | None, projects: tuple[str, ...], **options: Any
+) -> None:
     """Execute dbt nodes of `floe_dbt_run` workflows (runtime `temporal`) on this machine.
 
-    Stops cleanly on SIGTERM/Ctrl-C: stops polling, lets running nodes finish or hands them
-    back to other workers, closes warehouse connections.
+    Settings come from --manifest (its `worker:` section), then FLOE_WORKER_<FIELD>
+    environment variables, then these flags. Stops cleanly on SIGTERM/Ctrl-C: stops polling,
+    lets running nodes finish or hands them back to other workers, closes warehouse
+    connections.
     """
-    values: dict[str, Any] = _from_manifest(manifest_path) if manifest_path else {}
-    renamed = {"tls_cert": "tls_client_cert", "tls_key": "tls_client_key"}
-    for key, value in options.items():
-        if value is not None:
-            values[renamed.get(key, key)] = value
-    values["projects"] = _served_projects(values.get("projects", {}), projects)
-    try:
-        settings = WorkerSettings.model_validate(values)
-    except ValidationError as exc:
-        raise click.UsageError(f"invalid worker settings: {exc}") from exc
+    if ctx.invoked_subcommand is not None:
+        return
+    # Imported here: `floe worker healthcheck` (an exec probe) must not pay for dbt and
+    # temporalio.
+    from floe_core import FloeError
+    from floe_dbt_temporal._worker import serve
+    from floe_dbt_temporal._worker_setup import worker_settings
+
+    settings = worker_settings(manifest_path, projects, options)
     try:
         asyncio.run(serve(settings))
     except FloeError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@worker_command.command("healthcheck")
+@click.option(
+    "--file",
+    "health_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=_HEALTH_FILE_ENV,
+    help="The worker's --health-file (default: $FLOE_WORKER_HEALTH_FILE).",
+)
+@click.option(
+    "--max-age",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds after which the file is stale (default: three of the worker's intervals).",
+)
+@click.option("--url", help="Check GET URL (the worker's /health endpoint) instead of a file.")
+def healthcheck_command(health_file: Path | None, max_age: float | None, url: str | None) -> None:
+    """Exit 0 if the local worker is healthy (reaches Temporal, refreshes its health file),
+    else 1: a Kubernetes exec probe (`command: [floe, worker, healthcheck]`)."""
+    if url is not None:
+        healthy, reason = _check_url(url)
+    elif health_file is not None:
+        healthy, reason = check_health_file(health_file, max_age)
+    else:
+        raise click.UsageError(
+            "no health file: pass --file (the worker's --health-file), set"
+            f" {_HEALTH_FILE_ENV}, or check the endpoint with --url"
+        )
+    click.echo(reason, err=not healthy)
+    sys.exit(0 if healthy else 1)
+
+
+def _check_url(url: str) -> tuple[bool, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200, f"{url}: {response.status}"
+    except urllib.error.HTTPError as exc:
+        return False, f"{url}: {exc.code} (worker unhealthy)"
+    except OSError as exc:
+        return False, f"{url}: unreachable ({exc})"

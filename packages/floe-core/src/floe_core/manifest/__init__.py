@@ -38,6 +38,7 @@ from floe_core.manifest._storage import (
     ObjectProjectSource,
     ProjectSource,
     RetentionConfig,
+    object_store_kind,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "find_secret_refs",
     "load_manifest",
     "missing_secrets",
+    "object_store_kind",
     "parse_manifest",
     "render_dbt_env_vars",
     "resolve_secret_refs",

@@ -109,7 +109,7 @@ class ProjectStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{version}."))
         try:
-            for key in store.list():
+            for key in sorted(_project_files(store.fingerprints())):
                 path = staging / key
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(store.get(key))
@@ -124,8 +124,19 @@ class ProjectStore:
         return target
 
 
+def _project_files(fingerprints: dict[str, str]) -> dict[str, str]:
+    """The keys of a project prefix that are the project: not hidden files or folders
+    (``.github/``, ``.devcontainer.json``), as :func:`folder_version` skips them (and
+    artifact keys cannot start with a dot)."""
+    return {
+        key: fingerprint
+        for key, fingerprint in fingerprints.items()
+        if not any(part.startswith(".") for part in key.split("/"))
+    }
+
+
 def _listing_version(store: ArtifactStore) -> str:
-    fingerprints = store.fingerprints()
+    fingerprints = _project_files(store.fingerprints())
     if not fingerprints:
         raise ProjectError(
             f"no dbt project at {store.url}: the prefix is empty",

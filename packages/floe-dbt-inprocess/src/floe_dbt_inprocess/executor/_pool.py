@@ -10,8 +10,9 @@ number of threads use the *active* executor concurrently, and another executor (
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,9 +26,17 @@ __all__ = ["ExecutorPool"]
 class ExecutorPool:
     """Cache of :class:`WarmExecutor` by :attr:`ExecutorSpec.key`, least recently used out."""
 
-    def __init__(self, work_dir: Path, *, max_executors: int = 4) -> None:
+    def __init__(
+        self,
+        work_dir: Path,
+        *,
+        max_executors: int = 4,
+        on_lease: Callable[[float | None], None] | None = None,
+    ) -> None:
         self.work_dir = Path(work_dir)
         self.max_executors = max_executors
+        self._on_lease = on_lease
+        """Told of each lease: the seconds a cold start parsed, or ``None`` (warm)."""
         # Guards the cache below only; dbt's globals are DBT_LOCK's.
         self._guard = threading.Lock()
         self._executors: OrderedDict[str, WarmExecutor] = OrderedDict()
@@ -81,16 +90,21 @@ class ExecutorPool:
             executor = self._executors.get(key)
             if executor is not None:
                 self._executors.move_to_end(key)
-                return executor
-        # Parsing sets dbt's globals: exclusively, and only once per key.
-        with DBT_LOCK:
-            with self._guard:
-                executor = self._executors.get(key)
-            if executor is None:
-                executor = WarmExecutor.open(spec, work_dir=self.work_dir)
+        parse_seconds = None
+        if executor is None:
+            # Parsing sets dbt's globals: exclusively, and only once per key.
+            with DBT_LOCK:
                 with self._guard:
-                    self._executors[key] = executor
-                self._evict()
+                    executor = self._executors.get(key)
+                if executor is None:
+                    started = time.monotonic()
+                    executor = WarmExecutor.open(spec, work_dir=self.work_dir)
+                    parse_seconds = time.monotonic() - started
+                    with self._guard:
+                        self._executors[key] = executor
+                    self._evict()
+        if self._on_lease is not None:
+            self._on_lease(parse_seconds)
         return executor
 
     def _evict(self) -> None:
