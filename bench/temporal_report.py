@@ -61,7 +61,8 @@ def _ratio(run: dict[str, Any], dbt: dict[str, Any] | None, metric: str) -> floa
 
 
 def _groups(documents: Sequence[dict[str, Any]]) -> dict[tuple[int, str], list[dict[str, Any]]]:
-    """Runs by (models, warehouse); a later document's runs replace an earlier one's."""
+    """Runs by (models, warehouse); a later document's runs replace an earlier one's (the
+    targets and the growth table read the latest; the run tables show every document's)."""
     groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
     for document in documents:
         fresh: dict[tuple[int, str], list[dict[str, Any]]] = {}
@@ -86,10 +87,10 @@ def _server_ms(run: dict[str, Any]) -> str:
     )
 
 
-def _table(models: int, warehouse: str, runs: list[dict[str, Any]]) -> list[str]:
+def _table(models: int, warehouse: str, source: str, runs: list[dict[str, Any]]) -> list[str]:
     dbt = _dbt(runs)
     lines = [
-        f"#### {models:,} models, {warehouse}",
+        f"#### {models:,} models, {warehouse}, floe {source}",
         "",
         "| subject | wall | x dbt | CPU (workers + client) | CPU ms/node | servers' CPU ms/node"
         " | peak RSS per worker | x dbt | idle worker RSS | load |",
@@ -176,8 +177,18 @@ def render(documents: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
     groups = _groups(documents)
     lines += ["### Temporal targets", "", *_targets(groups)]
     lines += ["### Temporal runs", ""]
-    for (models, warehouse), runs in groups.items():
-        lines += _table(models, warehouse, runs)
+    every = [
+        (run["models"], run["warehouse"], str(document.get("source", "?")), index)
+        for index, document in enumerate(documents)
+        for run in document["runs"]
+    ]
+    for models, warehouse, source, index in sorted(dict.fromkeys(every), key=lambda k: k[:2]):
+        runs = [
+            run
+            for run in documents[index]["runs"]
+            if (run["models"], run["warehouse"]) == (models, warehouse)
+        ]
+        lines += _table(models, warehouse, source, runs)
     lines += ["### Temporal growth with the project", "", *_growth(groups)]
     return "\n".join(lines).rstrip("\n")
 
