@@ -44,6 +44,7 @@ TARGETS: list[Target] = [
     Target("floe-build[local]", "wall", 1.05),
     Target("floe-build[local]", "rss", 1.10),
     Target("floe-plan[local,warm]", "wall", 0.20),
+    Target("floe-plan[local,cold]", "wall", 1.05),
 ]
 """Targets checked in the report; runtimes append their own."""
 
@@ -132,6 +133,7 @@ def _target_rows(sizes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                     "warehouse": size["spec"]["warehouse"],
                     "ratio": ratio,
                     "met": ratio is not None and ratio <= target.limit,
+                    "run": size.get("run", ""),
                 }
             )
     return rows
@@ -159,7 +161,8 @@ def _size_table(size: dict[str, Any]) -> list[str]:
     named = _by_name(results)
     nodes = spec["models"] * (1 + spec["tests_per_model"])
     lines = [
-        f"### {spec['models']:,} models ({nodes:,} nodes with tests), {spec['warehouse']}",
+        f"### {spec['models']:,} models ({nodes:,} nodes with tests), {spec['warehouse']}"
+        + (f" ({size['run']})" if size.get("run") else ""),
         "",
         "| subject | vs | wall median (min-max) | x dbt | CPU median (min-max) | x dbt "
         "| peak RSS median (min-max) | x dbt |",
@@ -267,15 +270,15 @@ def _targets_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
     lines = [
         "### Targets",
         "",
-        "| target | models | warehouse | measured | met |",
-        "| --- | --- | --- | --- | --- |",
+        "| target | models | warehouse | measured | met | run |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         measured = "n/a" if row["ratio"] is None else f"{row['ratio']:.2f}x"
         lines.append(
             f"| {row['subject']} {row['metric']} <= {row['limit']:.2f}x {row['baseline']} "
             f"| {row['models']:,} | {row['warehouse']} | {measured} "
-            f"| {'yes' if row['met'] else '**no**'} |"
+            f"| {'yes' if row['met'] else '**no**'} | {row['run']} |"
         )
     return [*lines, ""]
 
@@ -345,7 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in args.documents:
         meta, document_sizes = read_json(path)
         metas.append(meta)
-        sizes += document_sizes
+        # several documents may measure the same size: say which run each table is from
+        run = f"{meta['finished_at'][:10]}, floe at {meta.get('floe_source', 'unknown')}"
+        sizes += [{**size, "run": run} for size in document_sizes]
     write_markdown(args.markdown, render_markdown(metas, sizes))
     print(f"bench.report: wrote {args.markdown}")
     return 0

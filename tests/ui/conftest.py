@@ -2,7 +2,10 @@
 
 - ``shop_results``: one ``floe build`` of a private copy of examples/shop;
 - ``failing_shop``: a copy with a source, an exposure and markdown docs added, built twice
-  with the same selection, the second time with ``fail_model`` (``orders`` fails);
+  with the same selection, the second time with ``fail_model`` (``orders`` fails); then
+  slim CI: a change to ``products`` and ``build -s state:modified+ --state <the passed run>
+  --defer``; then a real interrupted build: ``floe build -s slow_totals+`` in another
+  process, sent SIGINT while DuckDB runs the slow model (its child never starts);
 - ``large_results``: bench/generate.py's 1,000 models + 1,000 tests, parsed by real dbt
   through floe's plan, and a 2,000-node run of them written through a real results store.
 """
@@ -10,6 +13,10 @@
 from __future__ import annotations
 
 import random
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +38,7 @@ from floe_core import (
 )
 from floe_core.api import Floe
 from floe_core.artifacts import ResultsStore, read_index
+from floe_core.artifacts._store import EVENTS_FILE
 from floe_core.stores import LocalArtifactStore
 from floe_core.ui import PlanSelector, UIServer, Workbench
 
@@ -98,6 +106,10 @@ class FailingShop:
     """The invocation id of the build that passed."""
     failed: str
     """The same build with ``fail_model``: ``orders`` fails, its descendants are skipped."""
+    slim_ci: str
+    """``products`` changed, then ``state:modified+`` against ``passed`` with ``--defer``."""
+    cancelled: str
+    """``floe build -s slow_totals+`` interrupted (SIGINT) while ``slow_totals`` ran."""
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +119,53 @@ def failing_shop(shop_workspace: Callable[[str], Path]) -> FailingShop:
     with Floe.from_manifest(manifest) as floe:
         passed = floe.build().invocation_id
         failed = floe.build(vars={"fail_model": True}).invocation_id
-    return FailingShop(manifest.parent / "results", passed, failed)
+        products = manifest.parent / "shop" / "models" / "marts" / "products.sql"
+        products.write_text(products.read_text() + "\n-- changed in a pull request\n")
+        slim_ci = floe.build(select=["state:modified+"], state=passed, defer=True).invocation_id
+    cancelled = interrupted_build(manifest)
+    return FailingShop(manifest.parent / "results", passed, failed, slim_ci, cancelled)
+
+
+SLOW_MODEL = """\
+-- Slow on purpose (a cross join of two large ranges): a build to interrupt.
+select count(*) as pairs, sum(a.range * b.range) as total
+from range(400000) as a, range(400000) as b
+"""
+
+
+def interrupted_build(manifest: Path) -> str:
+    """Run ``floe build -s slow_totals+`` as a user would, in its own process, and send it
+    SIGINT (Ctrl-C) once the slow model has started; the invocation id of that run."""
+    marts = manifest.parent / "shop" / "models" / "marts"
+    (marts / "slow_totals.sql").write_text(SLOW_MODEL, encoding="utf-8")
+    (marts / "after_slow.sql").write_text("select pairs from {{ ref('slow_totals') }}\n")
+    results = manifest.parent / "results" / "shop"
+    before = set(results.iterdir())
+    floe = Path(sys.executable).with_name("floe")
+    process = subprocess.Popen(
+        [str(floe), "build", "-s", "slow_totals+", "--manifest", str(manifest)],
+        cwd=manifest.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert process.poll() is None, "floe build ended before the slow model started"
+            assert time.monotonic() < deadline, "the slow model did not start in 240 s"
+            logs = [folder / EVENTS_FILE for folder in set(results.iterdir()) - before]
+            if any(
+                log.is_file() and '"unique_id":"model.shop.slow_totals"' in log.read_text()
+                for log in logs
+            ):
+                break
+            time.sleep(0.2)
+        time.sleep(1)  # inside DuckDB's query, not before it
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=120) == 130  # floe's exit code for an interrupted run
+    finally:
+        if process.poll() is None:
+            process.kill()
+    [run] = [folder.name for folder in set(results.iterdir()) - before]
+    return run
 
 
 @pytest.fixture

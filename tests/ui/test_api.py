@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -112,6 +113,40 @@ def test_lineage_walks_up_and_downstream_to_the_asked_depth(ui_server: UIServer)
     assert client.get("/api/lineage", params={"node": "model.shop.nope"}).status_code == 404
 
 
+def test_column_lineage_comes_from_the_stored_compiled_sql(ui_server: UIServer) -> None:
+    """The columnLineage facet's parser over the run's compiled SQL: a model page's columns
+    name their upstream columns, and a trace follows one column up and down."""
+    client = httpx.Client(base_url=ui_server.url)
+    orders = client.get("/api/models/model.shop.orders").json()
+    origins = {
+        column["name"]: {(ref["unique_id"], ref["column"]) for ref in column["upstream"]}
+        for column in orders["columns"]
+    }
+    assert origins["order_id"] == {("model.shop.stg_orders", "order_id")}
+    assert origins["amount"] == {("model.shop.stg_payments", "amount_cents")}
+    assert orders["column_lineage_note"] is None
+
+    trace = client.get(
+        "/api/column-lineage", params={"node": "model.shop.orders", "column": "amount_cents"}
+    ).json()
+    edges = {
+        (edge["source"]["unique_id"], edge["source"]["column"],
+         edge["target"]["unique_id"], edge["target"]["column"])
+        for edge in trace["edges"]
+    }  # fmt: skip
+    assert {
+        ("seed.shop.raw_payments", "amount_cents", "model.shop.stg_payments", "amount_cents"),
+        ("model.shop.stg_payments", "amount_cents", "model.shop.orders", "amount_cents"),
+        ("model.shop.orders", "amount_cents", "model.shop.daily_revenue", "revenue"),
+        ("model.shop.orders", "amount_cents", "model.shop.customers", "lifetime_value"),
+    } <= edges
+    assert (
+        client.get("/api/column-lineage", params={"node": "model.shop.orders"}).status_code == 400
+    )
+    missing = client.get("/api/column-lineage", params={"node": "model.shop.x", "column": "a"})
+    assert missing.status_code == 404
+
+
 def test_the_event_stream_replays_the_run_and_ends_after_run_finished(
     ui_server: UIServer, shop_run_id: str
 ) -> None:
@@ -138,10 +173,16 @@ def test_openapi_names_every_endpoint_and_its_schemas(ui_server: UIServer) -> No
         "/api/models",
         "/api/models/{unique_id}",
         "/api/lineage",
+        "/api/column-lineage",
     } <= set(document["paths"])
-    assert {"RunDetail", "RunList", "ModelDetail", "LineageGraph", "NodeResult"} <= set(
-        document["components"]["schemas"]
-    )
+    assert {
+        "RunDetail",
+        "RunList",
+        "ModelDetail",
+        "LineageGraph",
+        "ColumnTrace",
+        "NodeResult",
+    } <= set(document["components"]["schemas"])
 
 
 @pytest.mark.parametrize(
@@ -175,7 +216,7 @@ def test_static_files_and_pages_are_served_with_a_strict_policy(ui_server: UISer
     page = httpx.get(f"{ui_server.url}/")
     assert page.status_code == 200
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert '<script src="/static/vendor/cytoscape.min.js">' in page.text
+    assert '<script src="/static/vendor/markdown-it.min.js">' in page.text  # cytoscape: lazily
     script = httpx.get(f"{ui_server.url}/static/vendor/cytoscape.min.js")
     assert script.headers["content-type"].startswith("text/javascript")
     assert httpx.get(f"{ui_server.url}/static/vendor/cytoscape.LICENSE").status_code == 200
@@ -203,6 +244,21 @@ def test_a_selection_is_evaluated_by_floes_plan(ui_server: UIServer) -> None:
     assert "unique_orders_order_id" in {node["name"] for node in with_tests["nodes"]}
     nothing = client.get("/api/lineage", params={"select": "no_such_model"}).json()
     assert nothing["nodes"] == []
+
+
+def test_a_state_selection_compares_with_the_newest_successful_run(
+    ui_server: UIServer, shop_results: Path
+) -> None:
+    """``state:modified+`` in the select box: floe's plan with ``--state latest``."""
+    client = httpx.Client(base_url=ui_server.url, timeout=120)
+    model = shop_results.parent / "shop" / "models" / "marts" / "daily_revenue.sql"
+    original = model.read_text()
+    model.write_text(original + "\n-- changed since the last run\n")
+    try:
+        changed = client.get("/api/lineage", params={"select": "state:modified+"}).json()
+    finally:
+        model.write_text(original)
+    assert {node["name"] for node in changed["nodes"]} == {"daily_revenue"}
 
 
 def test_a_failed_run_explains_itself_and_compares_with_the_previous_run(

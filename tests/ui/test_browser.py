@@ -5,6 +5,7 @@ Screenshots go to ``.ci/artifacts/ui/`` for CI to keep.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 pytestmark = pytest.mark.slow
+playwright.expect.set_options(timeout=15_000)  # the machine running CI may be loaded
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / ".ci" / "artifacts" / "ui"
@@ -53,28 +55,36 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[playwright.Page]:
-    """A page of a fresh Chromium profile; fails the test on any script error it shows."""
+@pytest.fixture(scope="session")
+def browser() -> Iterator[playwright.Browser]:
+    """One Chromium for the session (starting one costs seconds on a loaded machine)."""
     if CHROMIUM is None:
         pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
-    errors: list[str] = []
-    with playwright.sync_playwright() as driver:
-        context = driver.chromium.launch_persistent_context(
-            tmp_path / "profile",
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 900},
+    driver = playwright.sync_playwright().start()
+    try:
+        launched = driver.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
         )
-        page = context.pages[0] if context.pages else context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        try:
-            yield page
-        finally:
-            context.close()
+        yield launched
+        launched.close()
+    finally:
+        driver.stop()
+
+
+@pytest.fixture
+def page(browser: playwright.Browser) -> Iterator[playwright.Page]:
+    """A page in a fresh browser context (its own storage and cache); fails the test on any
+    script error it shows."""
+    errors: list[str] = []
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        yield page
+    finally:
+        context.close()
     assert not errors, errors
 
 
@@ -126,6 +136,23 @@ def test_runs_a_nodes_details_and_the_lineage_graph_render(
     names = page.evaluate("window.floeGraph.nodes().map(n => n.data('label')).sort()")
     assert names == ["customers", "daily_revenue", "orders", "stg_orders", "stg_payments"]
     screenshot(page, "lineage.png")
+
+    page.goto(f"{ui_server.url}/#/models/model.shop.orders")
+    # Column lineage: each column names the upstream columns it comes from; its name traces it.
+    amount = page.locator('#columns tr[data-column="amount"]')
+    playwright.expect(amount.locator(".column-origin")).to_have_text("stg_payments.amount_cents")
+    page.locator('#columns tr[data-column="amount_cents"] .trace-link').click()
+    playwright.expect(page.locator("#trace-note")).to_contain_text("Column amount_cents of orders")
+    wait_until(page, "window.floeGraph && window.floeGraph.nodes('.traced').length === 5")
+    traced = page.evaluate("window.floeGraph.nodes('.traced').map(n => n.id()).sort()")
+    assert traced == ["model.shop.customers", "model.shop.daily_revenue", "model.shop.orders",
+                      "model.shop.stg_payments", "seed.shop.raw_payments"]  # fmt: skip
+    screenshot(page, "model-column-trace.png")
+    amount.locator(".column-origin").click()  # the upstream column on its own model page
+    playwright.expect(page.locator("#model-header")).to_contain_text("stg_payments")
+    playwright.expect(page.locator("#columns tr.selected")).to_have_attribute(
+        "data-column", "amount_cents"
+    )
 
     page.locator("#nav-models").click()
     page.locator("#model-search").fill("stg_")
@@ -246,6 +273,50 @@ def test_a_failed_run_shows_its_error_first_with_the_invocation_and_comparison(
     screenshot(page, "run-node.png")
 
 
+def test_a_slim_ci_run_shows_what_the_state_selected_and_what_was_deferred(
+    page: playwright.Page, failing_server: UIServer, failing_shop: FailingShop
+) -> None:
+    page.goto(f"{failing_server.url}/#/runs/{failing_shop.slim_ci}")
+    state = page.locator("#state")
+    playwright.expect(state).to_contain_text(f"Compared with {failing_shop.passed} = run")
+    playwright.expect(page.locator("#state-run")).to_have_attribute(
+        "href", f"#/runs/{failing_shop.passed}"
+    )
+    selected = page.locator("#state-selected a.state-node")
+    playwright.expect(selected).to_have_count(1)
+    playwright.expect(selected).to_have_text("products")
+    playwright.expect(page.locator("#state-selected")).to_contain_text("test(s)")
+    deferred = page.locator("#state-deferred a.state-node")
+    playwright.expect(deferred.first).to_be_visible()
+    assert "stg_products" in deferred.all_inner_texts()
+    playwright.expect(page.locator("#invocation-facts")).to_contain_text("(defer)")
+    playwright.expect(page.locator("#gantt .gantt-row[data-id]")).to_have_count(
+        1 + int(page.locator("#state-selected").inner_text().split(" and ")[1].split()[0])
+    )
+    screenshot(page, "run-slim-ci.png")
+
+
+def test_a_really_interrupted_build_shows_the_cancelled_and_the_never_run_nodes(
+    page: playwright.Page, failing_server: UIServer, failing_shop: FailingShop
+) -> None:
+    """``floe build`` sent SIGINT while DuckDB ran ``slow_totals``; ``after_slow`` waited."""
+    page.goto(f"{failing_server.url}/#/runs/{failing_shop.cancelled}")
+    playwright.expect(page.locator("#run-header")).to_contain_text("cancelled")
+    slow = page.locator('#gantt .gantt-row[data-id="model.shop.slow_totals"]')
+    playwright.expect(slow.locator(".dot")).to_have_class(re.compile(r"status-cancelled"))
+    problem = page.locator('#problems .problem[data-id="model.shop.slow_totals"]')
+    playwright.expect(problem.locator(".badge")).to_have_text("cancelled")
+    assert on_first_screen(page, '#problems .problem[data-id="model.shop.slow_totals"]')
+    never = page.locator('#gantt .gantt-row[data-id="model.shop.after_slow"]')
+    playwright.expect(never).to_have_class(re.compile(r"\bskipped\b"))  # hatched: did not run
+    playwright.expect(never.locator(".dot")).to_have_class(re.compile(r"status-not_run"))
+    playwright.expect(page.locator("#run-header + p")).to_contain_text("1 cancelled")
+    playwright.expect(page.locator("#run-header + p")).to_contain_text("1 not run")
+    screenshot(page, "run-cancelled.png")
+    never.click()
+    playwright.expect(page.locator("#node-detail .badge")).to_have_text("not run")
+
+
 def test_model_and_source_pages_render_docs_columns_tests_and_trends(
     page: playwright.Page, failing_server: UIServer
 ) -> None:
@@ -312,19 +383,34 @@ def test_a_1000_node_lineage_opens_with_readable_labels(
 
 def test_the_run_page_of_a_2000_node_run(page: playwright.Page, large_server: UIServer) -> None:
     """Measured, not asserted: the figures go to docs/benchmarks.md. The first opening
-    includes the server parsing the run's files (5 MB manifest.json) once; later ones not."""
+    includes the server reading the run's files once; later ones not. ``painted`` is the end
+    of the frame after the rows were built (layout and paint included)."""
     figures = []
-    for opening in ("first", "again"):
+    for opening in ("first", "again", "again"):
         page.goto("about:blank")
         page.goto(f"{large_server.url}/#/runs/large-run")
-        wait_until(page, "document.querySelectorAll('#gantt .gantt-row[data-id]').length === 2000")
-        timings = page.evaluate("window.floeRunTimings")
-        figures.append(f"{opening}: drawn {timings['rendered'] / 1000:.2f} s after navigation"
-                       f" (data in at {timings['fetched'] / 1000:.2f} s)")  # fmt: skip
+        wait_until(page, "!!window.floeRunTimings && !!window.floeRowsDone")
+        figure = page.evaluate("""(() => {
+            const api = performance.getEntriesByType('resource')
+              .find(entry => entry.name.endsWith('/api/runs/large-run'));
+            return { ...window.floeRunTimings, rows_done: window.floeRowsDone,
+                     server: api.responseStart - api.requestStart,
+                     bytes: api.encodedBodySize,
+                     elements: document.getElementsByTagName("*").length,
+                     rows: document.querySelectorAll('#gantt .gantt-row[data-id]').length };
+        })()""")
+        figures.append({"opening": opening, **figure})
+        assert figure["rows"] == 2000
         assert on_first_screen(page, "#problems .problem-message")
         playwright.expect(page.locator("#problems")).to_contain_text("scripted failure")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    figure = "run page of a 2,000-node run: " + "; ".join(figures) + "\n"
-    (SCREENSHOTS / "run-2000.txt").write_text(figure)
-    print(figure)
+    (SCREENSHOTS / "run-2000.json").write_text(json.dumps(figures, indent=1) + "\n")
+    text = "run page of a 2,000-node run: " + "; ".join(
+        f"{f['opening']}: painted {f['painted'] / 1000:.2f} s after navigation (data in at"
+        f" {f['fetched'] / 1000:.2f} s, server {f['server'] / 1000:.2f} s, all 2,000 rows at"
+        f" {f['rows_done'] / 1000:.2f} s)"
+        for f in figures
+    )
+    (SCREENSHOTS / "run-2000.txt").write_text(text + "\n")
+    print(text)
     page.screenshot(path=str(SCREENSHOTS / "run-2000.png"))

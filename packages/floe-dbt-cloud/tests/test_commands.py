@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from floe_core import DBTCommand, DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
+from floe_core import (
+    DBTCommand,
+    DBTInvocation,
+    GeneratedProfile,
+    NodeFinished,
+    NodeStatus,
+    RunStatus,
+)
 from floe_dbt_cloud import CloudRuntime
 from floe_dbt_cloud.testing import FakeDbtCloud, FakeJob
 
@@ -29,6 +36,8 @@ sources:
         config: {loaded_at_query: "select current_timestamp - interval 2 day"}
       - name: stale
         config: {loaded_at_query: "select current_timestamp - interval 20 day"}
+      - name: broken
+        config: {loaded_at_field: loaded_at}
 """
 
 
@@ -71,17 +80,34 @@ def invocation(feeds_project: Path, tmp_path: Path) -> DBTInvocation:
 def test_source_freshness_reports_each_source_as_a_node_and_keeps_sources_json(
     runtime: CloudRuntime, invocation: DBTInvocation
 ) -> None:
-    result = runtime.invoke(DBTCommand.SOURCE_FRESHNESS, invocation)
+    finished: list[NodeFinished] = []
+    with runtime.events.subscribed(
+        lambda e: finished.append(e) if isinstance(e, NodeFinished) else None
+    ):
+        result = runtime.invoke(DBTCommand.SOURCE_FRESHNESS, invocation)
     statuses = {node.name: node.status for node in result.nodes}
     assert statuses == {
         "fresh": NodeStatus.SUCCESS,
         "late": NodeStatus.WARN,
-        "stale": NodeStatus.ERROR,
+        "stale": NodeStatus.FAIL,  # past error_after, as on every runtime
+        "broken": NodeStatus.ERROR,  # table "broken" does not exist: dbt's runtime error
     }
+    assert {e.result.name: e.result.status for e in finished} == statuses
     assert result.status is RunStatus.FAILED
     assert {node.resource_type for node in result.nodes} == {"source"}
+    broken = next(node for node in result.nodes if node.name == "broken")
+    assert "Table with name broken does not exist" in (broken.message or ""), broken.message
     kept = json.loads((invocation.artifacts_dir / "sources.json").read_text())
-    assert {r["status"] for r in kept["results"]} == {"pass", "warn", "error"}
+    said = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in kept["results"]}
+    assert said == {"fresh": "pass", "late": "warn", "stale": "error", "broken": "runtime error"}
+
+
+def test_source_freshness_of_a_selection_reports_only_its_broken_sources(
+    runtime: CloudRuntime, invocation: DBTInvocation
+) -> None:
+    selected = invocation.model_copy(update={"select": ("source:feeds.broken",)})
+    result = runtime.invoke(DBTCommand.SOURCE_FRESHNESS, selected)
+    assert [(node.name, node.status) for node in result.nodes] == [("broken", NodeStatus.ERROR)]
 
 
 def test_compile_inline_prints_the_compiled_sql(
@@ -109,10 +135,31 @@ def test_docs_generate_keeps_the_catalog(runtime: CloudRuntime, invocation: DBTI
     assert "model.feeds.one" in catalog["nodes"]
 
 
-def test_retry_is_refused_before_anything_runs(
-    runtime: CloudRuntime, invocation: DBTInvocation
+def test_show_prints_dbt_clouds_preview_as_a_table(
+    runtime: CloudRuntime, feeds_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from floe_core import UnsupportedCommandError
+    """The step prints dbt's own JSON (no ``columns``, no ``node`` for inline SQL)."""
+    from click.testing import CliRunner
 
-    with pytest.raises(UnsupportedCommandError, match="retry"):
-        runtime.invoke(DBTCommand.RETRY, invocation)
+    from floe_core.cli import cli
+
+    config = runtime.config
+    monkeypatch.setenv("FLOE_TEST_CLOUD_TOKEN", config.token.get_secret_value())
+    manifest = tmp_path / "platform-manifest.yaml"
+    manifest.write_text(
+        "apiVersion: floe.dev/v1\nkind: PlatformManifest\n"
+        f"project: {{dir: {feeds_project}}}\n"
+        "plugins: {dbt_runtime: {type: cloud, config: {"
+        f"access_url: '{config.access_url}', discovery_url: '{config.discovery_url}', "
+        f"account_id: {config.account_id}, job_id: {config.job_id}, "
+        "token: '${env:FLOE_TEST_CLOUD_TOKEN}', poll_interval_seconds: 0.05}}}\n"
+        "compute: {type: duckdb}\n"
+        f"artifacts: {{path: {tmp_path / 'results'}}}\n",
+        encoding="utf-8",
+    )
+    shown = CliRunner().invoke(
+        cli, ["show", "--inline", "select 41 + 1 as answer", "--manifest", str(manifest)]
+    )
+    assert shown.exit_code == 0, shown.stdout + shown.stderr
+    table = shown.stdout[shown.stdout.index("Previewing") :].split()
+    assert table == ["Previewing", "inline", "node:", "answer", "━━━━━━", "42"], shown.stdout

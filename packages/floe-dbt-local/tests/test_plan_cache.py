@@ -47,9 +47,8 @@ def test_a_broken_plan_file_is_a_miss(tmp_path: Path) -> None:
 def test_a_new_runtime_plans_an_unchanged_project_without_parsing(tmp_path: Path) -> None:
     project = tmp_path / "shop"
     shutil.copytree(SHOP_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    profile = GeneratedProfile(
-        outputs={"dev": {"type": "duckdb", "path": str(tmp_path / "db.duckdb"), "threads": 2}}
-    )
+    output = {"type": "duckdb", "path": str(tmp_path / "db.duckdb"), "threads": 2}
+    profile = GeneratedProfile(outputs={"dev": output, "other": {**output, "threads": 1}})
     invocation = DBTInvocation(
         project_dir=project, profile=profile, select=("orders+",), vars={"plan_cache": True}
     )
@@ -66,6 +65,17 @@ def test_a_new_runtime_plans_an_unchanged_project_without_parsing(tmp_path: Path
         os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
         assert second.plan(invocation).unique_ids == planned.unique_ids
         assert second.parse_count == 1
+        # vars, target and profile are inputs of the parse: each change is a new plan
+        changes = [
+            {"vars": {"plan_cache": False}},
+            {"target": "other"},
+            {"profile": GeneratedProfile(outputs={"dev": {**output, "threads": 3}})},
+        ]
+        for parses, change in enumerate(changes, start=2):
+            assert second.plan(invocation.model_copy(update=change)) == second.plan(invocation)
+            assert second.parse_count == parses, change
+        assert second.plan(invocation.model_copy(update=changes[0])) == planned
+        assert second.parse_count == len(changes) + 1, "a plan seen before was planned again"
 
 
 def test_importing_the_runtime_does_not_load_dbts_command_machinery() -> None:

@@ -317,6 +317,45 @@ def spawn_worker(
         worker.stop(signal.SIGKILL)
 
 
+_CLIENT_MANIFEST = """\
+apiVersion: floe.dev/v1
+kind: PlatformManifest
+project: {{dir: {project}, target: dev}}
+plugins:
+  dbt_runtime:
+    type: temporal
+    config:
+      address: "{address}"
+      task_queue: {queue}
+      artifact_store: {store}
+      work_dir: {work}
+compute: {{type: duckdb, config: {{path: {warehouse}, threads: 4}}}}
+artifacts: {{path: results}}
+"""
+
+
+@pytest.fixture
+def client_manifest(settings: WorkerSettings, tmp_path: Path) -> Callable[[Path, Path], Path]:
+    """``client_manifest(project, warehouse)``: tmp_path/platform-manifest.yaml of runtime
+    temporal on this test's server and queue; runs kept under tmp_path/results."""
+
+    def write(project: Path, warehouse: Path) -> Path:
+        manifest = tmp_path / "platform-manifest.yaml"
+        manifest.write_text(
+            _CLIENT_MANIFEST.format(
+                project=project,
+                address=settings.address,
+                queue=settings.task_queue,
+                store=settings.artifact_store,
+                work=tmp_path / "client",
+                warehouse=warehouse,
+            )
+        )
+        return manifest
+
+    return write
+
+
 class DevServer:
     """``temporal server start-dev`` on free loopback ports and a database file of its own,
     so a test can stop it and start it again on the same state."""

@@ -75,6 +75,13 @@ def test_the_artifact_store_of_the_manifest_keeps_urls_and_resolves_folders(
         ('task_queue: ""', "task_queue"),
         ('address: "not a host:abc"', "is not host:port"),
         ("heartbeat_timeout_seconds: 0.5", "shorter than workers can heartbeat"),
+        ("timeouts: {node_seconds: 90000}", "longer than execution_timeout_seconds"),
+        ("timeouts: {plan_seconds: 0}", "greater than 0"),
+        ("non_retryable_errors: ['SQL (compilation']", "is not a regular expression"),
+        ("env: {DBT_PASSWORD: hunter2}", "env_from_worker: {DBT_PASSWORD: WORKER_VARIABLE}"),
+        ("env_from_worker: {DBT_PASSWORD: 'hunter 2'}", "a name, never a value"),
+        ("static_search_attributes: {TemporalTeam: a}", "not a custom search attribute name"),
+        ("static_search_attributes: {DbtSelector: a}", "set by floe itself"),
         ("worker: {target_cpu_usage: 1.5}", "less than or equal to 1"),
         ("worker: {target_memory_usage: 0.5}", "apply to tuner resource_based only"),
         ("worker: {max_pollers: 1}", "greater than or equal to 2"),
@@ -121,3 +128,9 @@ def test_projects_of_a_worker_run_with_the_profile_of_its_own_manifest(tmp_path:
     assert served["crm"].profile == served["shop"].profile
     # No manifest: no profile at all (the registry refuses a client's).
     assert _served_projects({}, (f"crm={tmp_path}",))["crm"].profile is None
+
+
+def test_node_timeout_seconds_is_the_former_name_of_timeouts_node_seconds() -> None:
+    config = TemporalRuntimeConfig.model_validate({"node_timeout_seconds": 12})
+    assert config.timeouts.node_seconds == 12
+    assert config.timeouts.plan_seconds == 600

@@ -118,42 +118,16 @@ def test_a_run_no_worker_serves_ends_after_the_pickup_timeout(
     assert description.status.name == "TERMINATED"
 
 
-_MANIFEST = """\
-apiVersion: floe.dev/v1
-kind: PlatformManifest
-project: {{dir: {project}, target: dev}}
-plugins:
-  dbt_runtime:
-    type: temporal
-    config:
-      address: "{address}"
-      task_queue: {queue}
-      artifact_store: {store}
-      work_dir: {work}
-compute: {{type: duckdb, config: {{path: {warehouse}, threads: 4}}}}
-artifacts: {{path: results}}
-"""
-
-
 def test_sigterm_leaves_the_run_detached_and_attach_follows_it_to_its_end(
     settings: WorkerSettings,
+    client_manifest: Callable[[Path, Path], Path],
     spawn_worker: Callable[..., Any],
     tmp_path: Path,
     wide_project: Callable[..., Path],
     temporal_server: Any,
 ) -> None:
     project = wide_project(models=9)
-    manifest = tmp_path / "platform-manifest.yaml"
-    manifest.write_text(
-        _MANIFEST.format(
-            project=project,
-            address=settings.address,
-            queue=settings.task_queue,
-            store=settings.artifact_store,
-            work=tmp_path / "client",
-            warehouse=tmp_path / "warehouse.duckdb",
-        )
-    )
+    manifest = client_manifest(project, tmp_path / "warehouse.duckdb")
     spawn_worker("a")
     env = {**os.environ, "FLOE_MANIFEST": str(manifest)}
     client = subprocess.Popen(

@@ -51,3 +51,23 @@ def test_restore_replays_outcomes_after_continue_as_new() -> None:
     scheduler.restore("a", NodeStatus.SUCCESS)
     scheduler.restore("d", NodeStatus.SUCCESS)
     assert scheduler.take_ready(10) == ["b"]
+
+
+def test_fail_fast_turned_on_after_a_failure_stops_at_once() -> None:
+    scheduler = DagScheduler(IDS, PARENTS, fail_fast=False)
+    scheduler.take_ready(10)  # a, d
+    scheduler.complete("d", NodeStatus.ERROR)  # skips e
+    assert scheduler.set_fail_fast(True) == ["b", "c"]  # a still runs and finishes
+    assert scheduler.stopped
+    scheduler.complete("a", NodeStatus.SUCCESS)
+    assert scheduler.take_ready(10) == []
+    assert scheduler.finished
+
+
+def test_fail_fast_turned_off_lets_the_run_go_on_after_a_failure() -> None:
+    scheduler = DagScheduler(IDS, PARENTS, fail_fast=True)
+    assert scheduler.set_fail_fast(False) == []  # no failure yet: nothing to stop
+    scheduler.take_ready(10)
+    assert scheduler.complete("d", NodeStatus.ERROR) == ["e"]
+    scheduler.complete("a", NodeStatus.SUCCESS)
+    assert scheduler.take_ready(10) == ["b"]

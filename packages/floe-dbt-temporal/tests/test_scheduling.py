@@ -40,12 +40,19 @@ def test_a_transient_error_is_retried_and_a_compile_error_is_not(
     duckdb_profile: GeneratedProfile,
     tmp_path: Path,
 ) -> None:
-    runtime = make_runtime(retry=RetrySettings(initial_interval_seconds=0.5, maximum_attempts=3))
+    retry = RetrySettings(initial_interval_seconds=0.5, maximum_attempts=3)
+    runtime = make_runtime(retry=retry)
     invocation = DBTInvocation(
         project_dir=dag_project, profile=duckdb_profile, select=("flaky", "broken")
     )
+    # The same transient error, declared final by the manifest's non_retryable_errors.
+    final = make_runtime(retry=retry, non_retryable_errors=[r"No files? found .*missing\.csv"])
     with temporal_server.worker(settings):
         result = runtime.build(invocation)
+        markers = sorted(p.name for p in (tmp_path / "markers").iterdir())
+        for marker in (tmp_path / "markers").iterdir():
+            marker.unlink()
+        not_retried = final.build(DBTInvocation(**invocation.model_dump(exclude={"invocation_id"})))
 
     assert result.status is RunStatus.FAILED
     assert result.node("model.dag.flaky").status is NodeStatus.SUCCESS
@@ -55,7 +62,12 @@ def test_a_transient_error_is_retried_and_a_compile_error_is_not(
     attempts = temporal_server.activity_starts(result.metadata["workflow_id"])
     assert attempts["model.dag.flaky"][0] == 2
     assert attempts["model.dag.broken"][0] == 1
-    assert sorted(p.name for p in (tmp_path / "markers").iterdir()) == [
-        "attempt_0.csv",
-        "attempt_1.csv",
-    ]
+    assert markers == ["attempt_0.csv", "attempt_1.csv"]
+    flaky = not_retried.node("model.dag.flaky")
+    assert flaky.status is NodeStatus.ERROR
+    assert "missing.csv" in (flaky.message or "")
+    assert (
+        temporal_server.activity_starts(not_retried.metadata["workflow_id"])["model.dag.flaky"][0]
+        == 1
+    )
+    assert [p.name for p in (tmp_path / "markers").iterdir()] == ["attempt_0.csv"]

@@ -57,6 +57,7 @@ if typing.TYPE_CHECKING:
         ProfileSource,
         StateReference,
     )
+    from floe_core._live import LiveNode, LiveStatus
     from floe_core._observer import RunObserver
     from floe_core._plan import ExecutionPlan, PlannedNode, order_nodes
     from floe_core._results import (
@@ -100,6 +101,8 @@ _LAZY = {
     "ProfilesDirProfile": "floe_core._invocation",
     "StateReference": "floe_core._invocation",
     "ProfileSource": "floe_core._invocation",
+    "LiveNode": "floe_core._live",
+    "LiveStatus": "floe_core._live",
     "RunObserver": "floe_core._observer",
     "ExecutionPlan": "floe_core._plan",
     "PlannedNode": "floe_core._plan",
@@ -139,6 +142,8 @@ __all__ = [
     "FloeEvent",
     "GeneratedProfile",
     "HealthStatus",
+    "LiveNode",
+    "LiveStatus",
     "ManifestError",
     "MissingExtraError",
     "NodeFinished",

@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe_core._detach import RunHandle
 from floe_core._invocation import DBTCommand
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus
+from floe_core.logging._lazy_logger import lazy_logger
 
 __all__ = [
     "EventBus",
@@ -45,7 +45,7 @@ __all__ = [
     "events_for_result",
 ]
 
-_log = structlog.get_logger("floe.events")
+_log = lazy_logger("floe.events")
 
 
 def _now() -> datetime:

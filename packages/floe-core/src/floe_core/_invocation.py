@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from floe_core._detach import RunHandle
+
 __all__ = [
     "NODE_COMMANDS",
     "CommandArgs",
@@ -79,6 +81,9 @@ class CommandArgs(BaseModel):
     """``ls --output json``: only these keys."""
     state_dir: Path | None = None
     """``retry``: the folder holding the previous run's run_results.json."""
+    retried_handle: RunHandle | None = None
+    """``retry``: where the retried run ran (its runtime's handle, e.g. the dbt Cloud run),
+    for a runtime that retries the run in place rather than from ``state_dir``."""
 
     def dbt_options(self, command: DBTCommand) -> list[str]:
         """``command``'s own dbt CLI options from these inputs (selection, vars and the

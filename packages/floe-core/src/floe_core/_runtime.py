@@ -37,6 +37,7 @@ from floe_core._events import (
     RunStarted,
 )
 from floe_core._invocation import NODE_COMMANDS, DBTCommand, DBTInvocation
+from floe_core._live import LiveStatus
 from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult, NodeResult, RunStatus
 
@@ -146,6 +147,9 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
     """Whether :meth:`execute` and :meth:`plan` honour :attr:`DBTInvocation.state
     <floe_core.DBTInvocation.state>` (``--state``, ``--defer``); floe refuses a state for a
     runtime that would silently ignore it."""
+    supports_favor_state: ClassVar[bool] = False
+    """Whether it also honours ``StateReference.favor_state`` (``--favor-state``): refused
+    before anything runs otherwise."""
 
     def __init__(self, config: ConfigT, *, events: EventBus | None = None) -> None:
         self.config = config
@@ -234,6 +238,20 @@ class DBTRuntimePlugin(ABC, Generic[ConfigT]):
         """Follow the run ``handle`` names (reported by :meth:`report_handle` during an
         earlier :meth:`execute`) to its end, emitting its node events; optional."""
         raise NotImplementedError(f"runtime {self.name!r} cannot attach to a run")
+
+    def live_status(self, handle: RunHandle) -> LiveStatus | None:
+        """What the run ``handle`` names says about itself while it runs (node counts, the
+        latest outcomes and log lines), read without following it; None when this runtime
+        cannot tell (the default)."""
+        return None
+
+    def set_fail_fast(self, handle: RunHandle, enabled: bool) -> LiveStatus:
+        """Turn fail-fast on or off in the run ``handle`` names while it runs; its status
+        after the change. Optional: the default refuses."""
+        raise RuntimeExecutionError(
+            f"runtime {self.name!r} cannot change a run while it runs",
+            hint="stop it (Ctrl-C) and run again with or without --fail-fast",
+        )
 
     def report_handle(self, invocation: DBTInvocation, handle: RunHandle) -> None:
         """Tell the observers where the run lives, as soon as it exists: the results store

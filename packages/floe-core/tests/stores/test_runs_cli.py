@@ -91,6 +91,9 @@ def test_latest_shows_the_newest_run_and_how_it_was_asked(
     listed = floe("runs", "list", "--verbose", "--manifest", str(manifest_path))
     assert listed.exit_code == 0, listed.output
     assert listed.stdout.count("select=a+ exclude=b") == 2
+    ended = floe("runs", "fail-fast", "latest", "on", "--manifest", str(manifest_path))
+    assert ended.exit_code == 2
+    assert f"error: run {newer} has ended (failed): there is nothing to change" in ended.stderr
 
 
 def test_an_unknown_or_corrupted_run_is_an_error_naming_it(

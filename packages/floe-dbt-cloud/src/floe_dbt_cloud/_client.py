@@ -126,6 +126,10 @@ class DbtCloudClient:
         """``POST jobs/{id}/rerun/`` (retry from failure), tried once for the same reason."""
         return _run(self._json("POST", f"jobs/{job_id}/rerun/", retry=False))
 
+    def retry_run(self, run_id: int) -> CloudRun:
+        """``POST runs/{id}/retry/`` (the run's failed nodes again), tried once likewise."""
+        return _run(self._json("POST", f"runs/{run_id}/retry/", retry=False))
+
     def get_run(self, run_id: int, *, with_steps: bool = True) -> CloudRun:
         """The run; ``with_steps`` adds its run_steps (and their logs, which can be large)."""
         related = ["trigger", "run_steps"] if with_steps else ["trigger"]

@@ -22,7 +22,8 @@ import structlog
 from floe_core import EventBus, FloeError, NodeResult, RunPlanned
 from floe_dbt_cloud._client import DbtCloudClient
 from floe_dbt_cloud._errors import DbtCloudAccessError, DbtCloudAPIError, DbtCloudTransientError
-from floe_dbt_cloud._models import CloudRun
+from floe_dbt_cloud._freshness import with_runtime_errors
+from floe_dbt_cloud._models import CloudRun, CloudRunStep
 from floe_dbt_cloud._translator import CloudEventTranslator
 
 __all__ = ["DISCOVERY_RUN_QUERY", "RunProgress"]
@@ -44,6 +45,16 @@ def _in_completion_order(results: list[NodeResult]) -> list[NodeResult]:
     return sorted(results, key=lambda result: result.completed_at or never)
 
 
+def _as_node_statuses(sources_json: dict[str, Any]) -> dict[str, Any]:
+    """sources.json read as run results: a freshness ``error`` is a threshold the source
+    failed (floe ``fail``, as on every runtime), not a node that broke (``runtime error``)."""
+    results = [
+        {**entry, "status": "fail"} if entry.get("status") == "error" else entry
+        for entry in sources_json.get("results") or ()
+    ]
+    return {**sources_json, "results": results}
+
+
 class RunProgress:
     """Follows one run: emits ``RunPlanned`` and node events, keeps the node results."""
 
@@ -57,9 +68,11 @@ class RunProgress:
         artifacts_dir: Path,
         use_discovery: bool,
         own_artifact: str | None = None,
+        selects_all: bool = True,
     ) -> None:
         """``own_artifact``: the command's own result file (``sources.json`` of ``source
-        freshness``, ``catalog.json`` of ``docs generate``), fetched too and kept."""
+        freshness``, ``catalog.json`` of ``docs generate``), fetched too and kept;
+        ``selects_all``: the command selected no subset (which sources freshness checks)."""
         self._client = client
         self._translator = translator
         self._events = events
@@ -67,6 +80,7 @@ class RunProgress:
         self._artifacts_dir = artifacts_dir
         self._use_discovery = use_discovery
         self._own_artifact = own_artifact
+        self._selects_all = selects_all
         self._planned = False
         self._announced: set[str] = set()
         self._done_steps: set[int] = set()
@@ -98,7 +112,7 @@ class RunProgress:
             if not step.status.is_terminal or step.index in self._done_steps:
                 continue
             try:
-                self._read_step_artifacts(run, step.index)
+                self._read_step_artifacts(run, step)
             except DbtCloudTransientError as exc:
                 if last_chance:
                     raise
@@ -129,16 +143,21 @@ class RunProgress:
             self._discovered[result.unique_id] = result
             self._announce(result, total=None)
 
-    def _read_step_artifacts(self, run: CloudRun, step: int) -> None:
-        run_results = self._download(run.id, "run_results.json", step)
-        manifest = self._download(run.id, "manifest.json", step)
+    def _read_step_artifacts(self, run: CloudRun, step: CloudRunStep) -> None:
+        run_results = self._download(run.id, "run_results.json", step.index)
+        manifest = self._download(run.id, "manifest.json", step.index)
         if manifest is not None:
             self.manifest_path = self._artifacts_dir / "manifest.json"
-        own = self._download(run.id, self._own_artifact, step) if self._own_artifact else None
+        own = self._download(run.id, self._own_artifact, step.index) if self._own_artifact else None
         if run_results is not None:
             self.run_results_path = self._artifacts_dir / "run_results.json"
-        elif self._own_artifact == "sources.json":
-            run_results = own  # freshness results per source, in run_results' shape
+        elif self._own_artifact == "sources.json" and own is not None:
+            # freshness results per source, in run_results' shape, with the broken ones
+            own = with_runtime_errors(
+                own, manifest or {}, step.logs or "", selects_all=self._selects_all
+            )
+            (self._artifacts_dir / "sources.json").write_text(json.dumps(own, indent=2))
+            run_results = _as_node_statuses(own)
         if run_results is None:
             return
         self.dbt_version = (run_results.get("metadata") or {}).get("dbt_version")

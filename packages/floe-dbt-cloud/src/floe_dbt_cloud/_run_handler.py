@@ -1,12 +1,12 @@
-"""The lifecycle of one dbt Cloud run: trigger (idempotently), poll, cancel, rerun.
+"""The lifecycle of one dbt Cloud run: trigger (idempotently), poll, cancel, rerun, retry.
 
 Triggering is the one request that must never be repeated blindly: a POST whose answer was
 lost may still have created a run. So after a lost answer, a timeout or a 5xx the handler
 looks for a run of the job that carries the invocation's cause tag and is newer than the
 job's newest run before the first POST, and adopts it; only if there is none does it trigger
 again. A 429 (or 408/425, the other "not now" answers) created nothing: the trigger is
-simply sent again, with no search. Reruns are guarded the same way by the job's newest
-run id.
+simply sent again, with no search. Reruns and retries are guarded the same way by the
+job's newest run id.
 """
 
 from __future__ import annotations
@@ -78,15 +78,27 @@ class CloudRunHandler:
 
     def rerun(self, job_id: int) -> CloudRun:
         """Retry the job's latest run from its failure point (``POST jobs/{id}/rerun/``)."""
+        return self._create_in_job(
+            job_id, lambda: self._client.rerun_job(job_id), what=f"rerun of job {job_id}"
+        )
+
+    def retry(self, run: CloudRun) -> CloudRun:
+        """Retry ``run`` (its job's latest, failed run) from its failure point (``POST
+        runs/{id}/retry/``): dbt retry of the run's own command, so it needs no arguments."""
+        job_id = run.job_definition_id or 0
+        return self._create_in_job(
+            job_id, lambda: self._client.retry_run(run.id), what=f"retry of run {run.id}"
+        )
+
+    def _create_in_job(self, job_id: int, create: Callable[[], CloudRun], *, what: str) -> CloudRun:
+        """A run-creating request without a cause tag, guarded by the job's newest run id."""
         newest_before = self._newest_run_id(job_id)
 
         def find_new_run() -> CloudRun | None:
             runs = self._client.list_runs(job_id, limit=1)
             return runs[0] if runs and runs[0].id > newest_before else None
 
-        return self._create_once(
-            lambda: self._client.rerun_job(job_id), find_new_run, what=f"rerun of job {job_id}"
-        )
+        return self._create_once(create, find_new_run, what=what)
 
     def _newest_run_id(self, job_id: int) -> int:
         newest = self._client.list_runs(job_id, limit=1)

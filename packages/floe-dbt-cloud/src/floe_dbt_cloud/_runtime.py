@@ -34,6 +34,7 @@ from floe_dbt_cloud._errors import DbtCloudAccessError
 from floe_dbt_cloud._jobs import JobResolver
 from floe_dbt_cloud._models import CloudRun, CloudRunStatus
 from floe_dbt_cloud._progress import RunProgress
+from floe_dbt_cloud._retry import retried_cloud_run
 from floe_dbt_cloud._run_handler import CloudRunHandler, RunOutcome
 from floe_dbt_cloud._steps import STEP_COMMANDS, cause_tag, trigger_body
 from floe_dbt_cloud._translator import CloudEventTranslator
@@ -54,7 +55,7 @@ _OWN_ARTIFACTS = {
 
 def _printed(command: DBTCommand, run: CloudRun) -> str | None:
     """What floe's command printed: its step's log (the last step, floe's own)."""
-    if command in NODE_COMMANDS - {DBTCommand.COMPILE} or not run.run_steps:
+    if command in (NODE_COMMANDS - {DBTCommand.COMPILE}) | {DBTCommand.RETRY} or not run.run_steps:
         return None
     return run.run_steps[-1].logs or None
 
@@ -69,7 +70,7 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
     name = "cloud"
     config_model = CloudConfig
     api_version = "1.0"
-    supported_commands = STEP_COMMANDS
+    supported_commands = STEP_COMMANDS | {DBTCommand.RETRY}
 
     def __init__(
         self,
@@ -108,9 +109,8 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
 
     def execute(self, command: DBTCommand, invocation: DBTInvocation) -> DBTRunResult:
         started_at = datetime.now(UTC)
-        job_id = self.jobs.job_id(self.config.job_for_target(invocation.target))
         handler = self._handler()
-        run = self._start_run(handler, job_id, command, invocation)
+        job_id, run = self._start_run(handler, command, invocation)
         handle = RunHandle(
             runtime=self.name,
             external_id=str(run.id),
@@ -149,6 +149,7 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
             artifacts_dir=self.config.artifacts_dir or invocation.artifacts_dir,
             use_discovery=self.config.use_discovery,
             own_artifact=_OWN_ARTIFACTS.get(command),
+            selects_all=not (invocation.select or invocation.exclude or invocation.selector),
         )
         try:
             outcome = handler.wait(run, progress.on_poll)
@@ -182,25 +183,27 @@ class CloudRuntime(DBTRuntimePlugin[CloudConfig]):
                 "dbt_cloud_job_id": int(handle.details["job_id"]),
                 "dbt_cloud_status": outcome.run.status_humanized or outcome.run.status.name,
                 "dbt_cloud_url": outcome.run.href,
-                "retried_from_failure": self.config.retry_failed,
+                "retried_from_failure": self.config.retry_failed or command is DBTCommand.RETRY,
             },
         )
 
     def _start_run(
-        self,
-        handler: CloudRunHandler,
-        job_id: int,
-        command: DBTCommand,
-        invocation: DBTInvocation,
-    ) -> CloudRun:
-        """Trigger ``command``, or with ``retry_failed`` rerun the job's last run's failures."""
+        self, handler: CloudRunHandler, command: DBTCommand, invocation: DBTInvocation
+    ) -> tuple[int, CloudRun]:
+        """The job and its new run: ``command`` triggered; ``retry`` retries the stored
+        run's dbt Cloud run (in that run's job); with ``retry_failed`` the job's last run's
+        failures are rerun."""
+        if command is DBTCommand.RETRY:
+            retried = retried_cloud_run(self.client, invocation)
+            return retried.job_definition_id or 0, handler.retry(retried)
+        job_id = self.jobs.job_id(self.config.job_for_target(invocation.target))
         if self.config.retry_failed:
-            return handler.rerun(job_id)
+            return job_id, handler.rerun(job_id)
         project_name = read_project_name(invocation.project_dir)
         body = trigger_body(
             command, invocation, project_name=project_name, overrides=self.config.run_overrides
         )
-        return handler.trigger(job_id, body, tag=cause_tag(invocation.invocation_id))
+        return job_id, handler.trigger(job_id, body, tag=cause_tag(invocation.invocation_id))
 
     def _run_error(self, outcome: RunOutcome, status: RunStatus) -> str | None:
         run = outcome.run

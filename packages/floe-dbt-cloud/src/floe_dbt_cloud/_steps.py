@@ -24,8 +24,8 @@ CAUSE_MAX_LENGTH = 255
 _FULL_REFRESH_COMMANDS = {DBTCommand.RUN, DBTCommand.BUILD, DBTCommand.SEED}
 
 STEP_COMMANDS = frozenset(DBTCommand) - {DBTCommand.RETRY}
-"""What floe runs as a dbt Cloud job step. ``retry`` is not one: dbt Cloud retries through
-its rerun endpoint (the runtime's ``retry_failed`` option), from the job's last run."""
+"""What floe runs as a dbt Cloud job step. ``retry`` is not one: dbt Cloud retries a run
+through its retry endpoint (``POST runs/{id}/retry/``), which re-uses the run's arguments."""
 
 PRINTING_COMMANDS = frozenset({DBTCommand.LIST, DBTCommand.SHOW, DBTCommand.COMPILE})
 """Run with ``--quiet``, so the step's log is exactly what they print (dbt's print events)."""

@@ -84,7 +84,7 @@ class CloudEventTranslator:
             started_at=min(starts) if starts else None,
             completed_at=max(ends) if ends else None,
             execution_time=float(result.get("execution_time") or 0.0),
-            message=result.get("message"),
+            message=result.get("message") or result.get("error"),  # sources.json: ``error``
             adapter_response=adapter,
             failures=result.get("failures"),
             relation_name=result.get("relation_name") or node.get("relation_name"),

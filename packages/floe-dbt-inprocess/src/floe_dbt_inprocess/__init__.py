@@ -7,6 +7,7 @@ runtime's workers (a warm executor per project, nodes executed one by one):
   of dbt-core in the process.
 - :func:`dbt_args`: the one builder of dbt command lines.
 - :func:`invoke_dbt`: ``dbtRunner`` under the lock, adapters released afterwards.
+- :func:`list_unique_ids`: what ``dbt ls`` selects from a parsed manifest, without ``dbtRunner``.
 - :func:`node_result_from_run_result`: dbt's ``RunResult`` as a floe ``NodeResult``.
 - :func:`floe_error_from_dbt`: dbt's exceptions as floe errors.
 - :func:`retryable_node_ids`: the nodes of a previous run that ``dbt retry`` re-runs.
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         invoke_dbt,
         release_adapters,
     )
+    from floe_dbt_inprocess._selection import list_unique_ids
 
 __all__ = [
     "DBT_LOCK",
@@ -55,6 +57,7 @@ __all__ = [
     "floe_error_from_dbt",
     "freshness_status",
     "invoke_dbt",
+    "list_unique_ids",
     "node_result_from_run_result",
     "node_status",
     "release_adapters",
@@ -70,6 +73,7 @@ _LAZY = {
     "floe_error_from_dbt": "floe_dbt_inprocess._errors",
     "freshness_status": "floe_dbt_inprocess._results",
     "invoke_dbt": "floe_dbt_inprocess._runner",
+    "list_unique_ids": "floe_dbt_inprocess._selection",
     "node_result_from_run_result": "floe_dbt_inprocess._results",
     "node_status": "floe_dbt_inprocess._results",
     "release_adapters": "floe_dbt_inprocess._runner",

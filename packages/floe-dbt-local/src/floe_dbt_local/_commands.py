@@ -24,6 +24,7 @@ __all__ = [
     "WRITES_OWN_ARTIFACTS",
     "command_options",
     "command_output",
+    "keep_freshness_runtime_errors",
     "planned_node_ids",
 ]
 
@@ -117,3 +118,26 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return value
+
+
+def keep_freshness_runtime_errors(sources_json: Path, result: Any) -> None:
+    """Add to dbt's sources.json the sources whose freshness query broke (a missing table, a
+    bad ``loaded_at_field``): dbt 1.11 writes only ``SourceFreshnessResult`` entries, and
+    drops these ``runtime error`` ones that earlier versions (and floe's other runtimes)
+    write as ``{"unique_id", "error", "status": "runtime error"}``."""
+    from dbt.artifacts.schemas.freshness.v3.freshness import process_freshness_result
+
+    broken = [
+        process_freshness_result(r).to_dict(omit_none=False)
+        for r in getattr(result, "results", ())
+        if str(r.status) == "runtime error"  # dbt's FreshnessStatus.RuntimeErr
+    ]
+    if not broken or not sources_json.is_file():
+        return
+    document = json.loads(sources_json.read_text(encoding="utf-8"))
+    listed = {entry.get("unique_id") for entry in document.get("results", ())}
+    document["results"] = [
+        *document.get("results", ()),
+        *(entry for entry in broken if entry["unique_id"] not in listed),
+    ]
+    sources_json.write_text(json.dumps(document, indent=2), encoding="utf-8")

@@ -6,7 +6,6 @@ module: ``floe plan`` on an unchanged project is answered from the plan cache wi
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -62,6 +61,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
     name: ClassVar[str] = "local"
     supported_commands: ClassVar[frozenset[DBTCommand]] = frozenset(DBTCommand)
     supports_state: ClassVar[bool] = True
+    supports_favor_state: ClassVar[bool] = True
     config_model: ClassVar[type[LocalRuntimeConfig]] = LocalRuntimeConfig
     api_version: ClassVar[str] = "1.0"
     translator_class: ClassVar[type[DbtEventTranslator] | None] = None
@@ -82,6 +82,7 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
             MANIFEST_FREE_COMMANDS,
             WRITES_OWN_ARTIFACTS,
             command_options,
+            keep_freshness_runtime_errors,
             planned_node_ids,
         )
         from floe_dbt_local._event_translation import DbtEventTranslator
@@ -133,6 +134,9 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
                     args, manifest=cached.manifest, callbacks=[translator, messages]
                 )
                 self._remember_written(cached, manifest_path)
+                if command is DBTCommand.SOURCE_FRESHNESS:
+                    sources_json = invocation.artifacts_dir / "sources.json"
+                    keep_freshness_runtime_errors(sources_json, outcome.result)
                 if write_after and isinstance(outcome.result, RunExecutionResult):
                     outcome.result.write(str(invocation.artifacts_dir / _RUN_RESULTS_FILE))
                 metadata = {
@@ -241,14 +245,16 @@ class LocalRuntime(DBTRuntimePlugin[LocalRuntimeConfig]):
         selection and manifest)."""
         key = (invocation.select, invocation.exclude, invocation.selector, state_key(invocation))
         if key not in cached.selections:
-            from floe_dbt_inprocess import invoke_dbt
+            from floe_dbt_inprocess import floe_error_from_dbt, list_unique_ids
 
-            extra = ["--output", "json", "--output-keys", "unique_id"]
-            args = invocation_args("ls", invocation, profile, self.config, extra=extra)
-            outcome = invoke_dbt([*args, "--no-write-json"], manifest=cached.manifest)
-            if not outcome.success or not isinstance(outcome.result, list):
-                raise self._error(outcome, invocation, "dbt ls") from outcome.exception
-            cached.selections[key] = tuple(json.loads(line)["unique_id"] for line in outcome.result)
+            args = invocation_args("ls", invocation, profile, self.config)
+            try:
+                selected = list_unique_ids(args, cached.manifest)
+            except Exception as exc:
+                raise floe_error_from_dbt(
+                    exc, project_dir=invocation.project_dir, action="dbt ls"
+                ) from exc
+            cached.selections[key] = tuple(selected)
         return cached.selections[key]
 
     def _write_manifest(self, cached: CachedManifest, invocation: DBTInvocation) -> Path:

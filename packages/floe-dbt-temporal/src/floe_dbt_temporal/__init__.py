@@ -18,8 +18,10 @@ from floe_core._lazy import lazy_getattr
 if TYPE_CHECKING:
     from floe_dbt_temporal._config import TemporalRuntimeConfig
     from floe_dbt_temporal._models import (
+        ActivityTimeouts,
         GitProject,
         HookOnError,
+        HookRetries,
         HookSpec,
         LocalProject,
         ObjectProject,
@@ -38,8 +40,10 @@ if TYPE_CHECKING:
 __all__ = [
     "SEARCH_ATTRIBUTES",
     "WORKFLOW_NAME",
+    "ActivityTimeouts",
     "GitProject",
     "HookOnError",
+    "HookRetries",
     "HookSpec",
     "LocalProject",
     "ObjectProject",
@@ -58,8 +62,10 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ActivityTimeouts": "floe_dbt_temporal._models",
     "GitProject": "floe_dbt_temporal._models",
     "HookOnError": "floe_dbt_temporal._models",
+    "HookRetries": "floe_dbt_temporal._models",
     "HookSpec": "floe_dbt_temporal._models",
     "LocalProject": "floe_dbt_temporal._models",
     "ObjectProject": "floe_dbt_temporal._models",

@@ -9,8 +9,10 @@ warehouse/connection errors are retryable.
 from __future__ import annotations
 
 import contextvars
+import fnmatch
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from floe_core import (
+    ConfigError,
     DBTCommand,
     ExecutionPlan,
     FloeError,
@@ -51,6 +54,7 @@ from floe_dbt_temporal._models import (
 )
 from floe_dbt_temporal._object_store import read_artifact
 from floe_dbt_temporal._projects import ProjectRegistry
+from floe_dbt_temporal._state import fetch_state
 
 __all__ = ["PLAN_PAGE_SIZE", "RunActivities"]
 
@@ -114,22 +118,46 @@ class RunActivities:
         pool: ExecutorPool,
         store: ArtifactStore,
         work_dir: Path,
+        allowed_env: tuple[str, ...] = (),
     ) -> None:
         self.registry = registry
         self.pool = pool
         self.store = store
         self.work_dir = Path(work_dir)
+        self.allowed_env = allowed_env
         self._verified: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     # -- helpers -------------------------------------------------------------------------
-    def _spec(self, context: RunContext, version: str) -> ExecutorSpec:
-        missing = [name for name in context.secret_env if name not in os.environ]
+    def _run_env(self, context: RunContext) -> dict[str, str]:
+        """The run's own environment for dbt: its ``env`` and its ``env_from_worker``
+        resolved here, every name within this worker's ``allowed_env``."""
+        names = [*context.env, *context.env_from_worker, *context.env_from_worker.values()]
+        refused = sorted(
+            {n for n in names if not any(fnmatch.fnmatchcase(n, p) for p in self.allowed_env)}
+        )
+        if refused:
+            raise ConfigError(
+                f"this worker does not let runs set environment variable(s)"
+                f" {', '.join(refused)} (allowed: {', '.join(self.allowed_env) or 'none'})",
+                hint="start the worker with `--allow-env NAME` (shell patterns allowed) for"
+                " each, or drop them from the runtime config's env / env_from_worker",
+            )
+        missing = [
+            name
+            for name in (*context.secret_env, *context.env_from_worker.values())
+            if name not in os.environ
+        ]
         if missing:
             raise SecretError(
                 f"environment variable(s) {', '.join(missing)} not set on this worker",
                 hint="export them in the worker's environment; runs only carry their names",
             )
+        resolved = {name: os.environ[source] for name, source in context.env_from_worker.items()}
+        return {**context.env, **resolved}
+
+    def _spec(self, context: RunContext, version: str) -> ExecutorSpec:
+        env = self._run_env(context)
         entry = self.registry.entry(context)
         with self._lock:
             known = (entry.source.model_dump_json(), version) in self._verified
@@ -143,6 +171,7 @@ class RunActivities:
         profile = materialize_profile(
             self.registry.profile(context), cache_dir=self.work_dir / "profiles"
         )
+        state = context.state
         return ExecutorSpec(
             # ls executes nothing: its selection is parsed like build's (every resource type)
             command=DBTCommand.BUILD if context.command is DBTCommand.LIST else context.command,
@@ -152,8 +181,12 @@ class RunActivities:
             target=context.target or profile.target,
             vars=context.vars,
             full_refresh=context.full_refresh,
-            env=context.env,
+            env=env,
             project_version=version,
+            state=None
+            if state is None
+            else fetch_state(state, self.store, self.work_dir / "state" / context.run_id),
+            defer=state is not None and state.defer,
         )
 
     def _with_executor(
@@ -278,12 +311,18 @@ class RunActivities:
             if activity.is_cancelled():
                 raise _application_error(RunCancelledError(f"{task.unique_id} cancelled"))
             if outcome.retryable:
+                # A transient failure is retried, unless its message matches one of the
+                # run's non_retryable_errors (a SQL compilation error an adapter reports as
+                # a database error).
+                message = outcome.result.message or f"{task.unique_id} failed"
+                final = any(re.search(p, message) for p in task.non_retryable_errors)
                 raise ApplicationError(
-                    outcome.result.message or f"{task.unique_id} failed",
+                    message,
                     outcome.result.model_copy(update={"compiled_code": None}).model_dump(
                         mode="json"
                     ),
-                    type="WarehouseError",
+                    type="NonRetryableNodeError" if final else "WarehouseError",
+                    non_retryable=final,
                 )
             return outcome.result.model_copy(update={"compiled_code": None})
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AliasChoices,
@@ -14,10 +15,11 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from floe_core.stores import ArtifactStore
-from floe_dbt_temporal._models import HookSpec, RetrySettings
+from floe_dbt_temporal._models import ActivityTimeouts, HookRetries, Hooks, RetrySettings
 from floe_dbt_temporal._object_store import open_object_store
 from floe_dbt_temporal._worker_options import WorkerOptions
 
@@ -42,6 +44,12 @@ def default_work_dir() -> Path:
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
+
+
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_MAX_KEYWORD_BYTES = 1024
+_SECRET_NAME = re.compile(r"PASSW|SECRET|TOKEN|API_?KEY|PRIVATE|CREDENTIAL", re.IGNORECASE)
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConnectionSettings(BaseModel):
@@ -98,6 +106,26 @@ class StoreSettings(ConnectionSettings):
     """Object store settings (``endpoint``, ``region``, credentials as ``${env:NAME}``
     references, resolved by each process that opens the store, never sent to Temporal)."""
     work_dir: Path = Field(default_factory=default_work_dir)
+    static_search_attributes: dict[str, str] = Field(default_factory=dict)
+    """Keyword search attributes every run carries (``{Team: analytics}``); workers
+    register them on the namespace like floe's own."""
+
+    @field_validator("static_search_attributes")
+    @classmethod
+    def _attribute_names(cls, attributes: dict[str, str]) -> dict[str, str]:
+        from floe_dbt_temporal._workflow import SEARCH_ATTRIBUTES
+
+        for name, value in attributes.items():
+            if not _ATTRIBUTE_NAME.fullmatch(name) or name.startswith("Temporal"):
+                raise ValueError(
+                    f"{name!r} is not a custom search attribute name: use letters, digits and"
+                    " _, starting with a letter and not with 'Temporal'"
+                )
+            if name in {key.name for key in SEARCH_ATTRIBUTES}:
+                raise ValueError(f"{name!r} is set by floe itself: choose another name")
+            if len(value.encode()) > _MAX_KEYWORD_BYTES:
+                raise ValueError(f"the value of {name} is over {_MAX_KEYWORD_BYTES} bytes")
+        return attributes
 
     @field_validator("artifact_store", "work_dir")
     @classmethod
@@ -119,7 +147,9 @@ class TemporalRuntimeConfig(StoreSettings):
     max_concurrency: int = Field(default=32, ge=1, le=1500)
     """Nodes of one run executing at once (also keeps pending activities under 2,000)."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
-    node_timeout_seconds: float = Field(default=3600.0, gt=0)
+    non_retryable_errors: tuple[str, ...] = ()
+    """Regular expressions: a node failure whose message matches one is not retried (e.g.
+    ``SQL compilation error``), whatever ``retry`` says."""
     heartbeat_timeout_seconds: float = Field(default=30.0, gt=0)
     """Workers heartbeat every max(0.5 s, timeout / 3) and Temporal throttles heartbeats to
     0.8 x the timeout: below 1.5 s a healthy node would time out."""
@@ -127,12 +157,57 @@ class TemporalRuntimeConfig(StoreSettings):
     """Tag runs with DbtProject/DbtCommand/DbtTarget/DbtStatus (the server must know them)."""
     secret_env: tuple[str, ...] = ()
     """Environment variables every worker must have (e.g. the warehouse password)."""
-    pre_run: HookSpec | None = None
-    on_success: HookSpec | None = None
-    on_failure: HookSpec | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables dbt sees (``env_var()``) in this manifest's runs, on top of the
+    worker's; each name must be in the worker's ``allowed_env``. Stored in the workflow
+    history: never secrets (use ``env_from_worker``)."""
+    env_from_worker: dict[str, str] = Field(default_factory=dict)
+    """dbt variable -> name of the worker's environment variable holding its value: secrets
+    per run (``{DBT_PASSWORD: ACME_DB_PASSWORD}``), resolved on the worker, only the names in
+    history. Both names must be in the worker's ``allowed_env``."""
+    pre_run: Hooks = ()
+    """Child workflows run before planning, in order (one hook or a list)."""
+    on_success: Hooks = ()
+    on_failure: Hooks = ()
+    hook_retry: HookRetries = Field(default_factory=HookRetries)
+    """Retry policy of each hook phase."""
     worker: WorkerOptions = Field(default_factory=WorkerOptions)
     """Tuning, metrics and health of the workers (``floe worker --manifest``); each field
     can be overridden by ``FLOE_WORKER_<FIELD>`` in a worker's environment."""
+
+    @field_validator("non_retryable_errors")
+    @classmethod
+    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return patterns
+
+    @field_validator("env")
+    @classmethod
+    def _no_secret_values(cls, env: dict[str, str]) -> dict[str, str]:
+        for name in env:
+            if not _ENV_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if _SECRET_NAME.search(name):
+                raise ValueError(
+                    f"{name} looks like a secret and env values are stored in the workflow"
+                    f" history: pass it by name, env_from_worker: {{{name}: WORKER_VARIABLE}}"
+                )
+        return env
+
+    @field_validator("env_from_worker")
+    @classmethod
+    def _names_only(cls, refs: dict[str, str]) -> dict[str, str]:
+        for name, source in refs.items():
+            if not _ENV_NAME.fullmatch(name) or not _ENV_NAME.fullmatch(source):
+                raise ValueError(
+                    f"{name}: {source!r} must map a variable name to the name of the worker's"
+                    " environment variable (a name, never a value)"
+                )
+        return refs
 
     @field_validator("heartbeat_timeout_seconds")
     @classmethod
@@ -155,3 +230,30 @@ class TemporalRuntimeConfig(StoreSettings):
     reconnect_timeout_seconds: float = Field(default=300.0, gt=0)
     """How long the client retries through a Temporal outage before it detaches (the run
     goes on; ``floe runs attach ID`` follows it again)."""
+    timeouts: ActivityTimeouts = Field(default_factory=ActivityTimeouts)
+    """Start-to-close timeout of each kind of activity (plan, node, hook, store);
+    ``node_timeout_seconds`` is accepted as the former name of ``timeouts.node_seconds``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _former_node_timeout(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "node_timeout_seconds" in data:
+            data = dict(data)
+            timeouts = dict(data.get("timeouts") or {})
+            timeouts.setdefault("node_seconds", data.pop("node_timeout_seconds"))
+            data["timeouts"] = timeouts
+        return data
+
+    @field_validator("timeouts")
+    @classmethod
+    def _within_the_run(cls, timeouts: ActivityTimeouts, info: ValidationInfo) -> ActivityTimeouts:
+        """An activity timeout past the run's execution timeout could never fire."""
+        limit = info.data.get("execution_timeout_seconds")
+        for name, seconds in timeouts.model_dump().items():
+            if limit is not None and seconds > limit:
+                raise ValueError(
+                    f"{name} ({seconds:g} s) is longer than execution_timeout_seconds"
+                    f" ({limit:g} s), which ends the whole run first: lower it or raise"
+                    " execution_timeout_seconds"
+                )
+        return timeouts

@@ -9,23 +9,27 @@ resolve locally.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from temporalio.common import RetryPolicy
 
 from floe_core import CommandArgs, DBTCommand, NodeResult, ProfileSource, RunStatus
 from floe_core.stores import StoredArtifact
 
 __all__ = [
+    "ActivityTimeouts",
     "CompletedPage",
     "CompletedRequest",
     "GitProject",
     "HookOnError",
     "HookRequest",
+    "HookRetries",
     "HookSpec",
+    "Hooks",
     "LocalProject",
     "NodeOutcome",
     "NodeTask",
@@ -42,6 +46,7 @@ __all__ = [
     "RunContext",
     "RunInput",
     "RunOutput",
+    "StateFiles",
     "StoreRequest",
     "StoredRun",
 ]
@@ -89,6 +94,15 @@ class RetrySettings(_Frozen):
     backoff_coefficient: float = Field(default=2.0, ge=1)
     maximum_interval_seconds: float = Field(default=60.0, gt=0)
 
+    def policy(self, *, non_retryable_types: tuple[str, ...] = ()) -> RetryPolicy:
+        return RetryPolicy(
+            initial_interval=timedelta(seconds=self.initial_interval_seconds),
+            backoff_coefficient=self.backoff_coefficient,
+            maximum_interval=timedelta(seconds=self.maximum_interval_seconds),
+            maximum_attempts=self.maximum_attempts,
+            non_retryable_error_types=list(non_retryable_types) or None,
+        )
+
 
 class HookOnError(StrEnum):
     FAIL = "fail"
@@ -106,7 +120,51 @@ class HookSpec(_Frozen):
     """Default: the run's own task queue."""
     timeout_seconds: float = Field(default=300.0, gt=0)
     on_error: HookOnError = HookOnError.FAIL
+    fire_and_forget: bool = False
+    """Start the hook and go on without waiting (it outlives the run; a failure to start it
+    is logged, never fails the run; a pre_run hook's answer is then ignored)."""
     args: dict[str, Any] = Field(default_factory=dict)
+
+
+def _listed(value: object) -> object:
+    """One hook or a list of them: always a list (a single hook is the former form)."""
+    return [value] if isinstance(value, dict | HookSpec) else value
+
+
+Hooks = Annotated[tuple[HookSpec, ...], BeforeValidator(_listed)]
+"""The hooks of one event, run in order (``pre_run: {workflow: x}`` or a list)."""
+
+
+def _attempts(n: int, initial: float = 1.0) -> RetrySettings:
+    return RetrySettings(
+        maximum_attempts=n, initial_interval_seconds=initial, maximum_interval_seconds=60.0
+    )
+
+
+class HookRetries(_Frozen):
+    """Retry policy of each hook phase: the child workflows (``pre_run``, ``on_success``,
+    ``on_failure``: one attempt by default) and dbt's ``on-run-start``/``on-run-end``
+    activities (3 attempts)."""
+
+    pre_run: RetrySettings = Field(default_factory=lambda: _attempts(1))
+    on_run_start: RetrySettings = Field(default_factory=lambda: _attempts(3))
+    on_run_end: RetrySettings = Field(default_factory=lambda: _attempts(3))
+    on_success: RetrySettings = Field(default_factory=lambda: _attempts(1))
+    on_failure: RetrySettings = Field(default_factory=lambda: _attempts(1))
+
+
+class ActivityTimeouts(_Frozen):
+    """Start-to-close timeout of each kind of activity, in seconds."""
+
+    plan_seconds: float = Field(default=600.0, gt=0)
+    """Parse and select (a cold parse of a large project takes minutes)."""
+    node_seconds: float = Field(default=3600.0, gt=0)
+    """One node's attempt (the warehouse statement included)."""
+    hook_seconds: float = Field(default=600.0, gt=0)
+    """dbt's ``on-run-start`` / ``on-run-end`` hooks (child workflow hooks: their own
+    ``timeout_seconds``)."""
+    store_seconds: float = Field(default=600.0, gt=0)
+    """Object store work: plan pages, recording a node, writing the run's files."""
 
 
 class PreRunDecision(_Frozen):
@@ -115,6 +173,16 @@ class PreRunDecision(_Frozen):
     skip: bool = False
     reason: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
+
+
+class StateFiles(_Frozen):
+    """``--state`` on the workers: the state's files (manifest.json, run_results.json,
+    sources.json) as the client put them in the run's artifact store, never a local path."""
+
+    ref: str
+    """What the user named (``latest:prod``, a run id, a folder), for messages."""
+    files: dict[str, StoredArtifact]
+    defer: bool = False
 
 
 class RunContext(_Frozen):
@@ -133,9 +201,14 @@ class RunContext(_Frozen):
     full_refresh: bool = False
     env: dict[str, str] = Field(default_factory=dict)
     """Non-secret environment variables for dbt (``env_var()``); secrets: ``secret_env``."""
+    env_from_worker: dict[str, str] = Field(default_factory=dict)
+    """dbt variable -> the name of the worker's environment variable holding its value
+    (secrets travel by name: the worker resolves them)."""
     secret_env: tuple[str, ...] = ()
     """Names of environment variables every worker must have (values stay on the workers)."""
     trace_context: dict[str, str] = Field(default_factory=dict)
+    state: StateFiles | None = None
+    """``--state``/``--defer``: what ``state:``/``result:``/``source_status:`` compare with."""
 
 
 class RunInput(_Frozen):
@@ -152,12 +225,16 @@ class RunInput(_Frozen):
     fail_fast: bool = False
     max_concurrency: int = Field(default=32, ge=1, le=1500)
     retry: RetrySettings = Field(default_factory=RetrySettings)
-    node_timeout_seconds: float = Field(default=3600.0, gt=0)
+    non_retryable_errors: tuple[str, ...] = ()
+    timeouts: ActivityTimeouts = Field(default_factory=ActivityTimeouts)
     heartbeat_timeout_seconds: float = Field(default=30.0, gt=0)
-    pre_run: HookSpec | None = None
-    on_success: HookSpec | None = None
-    on_failure: HookSpec | None = None
+    pre_run: Hooks = ()
+    on_success: Hooks = ()
+    on_failure: Hooks = ()
+    hook_retry: HookRetries = Field(default_factory=HookRetries)
     search_attributes: bool = True
+    selector_attribute: str = ""
+    """The invocation's selection as the ``DbtSelector`` search attribute shows it."""
     resume: PlanSummary | None = None
     """Set by continue-as-new: the plan of the run so far (results are in the store)."""
     started_at: datetime | None = None
@@ -199,6 +276,8 @@ class PlanPage(_Frozen):
 class NodeTask(_Frozen):
     context: RunContext
     unique_id: str
+    non_retryable_errors: tuple[str, ...] = ()
+    """Regexes: a failure whose message matches one is not retried."""
 
 
 class NodeOutcome(_Frozen):

@@ -20,7 +20,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from pydantic import TypeAdapter
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from floe_core import (
@@ -33,6 +33,7 @@ from floe_core import (
     EventBus,
     ExecutionPlan,
     HealthStatus,
+    LiveStatus,
     NodeResult,
     RunCancelledError,
     RunDetachedError,
@@ -46,18 +47,21 @@ from floe_dbt_inprocess.executor import ExecutorSpec, WarmExecutor
 from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._client_side import CLIENT_SIDE_COMMANDS, run_on_client
 from floe_dbt_temporal._config import TemporalRuntimeConfig
+from floe_dbt_temporal._control import change_fail_fast, read_live_status
 from floe_dbt_temporal._follow import RunFollower
 from floe_dbt_temporal._models import LocalProject, RunContext, RunInput, RunOutput
 from floe_dbt_temporal._object_store import read_artifact
 from floe_dbt_temporal._retry import retried_nodes
 from floe_dbt_temporal._search_attributes import is_unknown_search_attribute
-from floe_dbt_temporal._workflow import COMMAND, PROJECT, TARGET, WORKFLOW_NAME
+from floe_dbt_temporal._state import upload_state
+from floe_dbt_temporal._workflow import COMMAND, PROJECT, SELECTOR, TARGET, WORKFLOW_NAME
 
 __all__ = ["TemporalRuntime"]
 
 T = TypeVar("T")
 _RESULTS = TypeAdapter(list[NodeResult])
 _CANCEL, _DETACH = "cancel", "detach"
+_MAX_SELECTOR_CHARS = 1000
 _log = structlog.get_logger("floe.temporal")
 
 
@@ -96,6 +100,16 @@ def _drive(coroutine: Coroutine[Any, Any, T]) -> T:
     return box["value"]  # type: ignore[no-any-return]
 
 
+def _selection_text(invocation: DBTInvocation) -> str:
+    """The invocation's selection as dbt's command line spells it (``DbtSelector``)."""
+    parts = list(invocation.select)
+    if invocation.exclude:
+        parts += ["--exclude", *invocation.exclude]
+    if invocation.selector:
+        parts += ["--selector", invocation.selector]
+    return " ".join(parts)[:_MAX_SELECTOR_CHARS]
+
+
 class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
     """Per-node fan-out of the dbt DAG on Temporal workers (``floe worker``)."""
 
@@ -109,6 +123,9 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         *CLIENT_SIDE_COMMANDS,
     }
     client_side_commands: ClassVar[frozenset[DBTCommand]] = CLIENT_SIDE_COMMANDS
+    supports_state: ClassVar[bool] = True
+    """``--state``/``--defer`` (see :mod:`floe_dbt_temporal._state`); not ``--favor-state``:
+    each worker would need the run's whole selection to tell which parents it favours."""
 
     def __init__(self, config: TemporalRuntimeConfig, *, events: EventBus | None = None) -> None:
         super().__init__(config, events=events)
@@ -147,8 +164,11 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
                 target=invocation.target,
                 vars=invocation.vars,
                 full_refresh=invocation.full_refresh,
+                env=config.env,
+                env_from_worker=config.env_from_worker,
                 secret_env=config.secret_env,
                 trace_context=invocation.trace_context,
+                state=upload_state(invocation, config.open_artifact_store()),
             ),
             select=invocation.select,
             exclude=invocation.exclude,
@@ -158,13 +178,33 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             fail_fast=invocation.fail_fast,
             max_concurrency=config.max_concurrency,
             retry=config.retry,
-            node_timeout_seconds=config.node_timeout_seconds,
+            non_retryable_errors=config.non_retryable_errors,
+            timeouts=config.timeouts,
             heartbeat_timeout_seconds=config.heartbeat_timeout_seconds,
             pre_run=config.pre_run,
             on_success=config.on_success,
             on_failure=config.on_failure,
+            hook_retry=config.hook_retry,
             search_attributes=config.search_attributes,
+            selector_attribute=_selection_text(invocation),
         )
+
+    def live_status(self, handle: RunHandle) -> LiveStatus:
+        """The run's ``floe`` memo: node counts, latest outcomes and log lines, fail-fast."""
+
+        async def read() -> LiveStatus:
+            return await read_live_status(await connect(self.config), handle.external_id)
+
+        return _drive(read())
+
+    def set_fail_fast(self, handle: RunHandle, enabled: bool) -> LiveStatus:
+        """The ``fail_fast`` workflow update (applied by the worker running the workflow)."""
+
+        async def change() -> LiveStatus:
+            client = await connect(self.config)
+            return await change_fail_fast(client, handle.external_id, enabled)
+
+        return _drive(change())
 
     def follow(
         self, command: DBTCommand, invocation: DBTInvocation, handle: RunHandle
@@ -252,17 +292,18 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
         untagged with one warning, and untagged from then on)."""
         if self._untagged:
             run = run.model_copy(update={"search_attributes": False})
-        attributes = (
-            TypedSearchAttributes(
-                [
-                    SearchAttributePair(PROJECT, read_project_name(invocation.project_dir)),
-                    SearchAttributePair(COMMAND, run.context.command.value),
-                    SearchAttributePair(TARGET, invocation.target or "default"),
-                ]
-            )
-            if run.search_attributes
-            else None
-        )
+        pairs: list[SearchAttributePair[str]] = [
+            SearchAttributePair(PROJECT, read_project_name(invocation.project_dir)),
+            SearchAttributePair(COMMAND, run.context.command.value),
+            SearchAttributePair(TARGET, invocation.target or "default"),
+            *(
+                SearchAttributePair(SearchAttributeKey.for_keyword(name), value)
+                for name, value in self.config.static_search_attributes.items()
+            ),
+        ]
+        if run.selector_attribute:
+            pairs.append(SearchAttributePair(SELECTOR, run.selector_attribute))
+        attributes = TypedSearchAttributes(pairs) if run.search_attributes else None
         try:
             try:
                 return await self._start_workflow(client, run, invocation, attributes)
@@ -351,6 +392,8 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             profile_name=profile.profile_name,
             target=invocation.target or profile.target,
             vars=invocation.vars,
+            state=invocation.state.path if invocation.state is not None else None,
+            defer=invocation.state is not None and invocation.state.defer,
         )
         # dbt's globals: never alongside another in-process dbt invocation (local runtime).
         with DBT_LOCK:

@@ -16,6 +16,8 @@ from floe_core import NodeStatus, RunStatus
 
 __all__ = ["DagScheduler"]
 
+_STOPPED = "fail-fast: stopped after a failure"
+
 
 class DagScheduler:
     """``parents[i]`` are the indices of node ``i``'s parents; ids keep the plan's order."""
@@ -68,8 +70,8 @@ class DagScheduler:
         self.status[unique_id] = status
         if status.is_failure or status is NodeStatus.SKIPPED:
             skipped = self._skip_descendants(index, f"an upstream node ({unique_id}) {status}")
-            if self._fail_fast and status.is_failure:
-                skipped += self.stop("fail-fast: stopped after a failure")
+            if self._fail_fast and status.is_failure and not self.stopped:
+                skipped += self.stop(_STOPPED)
             return skipped
         for child in self._children[index]:
             self._waiting[child] -= 1
@@ -90,6 +92,14 @@ class DagScheduler:
             skipped.append(uid)
             queue.extend(self._children[child])
         return skipped
+
+    def set_fail_fast(self, enabled: bool) -> list[str]:
+        """Change fail-fast while the run goes on; turned on after a failure, it stops the
+        run at once (the ids skipped)."""
+        self._fail_fast = enabled
+        if enabled and not self.stopped and any(s.is_failure for s in self.status.values()):
+            return self.stop(_STOPPED)
+        return []
 
     def stop(self, reason: str) -> list[str]:
         """Schedule nothing more; nodes not started are skipped (running ones finish)."""

@@ -1,4 +1,5 @@
-"""floe's search attributes (DbtProject, DbtCommand, DbtTarget, DbtStatus) on a namespace.
+"""floe's search attributes (DbtProject, DbtCommand, DbtTarget, DbtStatus, DbtSelector) and
+the manifest's ``static_search_attributes`` on a namespace, all Keyword.
 
 A stock ``temporal server start-dev`` knows none of them, and starting a workflow that
 carries an unknown one fails. Workers register them at start-up where the server allows it
@@ -7,6 +8,8 @@ Cloud without admin rights) runs go untagged, with one warning.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import structlog
 from temporalio.api.enums.v1 import IndexedValueType
@@ -24,16 +27,20 @@ __all__ = ["is_unknown_search_attribute", "register_search_attributes"]
 _log = structlog.get_logger("floe.temporal")
 
 
-async def register_search_attributes(client: Client, namespace: str) -> bool:
-    """Add the ones the namespace lacks; whether all are there now (else one warning)."""
+async def register_search_attributes(
+    client: Client, namespace: str, static: Iterable[str] = ()
+) -> bool:
+    """Add the ones the namespace lacks (floe's and the ``static`` names); whether all are
+    there now (else one warning)."""
+    names = [key.name for key in SEARCH_ATTRIBUTES] + list(static)
     try:
         listed = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=namespace)
         )
         missing = {
-            key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
-            for key in SEARCH_ATTRIBUTES
-            if key.name not in listed.custom_attributes
+            name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+            for name in names
+            if name not in listed.custom_attributes
         }
         if missing:
             await client.operator_service.add_search_attributes(
@@ -44,7 +51,7 @@ async def register_search_attributes(client: Client, namespace: str) -> bool:
         _log.warning(
             "cannot register floe's search attributes: runs of this namespace go untagged",
             namespace=namespace,
-            names=[key.name for key in SEARCH_ATTRIBUTES],
+            names=names,
             error=str(exc),
             fix="register them as Keyword (`temporal operator search-attribute create`)",
         )

@@ -50,6 +50,10 @@ class WorkerSettings(StoreSettings, WorkerOptions):
     allow_any_project: bool = False
     """Run projects a client sends by path (with its profile), not only registered ones."""
     max_cached_executors: int = Field(default=4, ge=1)
+    allowed_env: tuple[str, ...] = ()
+    """Names (shell patterns: ``TENANT_*``) of environment variables a run may set for dbt
+    (its ``env``, ``env_from_worker`` and pre_run hooks' env) and of the worker variables
+    ``env_from_worker`` may read; a run asking for another is refused."""
 
 
 def build_worker(
@@ -70,6 +74,7 @@ def build_worker(
         pool=pool,
         store=settings.open_artifact_store(),
         work_dir=settings.work_dir,
+        allowed_env=settings.allowed_env,
     )
     worker = Worker(
         client,
@@ -100,7 +105,7 @@ async def serve(settings: WorkerSettings, *, stop: asyncio.Event | None = None) 
         loop.add_signal_handler(signum, stop.set)
     limits = read_cgroup_limits()
     client = await connect(settings, runtime=metrics_runtime(settings))
-    await register_search_attributes(client, settings.namespace)
+    await register_search_attributes(client, settings.namespace, settings.static_search_attributes)
     worker, pool = build_worker(client, settings)
     health = _Health(settings, limits)
     await health.start()

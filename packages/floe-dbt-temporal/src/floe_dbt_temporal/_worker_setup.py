@@ -101,7 +101,7 @@ def worker_settings(
         raise click.UsageError(str(exc)) from exc
     renamed = {"tls_cert": "tls_client_cert", "tls_key": "tls_client_key"}
     for key, value in flags.items():
-        if value is not None:
+        if value is not None and value != ():  # () : a repeatable flag not given
             values[renamed.get(key, key)] = value
     values["projects"] = _served_projects(
         values.get("projects", {}), projects, values.get("artifact_options")

@@ -1,29 +1,31 @@
 """The ``floe_dbt_run`` workflow: plan, hooks, dependency-driven node fan-out, artifacts.
 
-pre_run hook -> plan (activity) -> on-run-start -> nodes: each starts as soon as its parents
+pre_run hooks -> plan (activity) -> on-run-start -> nodes: each starts as soon as its parents
 succeeded, at most ``max_concurrency`` at a time -> store artifacts -> on-run-end ->
-on_success / on_failure hook. Long DAGs continue-as-new when Temporal suggests it: node
+on_success / on_failure hooks. Long DAGs continue-as-new when Temporal suggests it: node
 results live in the object store, so the new run only reloads statuses.
+
+While it runs, the ``fail_fast`` update turns fail-fast on or off, and the ``floe`` memo
+carries node counts and the latest outcomes (:mod:`floe_dbt_temporal._live`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, RetryState
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
-    from floe_core import NodeResult, NodeStatus, RunStatus
+    from floe_core import LiveStatus, NodeResult, NodeStatus, RunStatus
+    from floe_dbt_temporal._hooks import HookFailed, failure_message, run_hook, run_hooks
+    from floe_dbt_temporal._live import MEMO_KEY, LiveTracker
     from floe_dbt_temporal._models import (
         CompletedPage,
         CompletedRequest,
-        HookOnError,
         HookRequest,
-        HookSpec,
         NodeOutcome,
         NodeTask,
         PlanPage,
@@ -48,15 +50,11 @@ PROJECT = SearchAttributeKey.for_keyword("DbtProject")
 COMMAND = SearchAttributeKey.for_keyword("DbtCommand")
 TARGET = SearchAttributeKey.for_keyword("DbtTarget")
 STATUS = SearchAttributeKey.for_keyword("DbtStatus")
-SEARCH_ATTRIBUTES = (PROJECT, COMMAND, TARGET, STATUS)
+SELECTOR = SearchAttributeKey.for_keyword("DbtSelector")
+SEARCH_ATTRIBUTES = (PROJECT, COMMAND, TARGET, STATUS, SELECTOR)
 
 _QUERY_PAGE = 500
-_SHORT = timedelta(minutes=10)
 _SETUP_RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["DBTCompilationError"])
-
-
-class _HookFailed(Exception):
-    pass
 
 
 def _stub_result(unique_id: str, status: NodeStatus, message: str) -> NodeResult:
@@ -71,11 +69,6 @@ def _stub_result(unique_id: str, status: NodeStatus, message: str) -> NodeResult
     )
 
 
-def _failure_message(exc: BaseException) -> str:
-    cause = exc.cause if isinstance(exc, ActivityError | ChildWorkflowError) else None
-    return str(cause or exc)
-
-
 # Not sandboxed (ADR 0025): the sandbox re-enters its import guard for every payload of every
 # activation (an ``exec`` per payload, ~40% of a worker's CPU besides dbt's own). This module
 # touches nothing non-deterministic: time is workflow.now(), waits are workflow.wait().
@@ -87,6 +80,31 @@ class DbtRunWorkflow:
         self._continued = False
         self._plan: PlanSummary | None = None
         self._finished = False
+        self._live = LiveTracker(fail_fast=False)
+        self._scheduler: DagScheduler | None = None
+
+    @workflow.update(name="fail_fast")
+    def set_fail_fast(self, enabled: bool) -> LiveStatus:
+        """Turn fail-fast on (no new node after the next failure; at once if one already
+        failed) or off (every node its failures do not skip runs); the run's status."""
+        self._live.fail_fast = enabled
+        self._live.note(f"fail-fast turned {'on' if enabled else 'off'}", workflow.now())
+        if self._scheduler is not None:
+            self._skip(self._scheduler, self._scheduler.set_fail_fast(enabled))
+        self._write_memo(force=True)
+        return self._live.status()
+
+    @set_fail_fast.validator
+    def _check_fail_fast(self, enabled: bool) -> None:
+        if not isinstance(enabled, bool):
+            raise ValueError(f"fail_fast takes true or false, not {enabled!r}")
+        if self._finished:
+            raise ValueError("the run has ended: there is nothing to change")
+        if not enabled and self._scheduler is not None and self._scheduler.stopped:
+            raise ValueError(
+                "fail-fast already stopped the run after a failure; the skipped nodes cannot"
+                " resume (`floe retry` runs them once it ends)"
+            )
 
     @workflow.query(name="progress")
     def progress(self, cursor: int) -> ProgressPage:
@@ -113,6 +131,9 @@ class DbtRunWorkflow:
         )
 
     def _tag(self, run: RunInput, status: str) -> None:
+        """Search attributes and, once the run ends, the final memo."""
+        if status != "running":
+            self._write_memo(state=status)
         if not run.search_attributes:
             return
         context = run.context
@@ -124,17 +145,25 @@ class DbtRunWorkflow:
         ]
         if project:
             updates.append(PROJECT.value_set(project))
+        if run.selector_attribute:
+            updates.append(SELECTOR.value_set(run.selector_attribute))
         workflow.upsert_search_attributes(updates)
+
+    def _write_memo(self, *, state: str = "running", force: bool = False) -> None:
+        if force or state != "running" or self._live.changed:
+            workflow.upsert_memo({MEMO_KEY: self._live.status(state)})
+            self._live.changed = False
 
     @workflow.run
     async def run(self, run: RunInput) -> RunOutput:
         started_at = run.started_at or workflow.now()
         self._offset = run.events_offset
+        self._live.fail_fast = run.fail_fast
         self._tag(run, "running")
         messages: list[str] = []
         context = run.context
         try:
-            if run.resume is None and run.pre_run is not None:
+            if run.resume is None and run.pre_run:
                 decision = await self._pre_run(run, messages)
                 if decision.skip:
                     self._finished = True
@@ -148,9 +177,10 @@ class DbtRunWorkflow:
                     )
                 context = context.model_copy(update={"env": {**context.env, **decision.env}})
             plan = run.resume or await self._plan_run(run, context)
-        except (ActivityError, _HookFailed) as exc:
-            return await self._finish_error(run, started_at, _failure_message(exc), messages)
+        except (ActivityError, HookFailed) as exc:
+            return await self._finish_error(run, started_at, failure_message(exc), messages)
         self._plan = plan
+        self._live.total = plan.node_count
         if plan.listing is not None:  # ls: the plan activity answered it
             self._finished = True
             self._tag(run, RunStatus.SUCCESS.value)
@@ -175,20 +205,21 @@ class DbtRunWorkflow:
                     elapsed_seconds=(workflow.now() - started_at).total_seconds(),
                 ),
                 result_type=StoredRun,
-                start_to_close_timeout=_SHORT,
+                start_to_close_timeout=timedelta(seconds=run.timeouts.store_seconds),
                 retry_policy=_SETUP_RETRY,
             )
-            await self._project_hooks(context, plan, "on-run-end", messages)
+            await self._project_hooks(run, context, plan, "on-run-end", messages)
         except ActivityError as exc:
-            return await self._finish_error(run, started_at, _failure_message(exc), messages)
-        hook = run.on_success if status is RunStatus.SUCCESS else run.on_failure
-        if hook is not None:
-            kind = "on_success" if status is RunStatus.SUCCESS else "on_failure"
-            try:
-                await self._child(hook, kind, run, status.value, messages)
-            except _HookFailed as exc:
-                messages.append(str(exc))
-                status = RunStatus.ERROR
+            return await self._finish_error(run, started_at, failure_message(exc), messages)
+        succeeded = status is RunStatus.SUCCESS
+        kind = "on_success" if succeeded else "on_failure"
+        try:
+            await run_hooks(
+                run.on_success if succeeded else run.on_failure, kind, run, status.value, messages
+            )
+        except HookFailed as exc:
+            messages.append(str(exc))
+            status = RunStatus.ERROR
         self._finished = True
         self._tag(run, status.value)
         return RunOutput(
@@ -217,12 +248,14 @@ class DbtRunWorkflow:
                 only=run.only,
             ),
             result_type=PlanSummary,
-            start_to_close_timeout=_SHORT,
+            start_to_close_timeout=timedelta(seconds=run.timeouts.plan_seconds),
             retry_policy=_SETUP_RETRY,
         )
         return plan
 
-    async def _load_plan(self, plan: PlanSummary) -> tuple[list[str], list[tuple[int, ...]]]:
+    async def _load_plan(
+        self, run: RunInput, plan: PlanSummary
+    ) -> tuple[list[str], list[tuple[int, ...]]]:
         ids: list[str] = []
         parents: list[tuple[int, ...]] = []
         for start in range(0, plan.node_count, plan.page_size):
@@ -230,13 +263,15 @@ class DbtRunWorkflow:
                 "floe_plan_page",
                 PlanPageRequest(plan=plan.plan, start=start, count=plan.page_size),
                 result_type=PlanPage,
-                start_to_close_timeout=_SHORT,
+                start_to_close_timeout=timedelta(seconds=run.timeouts.store_seconds),
             )
             ids.extend(page.unique_ids)
             parents.extend(page.parents)
         return ids, parents
 
-    async def _completed(self, context: RunContext, page_size: int) -> dict[str, str]:
+    async def _completed(
+        self, run: RunInput, context: RunContext, page_size: int
+    ) -> dict[str, str]:
         done: dict[str, str] = {}
         start, more = 0, True
         while more:
@@ -244,39 +279,52 @@ class DbtRunWorkflow:
                 "floe_completed_nodes",
                 CompletedRequest(context=context, start=start),
                 result_type=CompletedPage,
-                start_to_close_timeout=_SHORT,
+                start_to_close_timeout=timedelta(seconds=run.timeouts.store_seconds),
             )
             done.update(page.statuses)
             start, more = start + page_size, page.more
         return done
 
     async def _project_hooks(
-        self, context: RunContext, plan: PlanSummary, hook_type: str, messages: list[str]
+        self,
+        run: RunInput,
+        context: RunContext,
+        plan: PlanSummary,
+        hook_type: str,
+        messages: list[str],
     ) -> bool:
+        retry = (
+            run.hook_retry.on_run_start
+            if hook_type == "on-run-start"
+            else run.hook_retry.on_run_end
+        )
         results = await workflow.execute_activity(
             "floe_project_hooks",
             HookRequest(context=context, plan=plan, hook_type=hook_type),
             result_type=list[NodeResult],
-            start_to_close_timeout=_SHORT,
-            retry_policy=_SETUP_RETRY,
+            start_to_close_timeout=timedelta(seconds=run.timeouts.hook_seconds),
+            retry_policy=retry.policy(non_retryable_types=("DBTCompilationError",)),
         )
         for result in results:
             self._event("finished", result.unique_id, result)
         failed = [r.unique_id for r in results if r.status.is_failure]
         if failed:
             messages.append(f"{hook_type} hook(s) failed: {', '.join(failed)}")
+            self._live.note(messages[-1], workflow.now())
         return not failed
 
     async def _execute(
         self, run: RunInput, context: RunContext, plan: PlanSummary, started_at: datetime
     ) -> RunStatus:
-        ids, parents = await self._load_plan(plan)
-        scheduler = DagScheduler(ids, parents, fail_fast=run.fail_fast)
+        ids, parents = await self._load_plan(run, plan)
+        scheduler = DagScheduler(ids, parents, fail_fast=self._live.fail_fast)
+        self._scheduler = scheduler
         if run.resume is not None:
-            for uid, status in (await self._completed(context, plan.page_size)).items():
+            for uid, status in (await self._completed(run, context, plan.page_size)).items():
                 if uid in scheduler.unique_ids:
+                    self._live.counts[status] += 1
                     self._skip(scheduler, scheduler.restore(uid, NodeStatus(status)))
-        elif not await self._project_hooks(context, plan, "on-run-start", []):
+        elif not await self._project_hooks(run, context, plan, "on-run-start", []):
             self._skip(scheduler, scheduler.stop("skipped: on-run-start hooks failed"))
         running: dict[asyncio.Task[NodeResult], str] = {}
         continuing = False
@@ -286,6 +334,8 @@ class DbtRunWorkflow:
                     for uid in scheduler.take_ready(run.max_concurrency - len(running)):
                         running[self._start_node(run, context, uid)] = uid
                         self._event("started", uid)
+                        self._live.started(uid)
+                self._write_memo()
                 if not running:
                     break
                 await workflow.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
@@ -296,10 +346,11 @@ class DbtRunWorkflow:
                         await workflow.execute_activity(
                             "floe_record_node",
                             NodeOutcome(run_id=context.run_id, result=result),
-                            start_to_close_timeout=_SHORT,
+                            start_to_close_timeout=timedelta(seconds=run.timeouts.store_seconds),
                             retry_policy=_SETUP_RETRY,
                         )
                     self._event("finished", uid, result)
+                    self._live.finished(result, workflow.now(), was_running=True)
                     self._skip(scheduler, scheduler.complete(uid, result.status))
                 continuing = continuing or workflow.info().is_continue_as_new_suggested()
         except asyncio.CancelledError:
@@ -315,6 +366,7 @@ class DbtRunWorkflow:
                         "context": context,
                         "started_at": started_at,
                         "events_offset": self._offset + len(self._events),
+                        "fail_fast": self._live.fail_fast,
                     }
                 )
             )
@@ -322,24 +374,19 @@ class DbtRunWorkflow:
 
     def _skip(self, scheduler: DagScheduler, skipped: list[str]) -> None:
         for uid in skipped:
-            reason = scheduler.skip_reasons[uid]
-            self._event("skipped", uid, _stub_result(uid, NodeStatus.SKIPPED, reason))
+            result = _stub_result(uid, NodeStatus.SKIPPED, scheduler.skip_reasons[uid])
+            self._event("skipped", uid, result)
+            self._live.finished(result, workflow.now(), was_running=False)
 
     def _start_node(self, run: RunInput, context: RunContext, uid: str) -> asyncio.Task[NodeResult]:
-        retry = run.retry
         return workflow.start_activity(
             "floe_node",
-            NodeTask(context=context, unique_id=uid),
+            NodeTask(context=context, unique_id=uid, non_retryable_errors=run.non_retryable_errors),
             result_type=NodeResult,
             activity_id=uid,
-            start_to_close_timeout=timedelta(seconds=run.node_timeout_seconds),
+            start_to_close_timeout=timedelta(seconds=run.timeouts.node_seconds),
             heartbeat_timeout=timedelta(seconds=run.heartbeat_timeout_seconds),
-            retry_policy=RetryPolicy(
-                initial_interval=timedelta(seconds=retry.initial_interval_seconds),
-                backoff_coefficient=retry.backoff_coefficient,
-                maximum_interval=timedelta(seconds=retry.maximum_interval_seconds),
-                maximum_attempts=retry.maximum_attempts,
-            ),
+            retry_policy=run.retry.policy(),
         )
 
     @staticmethod
@@ -352,53 +399,31 @@ class DbtRunWorkflow:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.details:
                 return NodeResult.model_validate(cause.details[0]), False
-            message = _failure_message(exc)
+            message = failure_message(exc)
             if exc.retry_state is RetryState.MAXIMUM_ATTEMPTS_REACHED:
                 message = f"failed on every attempt: {message}"
             return _stub_result(uid, NodeStatus.ERROR, message), True
 
     # -- hooks (child workflows) ---------------------------------------------------------
-    async def _child(
-        self, hook: HookSpec, kind: str, run: RunInput, status: str, messages: list[str]
-    ) -> Any:
-        info = workflow.info()
-        payload = {
-            "run_id": run.context.run_id,
-            "project": run.context.project,
-            "command": run.context.command.value,
-            "target": run.context.target,
-            "status": status,
-            "args": hook.args,
-        }
-        try:
-            return await workflow.execute_child_workflow(
-                hook.workflow,
-                payload,
-                id=f"{info.workflow_id}-{kind}",
-                task_queue=hook.task_queue or info.task_queue,
-                execution_timeout=timedelta(seconds=hook.timeout_seconds),
-            )
-        except ChildWorkflowError as exc:
-            message = f"{kind} hook {hook.workflow} failed: {_failure_message(exc)}"
-            if hook.on_error is HookOnError.FAIL:
-                raise _HookFailed(message) from exc
-            if hook.on_error is HookOnError.WARN:
-                messages.append(message)
-            return None
-
     async def _pre_run(self, run: RunInput, messages: list[str]) -> PreRunDecision:
-        assert run.pre_run is not None
-        answer = await self._child(run.pre_run, "pre_run", run, "pending", messages)
-        return PreRunDecision.model_validate(answer or {})
+        """The pre_run hooks' combined answer: the first that skips skips the run; the env
+        they add is merged in order."""
+        env: dict[str, str] = {}
+        for position, hook in enumerate(run.pre_run, 1):
+            answer = await run_hook(hook, "pre_run", position, run, "pending", messages)
+            decision = PreRunDecision.model_validate(answer or {})
+            if decision.skip:
+                return decision
+            env.update(decision.env)
+        return PreRunDecision(env=env)
 
     async def _finish_error(
         self, run: RunInput, started_at: datetime, error: str, messages: list[str]
     ) -> RunOutput:
-        if run.on_failure is not None:
-            try:
-                await self._child(run.on_failure, "on_failure", run, "error", messages)
-            except _HookFailed as exc:
-                messages.append(str(exc))
+        try:
+            await run_hooks(run.on_failure, "on_failure", run, "error", messages)
+        except HookFailed as exc:
+            messages.append(str(exc))
         self._finished = True
         self._tag(run, RunStatus.ERROR.value)
         return RunOutput(

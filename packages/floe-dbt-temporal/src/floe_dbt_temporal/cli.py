@@ -52,6 +52,14 @@ _HEALTH_FILE_ENV = "FLOE_WORKER_HEALTH_FILE"
     " clients only: the project's Jinja sees this worker's environment).",
 )
 @click.option(
+    "--allow-env",
+    "allowed_env",
+    multiple=True,
+    envvar="FLOE_WORKER_ALLOWED_ENV",
+    help="Environment variable (shell pattern: TENANT_*) a run may set for dbt through the"
+    " runtime config's env / env_from_worker (repeatable; default: none).",
+)
+@click.option(
     "--max-concurrent-activities",
     type=click.IntRange(min=1),
     help="Nodes this worker executes at once (default 4; the maximum with --tuner resource_based).",

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, Unpack, overload
 
+from floe_core import logging as floe_logging  # structlog only when something runs
 from floe_core._errors import ConfigError
 from floe_core._events import EventBus, EventSubscriber, FloeEvent
 from floe_core._invocation import NODE_COMMANDS, DBTCommand, DBTInvocation, ProfileSource
@@ -20,7 +21,6 @@ from floe_core.api._observers import observers_from_manifest
 from floe_core.api._options import InvocationOptions, build_invocation, choose_runtime
 from floe_core.api._validate import check_secrets
 from floe_core.artifacts import ResultsStore, RunHistory, RunRecord, resolve_state
-from floe_core.logging import bind_invocation
 from floe_core.manifest import PlatformManifest
 from floe_core.plugins import FloePluginManager
 from floe_core.profiles import profile_source_for
@@ -178,9 +178,10 @@ class Floe:
 
         ``runtime`` replaces ``plugins.dbt_runtime.type`` and ``runtime_config`` its
         ``config`` (see :func:`choose_runtime`). ``retry_failed`` re-runs only what failed
-        or was skipped last time instead of the selection: through the runtime's own rerun
-        when its config has a ``retry_failed`` field (``cloud``), else as ``dbt retry`` of
-        the last stored run of the same selection (``local``, ``temporal``).
+        or was skipped last time instead of the selection: as ``retry`` of the last stored
+        run of the same selection on a runtime that runs ``retry`` (``local``, ``temporal``,
+        ``cloud``), else through the runtime's own rerun when its config has a
+        ``retry_failed`` field.
         ``observers`` come on top of the ones the manifest asks for; extension plugins
         (entry point group ``floe.plugins``) are loaded and may veto a run. Raises a
         :class:`~floe_core.ConfigError` naming the file/field and the fix.
@@ -192,15 +193,15 @@ class Floe:
         )
         name, config = choose_runtime(manifest, runtime, runtime_config)
         registry = PluginRegistry()
-        # A runtime with its own rerun (cloud's retry_failed) does it; floe retries on the
-        # others that run dbt retry (local, temporal).
+        # floe retries the last stored run on runtimes that run ``retry`` (local, temporal,
+        # cloud); one with only a rerun of its own (a ``retry_failed`` config field) does it.
         floe_retries = False
         if retry_failed:
             runtime_class = registry.load_class(name)
-            if "retry_failed" in runtime_class.config_model.model_fields:
-                config = {**config, "retry_failed": True}
-            elif DBTCommand.RETRY in runtime_class.supported_commands:
+            if DBTCommand.RETRY in runtime_class.supported_commands:
                 floe_retries = True
+            elif "retry_failed" in runtime_class.config_model.model_fields:
+                config = {**config, "retry_failed": True}
             else:
                 raise ConfigError(
                     f"runtime {name!r} cannot retry from failure",
@@ -271,6 +272,12 @@ class Floe:
                 " source_status: selectors, --defer)",
                 hint="run it with --runtime local, or drop --state",
             )
+        if favor_state and not self.runtime.supports_favor_state:
+            raise ConfigError(
+                f"runtime {self.runtime.name!r} does not take --favor-state",
+                hint="use --defer (parents this target lacks are read from the state), or run"
+                " it with --runtime local",
+            )
         store = self.results
         state = resolve_state(
             str(ref),
@@ -303,7 +310,8 @@ class Floe:
         for observer in self.observers:
             invocation = observer.prepare(invocation)
         own_events = [_events_of(invocation.invocation_id, o) for o in self.observers]
-        with bind_invocation(invocation.invocation_id), self.events.subscribed(*own_events):
+        bound = floe_logging.bind_invocation(invocation.invocation_id)
+        with bound, self.events.subscribed(*own_events):
             result = self.runtime.invoke(command, invocation)
         self._check_results_kept(result)
         return result
@@ -341,7 +349,8 @@ class Floe:
         for observer in self.observers:
             invocation = observer.prepare(invocation)
         own_events = [_events_of(invocation.invocation_id, o) for o in self.observers]
-        with bind_invocation(invocation.invocation_id), self.events.subscribed(*own_events):
+        bound = floe_logging.bind_invocation(invocation.invocation_id)
+        with bound, self.events.subscribed(*own_events):
             result = self.runtime.attach(
                 record.command,
                 invocation,
@@ -374,7 +383,9 @@ class Floe:
         state_dir = invocation.artifacts_dir / "retry-state"
         state_dir.mkdir(parents=True, exist_ok=True)
         (state_dir / RUN_RESULTS).write_bytes(store.history.read(last, RUN_RESULTS))
-        args = invocation.command_args.model_copy(update={"state_dir": state_dir})
+        args = invocation.command_args.model_copy(
+            update={"state_dir": state_dir, "retried_handle": last.handle}
+        )
         return invocation.model_copy(update={"command_args": args, "retry_of": last.invocation_id})
 
     def _retried_run(self, history: RunHistory, invocation: DBTInvocation) -> RunRecord | None:

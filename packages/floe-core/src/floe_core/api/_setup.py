@@ -128,6 +128,8 @@ class RuntimeInfo:
     """The dbt commands the runtime declares (``supported_commands``), when it loaded."""
     client_side: tuple[str, ...] = ()
     """Those of ``commands`` that run on the client (``client_side_commands``)."""
+    state_options: tuple[str, ...] = ()
+    """The slim-CI options the runtime honours (``--state``, ``--defer``, ``--favor-state``)."""
     problem: str | None = None
     """Why the runtime cannot be used (import failure, incompatible API), if it cannot."""
     health: HealthStatus | None = None
@@ -197,6 +199,9 @@ def _info(
         described["commands"] = tuple(c.value for c in DBTCommand if c in declared)
         on_client = loaded.client_side_commands
         described["client_side"] = tuple(c.value for c in DBTCommand if c in on_client)
+        described["state_options"] = ("--state", "--defer") * loaded.supports_state + (
+            "--favor-state",
+        ) * (loaded.supports_state and loaded.supports_favor_state)
     except PluginAPIVersionError as exc:
         return RuntimeInfo(**described, problem=f"incompatible: {exc.message}")
     except FloeError as exc:

@@ -36,14 +36,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import IO
 
-import structlog
-
 from floe_core._detach import RunHandle
 from floe_core._events import FloeEvent, RunFinished, RunHandleReported, RunStarted
 from floe_core._invocation import DBTCommand, DBTInvocation
 from floe_core._results import DBTRunResult, RunStatus
 from floe_core.artifacts._errors import ResultsNotKeptError
 from floe_core.artifacts._history import RESULT_FILE, RunHistory, RunRecord, index_key
+from floe_core.logging._lazy_logger import lazy_logger
 from floe_core.manifest import RetentionConfig
 from floe_core.stores import (
     ArtifactStore,
@@ -55,7 +54,7 @@ from floe_core.stores._base import sha256_of_file
 
 __all__ = ["LocalResultsStore", "ResultsStore"]
 
-_log = structlog.get_logger("floe.artifacts")
+_log = lazy_logger("floe.artifacts")
 
 EVENTS_FILE = "events.jsonl"
 DBT_ARTIFACTS = ("manifest.json", "run_results.json", "catalog.json", "sources.json", "dbt.log")

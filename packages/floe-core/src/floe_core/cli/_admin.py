@@ -150,7 +150,7 @@ def list_plugins(
 
     load = check or health or bool(names)
     columns = ["runtime", "distribution", "version", "floe-core"]
-    columns += ["commands", "plugin API"] * load + ["health"] * health
+    columns += ["commands", "state", "plugin API"] * load + ["health"] * health
     table = Table(show_edge=False, pad_edge=False)
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -165,6 +165,7 @@ def list_plugins(
         if load:
             row += [
                 _commands(runtime.commands, runtime.client_side),
+                ", ".join(runtime.state_options) or "no",
                 runtime.problem or f"{runtime.api_version} ok",
             ]
         if health and runtime.compatible:

@@ -48,7 +48,8 @@ BUILT_IN: dict[str, BuiltIn] = {
     "seed": BuiltIn(_RUN, "Load the selected seed files."),
     "snapshot": BuiltIn(_RUN, "Run the selected snapshots."),
     "plan": BuiltIn(
-        _RUN, "List the nodes `build` would run, in dependency order; execute nothing."
+        "floe_core.cli._plan",
+        "List the nodes `build` would run, in dependency order; execute nothing.",
     ),
     "init": BuiltIn(
         _ADMIN,

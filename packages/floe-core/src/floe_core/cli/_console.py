@@ -12,7 +12,11 @@ from floe_core._errors import FloeError
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["error", "stderr_console", "stdout_console"]
+__all__ = ["NOTHING_SELECTED_MESSAGE", "error", "stderr_console", "stdout_console"]
+
+NOTHING_SELECTED_MESSAGE = (
+    "nothing to do: the selection matched no nodes (check --select/--exclude/--selector)"
+)
 
 _PIPE_WIDTH = 140
 """Rich renders 80 columns when stdout is not a terminal; CI logs deserve more."""

@@ -118,11 +118,14 @@ def _print_preview(console: Console, result: DBTRunResult, results_dir: str | No
         return
     previews = json.loads(result.output)
     for preview in previews if isinstance(previews, list) else [previews]:
-        console.print(f"Previewing node '{preview['node']}':", markup=False)
+        # dbt's own JSON (a cloud step's output) names no inline node and lists no columns
+        node = preview.get("node")
+        console.print(f"Previewing node '{node}':" if node else "Previewing inline node:")
+        rows = preview["show"]
         table = Table(show_edge=False, pad_edge=False)
-        for column in preview["columns"]:
+        for column in preview.get("columns") or (list(rows[0]) if rows else []):
             table.add_column(column, overflow="fold")
-        for row in preview["show"]:
+        for row in rows:
             table.add_row(*("" if value is None else str(value) for value in row.values()))
         console.print(table)
 

@@ -104,7 +104,8 @@ class ProgressDisplay:
     def __call__(self, event: FloeEvent) -> None:
         with self._lock:
             if isinstance(event, RunPlanned):
-                self._total = len(event.node_ids)
+                # no ids: the runtime cannot list them beforehand (cloud): "3 of ?"
+                self._total = len(event.node_ids) or None
                 if self._bar is not None:
                     self._bar[0].update(self._bar[1], total=self._total, description="nodes")
             elif isinstance(event, NodeStarted) and event.index is not None:

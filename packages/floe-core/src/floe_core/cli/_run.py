@@ -1,4 +1,4 @@
-"""``floe compile|run|build|test|seed|snapshot`` and ``floe plan``: one Floe call each."""
+"""``floe compile|run|build|test|seed|snapshot``: one Floe call each."""
 
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ from floe_core.cli._options import (
     retry_failed_option,
 )
 from floe_core.cli._progress import ProgressDisplay
-from floe_core.cli._summary import print_plan, print_summary
+from floe_core.cli._summary import print_summary
 from floe_core.logging import EventLogger
 
-__all__ = ["COMMANDS", "Presenter", "follow_on_screen", "plan", "print_with_output", "run_command"]
+__all__ = ["COMMANDS", "Presenter", "follow_on_screen", "print_with_output", "run_command"]
 
 
 def _open(ctx: click.Context, options: dict[str, Any], *, progress_shown: bool) -> Floe:
@@ -198,24 +198,7 @@ def compile_command(ctx: click.Context, /, as_json: bool, **options: Any) -> Non
     ctx.exit(run_command(ctx, DBTCommand.COMPILE, as_json, options, present=print_with_output))
 
 
-@click.command()
-@manifest_options
-@invocation_options
-@json_option
-@logging_options
-@click.pass_context
-def plan(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
-    """List the nodes `build` would run, in dependency order; execute nothing."""
-    with _open(ctx, options, progress_shown=True) as floe:
-        execution_plan = floe.plan(**options)
-    if as_json:
-        click.echo(execution_plan.model_dump_json(indent=2))
-    else:
-        print_plan(stdout_console(), execution_plan)
-
-
 COMMANDS = [
     compile_command,
     *(_command(command) for command in sorted(NODE_COMMANDS - {DBTCommand.COMPILE})),
-    plan,
 ]

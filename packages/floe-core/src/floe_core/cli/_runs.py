@@ -1,6 +1,7 @@
-"""``floe runs list``, ``floe runs show <id>`` and ``floe runs attach <id>``: the runs in
-the artifact store; a detached run (its client died) is followed to its end by ``attach``
-and by ``show``.
+"""``floe runs list``, ``floe runs show <id>``, ``floe runs attach <id>`` and ``floe runs
+fail-fast <id> on|off``: the runs in the artifact store; a detached run (its client died) is
+followed to its end by ``attach`` and by ``show`` (``show`` of a run that is still going
+prints what the run reports about itself instead, when its runtime can tell).
 
 The store is the manifest's ``artifacts`` section, so on any machine with the same manifest
 (a bucket, or a shared folder) these list the runs every machine wrote.
@@ -19,6 +20,7 @@ from rich.text import Text
 
 from floe_core._errors import ConfigError, FloeError
 from floe_core._invocation import DBTInvocation
+from floe_core._live import LiveStatus
 from floe_core._results import RunStatus
 from floe_core._runtime import read_project_name
 from floe_core.api import Floe, load_or_assume_manifest
@@ -37,7 +39,9 @@ __all__ = ["COMMANDS", "runs"]
 _STATUS_STYLES = {
     "success": "green",
     "failed": "red",
+    "fail": "red",
     "error": "red",
+    "warn": "yellow",
     "cancelled": "yellow",
     "detached": "cyan",
 }
@@ -180,6 +184,11 @@ def show_run(
     history, project = _history(manifest_path, project_name)
     record = _find(history, project, invocation_id)
     if record.status is RunStatus.DETACHED and record.handle is not None:
+        with _attaching(manifest_path, record) as floe:
+            live = floe.runtime.live_status(record.handle)
+        if live is not None and live.running:
+            _print_live(record, live, as_json)
+            return
         click.echo(
             f"run {record.invocation_id} is detached: following it to its end"
             f" ({record.runtime} {record.handle.external_id})",
@@ -199,6 +208,32 @@ def show_run(
     console.print("files:")
     for name in sorted(record.files):
         console.print(f"  {history.store.uri(f'{project}/{record.path}/{name}')}", markup=False)
+
+
+def _print_live(record: RunRecord, live: LiveStatus, as_json: bool) -> None:
+    """A run that is still going, as it reports itself (counts, latest outcomes, log)."""
+    if as_json:
+        click.echo(live.model_dump_json(indent=2))
+        return
+    console = stdout_console()
+    console.print(_heading(record), markup=False)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(live.counts.items()) if n)
+    total = f" of {live.total}" if live.total is not None else ""
+    fail_fast = {True: "on", False: "off", None: "unknown"}[live.fail_fast]
+    console.print(
+        f"still running: {counts or 'no node finished yet'}{total} nodes; fail-fast {fail_fast}",
+        markup=False,
+    )
+    if live.recent:
+        console.print("latest nodes:")
+        for node in live.recent:
+            line = Text(f"  {node.status.value:<8}", style=_STATUS_STYLES.get(node.status, ""))
+            line.append(f" {node.unique_id}" + (f": {node.message}" if node.message else ""))
+            console.print(line)
+    if live.log:
+        console.print("latest log lines:")
+        for text in live.log:
+            console.print(f"  {text}", markup=False)
 
 
 def _heading(record: RunRecord) -> str:
@@ -236,6 +271,43 @@ def attach_run(
     with _attaching(manifest_path, record) as floe:
         code = follow_on_screen(floe, as_json, lambda: floe.attach(record.invocation_id))
     ctx.exit(code)
+
+
+@runs.command("fail-fast")
+@click.argument("invocation_id")
+@click.argument("setting", type=click.Choice(["on", "off"]))
+@_manifest_option
+@_project_option
+@json_option
+@logging_options
+def fail_fast_run(
+    invocation_id: str,
+    setting: str,
+    manifest_path: Path | None,
+    project_name: str | None,
+    as_json: bool,
+) -> None:
+    """Turn fail-fast on or off in a run that is still going (INVOCATION_ID or `latest`):
+    on, it schedules no new node after the next failure (at once if one already failed);
+    off, it runs every node its failures do not skip."""
+    history, project = _history(manifest_path, project_name)
+    record = _find(history, project, invocation_id)
+    if record.status is not RunStatus.DETACHED or record.handle is None:
+        raise ConfigError(
+            f"run {record.invocation_id} has ended ({record.status.value}): there is nothing"
+            " to change",
+            hint=f"`floe runs show {record.invocation_id}` shows its outcome",
+        )
+    with _attaching(manifest_path, record) as floe:
+        live = floe.runtime.set_fail_fast(record.handle, setting == "on")
+    if as_json:
+        click.echo(live.model_dump_json(indent=2))
+        return
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(live.counts.items()) if n)
+    click.echo(
+        f"run {record.invocation_id}: fail-fast {setting}"
+        + (f" ({counts} so far)" if counts else "")
+    )
 
 
 COMMANDS = [runs]

@@ -1,4 +1,4 @@
-"""The end-of-run summary (table, failures, counts) and the plan listing."""
+"""The end-of-run summary: table, failures, counts."""
 
 from __future__ import annotations
 
@@ -6,19 +6,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from floe_core._plan import ExecutionPlan
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus
+from floe_core.cli._console import NOTHING_SELECTED_MESSAGE
 from floe_core.cli._progress import STATUS_STYLES
 
-__all__ = ["NOTHING_SELECTED", "print_plan", "print_summary", "print_totals"]
+__all__ = ["NOTHING_SELECTED", "print_summary", "print_totals"]
 
 MAX_TABLE_ROWS = 50
 """Above this many nodes the table keeps only the nodes that did not succeed."""
 
-NOTHING_SELECTED = Text(
-    "nothing to do: the selection matched no nodes (check --select/--exclude/--selector)",
-    style="yellow",
-)
+NOTHING_SELECTED = Text(NOTHING_SELECTED_MESSAGE, style="yellow")
 
 _COUNT_LABELS = {
     NodeStatus.SUCCESS: "PASS",
@@ -89,26 +86,3 @@ def print_totals(console: Console, result: DBTRunResult, results_dir: str | None
     console.print(Text(f"{result.command.value} {result.status.value}", style=status_style))
     if results_dir is not None:
         console.print(f"results: {results_dir}", markup=False)
-
-
-def print_plan(console: Console, plan: ExecutionPlan) -> None:
-    """The selected nodes in dependency order, each with the selected nodes it waits for."""
-    if not plan.nodes:
-        console.print(NOTHING_SELECTED)
-        return
-    table = Table(show_edge=False, pad_edge=False)
-    table.add_column("#", justify="right")
-    table.add_column("node", overflow="fold")
-    table.add_column("type")
-    table.add_column("materialized")
-    table.add_column("after", overflow="fold")
-    for position, node in enumerate(plan.nodes, start=1):
-        table.add_row(
-            str(position),
-            node.unique_id,
-            node.resource_type,
-            node.materialization or "",
-            ", ".join(parent.split(".")[-1] for parent in node.depends_on),
-        )
-    console.print(table)
-    console.print(f"{len(plan)} nodes in project {plan.project_name}; nothing was executed")

@@ -1,6 +1,7 @@
 """The ``columnLineage`` facet of a model, from its compiled SQL (openlineage-sql, ADR 0018).
 
-Parsed on the lineage worker thread when the model completes, never on a dbt thread. The
+Parsed on the lineage worker thread when the model completes, never on a dbt thread (and by
+``floe ui`` from a stored run's manifest, :func:`column_origins`). The
 parser names the tables as the SQL spells them; each is resolved to the upstream dataset it
 is (by ``database.schema.relation``, then ``schema.relation``, then ``relation``, ignoring
 case and quotes), so the input fields name the same datasets as the event's inputs; a table
@@ -18,7 +19,7 @@ from openlineage.client.facet_v2 import column_lineage_dataset
 from floe_core.lineage._dbt_manifest import NodeInfo
 from floe_core.lineage._facets import PRODUCER
 
-__all__ = ["column_lineage_facet"]
+__all__ = ["column_lineage_facet", "column_origins"]
 
 _log = structlog.get_logger("floe.lineage")
 
@@ -30,32 +31,33 @@ def _keys(database: str | None, schema: str | None, name: str) -> list[str]:
     return [".".join([*parts[start:], name]) for start in range(len(parts) + 1)]
 
 
-def _index(upstream: Iterable[NodeInfo]) -> dict[str, str]:
-    """Lookup key -> dataset name; the most qualified key of a relation wins over a shorter."""
-    index: dict[str, str] = {}
+def _index(upstream: Iterable[NodeInfo]) -> dict[str, NodeInfo]:
+    """Lookup key -> upstream relation; the most qualified key of a relation wins over a
+    shorter."""
+    index: dict[str, NodeInfo] = {}
     for node in upstream:
         for depth, key in enumerate(
             _keys(node.database, node.schema, node.identifier or node.name)
         ):
             if depth == 0 or key not in index:
-                index[key] = node.relation_path
+                index[key] = node
     return index
 
 
-def column_lineage_facet(
-    sql: str, dialect: str | None, node: NodeInfo, upstream: Iterable[NodeInfo], namespace: str
-) -> column_lineage_dataset.ColumnLineageDatasetFacet | None:
-    """Which input columns each output column of ``node`` comes from, or ``None`` when the
-    parser finds no column lineage."""
+def column_origins(
+    sql: str, dialect: str | None, node: NodeInfo, upstream: Iterable[NodeInfo]
+) -> dict[str, list[tuple[NodeInfo, str]]]:
+    """Output column of ``node`` -> the (upstream relation, column) pairs it comes from, in
+    the parser's order; columns with no upstream origin are left out."""
     try:
         parsed = openlineage_sql.parse([sql], dialect=dialect, default_schema=node.schema)
     except Exception:
         _log.debug("column lineage: could not parse the compiled SQL", unique_id=node.unique_id)
-        return None
+        return {}
     if parsed is None or not parsed.column_lineage:
-        return None
+        return {}
     index = _index(upstream)
-    fields: dict[str, column_lineage_dataset.Fields] = {}
+    origins: dict[str, list[tuple[NodeInfo, str]]] = {}
     for column in parsed.column_lineage:
         inputs = []
         for origin in column.lineage:
@@ -63,16 +65,34 @@ def column_lineage_facet(
             if table is None:
                 continue
             keys = _keys(table.database, table.schema, table.name)
-            name = next((index[key] for key in keys if key in index), None)
-            if name is None:
+            found = next((index[key] for key in keys if key in index), None)
+            if found is None:
                 # Not an upstream: the parser names a CTE that has no input column (e.g. a
                 # count(*) inside it), or the SQL reads a table dbt does not know.
                 continue
-            inputs.append(
-                column_lineage_dataset.InputField(namespace=namespace, name=name, field=origin.name)
-            )
+            inputs.append((found, origin.name))
         if inputs:
-            fields[column.descendant.name] = column_lineage_dataset.Fields(inputFields=inputs)
-    if not fields:
+            origins[column.descendant.name] = inputs
+    return origins
+
+
+def column_lineage_facet(
+    sql: str, dialect: str | None, node: NodeInfo, upstream: Iterable[NodeInfo], namespace: str
+) -> column_lineage_dataset.ColumnLineageDatasetFacet | None:
+    """Which input columns each output column of ``node`` comes from, or ``None`` when the
+    parser finds no column lineage."""
+    origins = column_origins(sql, dialect, node, upstream)
+    if not origins:
         return None
+    fields = {
+        name: column_lineage_dataset.Fields(
+            inputFields=[
+                column_lineage_dataset.InputField(
+                    namespace=namespace, name=relation.relation_path, field=field
+                )
+                for relation, field in inputs
+            ]
+        )
+        for name, inputs in origins.items()
+    }
     return column_lineage_dataset.ColumnLineageDatasetFacet(fields=fields, producer=PRODUCER)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Column", "DbtManifest", "NodeInfo", "load_manifest"]
+__all__ = ["RELATION_TYPES", "Column", "DbtManifest", "NodeInfo", "load_manifest"]
+
+RELATION_TYPES = frozenset({"model", "seed", "snapshot", "source"})
+"""Resource types that are a relation in the warehouse (a dataset)."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,44 @@ class DbtManifest:
     adapter_type: str | None
     nodes: dict[str, NodeInfo]
 
+    @classmethod
+    def from_json(
+        cls, raw: dict[str, Any], path: Path, catalog: dict[str, Any] | None = None
+    ) -> DbtManifest:
+        """From a parsed manifest.json (and catalog.json); ``path`` is where it was read."""
+        columns_of = {**(catalog or {}).get("sources", {}), **(catalog or {}).get("nodes", {})}
+        metadata = raw.get("metadata") or {}
+        nodes: dict[str, NodeInfo] = {}
+        for section in ("nodes", "sources"):
+            for unique_id, node in (raw.get(section) or {}).items():
+                catalog_columns = (columns_of.get(unique_id) or {}).get("columns") or {}
+                nodes[unique_id] = _node_info(unique_id, node, catalog_columns)
+        return cls(
+            path=path,
+            project_name=metadata.get("project_name"),
+            dbt_version=metadata.get("dbt_version"),
+            adapter_type=metadata.get("adapter_type"),
+            nodes=nodes,
+        )
+
     def get(self, unique_id: str) -> NodeInfo | None:
         return self.nodes.get(unique_id)
+
+    def relations(self, unique_ids: Iterable[str]) -> list[NodeInfo]:
+        """The relations behind ``unique_ids``, looking through ephemeral models."""
+        found: dict[str, NodeInfo] = {}
+        pending, seen = list(unique_ids), set[str]()
+        while pending:
+            unique_id = pending.pop(0)
+            node = self.get(unique_id)
+            if node is None or unique_id in seen or node.resource_type not in RELATION_TYPES:
+                continue
+            seen.add(unique_id)
+            if node.materialization == "ephemeral":
+                pending.extend(node.depends_on)
+            else:
+                found[unique_id] = node
+        return list(found.values())
 
     def compiled_sql(self, node: NodeInfo) -> str | None:
         """The SQL dbt compiled for ``node`` in this run's target folder, if it wrote it."""
@@ -122,15 +162,15 @@ def _compiled_file(raw: dict[str, Any]) -> str | None:
     return f"{package}/{source_file}"
 
 
-def _node_info(raw: dict[str, Any], catalog_columns: dict[str, Any]) -> NodeInfo:
+def _node_info(unique_id: str, raw: dict[str, Any], catalog_columns: dict[str, Any]) -> NodeInfo:
     config = raw.get("config") or {}
     test_metadata = raw.get("test_metadata") or {}
     kwargs = test_metadata.get("kwargs") or {}
     severity = config.get("severity")
     return NodeInfo(
-        unique_id=raw["unique_id"],
+        unique_id=unique_id,
         resource_type=raw.get("resource_type", ""),
-        name=raw.get("name", raw["unique_id"]),
+        name=raw.get("name", unique_id),
         database=raw.get("database"),
         schema=raw.get("schema"),
         identifier=raw.get("alias") or raw.get("identifier") or raw.get("name"),
@@ -161,25 +201,9 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _parse(manifest_path: Path) -> DbtManifest:
-    raw = _read_json(manifest_path)
     catalog_path = manifest_path.with_name("catalog.json")
-    catalog: dict[str, Any] = {}
-    if catalog_path.is_file():
-        loaded = _read_json(catalog_path)
-        catalog = {**loaded.get("sources", {}), **loaded.get("nodes", {})}
-    metadata = raw.get("metadata") or {}
-    nodes: dict[str, NodeInfo] = {}
-    for section in ("nodes", "sources"):
-        for unique_id, node in (raw.get(section) or {}).items():
-            catalog_columns = (catalog.get(unique_id) or {}).get("columns") or {}
-            nodes[unique_id] = _node_info(node, catalog_columns)
-    return DbtManifest(
-        path=manifest_path,
-        project_name=metadata.get("project_name"),
-        dbt_version=metadata.get("dbt_version"),
-        adapter_type=metadata.get("adapter_type"),
-        nodes=nodes,
-    )
+    catalog = _read_json(catalog_path) if catalog_path.is_file() else None
+    return DbtManifest.from_json(_read_json(manifest_path), manifest_path, catalog)
 
 
 _CACHE_SIZE = 4

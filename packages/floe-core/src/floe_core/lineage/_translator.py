@@ -60,7 +60,6 @@ __all__ = ["LINEAGE_RESOURCE_TYPES", "LineageTranslator"]
 LINEAGE_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot", "test", "source"})
 """The node types that become OpenLineage jobs (a source: its freshness check)."""
 
-_RELATION_TYPES = frozenset({"model", "seed", "snapshot", "source"})
 _RUN_END_STATE = {
     RunStatus.SUCCESS: RunState.COMPLETE,
     RunStatus.FAILED: RunState.FAIL,
@@ -406,19 +405,4 @@ class LineageTranslator:
     def _relations(
         manifest: DbtManifest | None, unique_ids: list[str] | tuple[str, ...]
     ) -> list[NodeInfo]:
-        """The relations behind ``unique_ids``, looking through ephemeral models."""
-        if manifest is None:
-            return []
-        found: dict[str, NodeInfo] = {}
-        pending, seen = list(unique_ids), set[str]()
-        while pending:
-            unique_id = pending.pop(0)
-            node = manifest.get(unique_id)
-            if node is None or unique_id in seen or node.resource_type not in _RELATION_TYPES:
-                continue
-            seen.add(unique_id)
-            if node.materialization == "ephemeral":
-                pending.extend(node.depends_on)
-            else:
-                found[unique_id] = node
-        return list(found.values())
+        return manifest.relations(unique_ids) if manifest is not None else []

@@ -19,7 +19,7 @@ from typing import Any
 
 from floe_core.logging._choices import LogFormat
 
-__all__ = ["configure_logging_when_used"]
+__all__ = ["apply_pending_configuration", "configure_logging_when_used"]
 
 _pending: list[tuple[LogFormat, str]] = []
 """The configuration to apply when structlog arrives (the latest call wins)."""
@@ -65,7 +65,16 @@ class _ConfiguringLoader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
-        if _pending:
-            from floe_core.logging._setup import configure_logging
+        setup = sys.modules.get("floe_core.logging._setup")
+        if setup is not None and not hasattr(setup, "configure_logging"):
+            return  # _setup itself is importing structlog: it applies the configuration
+        apply_pending_configuration()
 
-            configure_logging(*_pending.pop())
+
+def apply_pending_configuration() -> None:
+    """The configuration asked for before structlog was imported, if any."""
+    if _pending:
+        pending = _pending.pop()  # first: importing _setup may apply it itself
+        from floe_core.logging._setup import configure_logging
+
+        configure_logging(*pending)

@@ -17,6 +17,7 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from floe_core.logging._choices import LOG_FORMATS, LOG_LEVELS, LogFormat
+from floe_core.logging._deferred import apply_pending_configuration
 
 __all__ = [
     "LOG_FORMATS",
@@ -129,3 +130,6 @@ def bind_node(unique_id: str) -> Iterator[None]:
     """Bind the node a block works on (runtimes call this in their worker threads)."""
     with structlog.contextvars.bound_contextvars(node=unique_id):
         yield
+
+
+apply_pending_configuration()  # when this module was the first to import structlog

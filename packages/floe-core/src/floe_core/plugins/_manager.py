@@ -14,20 +14,20 @@ from collections.abc import Mapping
 from typing import Any
 
 import pluggy
-import structlog
 from pydantic import BaseModel, ConfigDict
 
 from floe_core import hookspecs
 from floe_core._errors import PluginError
 from floe_core._events import FloeEvent
 from floe_core._invocation import DBTCommand, DBTInvocation
+from floe_core.logging._lazy_logger import lazy_logger
 from floe_core.plugins._veto import RunVetoedError, Veto
 
 __all__ = ["PLUGINS_ENTRY_POINT_GROUP", "FloePluginManager", "PluginFailure", "PluginInfo"]
 
 PLUGINS_ENTRY_POINT_GROUP = "floe.plugins"
 
-_log = structlog.get_logger("floe.plugins")
+_log = lazy_logger("floe.plugins")
 
 
 class PluginInfo(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any
 
 from floe_core.stores import ArtifactCorruptedError
 
-__all__ = ["DbtGraph", "GraphNode", "critical_path"]
+__all__ = ["DbtGraph", "GraphNode", "critical_path", "manifest_parents", "name_of"]
 
 GRAPH_TYPES = frozenset({"model", "seed", "snapshot", "source", "exposure"})
 """Resource types drawn in the lineage graph; tests are drawn only when asked for."""
@@ -44,6 +44,14 @@ class DbtGraph:
     def from_manifest(cls, data: bytes, where: str) -> DbtGraph:
         try:
             manifest = json.loads(data)
+        except ValueError as exc:
+            raise ArtifactCorruptedError(where, f"not a dbt manifest.json: {exc}") from exc
+        return cls.from_json(manifest, where)
+
+    @classmethod
+    def from_json(cls, manifest: Any, where: str) -> DbtGraph:
+        """From a decoded manifest.json (``where`` names it in errors)."""
+        try:
             entries: dict[str, Mapping[str, Any]] = {
                 **manifest.get("nodes", {}),
                 **manifest.get("sources", {}),
@@ -140,6 +148,44 @@ def _node(uid: str, entry: Mapping[str, Any]) -> GraphNode:
         raw_code=entry.get("raw_code"),
         parents=tuple((entry.get("depends_on") or {}).get("nodes") or ()),
     )
+
+
+_PARENT_MAP = b'"parent_map":'
+
+
+def manifest_parents(data: bytes, where: str) -> dict[str, tuple[str, ...]]:
+    """Each node's parents from a manifest.json's top-level ``parent_map``, decoding only it:
+    nodes, macros and docs are nearly all of a large manifest's bytes (5 MB at 2,000 nodes)
+    and a run page needs none of them.
+
+    In JSON text ``"parent_map":`` can only be a key (a quote inside a string is escaped);
+    dbt writes the top-level one after every section that could hold such a key but
+    ``group_map``/``unit_tests``, so the last one is taken, checked, and the whole file
+    decoded if it is not a map of lists of ids.
+    """
+    at = data.rfind(_PARENT_MAP)
+    if at >= 0:
+        try:
+            text = data[at + len(_PARENT_MAP) :].decode("utf-8").lstrip()
+            found, _ = json.JSONDecoder().raw_decode(text)
+        except ValueError:
+            found = None
+        if isinstance(found, dict) and all(
+            isinstance(parents, list) and all(isinstance(p, str) for p in parents)
+            for parents in found.values()
+        ):
+            return {uid: tuple(parents) for uid, parents in found.items()}
+    graph = DbtGraph.from_manifest(data, where)
+    return {uid: node.parents for uid, node in graph.nodes.items()}
+
+
+def name_of(unique_id: str) -> str:
+    """A node's name from its unique id (``model.pkg.name[.v2]``, ``test.pkg.name.hash``,
+    ``source.pkg.source.table``)."""
+    parts = unique_id.split(".")
+    if len(parts) < 3:
+        return unique_id
+    return parts[-1] if parts[0] == "source" else parts[2]
 
 
 def critical_path(

@@ -11,6 +11,9 @@ from floe_core._results import NodeResult
 
 __all__ = [
     "ApiError",
+    "ColumnEdge",
+    "ColumnRef",
+    "ColumnTrace",
     "LineageEdge",
     "LineageGraph",
     "LineageNode",
@@ -27,6 +30,7 @@ __all__ = [
     "RunNode",
     "RunSummary",
     "SourceFreshness",
+    "StateUsed",
     "TestOutcome",
 ]
 
@@ -93,6 +97,21 @@ class RunNode(_Response):
     """The lines of the run's dbt.log about this node (failed and warned nodes only)."""
 
 
+class StateUsed(_Response):
+    """The state a run compared against (``--state``), and what it did with it."""
+
+    ref: str
+    """As given: a folder, a run id, ``latest`` or ``latest:TARGET``."""
+    run_id: str | None = None
+    """The stored run it resolved to (``None``: a folder)."""
+    defer: bool = False
+    favor_state: bool = False
+    selected: list[str] = []
+    """The nodes the state selection executed (e.g. ``state:modified+``)."""
+    deferred: list[str] = []
+    """With ``--defer``: unbuilt parents read from the state's relations."""
+
+
 class RunInvocation(_Response):
     """What was asked (invocation.json) and what ran it (result.json), when kept."""
 
@@ -109,6 +128,9 @@ class RunInvocation(_Response):
     floe_version: str | None = None
     runtime_metadata: dict[str, Any] = {}
     """What the runtime said about where it ran (e.g. Temporal workflow id, task queue)."""
+    state: StateUsed | None = None
+    retry_of: str | None = None
+    """The run this one retried (``floe retry`` / ``--retry-failed``)."""
 
 
 class RunComparison(_Response):
@@ -134,10 +156,36 @@ class RunDetail(_Response):
     previous: RunComparison | None = None
 
 
+class ColumnRef(_Response):
+    """One column of one node."""
+
+    unique_id: str
+    column: str
+
+
 class ModelColumn(_Response):
     name: str
     description: str = ""
     data_type: str | None = None
+    upstream: list[ColumnRef] = []
+    """The upstream columns it comes from (column-level lineage of the compiled SQL)."""
+
+
+class ColumnEdge(_Response):
+    source: ColumnRef
+    target: ColumnRef
+    """Computed from ``source`` (by the target node's compiled SQL)."""
+
+
+class ColumnTrace(_Response):
+    """Where one column comes from and what is computed from it, across models."""
+
+    focus: ColumnRef
+    columns: list[ColumnRef]
+    """Every traced column, the focus included."""
+    edges: list[ColumnEdge]
+    note: str | None = None
+    """Why the trace may be incomplete (e.g. a model with no compiled SQL yet)."""
 
 
 class TestOutcome(_Response):
@@ -205,6 +253,8 @@ class ModelDetail(_Response):
     downstream: list[str]
     raw_code: str | None = None
     compiled_code: str | None = None
+    column_lineage_note: str | None = None
+    """Why its columns have no upstream columns, when they have none."""
     catalog_run: str | None = None
     """The run whose catalog.json gave the columns' types (``floe docs generate``), if any."""
     freshness: SourceFreshness | None = None

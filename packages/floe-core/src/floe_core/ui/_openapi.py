@@ -9,6 +9,7 @@ from pydantic.json_schema import models_json_schema
 
 from floe_core.ui._models import (
     ApiError,
+    ColumnTrace,
     LineageGraph,
     ModelDetail,
     ModelList,
@@ -55,7 +56,7 @@ def _get(summary: str, model: type[BaseModel], parameters: list[dict[str, Any]])
 
 def openapi_document(version: str) -> dict[str, Any]:
     models: list[type[BaseModel]] = [
-        ApiError, RunList, RunDetail, RunNode, ModelList, ModelDetail, LineageGraph,
+        ApiError, RunList, RunDetail, RunNode, ModelList, ModelDetail, LineageGraph, ColumnTrace,
     ]  # fmt: skip
     _, schemas = models_json_schema(
         [(model, "serialization") for model in models], ref_template=_REF
@@ -110,6 +111,11 @@ def openapi_document(version: str) -> dict[str, Any]:
                        " floe's plan; only the nodes it selects and the sources they read.",
                        {"type": "string"}),
                 _query("tests", "1 draws tests too.", {"type": "string", "enum": ["0", "1"]}),
+            ]),
+            "/api/column-lineage": _get("Where a column comes from and what is computed from"
+                                        " it (from the models' compiled SQL)", ColumnTrace, [
+                _query("node", "The node (unique id).", {"type": "string"}),
+                _query("column", "One of its columns.", {"type": "string"}),
             ]),
         },
     }  # fmt: skip

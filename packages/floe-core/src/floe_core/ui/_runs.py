@@ -27,7 +27,7 @@ from floe_core._events import (
 )
 from floe_core._results import DBTRunResult, NodeResult, NodeStatus
 from floe_core.artifacts import RunRecord
-from floe_core.ui._graph import DbtGraph, critical_path
+from floe_core.ui._graph import critical_path, name_of
 from floe_core.ui._models import (
     NodeState,
     RunComparison,
@@ -35,6 +35,7 @@ from floe_core.ui._models import (
     RunInvocation,
     RunNode,
     RunSummary,
+    StateUsed,
 )
 from floe_core.ui._runlog import node_log
 
@@ -104,6 +105,8 @@ def invocation_of(data: bytes | None, result: DBTRunResult | None) -> RunInvocat
     except ValueError:
         asked = {}
     metadata = dict(result.metadata) if result else {}
+    selected, deferred = metadata.pop("state_selected", None), metadata.pop("deferred", None)
+    state = asked.get("state") if isinstance(asked.get("state"), dict) else None
     return RunInvocation(
         select=list(asked.get("select") or ()),
         exclude=list(asked.get("exclude") or ()),
@@ -117,6 +120,17 @@ def invocation_of(data: bytes | None, result: DBTRunResult | None) -> RunInvocat
         dbt_version=result.dbt_version if result else None,
         floe_version=metadata.pop("floe_version", None),
         runtime_metadata=metadata,
+        state=StateUsed(
+            ref=str(state.get("ref")),
+            run_id=state.get("run_id"),
+            defer=bool(state.get("defer")),
+            favor_state=bool(state.get("favor_state")),
+            selected=list(selected or ()),
+            deferred=list(deferred or ()),
+        )
+        if state
+        else None,
+        retry_of=asked.get("retry_of"),
     )
 
 
@@ -143,7 +157,7 @@ def run_detail(
     summary: RunSummary,
     results: Sequence[NodeResult],
     scan: EventScan,
-    graph: DbtGraph | None,
+    parents: Mapping[str, Sequence[str]] | None,
     *,
     error: str | None,
     files: list[str],
@@ -153,8 +167,7 @@ def run_detail(
 ) -> RunDetail:
     """The run page's data; ``scan.running`` nodes of a finished run were cut off by its end."""
     running = summary.status == "running"
-    known = graph.nodes if graph is not None else {}
-    parents = {uid: node.parents for uid, node in known.items()}
+    parents = parents or {}
     done = {node.unique_id for node in results}
     spans: dict[str, tuple[datetime | None, datetime | None]] = {
         node.unique_id: (node.started_at, node.completed_at)
@@ -211,7 +224,7 @@ def run_detail(
         nodes.append(
             RunNode(
                 unique_id=uid,
-                name=known[uid].name if uid in known else uid.rsplit(".", 1)[-1],
+                name=name_of(uid),
                 resource_type=uid.split(".", 1)[0],
                 status="pending" if running else "not_run",
                 depends_on=depends(uid),

@@ -6,6 +6,7 @@ only browsed never parses the project (or connects to a Temporal cluster).
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +14,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from floe_core.api import Floe
 
-__all__ = ["PlanSelector"]
+__all__ = ["PlanSelector", "needs_state"]
+
+_STATE_METHODS = re.compile(r"(?:^|[\s,+@])(?:state|result|source_status):")
+STATE_REF = "latest"
+"""What ``state:``/``result:``/``source_status:`` selections compare with on the lineage
+page: the newest successful run of the project on its target (``--state latest``)."""
+
+
+def needs_state(expression: str) -> bool:
+    """Whether a selection compares with a state (``state:modified+``, ``result:error``)."""
+    return _STATE_METHODS.search(expression) is not None
 
 
 class PlanSelector:
@@ -30,6 +41,8 @@ class PlanSelector:
                 from floe_core.api import Floe  # the runtime machinery, only once asked
 
                 self._floe = Floe.from_manifest(self.manifest_path)
+            if needs_state(expression):
+                return self._floe.plan(select=[expression], state=STATE_REF).unique_ids
             return self._floe.plan(select=[expression]).unique_ids
 
     def close(self) -> None:

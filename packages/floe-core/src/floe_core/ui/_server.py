@@ -55,6 +55,8 @@ _MAX_DEPTH = 50
 _LOCAL_POLL_SECONDS = 0.5
 _REMOTE_POLL_SECONDS = 5.0
 _END_EVENT = b"event: end\ndata: {}\n\n"
+_QUIET_SECONDS = 1.0
+"""No request for this long: the server may parse ahead what no one is waiting for."""
 
 
 def is_loopback(host: str) -> bool:
@@ -118,6 +120,7 @@ class UIServer:
         self.static = _static_files()
         self.openapi = json.dumps(openapi_document(version("floe-core"))).encode()
         self.stopping = threading.Event()
+        self.last_request = time.monotonic()
         handler = type("_BoundHandler", (_Handler,), {"ui": self})
         self._httpd = ThreadingHTTPServer((host, port), handler)
         self._httpd.daemon_threads = True  # an open event stream never blocks shutdown
@@ -130,8 +133,19 @@ class UIServer:
         return f"http://{name}:{port}"
 
     def serve_forever(self) -> None:
-        threading.Thread(target=self.workbench.warm, name="floe-ui-warm", daemon=True).start()
+        warm = threading.Thread(
+            target=self.workbench.warm, args=(self._quiet,), name="floe-ui-warm", daemon=True
+        )
+        warm.start()
         self._httpd.serve_forever(poll_interval=0.2)
+
+    def _quiet(self) -> None:
+        """Return once no request came for :data:`_QUIET_SECONDS` (or the server stops)."""
+        while not self.stopping.is_set():
+            idle = time.monotonic() - self.last_request
+            if idle >= _QUIET_SECONDS:
+                return
+            self.stopping.wait(_QUIET_SECONDS - idle)
 
     def start(self) -> UIServer:
         """Serve on a background thread (tests, embedding)."""
@@ -162,6 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
         _log.debug("request", line=format % args)
 
     def do_GET(self) -> None:
+        self.ui.last_request = time.monotonic()
         url = urlsplit(self.path)
         # Split first, decode each segment once: an encoded "/" stays inside its segment.
         segments = [unquote(part) for part in url.path.split("/")[1:]]
@@ -239,6 +254,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return workbench.models(query.get("q", ""))
             case ["models", unique_id]:
                 return workbench.model(unique_id)
+            case ["column-lineage"]:
+                node, column = query.get("node", "").strip(), query.get("column", "").strip()
+                if not node or not column:
+                    raise _BadRequest("column-lineage needs node= and column=")
+                return workbench.column_trace(node, column)
             case ["lineage"]:
                 depth = _int(query, "depth", 2, 0, _MAX_DEPTH)
                 return workbench.lineage(
@@ -319,7 +339,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in _SECURITY_HEADERS.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the browser left (a new page, a closed tab)
 
 
 def _int(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -10,8 +10,10 @@ run id.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TypeVar
 
 import structlog
@@ -21,11 +23,15 @@ from floe_core._results import NodeResult
 from floe_core.artifacts import RunHistory, RunRecord
 from floe_core.artifacts._history import RESULT_FILE
 from floe_core.artifacts._store import EVENTS_FILE
-from floe_core.stores import ArtifactNotFoundError, ArtifactStore
+from floe_core.lineage._dbt_manifest import DbtManifest
+from floe_core.stores import ArtifactCorruptedError, ArtifactNotFoundError, ArtifactStore
 from floe_core.ui._cache import Cache
 from floe_core.ui._catalog import CATALOG_FILE, SOURCES_FILE, Catalog, Freshness
-from floe_core.ui._graph import GRAPH_TYPES, DbtGraph
+from floe_core.ui._columns import ColumnLineage
+from floe_core.ui._graph import GRAPH_TYPES, DbtGraph, manifest_parents
+from floe_core.ui._modelpage import model_summary, model_test, with_origins
 from floe_core.ui._models import (
+    ColumnTrace,
     LineageEdge,
     LineageGraph,
     LineageNode,
@@ -33,13 +39,10 @@ from floe_core.ui._models import (
     ModelDetail,
     ModelList,
     ModelRun,
-    ModelSummary,
-    ModelTest,
     RunDetail,
     RunList,
     RunNode,
     RunSummary,
-    TestOutcome,
 )
 from floe_core.ui._runs import (
     EventScan,
@@ -107,13 +110,16 @@ class Workbench:
         self.select = select
         self._cache = Cache()
 
-    def warm(self) -> None:
-        """Parse ahead what a visitor opens first: the newest run's page and the newest
-        manifest (seconds on a large project, paid once)."""
+    def warm(self, quiet: Callable[[], None] = lambda: None) -> None:
+        """Parse ahead what a visitor opens first: the newest run's page, then (once
+        ``quiet`` returns: no visitor is waiting) the newest manifest for the model and
+        lineage pages. Seconds on a large project, paid once; decoding a large manifest holds
+        the interpreter lock, so it must not delay a page someone is waiting for."""
         try:
             newest = self.runs(limit=1).runs
             if newest:
                 self.run(newest[0].invocation_id)
+            quiet()
             self._graph()
         except FloeError as exc:  # the page will say it when asked
             _log.info("nothing to parse ahead", reason=str(exc))
@@ -192,7 +198,7 @@ class Workbench:
         last = self._last_outcomes()
         needle = query.strip().lower()
         models = [
-            _model_summary(node.unique_id, graph, last)
+            model_summary(node.unique_id, graph, last)
             for node in graph.nodes.values()
             if node.resource_type in GRAPH_TYPES
             and (needle in node.name.lower() or needle in node.description.lower())
@@ -217,15 +223,20 @@ class Workbench:
             if catalog
             else [ModelColumn(name=n, description=d, data_type=t) for n, d, t in node.columns]
         )
+        lineage = self._column_lineage()
+        columns = with_origins(columns, lineage.origins(unique_id))
         return ModelDetail(
-            model=_model_summary(unique_id, graph, last),
+            model=model_summary(unique_id, graph, last),
             relation_name=node.relation_name,
             columns=columns,
-            tests=[_test(test.unique_id, test.name, recent) for test in graph.tests_of(unique_id)],
+            tests=[
+                model_test(test.unique_id, test.name, recent) for test in graph.tests_of(unique_id)
+            ],
             upstream=list(node.parents),
             downstream=[c for c in graph.children.get(unique_id, []) if c in graph.nodes],
             raw_code=node.raw_code,
             compiled_code=newest[1].compiled_code if newest else None,
+            column_lineage_note=lineage.note(unique_id),
             catalog_run=catalog[0] if catalog else None,
             freshness=freshness[1].by_source.get(unique_id) if freshness else None,
             runs=[
@@ -265,6 +276,15 @@ class Workbench:
         ]
         edges = [LineageEdge(source=s, target=t) for s, t in graph.edges(found)]
         return LineageGraph(focus=focus, depth=depth, select=select, nodes=nodes, edges=edges)
+
+    def column_trace(self, unique_id: str, column: str) -> ColumnTrace:
+        """Where ``unique_id``'s ``column`` comes from and what is computed from it."""
+        graph, _ = self._graph()
+        if unique_id not in graph.nodes:
+            raise ArtifactNotFoundError(
+                f"node {unique_id}", hint="the newest manifest.json in the store has no such node"
+            )
+        return self._column_lineage().trace(unique_id, column)
 
     def selection(self, expression: str) -> set[str]:
         """The unique ids floe's plan selects for a dbt selection expression."""
@@ -323,7 +343,7 @@ class Workbench:
             summary,
             result.nodes,
             scan,
-            self._run_graph(record) if MANIFEST_FILE in record.files else None,
+            self._run_parents(record) if MANIFEST_FILE in record.files else None,
             error=result.error,
             files=sorted(record.files),
             invocation=invocation_of(invocation_data, result),
@@ -351,9 +371,9 @@ class Workbench:
             failures=sum(1 for node in done if node.status.is_failure),
         )
         try:
-            graph: DbtGraph | None = self._graph()[0]
+            parents = {uid: node.parents for uid, node in self._graph()[0].nodes.items()}
         except ArtifactNotFoundError:
-            graph = None
+            parents = None
         try:
             invocation_data: bytes | None = self.store.get(
                 self._key(invocation_id, INVOCATION_FILE)
@@ -364,7 +384,7 @@ class Workbench:
             summary,
             done,
             scan,
-            graph,
+            parents,
             error=None,
             files=[EVENTS_FILE] + ([INVOCATION_FILE] if invocation_data else []),
             invocation=invocation_of(invocation_data, None),
@@ -416,18 +436,33 @@ class Workbench:
                 return record.invocation_id, self._cache.get((name, record.invocation_id), load)
         return None
 
-    def _run_graph(self, record: RunRecord) -> DbtGraph:
+    def _run_parents(self, record: RunRecord) -> dict[str, tuple[str, ...]]:
+        """Each node's parents in the run's own manifest.json (its waits, critical path)."""
         where = self.store.uri(f"{record.project}/{record.path}/{MANIFEST_FILE}")
+        return manifest_parents(self.history.read(record, MANIFEST_FILE), where)
+
+    def _column_lineage(self) -> ColumnLineage:
+        """Column lineage over the newest manifest, with each model's newest compiled SQL."""
+        (_, manifest), manifest_run = self._manifest()
+        last = self._last_outcomes()
+
+        def compiled(unique_id: str) -> str | None:
+            newest = last.get(unique_id)
+            return newest[1].compiled_code if newest else None
+
         return self._cache.get(
-            (MANIFEST_FILE, record.invocation_id),
-            lambda: DbtGraph.from_manifest(self.history.read(record, MANIFEST_FILE), where),
+            ("column-lineage", manifest_run), lambda: ColumnLineage(manifest, compiled)
         )
 
     def _graph(self) -> tuple[DbtGraph, str]:
         """The graph of the newest run that kept a manifest.json, and that run's id."""
-        found = self._newest(
-            MANIFEST_FILE, lambda data, where, _: DbtGraph.from_manifest(data, where)
-        )
+        (graph, _), manifest_run = self._manifest()
+        return graph, manifest_run
+
+    def _manifest(self) -> tuple[tuple[DbtGraph, DbtManifest], str]:
+        """The newest kept manifest.json as a graph and as lineage reads it (decoded once:
+        most of the cost on a large project), and the id of its run."""
+        found = self._newest(MANIFEST_FILE, _parse_manifest)
         if found is None:
             raise ArtifactNotFoundError(
                 self.store.uri(f"{self.project}/*/{MANIFEST_FILE}"),
@@ -436,40 +471,10 @@ class Workbench:
         return found[1], found[0]
 
 
-def _model_summary(
-    unique_id: str, graph: DbtGraph, last: Mapping[str, tuple[str, NodeResult]]
-) -> ModelSummary:
-    node = graph.nodes[unique_id]
-    newest = last.get(unique_id)
-    return ModelSummary(
-        unique_id=unique_id,
-        name=node.name,
-        resource_type=node.resource_type,
-        description=node.description,
-        materialization=node.materialization,
-        path=node.path,
-        tags=list(node.tags),
-        last_status=newest[1].status.value if newest else None,
-        last_run=newest[0] if newest else None,
-    )
-
-
-def _test(
-    unique_id: str, name: str, recent: list[tuple[RunSummary, dict[str, NodeResult]]]
-) -> ModelTest:
-    history = [
-        TestOutcome(
-            invocation_id=run.invocation_id,
-            started_at=run.started_at,
-            status=results[unique_id].status.value,
-            message=results[unique_id].message,
-        )
-        for run, results in reversed(recent)
-        if unique_id in results
-    ]
-    return ModelTest(
-        unique_id=unique_id,
-        name=name,
-        status=history[0].status if history else None,
-        history=history,
-    )
+def _parse_manifest(data: bytes, where: str, _: str) -> tuple[DbtGraph, DbtManifest]:
+    try:
+        raw = json.loads(data)
+    except ValueError as exc:
+        raise ArtifactCorruptedError(where, f"not a dbt manifest.json: {exc}") from exc
+    graph = DbtGraph.from_json(raw, where)  # checks the shape
+    return graph, DbtManifest.from_json(raw, Path(where))

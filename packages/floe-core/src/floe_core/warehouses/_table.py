@@ -11,9 +11,8 @@ import importlib.metadata
 from collections.abc import Iterable
 from typing import Any
 
-import structlog
-
 from floe_core._errors import PluginError, PluginNotFoundError
+from floe_core.logging._lazy_logger import lazy_logger
 from floe_core.warehouses._warehouse import Warehouse, driver_of
 
 __all__ = [
@@ -39,7 +38,7 @@ BUILTIN_WAREHOUSES = {
 }
 """Warehouse types floe-core ships: type -> ``module:Class``."""
 
-_log = structlog.get_logger("floe.warehouses")
+_log = lazy_logger("floe.warehouses")
 
 # dbt's own "could not connect" error, whatever the adapter.
 _TRANSIENT_DBT_ERRORS = {("dbt", "FailedToConnectError")}

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
 import yaml
 
 from floe_core._errors import FloeError, ProfileError
 from floe_core._runtime import HealthStatus
+from floe_core.logging._lazy_logger import lazy_logger
 from floe_core.manifest._secrets import render_dbt_env_vars
 from floe_core.warehouses._table import find_warehouse, warehouse
 from floe_core.warehouses._warehouse import SettingError, Warehouse
@@ -35,7 +35,7 @@ __all__ = [
     "warehouse_target",
 ]
 
-_log = structlog.get_logger("floe.warehouses")
+_log = lazy_logger("floe.warehouses")
 
 _PROFILES_FILENAME = "profiles.yml"
 # dbt's env_var() in profiles.yml, optionally with a default and a number filter.

@@ -248,7 +248,12 @@ def run_failure_details(fake: FakeDbtCloud, m: re.Match[str], query: Query, body
 
 
 def retry_run(fake: FakeDbtCloud, m: re.Match[str], query: Query, body: Any) -> Response:
+    """Unlike ``jobs/{id}/rerun/``, a run that cannot be retried is refused (no new run)."""
     previous = _run(fake, m["id"])
+    newest = fake.store.newest_of_job(previous.job.id)
+    reason = previous.retry_not_supported_reason(newest.id if newest else 0)
+    if reason is not None:
+        raise ApiError(400, f"Run {previous.id} cannot be retried: {reason}")
     return _ok(fake.run_object(fake.rerun(previous.job, previous), {"trigger"}))
 
 

@@ -136,6 +136,8 @@ class DbtProject:
         full_refresh: bool,
         target_path: Path,
         env: Mapping[str, str],
+        state: Path | None = None,
+        defer: bool = False,
     ) -> None:
         if command not in _TASKS:
             raise ValueError(f"unsupported dbt command {command!r}; expected one of {list(_TASKS)}")
@@ -150,6 +152,8 @@ class DbtProject:
             target_path=target_path,
             log_path=target_path / "logs",
             log_level_file=_EXECUTOR_LOG_LEVEL,
+            state=state,
+            defer=defer,
         )
         self._dbt_args = functools.partial(self._args_of, command)
         self._env = {**os.environ, **env}
@@ -168,6 +172,8 @@ class DbtProject:
         self.task = self._task_class(self.flags, self.config, self.manifest)
         self.task.compile_manifest()
         self.graph: Graph = self.task.graph
+        # --defer: the state's relations become the unbuilt nodes' (dbt's before_run does it)
+        self.task.defer_to_manifest()
 
     # -- global state ------------------------------------------------------------------
     def _set_context(self) -> None:

@@ -48,6 +48,12 @@ class ExecutorSpec(BaseModel):
     env: dict[str, str] = Field(default_factory=dict)
     project_version: str = ""
     """Content version of the project (a hash or a git commit); part of the key."""
+    state: Path | None = None
+    """dbt's ``--state``: the folder of the comparison run's manifest.json (and
+    run_results.json, sources.json) that ``state:``/``result:``/``source_status:`` read."""
+    defer: bool = False
+    """dbt's ``--defer`` (with ``state``): unbuilt parents read from the state's relations.
+    It rewrites the parsed manifest, hence an executor of its own."""
 
     @property
     def key(self) -> str:
@@ -87,6 +93,8 @@ class WarmExecutor:
                     full_refresh=spec.full_refresh,
                     target_path=target_path,
                     env=spec.env,
+                    state=spec.state,
+                    defer=spec.defer,
                 )
         except Exception as exc:
             raise floe_error_from_dbt(

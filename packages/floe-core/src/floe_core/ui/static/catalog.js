@@ -1,7 +1,7 @@
 // Models, seeds, snapshots, sources and exposures: the list, and one node's page with its
 // docs, columns and types, tests with their history, freshness and duration trend.
 import { api, facts, h, rendered, renderedInline, seconds, short, show, status, when } from "./dom.js";
-import { drawGraph, graphToolbar, legend } from "./lineage.js";
+import { drawGraph, graphToolbar, legend, traceColumn } from "./lineage.js";
 
 export async function showModels(q) {
   const data = await api(`/api/models?q=${encodeURIComponent(q)}`);
@@ -32,6 +32,7 @@ export async function showModel(id, search) {
   const data = await api(`/api/models/${encodeURIComponent(id)}`);
   const model = data.model;
   const base = `#/models/${encodeURIComponent(id)}`;
+  const traced = search.get("column");
   show(
     h("header", { class: "page-head" },
       h("h2", { id: "model-header" }, h("span", { class: `type type-${model.resource_type}` }, model.resource_type),
@@ -46,27 +47,43 @@ export async function showModel(id, search) {
         h("div", { id: "model-docs", class: "card" },
           model.description ? rendered(model.description) : h("p", { class: "muted" }, "No description in the docs.")),
         h("h3", {}, "Lineage"), graphToolbar({ base, depth, tests: search.get("tests") === "1" }),
+        traced ? h("p", { class: "trace-note", id: "trace-note" }) : null,
         h("div", { id: "graph", class: "graph small" }), legend(),
         data.compiled_code ? [h("h3", {}, "Compiled SQL (last run)"), h("pre", { id: "model-sql" }, data.compiled_code)]
           : data.raw_code ? [h("h3", {}, "SQL"), h("pre", { id: "model-sql" }, data.raw_code)] : null),
       h("aside", { class: "side" },
         model.resource_type === "source" ? freshness(data.freshness) : null,
-        columns(data), tests(data), model.resource_type === "source" ? null : trend(data))));
+        columns(data, traced), tests(data), model.resource_type === "source" ? null : trend(data))));
   await drawGraph(`/api/lineage?node=${encodeURIComponent(id)}&depth=${depth}` +
     (search.get("tests") === "1" ? "&tests=1" : ""));
+  if (traced) await traceColumn(window.floeGraph, id, traced);
 }
 
-function columns(data) {
+// A column on a model page: its name traces it in the graph; each upstream column it comes
+// from links to that column on its own model page.
+const columnLink = (uid, column) =>
+  `#/models/${encodeURIComponent(uid)}?${new URLSearchParams({ column })}`;
+
+function columns(data, traced) {
+  const id = data.model.unique_id;
+  const origin = (ref) => h("a", { href: columnLink(ref.unique_id, ref.column), class: "mono column-origin",
+                                   title: `${ref.unique_id}.${ref.column}` },
+    `${ref.unique_id.split(".").pop()}.${ref.column}`);
   return h("section", { class: "card" },
     h("h3", {}, `Columns (${data.columns.length})`),
     h("p", { class: "muted small" }, data.catalog_run
       ? ["Types from catalog.json of run ", h("a", { href: `#/runs/${data.catalog_run}`, class: "mono" }, short(data.catalog_run))]
-      : "No catalog.json yet (run floe docs generate for the warehouse's types)."),
+      : "No catalog.json yet (run floe docs generate for the warehouse's types).",
+      data.column_lineage_note ? h("span", { id: "column-lineage-note" }, ` Column lineage: ${data.column_lineage_note}.`)
+        : " Click a column to trace it in the graph."),
     data.columns.length
       ? h("table", { id: "columns", class: "grid" },
-          h("thead", {}, h("tr", {}, ["name", "type", "description"].map((c) => h("th", {}, c)))),
+          h("thead", {}, h("tr", {}, ["name", "type", "from", "description"].map((c) => h("th", {}, c)))),
           h("tbody", {}, data.columns.map((c) =>
-            h("tr", {}, h("td", { class: "mono" }, c.name), h("td", { class: "mono muted" }, c.data_type || "–"),
+            h("tr", { "data-column": c.name, class: traced && traced.toLowerCase() === c.name.toLowerCase() ? "selected" : "" },
+              h("td", { class: "mono" }, h("a", { href: columnLink(id, c.name), class: "trace-link", title: "trace in the graph" }, c.name)),
+              h("td", { class: "mono muted" }, c.data_type || "–"),
+              h("td", { class: "origins" }, c.upstream.length ? c.upstream.map(origin).flatMap((link) => [link, " "]) : "–"),
               h("td", {}, renderedInline(c.description))))))
       : h("p", { class: "muted" }, "No documented columns."));
 }

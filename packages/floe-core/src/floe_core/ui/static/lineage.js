@@ -63,9 +63,11 @@ export async function showLineage(search) {
   const depth = search.get("depth") || "2";
   const select = search.get("select") || "";
   const tests = search.get("tests") === "1";
+  const column = search.get("column");
   show(h("h2", {}, node ? `Lineage of ${node}` : "Lineage"),
     graphToolbar({ base: "#/lineage", depth, select, tests, focus: node }),
     h("p", { class: "muted", id: "select-note" }),
+    column ? h("p", { class: "trace-note", id: "trace-note" }) : null,
     h("div", { id: "graph", class: "graph" }), legend(),
     h("div", { id: "graph-info", class: "card graph-info", hidden: true }));
   const query = new URLSearchParams();
@@ -73,9 +75,12 @@ export async function showLineage(search) {
   if (select) query.set("select", select);
   if (tests) query.set("tests", "1");
   const data = await drawGraph(`/api/lineage?${query}`, true);
+  if (node && column) await traceColumn(window.floeGraph, node, column);
   if (select) {
     document.getElementById("select-note").textContent = data.nodes.length
-      ? `${data.nodes.length} nodes: what floe's plan selects for "${select}", with the sources they read`
+      ? `${data.nodes.length} nodes: what floe's plan selects for "${select}", with the sources they read` +
+        (/(^|[\s,+@])(state|result|source_status):/.test(select)
+          ? " (compared with the newest successful run: --state latest)" : "")
       : `"${select}" selects nothing in this project`;
   }
 }
@@ -93,8 +98,22 @@ function readable(graph, around) {
   if (around && around.length) graph.center(around);
 }
 
+// cytoscape and its dagre layout (480 kB) load with the first graph, not with every page.
+let graphLibrary = null;
+function loadGraphLibrary() {
+  const script = (src) => new Promise((resolve, reject) => {
+    const element = h("script", { src });
+    element.addEventListener("load", resolve);
+    element.addEventListener("error", () => reject(new Error(`could not load ${src}`)));
+    document.head.append(element);
+  });
+  graphLibrary = graphLibrary || script("/static/vendor/cytoscape.min.js")
+    .then(() => script("/static/vendor/cytoscape-dagre.min.js"));
+  return graphLibrary;
+}
+
 export async function drawGraph(path, infoPanel = false) {
-  const data = await api(path);
+  const [data] = await Promise.all([api(path), loadGraphLibrary()]);
   const elements = [
     ...data.nodes.map((node) => ({ data: {
       id: node.unique_id, label: node.name, kind: node.resource_type,
@@ -130,6 +149,12 @@ export async function drawGraph(path, infoPanel = false) {
       { selector: "edge", style: { "curve-style": "bezier", "target-arrow-shape": "triangle",
         width: 1.2, "line-color": "#90a4ae", "target-arrow-color": "#90a4ae", "arrow-scale": 0.8,
         opacity: data.nodes.length > 300 ? 0.35 : 1 } },
+      // A traced column: the nodes holding it, its columns under their name, the rest faded.
+      { selector: "node.traced", style: { "text-wrap": "wrap", height: "data(tall)", width: "data(wide)",
+        "border-color": "#6a1b9a", "border-width": 3 } },
+      { selector: ".faded", style: { opacity: 0.25 } },
+      { selector: "edge.traced", style: { "line-color": "#6a1b9a", "target-arrow-color": "#6a1b9a",
+        width: 2.5, opacity: 1, "z-index": 10 } },
       // A tapped node's own edges stand out of a dense graph.
       { selector: "edge.near", style: { "line-color": "#1565c0", "target-arrow-color": "#1565c0",
         width: 2.5, opacity: 1, "z-index": 10 } },
@@ -157,8 +182,58 @@ export async function drawGraph(path, infoPanel = false) {
       h("div", { class: "mono small" }, node.unique_id),
       h("div", {}, `last run: ${node.status || "never run"}`, node.tags.length ? ` · tags: ${node.tags.join(", ")}` : ""),
       h("a", { href: `#/models/${encodeURIComponent(id)}` }, "open"), " · ",
-      h("a", { href: `#/lineage?node=${encodeURIComponent(id)}&depth=2` }, "lineage around it"));
+      h("a", { href: `#/lineage?node=${encodeURIComponent(id)}&depth=2` }, "lineage around it"),
+      h("div", { id: "trace-columns", class: "small" }));
+    traceChoices(id);
   });
   window.floeGraph = graph; // for tests and the console
   return data;
+}
+
+// The tapped node's columns, each a link tracing it through the graph.
+async function traceChoices(id) {
+  const model = await api(`/api/models/${encodeURIComponent(id)}`);
+  const box = document.getElementById("trace-columns");
+  if (!box || !model.columns.length) return;
+  const here = new URLSearchParams(location.hash.split("?")[1] || "");
+  box.replaceChildren("trace a column: ", model.columns.map((column) => {
+    const query = new URLSearchParams({ node: id, depth: here.get("depth") || "2", column: column.name });
+    return h("a", { href: `#/lineage?${query}`, class: "mono trace-link" }, column.name);
+  }).flatMap((link) => [link, " "]));
+}
+
+// Highlights where ``column`` of ``node`` comes from and what is computed from it: each
+// node holding a traced column shows those columns under its name; the rest fades.
+export async function traceColumn(graph, node, column) {
+  const trace = await api(`/api/column-lineage?node=${encodeURIComponent(node)}&column=${encodeURIComponent(column)}`);
+  const byNode = new Map();
+  for (const ref of trace.columns) {
+    if (!byNode.has(ref.unique_id)) byNode.set(ref.unique_id, []);
+    byNode.get(ref.unique_id).push(ref.column);
+  }
+  graph.elements().addClass("faded");
+  let drawn = 0;
+  for (const [id, columns] of byNode) {
+    const element = graph.getElementById(id);
+    if (!element.length) continue;
+    drawn += 1;
+    const label = `${element.data("label")}\n${columns.map((name) => `· ${name}`).join("\n")}`;
+    const longest = Math.max(...label.split("\n").map((line) => line.length));
+    element.data({ label, tall: 26 + 16 * columns.length,
+                   wide: Math.max(element.data("width"), longest * FONT_PX * 0.62 + 24) });
+    element.removeClass("faded").addClass("traced");
+  }
+  for (const edge of trace.edges) {
+    graph.getElementById(`${edge.source.unique_id}->${edge.target.unique_id}`)
+      .removeClass("faded").addClass("traced");
+  }
+  const note = document.getElementById("trace-note");
+  if (note) {
+    const hidden = byNode.size - drawn;
+    note.textContent = `Column ${column} of ${node.split(".").pop()}: ${trace.columns.length} column(s) in ` +
+      `${byNode.size} node(s)` + (hidden ? ` (${hidden} beyond this depth)` : "") +
+      (trace.note ? ` · ${trace.note}` : "");
+  }
+  window.floeTrace = trace; // for tests and the console
+  return trace;
 }

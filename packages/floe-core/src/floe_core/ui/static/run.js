@@ -48,6 +48,7 @@ export async function showRun(id, search, setCleanup) {
     show(
       runHeader(detail),
       detail.error ? h("pre", { class: "error-box", id: "run-error" }, detail.error) : null,
+      statePanel(detail, base),
       problems(detail, base),
       h("div", { class: "split" },
         h("section", { class: "timeline-panel" },
@@ -56,8 +57,12 @@ export async function showRun(id, search, setCleanup) {
           h("section", { id: "node-detail", class: "card" }, nodeDetail(detail, selected)),
           invocationPanel(detail))));
     if (selected) showSql(id, selected);
-    // For the browser test's figures: ms since navigation when the data came and when drawn.
-    window.floeRunTimings = { fetched, rendered: performance.now(), render: performance.now() - started };
+    // For the browser test's figures: ms since navigation when the data came, when the DOM
+    // was built and when the browser had laid it out and painted it (the next frame's end).
+    const timings = { fetched, rendered: performance.now(), render: performance.now() - started };
+    requestAnimationFrame(() => setTimeout(() => {
+      window.floeRunTimings = { ...timings, painted: performance.now() };
+    }, 0));
   };
   render();
   if (detail.run.status === "running") {
@@ -182,7 +187,7 @@ function timeline(detail, base, filter, selected) {
   for (let at = 0; at <= total / 1000 + 1e-9; at += step) {
     ticks.push(h("span", { class: "tick", style: `left:${(100 * at * 1000) / total}%` }, seconds(at)));
   }
-  const rows = nodes.map((node) => {
+  const row = (node) => {
     let bar = null;
     if (node.started_at) {
       const from = new Date(node.started_at) - start;
@@ -203,14 +208,25 @@ function timeline(detail, base, filter, selected) {
         " ", node.name),
       h("div", { class: "gantt-track" }, bar),
       h("span", { class: "gantt-time" }, seconds(duration(node))));
-  });
+  };
   const setup = h("p", { class: "muted", id: "setup-time" },
     `first node started ${((start - runStart) / 1000).toFixed(2)}s after the run (parse, setup)`);
-  return [setup, h("div", { id: "gantt" },
+  // The first screen's rows now; the rest after the first paint (a 2,000-node run's rows
+  // are most of the page's work, and all but ~40 are below the fold).
+  const gantt = h("div", { id: "gantt", "data-rows": nodes.length },
     h("div", { class: "gantt-row axis" }, h("span", { class: "gantt-label muted" }, "time since first node"),
       h("div", { class: "gantt-track axis-track", id: "time-axis" }, ticks), h("span", {})),
-    rows.length ? rows : h("p", { class: "muted pad" }, "No node matches this filter."))];
+    nodes.length ? nodes.slice(0, FIRST_ROWS).map(row) : h("p", { class: "muted pad" }, "No node matches this filter."));
+  window.floeRowsDone = nodes.length > FIRST_ROWS ? null : performance.now();
+  if (nodes.length > FIRST_ROWS) {
+    requestAnimationFrame(() => setTimeout(() => {
+      gantt.append(...nodes.slice(FIRST_ROWS).map(row));
+      window.floeRowsDone = performance.now(); // for the browser test's figures
+    }, 0));
+  }
+  return [setup, gantt];
 }
+const FIRST_ROWS = 120;
 
 function nodeDetail(detail, selected) {
   const node = detail.nodes.find((candidate) => candidate.unique_id === selected);
@@ -256,6 +272,34 @@ async function showSql(runId, uniqueId) {
   if (box && sql) box.replaceChildren(h("h4", {}, "Compiled SQL"), h("pre", { id: "compiled-sql" }, sql));
 }
 
+// Slim CI: the state the run compared with, what the state selection executed, and which
+// parents were read from the state's relations instead of being built (--defer).
+function statePanel(detail, base) {
+  const state = detail.invocation && detail.invocation.state;
+  if (!state) return null;
+  const known = new Map(detail.nodes.map((node) => [node.unique_id, node.name]));
+  // Models, seeds and snapshots by name; their tests only counted (the timeline lists them).
+  const tested = state.selected.filter((uid) => uid.startsWith("test.") || uid.startsWith("unit_test."));
+  const built = state.selected.filter((uid) => !tested.includes(uid));
+  const names = (ids, link) => ids.length
+    ? ids.map((uid) => h("a", { href: link(uid), class: "state-node", title: uid, "data-id": uid },
+        known.get(uid) || uid.split(".").pop())).flatMap((a) => [a, " "])
+    : h("span", { class: "muted" }, "none");
+  return h("section", { id: "state", class: "card state" },
+    h("h3", {}, "State"),
+    h("p", {}, "Compared with ", h("span", { class: "mono" }, state.ref),
+      state.run_id ? [" = run ", h("a", { href: `#/runs/${encodeURIComponent(state.run_id)}`, class: "mono",
+                                           id: "state-run" }, short(state.run_id))] : " (a folder)",
+      state.defer ? [" ", h("span", { class: "tag" }, "defer")] : null,
+      state.favor_state ? [" ", h("span", { class: "tag" }, "favor state")] : null),
+    h("p", { id: "state-selected" }, h("strong", {}, `Selected by state (${state.selected.length}): `),
+      names(built, (uid) => `${base}?node=${encodeURIComponent(uid)}`),
+      tested.length ? h("span", { class: "muted" }, `and ${tested.length} test(s)`) : null),
+    state.defer ? h("p", { id: "state-deferred" },
+      h("strong", {}, `Deferred to the state's relations (${state.deferred.length}): `),
+      names(state.deferred, (uid) => `#/models/${encodeURIComponent(uid)}`)) : null);
+}
+
 function invocationPanel(detail) {
   const run = detail.run;
   const asked = detail.invocation || {};
@@ -263,6 +307,7 @@ function invocationPanel(detail) {
   const { user, host, ...where } = meta;
   const selection = [
     asked.select && asked.select.length ? `--select ${asked.select.join(" ")}` : "",
+    asked.state ? `--state ${asked.state.ref}${asked.state.defer ? " --defer" : ""}` : "",
     asked.exclude && asked.exclude.length ? `--exclude ${asked.exclude.join(" ")}` : "",
     asked.selector ? `--selector ${asked.selector}` : "",
   ].filter(Boolean).join(" ") || "everything (no selection)";
@@ -274,6 +319,9 @@ function invocationPanel(detail) {
       ["selection", selection],
       ["vars", h("span", { class: "mono" }, vars)],
       ["target", asked.target || "–"],
+      ["state", asked.state ? `${asked.state.ref}${asked.state.defer ? " (defer)" : ""}` : null],
+      ["retry of", asked.retry_of ? h("a", { href: `#/runs/${encodeURIComponent(asked.retry_of)}`, class: "mono" },
+        short(asked.retry_of)) : null],
       ["runtime", run.runtime],
       ["threads", asked.threads ? `${asked.threads}` : null],
       ["full refresh", asked.full_refresh ? "yes" : null],

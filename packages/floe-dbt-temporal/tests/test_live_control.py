@@ -1,0 +1,149 @@
+"""Live control of a running temporal run: its memo read by ``floe runs show``, the
+``fail_fast`` update from ``floe runs fail-fast``, the DbtSelector and static search
+attributes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from floe_core import (
+    ConfigError,
+    DBTInvocation,
+    DBTRunResult,
+    GeneratedProfile,
+    LiveStatus,
+    NodeStatus,
+    RunHandle,
+    RunStatus,
+)
+from floe_core.artifacts import ResultsStore
+from floe_core.cli import cli
+from floe_dbt_temporal import TemporalRuntime, WorkerSettings
+from floe_dbt_temporal._search_attributes import register_search_attributes
+
+pytestmark = [pytest.mark.slow, pytest.mark.temporal]
+
+RUN_ID = "temporal-live-control"
+
+# Holds the run open until the test creates the release file (dbt-duckdb Python model).
+_GATE = """\
+import time
+from pathlib import Path
+
+
+def model(dbt, session):
+    release = Path({release!r})
+    deadline = time.monotonic() + 90
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return session.sql("select 1 as id")
+"""
+
+
+def _wait_for(read: Callable[[], LiveStatus], done: Callable[[LiveStatus], bool]) -> LiveStatus:
+    deadline = time.monotonic() + 90
+    live: LiveStatus | ConfigError | None = None
+    while True:
+        try:
+            live = read()
+        except ConfigError as exc:  # the client has not started the workflow yet
+            live = exc
+        if isinstance(live, LiveStatus) and done(live):
+            return live
+        assert time.monotonic() < deadline, f"timed out; last status {live}"
+        time.sleep(0.1)
+
+
+def test_a_running_run_shows_its_nodes_and_takes_fail_fast_on(
+    temporal_server: Any,
+    settings: WorkerSettings,
+    make_runtime: Callable[..., TemporalRuntime],
+    dag_project: Path,
+    duckdb_profile: GeneratedProfile,
+    tmp_path: Path,
+    client_manifest: Callable[[Path, Path], Path],
+) -> None:
+    release = tmp_path / "release"
+    models = dag_project / "models"
+    (models / "gate.py").write_text(_GATE.format(release=str(release)), encoding="utf-8")
+    (models / "after_gate.sql").write_text("select * from {{ ref('gate') }}", encoding="utf-8")
+    client = temporal_server.env.client
+    assert temporal_server.loop.run(register_search_attributes(client, "default", ["FloeTeam"]))
+    runtime = make_runtime(static_search_attributes={"FloeTeam": "analytics"})
+    results = ResultsStore(tmp_path / "results")
+    runtime.events.subscribe(results)
+    manifest = client_manifest(dag_project, Path(duckdb_profile.outputs["dev"]["path"]))
+    invocation = DBTInvocation(
+        project_dir=dag_project,
+        profile=duckdb_profile,
+        invocation_id=RUN_ID,
+        select=("gate+", "broken"),
+    )
+    handle = RunHandle(runtime="temporal", external_id=f"floe-{RUN_ID}")
+    box: dict[str, DBTRunResult] = {}
+
+    def floe(*args: str) -> Any:
+        shown = CliRunner().invoke(cli, [*args, "--manifest", str(manifest), "--project", "dag"])
+        assert shown.exit_code == 0, shown.output
+        return shown.output
+
+    with temporal_server.worker(settings):
+        build = threading.Thread(target=lambda: box.update(result=runtime.build(invocation)))
+        build.start()
+        try:
+            live = _wait_for(
+                lambda: runtime.live_status(handle), lambda s: s.counts.get("error") == 1
+            )
+            # broken failed, gate holds the run open: after_gate is still to come.
+            assert live.running
+            assert live.fail_fast is False
+            assert live.total == 3
+            assert live.counts["running"] == 1
+            assert [n.unique_id for n in live.recent if n.status is NodeStatus.ERROR] == [
+                "model.dag.broken"
+            ]
+            assert any("ERROR model.dag.broken" in line for line in live.log), live.log
+
+            shown = floe("runs", "show", RUN_ID)
+            assert "still running: 1 error, 1 running of 3 nodes; fail-fast off" in shown
+            assert "model.dag.broken: " in shown
+            assert "broken on purpose" in shown
+
+            assert f"run {RUN_ID}: fail-fast on" in floe("runs", "fail-fast", RUN_ID, "on")
+            # A failure had happened: nothing more is scheduled, after_gate is skipped now.
+            after = runtime.live_status(handle)
+            assert after.fail_fast is True
+            assert after.counts["skipped"] == 1
+            assert after.recent[-1].unique_id == "model.dag.after_gate"
+            assert after.recent[-1].message == "fail-fast: stopped after a failure"
+            with pytest.raises(ConfigError, match="cannot resume"):
+                runtime.set_fail_fast(handle, False)
+
+            async def attributes() -> dict[str, Any]:
+                description = await client.get_workflow_handle(handle.external_id).describe()
+                return {p.key.name: p.value for p in description.typed_search_attributes}
+
+            tags = temporal_server.loop.run(attributes())
+            assert tags["DbtSelector"] == "gate+ broken"
+            assert tags["FloeTeam"] == "analytics"
+        finally:
+            release.touch()
+            build.join(120)
+    results.close()
+
+    result = box["result"]
+    assert result.status is RunStatus.FAILED
+    skipped = result.node("model.dag.after_gate")
+    assert skipped.status is NodeStatus.SKIPPED
+    assert "fail-fast" in (skipped.message or "")
+    assert result.node("model.dag.gate").status is NodeStatus.SUCCESS  # running ones finish
+    ended = runtime.live_status(handle)
+    assert (ended.running, ended.status) == (False, "failed")
+    assert ended.counts == {"success": 1, "error": 1, "skipped": 1}
