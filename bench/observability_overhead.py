@@ -1,6 +1,11 @@
 """Overhead of lineage and tracing: the example project built with both on vs both off.
 
     .venv/bin/python -m bench.observability_overhead [--rounds 5] [--threads 4] [--models 1000]
+        [--delivery thread,process] [--json bench/results/FILE.json]
+
+``--delivery`` lists the lineage delivery modes (``observability.lineage.delivery``) measured
+against off, interleaved; CPU is reported for the run's process and with the child processes
+it waited for (the ``process`` mode's delivery process) added.
 
 ``--models N`` builds a generated project of N models (``bench.generate``, 10 layers, fan-in 2,
 one test per model) instead of the example project.
@@ -19,6 +24,9 @@ cost a dbt worker thread pays per event) and lineage events delivered per second
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,6 +37,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from bench.generate import ProjectSpec, generate_project
 from floe_core import (
@@ -79,7 +88,11 @@ RECEIVER = textwrap.dedent(
 
 
 def _observers(
-    url: str, namespace: str, lineage_file: Path | None = None, flush_timeout: float = 5.0
+    url: str,
+    namespace: str,
+    lineage_file: Path | None = None,
+    flush_timeout: float = 5.0,
+    delivery: Literal["thread", "process"] = "thread",
 ) -> list[RunObserver]:
     """Tracing over OTLP/HTTP; lineage over HTTP, or to ``lineage_file`` (no network)."""
     tracing = create_tracing_observer(TracingConfig(enabled=True, exporter="otlp", endpoint=url))
@@ -89,25 +102,38 @@ def _observers(
         else {"type": "file", "log_file_path": str(lineage_file), "append": True}
     )
     lineage = create_lineage_observer(
-        LineageConfig(enabled=True, flush_timeout=flush_timeout, transport=transport),
+        LineageConfig(
+            enabled=True, flush_timeout=flush_timeout, transport=transport, delivery=delivery
+        ),
         compute_namespace=namespace,
         span_ids=tracing.span_ids if tracing else None,
     )
     return [observer for observer in (tracing, lineage) if observer is not None]
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _build(
     runtime: LocalRuntime, invocation: DBTInvocation, observers: list[RunObserver]
-) -> tuple[float, float, DBTRunResult]:
-    """Wall and CPU seconds (all threads of this process) of one observed build."""
-    began, cpu = time.perf_counter(), time.process_time()
+) -> tuple[float, float, float, DBTRunResult]:
+    """Wall and CPU seconds (all threads of this process) of one observed build, and the
+    CPU seconds of the child processes it waited for (a lineage delivery process)."""
+    began, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
     for observer in observers:
         invocation = observer.prepare(invocation)
     with runtime.events.subscribed(*observers):
         result = runtime.build(invocation)
     for observer in observers:
         observer.close()
-    return time.perf_counter() - began, time.process_time() - cpu, result
+    return (
+        time.perf_counter() - began,
+        time.process_time() - cpu,
+        _children_cpu() - children,
+        result,
+    )
 
 
 def _absorb_rate(url: str, namespace: str, nodes: int = 500) -> tuple[float, float]:
@@ -179,7 +205,19 @@ def main() -> None:
         help="file: OpenLineage events to a local file, to separate floe's cost from HTTP's",
     )
     parser.add_argument("--models", type=int, default=0, help="a generated project of N models")
+    parser.add_argument(
+        "--delivery",
+        default="thread",
+        help="lineage delivery modes measured against off, comma-separated: thread, process",
+    )
+    parser.add_argument("--json", type=Path, help="write the samples to this file")
     args = parser.parse_args()
+    on_modes: list[Literal["thread", "process"]] = []
+    for name in args.delivery.split(","):
+        if name not in ("thread", "process"):
+            parser.error(f"--delivery: {name!r} is not thread or process")
+        on_modes.append("process" if name == "process" else "thread")
+    modes = ["off", *on_modes]
 
     receiver = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
     try:
@@ -200,25 +238,42 @@ def main() -> None:
             with runtime:
                 invocation = DBTInvocation(project_dir=project, profile=profile)
                 _build(runtime, invocation, [])  # warm-up: parse, create the relations
-                wall: dict[str, list[float]] = {"off": [], "on": []}
-                cpu: dict[str, list[float]] = {"off": [], "on": []}
+                wall: dict[str, list[float]] = {mode: [] for mode in modes}
+                cpu: dict[str, list[float]] = {mode: [] for mode in modes}
+                children: dict[str, list[float]] = {mode: [] for mode in modes}
+                loads: list[float] = []
                 for round_ in range(args.rounds):
-                    order = ("off", "on") if round_ % 2 == 0 else ("on", "off")
+                    # rotate the order so that drift hits every mode alike
+                    order = modes[round_ % len(modes) :] + modes[: round_ % len(modes)]
                     for mode in order:
                         lineage_file = (
                             Path(tmp) / "lineage.jsonl"
                             if args.lineage_transport == "file"
                             else None
                         )
-                        observers = _observers(url, namespace, lineage_file) if mode == "on" else []
+                        observers = (
+                            []
+                            if mode == "off"
+                            else _observers(
+                                url,
+                                namespace,
+                                lineage_file,
+                                delivery="process" if mode == "process" else "thread",
+                            )
+                        )
                         fresh = invocation.model_copy(update={"invocation_id": str(uuid.uuid4())})
-                        seconds, cpu_seconds, result = _build(runtime, fresh, observers)
+                        seconds, cpu_seconds, child_seconds, result = _build(
+                            runtime, fresh, observers
+                        )
                         assert result.status is RunStatus.SUCCESS, result.error
                         wall[mode].append(seconds)
                         cpu[mode].append(cpu_seconds)
+                        children[mode].append(child_seconds)
+                        loads.append(os.getloadavg()[0])
                         print(
-                            f"round {round_ + 1} {mode:>3}: {seconds:.3f} s wall, "
-                            f"{cpu_seconds:.3f} s cpu",
+                            f"round {round_ + 1} {mode:>7}: {seconds:.3f} s wall, "
+                            f"{cpu_seconds:.3f} s cpu (+{child_seconds:.3f} s in children), "
+                            f"load {loads[-1]:.1f}",
                             flush=True,
                         )
             absorbed, delivered = _absorb_rate(url, namespace)
@@ -232,16 +287,41 @@ def main() -> None:
         f"\n{subject}: {nodes} nodes, {args.rounds} rounds, {args.threads} dbt threads, "
         f"lineage over {args.lineage_transport}, spans and metrics over OTLP/HTTP"
     )
-    for label, samples in (("wall", wall), ("cpu", cpu)):
-        off, on = statistics.median(samples["off"]), statistics.median(samples["on"])
-        # Each round's on/off pair ran back to back: their ratio cancels slow machine drift.
-        pairs = zip(samples["on"], samples["off"], strict=True)
-        paired = statistics.median(on_run / off_run for on_run, off_run in pairs)
-        print(
-            f"{label:>4}: off median {off:.3f} s, on median {on:.3f} s, "
-            f"ratio of medians {on / off:.4f}, median of paired ratios {paired:.4f}"
+    total = {
+        mode: [c + k for c, k in zip(cpu[mode], children[mode], strict=True)] for mode in modes
+    }
+    for mode in on_modes:
+        for label, samples in (("wall", wall), ("cpu", cpu), ("cpu+children", total)):
+            off, on = statistics.median(samples["off"]), statistics.median(samples[mode])
+            # Each round's builds ran back to back: their ratio cancels slow machine drift.
+            pairs = zip(samples[mode], samples["off"], strict=True)
+            paired = statistics.median(on_run / off_run for on_run, off_run in pairs)
+            print(
+                f"{mode:>7} {label:>12}: off median {off:.3f} s, on median {on:.3f} s, "
+                f"ratio of medians {on / off:.4f}, median of paired ratios {paired:.4f}"
+            )
+    print("target: wall and cpu ratios under 1.03")
+    print(f"load average (1 min) during the rounds: {min(loads):.1f}-{max(loads):.1f}")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "subject": subject,
+                    "nodes": nodes,
+                    "threads": args.threads,
+                    "rounds": args.rounds,
+                    "lineage_transport": args.lineage_transport,
+                    "wall": wall,
+                    "cpu": cpu,
+                    "children_cpu": children,
+                    "load_1min": loads,
+                    "absorbed_events_per_s": absorbed,
+                    "delivered_events_per_s": delivered,
+                },
+                indent=1,
+            )
+            + "\n"
         )
-    print("target: wall ratio under 1.03")
     print(f"observer intake: {absorbed:,.0f} floe events/s on the emitting thread")
     print(f"lineage delivery: {delivered:,.0f} OpenLineage events/s over HTTP (with spans)")
 

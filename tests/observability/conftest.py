@@ -37,6 +37,8 @@ class Receiver:
 
     def __init__(self) -> None:
         self.received: dict[str, list[Any]] = {}
+        self.authorizations: set[str | None] = set()
+        """The ``Authorization`` headers of the lineage requests."""
         self.delay = 0.0
         self._condition = threading.Condition()
         self.server: ThreadingHTTPServer | None = None
@@ -89,6 +91,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             if item is None:
                 self.send_error(404)
                 return
+            if self.path == "/api/v1/lineage":
+                receiver.authorizations.add(self.headers.get("Authorization"))
             receiver.add(self.path, item)
             status = 201 if self.path == "/api/v1/lineage" else 200
             self.send_response(status)

@@ -14,7 +14,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import structlog
@@ -126,17 +126,25 @@ def _timed_close(observer: RunObserver) -> float:
     return time.monotonic() - began
 
 
+@pytest.mark.parametrize("delivery", ["thread", "process"])
 def test_lineage_reaches_an_openlineage_http_receiver_in_full(
-    receiver: Any, tmp_path: Path
+    receiver: Any, tmp_path: Path, delivery: Literal["thread", "process"]
 ) -> None:
     config = LineageConfig(
-        enabled=True, transport={"type": "http", "url": receiver.url, "timeout": 5}
+        enabled=True,
+        transport={"type": "http", "url": receiver.url, "timeout": 5},
+        delivery=delivery,
     )
-    observer = create_lineage_observer(config, compute_namespace=NAMESPACE)
+    tracing = create_tracing_observer(TracingConfig(enabled=True, exporter="none"))
+    assert tracing is not None
+    observer = create_lineage_observer(
+        config, compute_namespace=NAMESPACE, span_ids=tracing.span_ids
+    )
     assert observer is not None
-    invocation = _invocation(tmp_path)
-    _run(invocation, observer)
+    invocation = tracing.prepare(_invocation(tmp_path))
+    _run(invocation, tracing, observer)
     observer.close()
+    tracing.close()
 
     events = receiver.wait_for("/api/v1/lineage", 2 + 2 * NODES)
     expected = [("START", "dbt-run-shop")]
@@ -148,6 +156,9 @@ def test_lineage_reaches_an_openlineage_http_receiver_in_full(
     assert all(e["schemaURL"].startswith("https://openlineage.io/spec/") for e in events)
     assert events[0]["run"]["runId"] == invocation.invocation_id
     assert observer.emitted == len(expected)
+    # the span ids known only to the run's process reach the events, also from a child
+    trace_ids = {e["run"]["facets"]["opentelemetry"]["traceId"] for e in events}
+    assert trace_ids == {invocation.trace_context["traceparent"].split("-")[1]}
 
 
 def test_spans_and_metrics_reach_an_otlp_http_receiver_in_full(

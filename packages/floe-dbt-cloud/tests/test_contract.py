@@ -9,7 +9,6 @@ import pytest
 
 from floe_core.testing.contract import (
     ContractProject,
-    RecordedRun,
     RuntimeContractTests,
     RuntimeFactory,
 )
@@ -42,14 +41,3 @@ class TestCloudRuntimeContract(RuntimeContractTests):
             "dbt Cloud retries a run with that run's own vars, so the suite's retry (which"
             " switches the failures off with new vars) cannot pass there: test_retry.py covers it"
         )
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="known gap (issue 16): with Discovery progress, nodes are announced before "
-        "dbt Cloud has a manifest (it comes with the step's artifacts), so live lineage "
-        "names node jobs by unique id, without input datasets or processing_engine",
-    )
-    def test_build_lineage_is_the_same_as_on_every_runtime(
-        self, failing_build: RecordedRun
-    ) -> None:
-        super().test_build_lineage_is_the_same_as_on_every_runtime(failing_build)

@@ -13,6 +13,7 @@ from floe_dbt_temporal._worker_setup import (
     _from_manifest,
     _project_option,
     _served_projects,
+    worker_tracing,
 )
 from floe_dbt_temporal.cli import worker_command
 
@@ -128,6 +129,23 @@ def test_projects_of_a_worker_run_with_the_profile_of_its_own_manifest(tmp_path:
     assert served["crm"].profile == served["shop"].profile
     # No manifest: no profile at all (the registry refuses a client's).
     assert _served_projects({}, (f"crm={tmp_path}",))["crm"].profile is None
+
+
+def test_a_worker_traces_where_its_manifest_says(tmp_path: Path) -> None:
+    """With ``observability.tracing`` on, ``floe worker --manifest`` gives the worker its own
+    tracer provider (test_tracing.py shows a worker's spans joining the invocation trace)."""
+    manifest = _temporal_manifest(tmp_path, "task_queue: q")
+    assert worker_tracing(manifest) is None
+    manifest.write_text(
+        manifest.read_text() + "observability:\n  tracing: {enabled: true, exporter: console}\n"
+    )
+    tracing = worker_tracing(manifest)
+    assert tracing is not None
+    try:
+        with tracing.tracer_provider.get_tracer("t").start_as_current_span("node") as span:
+            assert span.get_span_context().is_valid  # a recording SDK span, not a no-op
+    finally:
+        tracing.close()
 
 
 def test_node_timeout_seconds_is_the_former_name_of_timeouts_node_seconds() -> None:

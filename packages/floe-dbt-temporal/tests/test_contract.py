@@ -32,12 +32,3 @@ class TestTemporalRuntimeContract(RuntimeContractTests):
         )
         with temporal_server.worker(settings):
             yield lambda: TemporalRuntime(config)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="known gap (issue 16): node results reach the client without compiled_code "
-        "(stripped to keep workflow history light) and target/compiled is on the worker, so "
-        "temporal's lineage lacks the sql job facet and columnLineage; the rest is equal",
-    )
-    def test_build_lineage_is_the_same_as_on_every_runtime(self, failing_build: Any) -> None:
-        super().test_build_lineage_is_the_same_as_on_every_runtime(failing_build)

@@ -93,6 +93,11 @@ class RunPlanned(_Event):
     kind: Literal["run_planned"] = "run_planned"
     manifest_path: Path | None = None
     node_ids: tuple[str, ...] = ()
+    manifest_pending: bool = False
+    """The runtime reports nodes before it has their manifest (dbt Cloud's Discovery API
+    announces nodes before the step's artifacts arrive): the manifest and the full node
+    results come with the run's result (``RunFinished``), and consumers that name nodes from
+    the manifest, such as lineage, hold the node events until then."""
 
 
 class NodeStarted(_Event):

@@ -197,6 +197,8 @@ class RunProgress:
                 invocation_id=self._invocation_id,
                 manifest_path=self.manifest_path,
                 node_ids=node_ids,
+                # Discovery reports nodes before the step's artifacts bring the manifest.
+                manifest_pending=self.manifest_path is None,
             )
         )
 

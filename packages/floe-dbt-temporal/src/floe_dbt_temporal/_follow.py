@@ -12,6 +12,7 @@ what to start).
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -37,7 +38,9 @@ from floe_core import (
     DBTInvocation,
     EventBus,
     ExecutionPlan,
+    FloeError,
     NodeFinished,
+    NodeResult,
     NodeSkipped,
     NodeStarted,
     RunCancelledError,
@@ -46,7 +49,8 @@ from floe_core import (
     RunPlanned,
     RuntimeExecutionError,
 )
-from floe_core.stores import StoredArtifact
+from floe_core.stores import ArtifactStore, StoredArtifact
+from floe_dbt_temporal._artifacts import node_result_key
 from floe_dbt_temporal._config import TemporalRuntimeConfig
 from floe_dbt_temporal._models import ProgressEvent, ProgressPage, RunOutput
 from floe_dbt_temporal._object_store import read_artifact
@@ -58,6 +62,8 @@ _log = structlog.get_logger("floe.temporal")
 _MAX_FAILED_QUERIES = 3
 _QUERY_TIMEOUT = timedelta(seconds=10)
 _MAX_BACKOFF = 5.0
+_COMPILED_TYPES = frozenset({"model", "snapshot", "test", "analysis"})
+"""Nodes whose result carries compiled SQL."""
 # Answers that retrying cannot change: anything else (unavailable, deadline, internal...) is
 # what a restarting or unreachable server gives, and is retried.
 _DEFINITIVE = frozenset(
@@ -86,30 +92,69 @@ class _EventRelay:
         self.events = events
         self.config = config
         self.invocation_id = invocation.invocation_id
+        self.artifacts_dir = invocation.artifacts_dir
         self.cursor = 0
         self.plan: ExecutionPlan | None = None
         self.positions: dict[str, int] = {}
 
-    def on_page(self, page: ProgressPage) -> None:
+    async def on_page(self, page: ProgressPage) -> None:
         if self.plan is None and page.plan is not None:
-            store = self.config.open_artifact_store()
-            self.plan = ExecutionPlan.model_validate_json(read_artifact(store, page.plan.plan))
+            self.plan = ExecutionPlan.model_validate_json(
+                await asyncio.to_thread(read_artifact, self.store, page.plan.plan)
+            )
             self.positions = {uid: i for i, uid in enumerate(self.plan.unique_ids, 1)}
+            manifest = _local_path(page.plan.manifest) or await asyncio.to_thread(
+                self._fetch_manifest, page.plan.manifest
+            )
             self.events.emit(
                 RunPlanned(
                     invocation_id=self.invocation_id,
-                    manifest_path=_local_path(page.plan.manifest),
+                    manifest_path=manifest,
                     node_ids=self.plan.unique_ids,
                 )
             )
-        for event in page.events:
-            self._emit(event)
+        stored = await asyncio.gather(
+            *(asyncio.to_thread(self._stored_result, event) for event in page.events)
+        )
+        for event, result in zip(page.events, stored, strict=True):
+            self._emit(event, result)
         self.cursor = page.next_cursor
 
-    def _emit(self, event: ProgressEvent) -> None:
+    @functools.cached_property
+    def store(self) -> ArtifactStore:
+        return self.config.open_artifact_store()
+
+    def _fetch_manifest(self, ref: StoredArtifact) -> Path:
+        """The run's manifest from a remote store, next to the invocation's artifacts."""
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        path = self.artifacts_dir / "manifest.json"
+        path.write_bytes(read_artifact(self.store, ref))
+        return path
+
+    def _stored_result(self, event: ProgressEvent) -> NodeResult | None:
+        """The full result a worker stored for a node that ran SQL: workflow history carries
+        a light copy without compiled code, which lineage needs (the ``sql`` facet, column
+        lineage), as the local runtime's results carry it."""
+        result = event.result
+        if (
+            event.kind != "finished"
+            or result is None
+            or result.compiled_code is not None
+            or result.resource_type not in _COMPILED_TYPES
+        ):
+            return None
+        try:
+            return NodeResult.model_validate_json(
+                self.store.get(node_result_key(self.invocation_id, result.unique_id))
+            )
+        except (FloeError, OSError, ValueError) as exc:
+            _log.debug("stored node result unavailable", unique_id=result.unique_id, error=str(exc))
+            return None
+
+    def _emit(self, event: ProgressEvent, stored: NodeResult | None) -> None:
         emit = self.events.emit
         if event.kind == "finished" and event.result is not None:
-            emit(NodeFinished(invocation_id=self.invocation_id, result=event.result))
+            emit(NodeFinished(invocation_id=self.invocation_id, result=stored or event.result))
         elif event.kind == "skipped" and event.result is not None:
             emit(NodeSkipped(invocation_id=self.invocation_id, result=event.result))
         elif event.kind == "started" and self.plan is not None:
@@ -253,7 +298,7 @@ class RunFollower:
                 await asyncio.wait({result}, timeout=self.config.progress_interval_seconds)
                 continue
             picked_up, failed_queries = True, 0
-            self.relay.on_page(page)
+            await self.relay.on_page(page)
             if page.events:
                 continue
             if page.continued:

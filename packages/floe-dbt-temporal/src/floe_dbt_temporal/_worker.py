@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from opentelemetry.trace import Tracer
 from pydantic import Field
 from temporalio.client import Client
 from temporalio.runtime import Runtime
@@ -94,17 +95,23 @@ def build_worker(
     return worker, pool
 
 
-async def serve(settings: WorkerSettings, *, stop: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: WorkerSettings,
+    *,
+    stop: asyncio.Event | None = None,
+    tracer: Tracer | None = None,
+) -> None:
     """Run a worker until ``stop`` is set or SIGTERM/SIGINT arrives, then shut down cleanly:
     no new tasks are polled, running nodes finish (or are handed back after the grace time),
-    connections close."""
+    connections close. ``tracer`` makes the worker's spans (workflow, activities) children of
+    the invocation's span (default: the global tracer provider's)."""
     limit_malloc_arenas()  # before the Temporal core and the activity threads start
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     limits = read_cgroup_limits()
-    client = await connect(settings, runtime=metrics_runtime(settings))
+    client = await connect(settings, tracer=tracer, runtime=metrics_runtime(settings))
     await register_search_attributes(client, settings.namespace, settings.static_search_attributes)
     worker, pool = build_worker(client, settings)
     health = _Health(settings, limits)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
@@ -21,7 +21,10 @@ from floe_dbt_temporal._projects import ProjectEntry
 from floe_dbt_temporal._worker import WorkerSettings
 from floe_dbt_temporal._worker_options import options_from_env
 
-__all__ = ["worker_settings"]
+if TYPE_CHECKING:
+    from floe_core.tracing import TracingObserver
+
+__all__ = ["worker_settings", "worker_tracing"]
 
 _GIT_PREFIXES = ("git@", "git+", "https://", "http://", "ssh://", "file://")
 
@@ -110,3 +113,15 @@ def worker_settings(
         return WorkerSettings.model_validate(values)
     except ValidationError as exc:
         raise click.UsageError(f"invalid worker settings: {exc}") from exc
+
+
+def worker_tracing(path: Path) -> TracingObserver | None:
+    """The tracer provider of the manifest's ``observability.tracing`` (``None`` when off):
+    the worker's spans (workflow, node activities) go where the client's go, children of the
+    invocation's span through the trace context each run carries."""
+    config = load_manifest(path).observability.tracing
+    if not config.enabled:
+        return None
+    from floe_core.tracing import create_tracing_observer  # the SDK, only when tracing is on
+
+    return create_tracing_observer(config)

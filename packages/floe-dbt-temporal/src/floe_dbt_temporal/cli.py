@@ -118,13 +118,18 @@ def worker_command(
     # temporalio.
     from floe_core import FloeError
     from floe_dbt_temporal._worker import serve
-    from floe_dbt_temporal._worker_setup import worker_settings
+    from floe_dbt_temporal._worker_setup import worker_settings, worker_tracing
 
     settings = worker_settings(manifest_path, projects, options)
+    tracing = worker_tracing(manifest_path) if manifest_path else None
+    tracer = tracing.tracer_provider.get_tracer("floe.temporal.worker") if tracing else None
     try:
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, tracer=tracer))
     except FloeError as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        if tracing is not None:
+            tracing.close()  # exports the last spans
 
 
 @worker_command.command("healthcheck")

@@ -5,12 +5,15 @@ most while events arrive, reads the run's manifest, translates and hands events 
 OpenLineage client. A transport that fails is logged once
 per run and the rest of that run's events are dropped (so a dead receiver costs one timeout,
 not one per event); :meth:`LineageObserver.close` waits at most ``flush_timeout`` seconds.
+With ``delivery: process`` the worker thread writes the events to a child process that does
+the rest with the same code (:mod:`floe_core.lineage._delivery`, ADR 0026).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import os
 import queue
 import threading
@@ -18,18 +21,34 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attr
 import structlog
 from openlineage.client import OpenLineageClient
+from openlineage.client.serde import Serde
 
 from floe_core._errors import ConfigError
-from floe_core._events import FloeEvent, NodeFinished, NodeSkipped, NodeStarted, RunStarted
+from floe_core._events import (
+    FloeEvent,
+    NodeFinished,
+    NodeSkipped,
+    NodeStarted,
+    RunPlanned,
+    RunStarted,
+)
 from floe_core._invocation import DBTInvocation
 from floe_core.lineage._config import LineageConfig
 from floe_core.lineage._dbt_ol import DbtOlLineageTranslator
+from floe_core.lineage._delivery import DeliveryProcess
 from floe_core.lineage._facets import RunRef, TraceIds
 from floe_core.lineage._translator import LineageTranslator
 
-__all__ = ["ExtraRunFacets", "LineageObserver", "SpanIdLookup", "create_lineage_observer"]
+__all__ = [
+    "ExtraRunFacets",
+    "LineageObserver",
+    "SpanIdLookup",
+    "build_translator",
+    "create_lineage_observer",
+]
 
 _log = structlog.get_logger("floe.lineage")
 _MAX_QUEUED = 50_000
@@ -67,8 +86,12 @@ class LineageObserver:
         flush_timeout: float = 5.0,
         span_ids: SpanIdLookup | None = None,
         extra_run_facets: ExtraRunFacets | None = None,
+        delivery: DeliveryProcess | None = None,
     ) -> None:
+        """``delivery``: a child process translates and emits (``delivery: process``); the
+        worker thread then only sends it the events."""
         self.client = client
+        self._delivery = delivery
         self.translator = translator
         self.flush_timeout = flush_timeout
         self._span_ids = span_ids
@@ -79,6 +102,7 @@ class LineageObserver:
         self._start_lock = threading.Lock()
         self._abandoned = False
         self._failed_runs: set[str] = set()
+        self._delivery_lost = False
         self.emitted = 0
         """Events handed to the transport successfully (for tests and benchmarks)."""
         self.dropped = 0
@@ -126,7 +150,25 @@ class LineageObserver:
             remaining = max(deadline - time.monotonic(), 0.0)
         else:
             remaining = self.flush_timeout
+        if self._delivery is not None:
+            self._finish_delivery(self._delivery, remaining)
+            remaining = 0.0
         self.client.close(timeout=remaining)
+
+    def _finish_delivery(self, delivery: DeliveryProcess, timeout: float) -> None:
+        if self._abandoned:
+            delivery.kill()
+            return
+        counts = delivery.finish(timeout)
+        if counts is None:
+            _log.warning(
+                "lineage events still undelivered after the flush timeout; giving up on them",
+                flush_timeout=self.flush_timeout,
+                transport=self.client.transport.kind,
+            )
+            return
+        self.emitted += counts[0]
+        self.dropped += counts[1]
 
     # -- worker ----------------------------------------------------------------------------
     def _start_worker(self) -> None:
@@ -143,12 +185,58 @@ class LineageObserver:
             with contextlib.suppress(queue.Empty):
                 while len(batch) < _MAX_QUEUED:
                     batch.append(self._queue.get_nowait())
-            for event in batch:
-                if event is None or self._abandoned:
-                    return
-                self._handle(event)
+            end = batch.index(None) if None in batch else len(batch)
+            events = [event for event in batch[:end] if event is not None]
+            if self._delivery is not None:
+                self._send(self._delivery, events)
+            else:
+                for event in events:
+                    if self._abandoned:
+                        return
+                    self.handle(event)
+            if end < len(batch):
+                return
 
-    def _handle(self, event: FloeEvent) -> None:
+    def _send(self, delivery: DeliveryProcess, events: list[FloeEvent]) -> None:
+        """Hand ``events`` to the delivery process with what only this process knows."""
+        if self._delivery_lost:
+            self.dropped += len(events)
+            return
+        lines = [self._message(event) for event in events]
+        try:
+            delivery.send(lines)
+        except OSError as exc:
+            self._delivery_lost = True
+            self.dropped += len(events)
+            _log.warning(
+                "the lineage delivery process is gone; the run goes on without lineage",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+
+    def _message(self, event: FloeEvent) -> bytes:
+        trace = self._trace_ids(event)
+        extra: dict[str, Any] = {}
+        if self._extra_run_facets is not None and not isinstance(event, RunPlanned):
+            try:
+                extra = {
+                    key: Serde.to_dict(value) if attr.has(type(value)) else value
+                    for key, value in self._extra_run_facets(event).items()
+                    if key not in _FLOE_RUN_FACETS
+                }
+            except Exception:
+                _log.exception("could not build extra lineage run facets", **_ids(event))
+        namespace = (
+            self.translator.dataset_namespace_of(event.target)
+            if isinstance(event, RunStarted)
+            else None
+        )
+        head = json.dumps(
+            {"t": [trace.trace_id, trace.span_id] if trace else None, "x": extra, "ns": namespace}
+        )
+        return f'{head[:-1]}, "e": {event.model_dump_json()}}}\n'.encode()
+
+    def handle(self, event: FloeEvent) -> None:
+        """Translate and emit the lineage of one floe event (on the delivering thread)."""
         if isinstance(event, RunStarted):
             self._failed_runs.discard(event.invocation_id)
         try:
@@ -225,7 +313,9 @@ def create_lineage_observer(
     """
     if not config.enabled or os.environ.get("OPENLINEAGE_DISABLED", "").lower() == "true":
         return None
+    given_client = client is not None
     if client is None:
+        # Built here even when a delivery process emits: a bad transport fails the run now.
         try:
             client = (
                 OpenLineageClient(config={"transport": copy.deepcopy(config.transport)})
@@ -238,22 +328,56 @@ def create_lineage_observer(
                 hint="see https://openlineage.io/docs/client/python#configuration for the "
                 "transport types and their options",
             ) from exc
-    parent, root = (
-        RunRef.parse(value, source=name) if (value := os.environ.get(name)) else None
-        for name in ("OPENLINEAGE_PARENT_ID", "OPENLINEAGE_ROOT_PARENT_ID")
-    )
-    translator_class = DbtOlLineageTranslator if config.naming == "dbt-ol" else LineageTranslator
-    translator = translator_class(
+    translator = build_translator(
+        config.naming,
         job_namespace=config.namespace,
         dataset_namespace=compute_namespace,
         namespace_for_target=namespace_for_target,
-        parent=parent,
-        root=root,
     )
+    delivery = None
+    if config.delivery == "process" and not given_client:
+        settings = {
+            "transport": config.transport,
+            "naming": config.naming,
+            "job_namespace": config.namespace,
+            "dataset_namespace": compute_namespace,
+            "flush_timeout": config.flush_timeout,
+        }
+        try:
+            delivery = DeliveryProcess(settings)
+        except OSError as exc:
+            _log.warning(
+                "could not start the lineage delivery process; delivering in this one",
+                error=str(exc),
+            )
     return LineageObserver(
         client,
         translator,
         flush_timeout=config.flush_timeout,
         span_ids=span_ids,
         extra_run_facets=extra_run_facets,
+        delivery=delivery,
+    )
+
+
+def build_translator(
+    naming: str,
+    *,
+    job_namespace: str,
+    dataset_namespace: str,
+    namespace_for_target: Callable[[str | None], str] | None = None,
+) -> LineageTranslator:
+    """The translator of a naming mode; ``OPENLINEAGE_PARENT_ID`` (and
+    ``OPENLINEAGE_ROOT_PARENT_ID``) name the run that started floe."""
+    parent, root = (
+        RunRef.parse(value, source=name) if (value := os.environ.get(name)) else None
+        for name in ("OPENLINEAGE_PARENT_ID", "OPENLINEAGE_ROOT_PARENT_ID")
+    )
+    translator_class = DbtOlLineageTranslator if naming == "dbt-ol" else LineageTranslator
+    return translator_class(
+        job_namespace=job_namespace,
+        dataset_namespace=dataset_namespace,
+        namespace_for_target=namespace_for_target,
+        parent=parent,
+        root=root,
     )

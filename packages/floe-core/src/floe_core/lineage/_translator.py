@@ -29,6 +29,7 @@ from openlineage.client.uuid import generate_new_uuid
 
 from floe_core._events import (
     FloeEvent,
+    NodeFinished,
     NodeSkipped,
     NodeStarted,
     RunFinished,
@@ -82,6 +83,9 @@ class _Invocation:
     node_runs: dict[str, str] = field(default_factory=dict)
     dataset_facets: dict[str, dict[str, DatasetFacet]] = field(default_factory=dict)
     """Per relation: its facets are the same in every event of the run, so built once."""
+    held: list[tuple[FloeEvent, TraceIds | None]] | None = None
+    """Node events waiting for a manifest that comes with the run's result
+    (``RunPlanned.manifest_pending``); ``None`` when events are translated as they come."""
 
 
 def _run_id(invocation_id: str) -> str:
@@ -117,6 +121,12 @@ class LineageTranslator:
         self.root = root or parent
         self._invocations: dict[str, _Invocation] = {}
 
+    def dataset_namespace_of(self, target: str | None) -> str:
+        """The dataset namespace of an invocation on dbt target ``target``."""
+        if self._namespace_for_target is not None:
+            return self._namespace_for_target(target)
+        return self.dataset_namespace
+
     # -- entry point -----------------------------------------------------------------------
     def translate(self, event: FloeEvent, trace: TraceIds | None = None) -> list[RunEvent]:
         if isinstance(event, RunStarted):
@@ -129,6 +139,14 @@ class LineageTranslator:
             return []  # started before this translator existed: nothing to parent it under
         if isinstance(event, RunHandleReported):
             return []  # where a run is followed from is not lineage; keep the START pending
+        if isinstance(event, RunPlanned) and event.manifest_pending and event.manifest_path is None:
+            invocation.held = []  # named once the manifest arrives; the START waits too
+            return []
+        if invocation.held is not None:
+            if not isinstance(event, RunFinished):
+                invocation.held.append((event, trace))
+                return []
+            return self._release_held(invocation, event, trace)
         events: list[RunEvent] = []
         manifest_path = event.manifest_path if isinstance(event, RunPlanned) else None
         if manifest_path is not None and manifest_path.is_file():
@@ -171,6 +189,34 @@ class LineageTranslator:
         )
         invocation.node_runs.pop(result.unique_id, None)
         return events
+
+    def _release_held(
+        self, invocation: _Invocation, finished: RunFinished, trace: TraceIds | None
+    ) -> list[RunEvent]:
+        """The held node events, translated with the manifest of the run's result and each
+        node's final result (the early reports lack compiled SQL and row counts)."""
+        held, invocation.held = invocation.held or [], None
+        final = {node.unique_id: node for node in finished.result.nodes}
+        replay: list[tuple[FloeEvent, TraceIds | None]] = [
+            (
+                RunPlanned(
+                    invocation_id=finished.invocation_id,
+                    manifest_path=finished.result.manifest_path,
+                ),
+                None,
+            )
+        ]
+        for event, event_trace in held:
+            if isinstance(event, NodeFinished | NodeSkipped):
+                result = final.get(event.result.unique_id, event.result)
+                event = event.model_copy(update={"result": result})
+            replay.append((event, event_trace))
+        replay.append((finished, trace))
+        return [
+            run_event
+            for event, event_trace in replay
+            for run_event in self.translate(event, event_trace)
+        ]
 
     # -- overridable naming and facets -----------------------------------------------------
     def get_parent_job_name(self, event: RunStarted) -> str:
