@@ -311,16 +311,17 @@ def render_markdown(metas: Sequence[dict[str, Any]], sizes: Sequence[dict[str, A
     return "\n".join(lines)
 
 
-def write_markdown(path: Path, body: str) -> None:
-    """Replace the generated section of ``path`` (create the file if needed)."""
+def write_markdown(path: Path, body: str, *, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the generated section of ``path`` between ``begin`` and ``end`` (added at the
+    end of the file, or a new file, if missing)."""
     text = (
-        path.read_text(encoding="utf-8") if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+        path.read_text(encoding="utf-8") if path.exists() else f"# Benchmarks\n\n{begin}\n{end}\n"
     )
-    if BEGIN not in text or END not in text:
-        text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{BEGIN}\n{body}\n{END}{tail}", encoding="utf-8")
+    if begin not in text or end not in text:
+        text = text.rstrip("\n") + f"\n\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{begin}\n{body}\n{end}{tail}", encoding="utf-8")
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:

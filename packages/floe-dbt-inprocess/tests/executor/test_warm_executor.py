@@ -100,6 +100,30 @@ def test_a_failing_model_is_a_permanent_error_result(
     assert outcomes["model.shop.products"].result.status is NodeStatus.SUCCESS
 
 
+def test_a_thread_keeps_its_connection_between_nodes_until_a_node_fails(
+    shop: tuple[Path, Path], tmp_path: Path
+) -> None:
+    executor = WarmExecutor.open(_spec(shop, vars={"fail_model": True}), work_dir=tmp_path / "w")
+    try:
+        executor.prepare_run(executor.plan().unique_ids)
+        connections = executor._project.adapter.connections
+        executor.execute("seed.shop.raw_orders", run_id="r1")
+        kept = connections.get_if_exists()
+        assert kept is not None
+        assert kept.state == "open"  # dbt itself closes it after every node
+        handle = kept.handle
+        executor.execute("seed.shop.raw_customers", run_id="r1")
+        assert connections.get_if_exists().handle is handle
+        failed = executor.execute("model.shop.orders", run_id="r1")
+        assert failed.result.status is NodeStatus.ERROR
+        assert connections.get_if_exists().state == "closed"  # the next node reconnects
+        executor.execute("seed.shop.raw_payments", run_id="r1")
+        assert connections.get_if_exists().state == "open"
+    finally:
+        executor.close()
+    assert not connections.thread_connections
+
+
 def test_a_failing_test_is_a_permanent_failure(shop: tuple[Path, Path], tmp_path: Path) -> None:
     executor = WarmExecutor.open(_spec(shop, vars={"fail_test": True}), work_dir=tmp_path / "w")
     try:

@@ -242,14 +242,16 @@ class RunActivities:
                 plan = executor.plan(request.select, request.exclude, request.selector)
             if request.only is not None:
                 plan = _restricted(plan, frozenset(request.only))
-            manifest = executor.manifest_path.read_bytes()
             return PlanSummary(
                 project_name=executor.project_name,
                 project_version=version,
                 plan=self.store.put(
                     f"runs/{context.run_id}/plan.json", plan.model_dump_json().encode()
                 ),
-                manifest=self.store.put(f"runs/{context.run_id}/manifest.json", manifest),
+                # streamed: a large manifest.json never sits whole in the worker's memory
+                manifest=self.store.put_file(
+                    f"runs/{context.run_id}/manifest.json", executor.manifest_path
+                ),
                 node_count=len(plan),
                 page_size=PLAN_PAGE_SIZE,
                 dbt_version=executor.dbt_version,

@@ -30,6 +30,7 @@ from floe_dbt_temporal._cgroups import CgroupLimits, read_cgroup_limits
 from floe_dbt_temporal._client import connect
 from floe_dbt_temporal._config import StoreSettings
 from floe_dbt_temporal._health import HealthServer, write_health_file
+from floe_dbt_temporal._memory import limit_malloc_arenas
 from floe_dbt_temporal._metrics import WorkerMetrics, metrics_runtime
 from floe_dbt_temporal._projects import ProjectEntry, ProjectRegistry
 from floe_dbt_temporal._search_attributes import register_search_attributes
@@ -104,6 +105,7 @@ async def serve(
     no new tasks are polled, running nodes finish (or are handed back after the grace time),
     connections close. ``tracer`` makes the worker's spans (workflow, activities) children of
     the invocation's span (default: the global tracer provider's)."""
+    limit_malloc_arenas()  # before the Temporal core and the activity threads start
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -18,6 +18,7 @@ active while nodes execute.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,15 +35,7 @@ from dbt.graph import Graph
 from dbt.node_types import NodeType, RunHookType
 from dbt.parser.manifest import parse_manifest
 from dbt.selected_resources import set_selected_resources
-from dbt.task.build import BuildTask
-from dbt.task.compile import CompileTask
-from dbt.task.freshness import FreshnessTask
-from dbt.task.list import ListTask
-from dbt.task.run import RunTask
 from dbt.task.runnable import GraphRunnableTask
-from dbt.task.seed import SeedTask
-from dbt.task.snapshot import SnapshotTask
-from dbt.task.test import TestTask
 from dbt.tracking import initialize_from_flags
 from dbt.version import __version__ as dbt_version
 from dbt_common.context import set_invocation_context
@@ -51,15 +44,24 @@ from floe_dbt_inprocess._args import LogLevel, dbt_args
 
 __all__ = ["DbtProject", "RawOutcome", "SelectedNode", "dbt_version"]
 
-_TASKS: Mapping[str, type[GraphRunnableTask]] = {
-    "build": BuildTask,
-    "run": RunTask,
-    "test": TestTask,
-    "seed": SeedTask,
-    "snapshot": SnapshotTask,
-    "compile": CompileTask,
-    "source freshness": FreshnessTask,
+_TASKS: Mapping[str, tuple[str, str]] = {
+    "build": ("dbt.task.build", "BuildTask"),
+    "run": ("dbt.task.run", "RunTask"),
+    "test": ("dbt.task.test", "TestTask"),
+    "seed": ("dbt.task.seed", "SeedTask"),
+    "snapshot": ("dbt.task.snapshot", "SnapshotTask"),
+    "compile": ("dbt.task.compile", "CompileTask"),
+    "source freshness": ("dbt.task.freshness", "FreshnessTask"),
 }
+"""Each command's task class, imported when a project first runs that command: a worker
+that only runs models does not load what tests need (``dbt.task.test`` imports ``daff``,
+~26 MB), as ``dbt run`` does not."""
+
+
+def _task_class(command: str) -> type[GraphRunnableTask]:
+    module, name = _TASKS[command]
+    task: type[GraphRunnableTask] = getattr(importlib.import_module(module), name)
+    return task
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,33 @@ class _Captured:
 # A warm executor serves many runs for hours: a debug dbt.log would grow without bound and
 # cost a write per event of every node. Node results carry messages and compiled SQL.
 _EXECUTOR_LOG_LEVEL: LogLevel = "none"
+
+
+def _keep_connections(adapter: Any) -> None:
+    """Keep each thread's warehouse connection open from one node to the next.
+
+    dbt closes the connection after every node (``connection_named`` releases it), so each
+    node pays a new connection: a TCP handshake, authentication and, on PostgreSQL, a
+    backend process forked by the server. A warm executor runs thousands of nodes on the
+    same few threads: releasing now only ends an open transaction (as closing would), the
+    next node on the thread reuses the connection (dbt-snowflake's ``reuse_connections``
+    does the same), and :meth:`DbtProject.close` closes them all. A node that errors closes
+    its thread's connection, so a broken one is never reused.
+    """
+    manager = adapter.connections
+
+    def release() -> None:
+        connection = manager.get_if_exists()
+        if connection is None or connection.state != "open" or not connection.transaction_open:
+            return
+        try:
+            manager._rollback_handle(connection)
+            connection.transaction_open = False
+        except Exception:
+            manager.clear_thread_connection()
+            raise
+
+    manager.release = release
 
 
 class DbtProject:
@@ -132,7 +161,7 @@ class DbtProject:
         self._dbt_args = functools.partial(self._args_of, command)
         self._favor_state = state is not None and defer and favor_state
         self._env = {**os.environ, **env}
-        self._task_class = _TASKS[command]
+        self._task_class = _task_class(command)
         self._set_context()
         self.flags = Flags(args_to_context(self._dbt_args()))
         set_flags(self.flags)
@@ -143,6 +172,7 @@ class DbtProject:
         FACTORY.adapters.pop(self.config.credentials.type, None)
         self.manifest: Manifest = parse_manifest(self.config, False, True, True, [])
         self.adapter = get_adapter(self.config)
+        _keep_connections(self.adapter)
         self.task = self._task_class(self.flags, self.config, self.manifest)
         self.task.compile_manifest()
         self.graph: Graph = self.task.graph
@@ -227,6 +257,8 @@ class DbtProject:
             selector=selector,
             extra=tuple(options),
         )
+        from dbt.task.list import ListTask  # only `ls` needs it
+
         task = ListTask(Flags(args_to_context(args)), self.config, self.manifest)
         return [str(line) for line in task.run()]
 
@@ -285,7 +317,19 @@ class DbtProject:
 
         runner.handle_exception = capture
         result = runner.run_with_hooks(self.manifest)
+        if captured.exception is not None:
+            # The connection may be what broke: the thread's next node opens a new one.
+            self._close_thread_connection()
         return RawOutcome(run_result=result, exception=captured.exception)
+
+    def _close_thread_connection(self) -> None:
+        manager = self.adapter.connections
+        connection = manager.get_if_exists()
+        if connection is not None:
+            try:
+                manager.close(connection)
+            except Exception:  # a broken connection fails to close; forget it
+                manager.clear_thread_connection()
 
     def run_hooks(self, hook_type: str, extra_context: Mapping[str, Any]) -> list[Any]:
         """Run the project's ``on-run-start``/``on-run-end`` hooks; dbt's results for them."""
@@ -319,6 +363,7 @@ class DbtProject:
             # pg_terminate_backend): give this thread one for the call.
             with self.adapter.connection_named("floe-cancel"):
                 manager.cancel(connection)
+            self._close_thread_connection()
 
     def close(self) -> None:
         """Close the adapter's connections (the adapter object stays registered)."""
