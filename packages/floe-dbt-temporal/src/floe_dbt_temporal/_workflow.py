@@ -69,7 +69,7 @@ def _stub_result(unique_id: str, status: NodeStatus, message: str) -> NodeResult
     )
 
 
-# Not sandboxed (ADR 0025): the sandbox re-enters its import guard for every payload of every
+# Not sandboxed (ADR 0027): the sandbox re-enters its import guard for every payload of every
 # activation (an ``exec`` per payload, ~40% of a worker's CPU besides dbt's own). This module
 # touches nothing non-deterministic: time is workflow.now(), waits are workflow.wait().
 @workflow.defn(name=WORKFLOW_NAME, sandboxed=False)
