@@ -26,6 +26,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from floe_core import GeneratedProfile
 from floe_dbt_temporal import (
@@ -74,9 +75,10 @@ class TemporalServer:
         extra_workflows: tuple[type, ...] = (),
         tracer: Tracer | None = None,
         runtime: Runtime | None = None,
-    ) -> Iterator[None]:
-        """An in-process worker for the block; shut down explicitly (sdk-python #300).
-        ``runtime``: a Temporal runtime of its own (its metrics exporter)."""
+    ) -> Iterator[Worker]:
+        """An in-process worker for the block (yielded, as temporalio built it); shut down
+        explicitly (sdk-python #300). ``runtime``: a Temporal runtime of its own (its metrics
+        exporter)."""
 
         async def start() -> Any:
             client = await connect(settings, tracer=tracer, runtime=runtime)
@@ -86,7 +88,7 @@ class TemporalServer:
 
         worker, pool, task = self.loop.run(start())
         try:
-            yield
+            yield worker
         finally:
             self.loop.run(worker.shutdown())
             self.loop.run(asyncio.wait_for(task, 30))

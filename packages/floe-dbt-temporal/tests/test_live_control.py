@@ -147,3 +147,95 @@ def test_a_running_run_shows_its_nodes_and_takes_fail_fast_on(
     ended = runtime.live_status(handle)
     assert (ended.running, ended.status) == (False, "failed")
     assert ended.counts == {"success": 1, "error": 1, "skipped": 1}
+
+
+def test_fail_fast_turned_off_in_a_running_run_lets_independent_nodes_run(
+    temporal_server: Any,
+    settings: WorkerSettings,
+    make_runtime: Callable[..., TemporalRuntime],
+    dag_project: Path,
+    duckdb_profile: GeneratedProfile,
+    tmp_path: Path,
+    client_manifest: Callable[[Path, Path], Path],
+) -> None:
+    """Started with fail-fast on; ``floe runs fail-fast ID off`` while two gates hold the run;
+    then ``doomed`` fails and the run goes on: ``after_b`` becomes ready only after that
+    failure and still runs (fail-fast on would skip it), only ``doomed``'s child is skipped."""
+    run_id = "temporal-fail-fast-off"
+    models = dag_project / "models"
+    releases = {name: tmp_path / f"release-{name}" for name in ("a", "b")}
+    for name, release in releases.items():
+        (models / f"gate_{name}.py").write_text(
+            _GATE.format(release=str(release)), encoding="utf-8"
+        )
+    (models / "doomed.sql").write_text(
+        "{%- if execute -%}{{ exceptions.raise_compiler_error('doomed on purpose') }}"
+        "{%- endif -%}\nselect * from {{ ref('gate_a') }}",
+        encoding="utf-8",
+    )
+    (models / "doomed_child.sql").write_text("select * from {{ ref('doomed') }}")
+    (models / "after_b.sql").write_text("select * from {{ ref('gate_b') }}", encoding="utf-8")
+    runtime = make_runtime()
+    results = ResultsStore(tmp_path / "results")
+    runtime.events.subscribe(results)
+    manifest = client_manifest(dag_project, Path(duckdb_profile.outputs["dev"]["path"]))
+    invocation = DBTInvocation(
+        project_dir=dag_project,
+        profile=duckdb_profile,
+        invocation_id=run_id,
+        select=("gate_a+", "gate_b+"),
+        fail_fast=True,
+    )
+    handle = RunHandle(runtime="temporal", external_id=f"floe-{run_id}")
+    box: dict[str, DBTRunResult] = {}
+
+    def floe(*args: str) -> Any:
+        shown = CliRunner().invoke(cli, [*args, "--manifest", str(manifest), "--project", "dag"])
+        assert shown.exit_code == 0, shown.output
+        return shown.output
+
+    with temporal_server.worker(settings):
+        build = threading.Thread(target=lambda: box.update(result=runtime.build(invocation)))
+        build.start()
+        try:
+            live = _wait_for(
+                lambda: runtime.live_status(handle), lambda s: s.counts.get("running") == 2
+            )
+            assert live.fail_fast is True  # from the invocation
+            assert live.total == 5
+            assert "fail-fast on" in floe("runs", "show", run_id)
+
+            assert f"run {run_id}: fail-fast off" in floe("runs", "fail-fast", run_id, "off")
+            assert runtime.live_status(handle).fail_fast is False
+            releases["a"].touch()
+            failed = _wait_for(
+                lambda: runtime.live_status(handle), lambda s: s.counts.get("error") == 1
+            )
+            # doomed failed, its child is skipped; gate_b still holds the run open.
+            assert failed.running
+            assert failed.counts == {"success": 1, "error": 1, "skipped": 1, "running": 1}
+            assert "fail-fast off" in floe("runs", "show", run_id)
+        finally:
+            for release in releases.values():
+                release.touch()
+            build.join(120)
+    results.close()
+
+    result = box["result"]
+    assert result.status is RunStatus.FAILED
+    statuses = {n.unique_id.removeprefix("model.dag."): n.status for n in result.nodes}
+    assert statuses == {
+        "gate_a": NodeStatus.SUCCESS,
+        "doomed": NodeStatus.ERROR,
+        "doomed_child": NodeStatus.SKIPPED,
+        "gate_b": NodeStatus.SUCCESS,
+        "after_b": NodeStatus.SUCCESS,  # ready only after the failure: ran
+    }
+    assert "fail-fast" not in (result.node("model.dag.doomed_child").message or "")
+    # The stored record (what `floe runs show` reads once the run has ended) agrees.
+    stored = DBTRunResult.model_validate_json(floe("runs", "show", run_id, "--json"))
+    assert {n.unique_id: n.status for n in stored.nodes} == {
+        n.unique_id: n.status for n in result.nodes
+    }
+    ended = runtime.live_status(handle)
+    assert (ended.running, ended.status, ended.fail_fast) == (False, "failed", False)

@@ -16,22 +16,26 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 
-from floe_core import DBTInvocation, GeneratedProfile, NodeStatus, RunStatus
+from floe_core import DBTInvocation, DBTRunResult, GeneratedProfile, NodeStatus, RunStatus
 from floe_core.api import Floe
+from floe_core.cli import cli
 from floe_core.manifest import load_manifest
 from floe_core.testing import S3Server
 from floe_dbt_temporal import TemporalRuntime, TemporalRuntimeConfig, WorkerSettings
 from floe_dbt_temporal._metrics import metrics_runtime
+from floe_dbt_temporal._worker_setup import worker_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.temporal]
 
@@ -263,3 +267,104 @@ def test_metrics_reach_an_otlp_collector(
     assert wanted <= names, sorted(names)
     assert "floe_executor_leases" in names
     assert "temporal_worker_task_slots_available" in names  # the fixed tuner's gauge
+
+
+_RATE_MANIFEST = """\
+apiVersion: floe.dev/v1
+kind: PlatformManifest
+project: {{dir: {project}, target: dev}}
+compute: {{type: duckdb, config: {{path: {warehouse}, threads: 4}}}}
+artifacts: {{path: results}}
+plugins:
+  dbt_runtime:
+    type: temporal
+    config:
+      address: "{address}"
+      task_queue: {queue}
+      artifact_store: {store}
+      work_dir: {work}
+      worker:
+        max_concurrent_activities: {slots}
+        sticky_queue_timeout_seconds: 6
+{limits}"""
+
+
+def _independent_project(root: Path, nodes: int) -> Path:
+    project = root / "flat"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: flat\nversion: '1.0'\nconfig-version: 2\nprofile: floe\n"
+        "models:\n  flat:\n    +materialized: view\n",
+        encoding="utf-8",
+    )
+    for index in range(nodes):
+        (project / "models" / f"n{index}.sql").write_text(f"select {index} as id")
+    return project
+
+
+def _node_start_span(
+    temporal_server: Any,
+    root: Path,
+    queue: str,
+    nodes: int,
+    limits: str,
+    environ: dict[str, str],
+) -> tuple[float, Any]:
+    """Build the flat project with a worker set up from a manifest's ``worker:`` section
+    (plus ``limits`` lines) and ``environ``: seconds between the first and the last node start
+    in the stored run record, and the worker as temporalio built it."""
+    root.mkdir()
+    project = _independent_project(root, nodes)
+    manifest_path = root / "platform-manifest.yaml"
+    manifest_path.write_text(
+        _RATE_MANIFEST.format(
+            project=project,
+            warehouse=root / "warehouse.duckdb",
+            address=temporal_server.address,
+            queue=queue,
+            store=root / "artifacts",
+            work=root / "client",
+            slots=nodes,
+            limits=limits,
+        )
+    )
+    settings = worker_settings(manifest_path, (), {"work_dir": root / "worker"}, environ)
+    with temporal_server.worker(settings) as worker, Floe.from_manifest(manifest_path) as floe:
+        result = floe.build()
+    assert result.status is RunStatus.SUCCESS, [(n.unique_id, n.message) for n in result.nodes]
+    shown = CliRunner().invoke(
+        cli, ["runs", "show", result.invocation_id, "--json", "--manifest", str(manifest_path)]
+    )
+    assert shown.exit_code == 0, shown.output
+    stored = DBTRunResult.model_validate_json(shown.output)
+    starts = sorted(n.started_at for n in stored.nodes if n.started_at is not None)
+    assert len(starts) == nodes
+    return (starts[-1] - starts[0]).total_seconds(), worker
+
+
+def test_rate_limits_space_node_starts_and_the_sticky_timeout_reaches_the_worker(
+    temporal_server: Any, tmp_path: Path, task_queue: str
+) -> None:
+    """2 activities/s, per worker from the manifest's ``worker:``, then per queue from
+    ``FLOE_WORKER_*``: 6 independent nodes with 6 slots (all ready at once, started within
+    ~0.3 s without a limit) start at most 2 a second, so the first and the last node start
+    are >= 2 s apart (asserted >= 1.5 s: a node starts a little after its activity).
+    Lower bounds only: load can only stretch them."""
+    per_worker, worker = _node_start_span(
+        temporal_server, tmp_path / "worker", f"{task_queue}-w", 6,
+        "        max_activities_per_second: 2\n", {},
+    )  # fmt: skip
+    assert per_worker >= 1.5, per_worker
+    config = worker.config(active_config=True)
+    assert config["max_activities_per_second"] == 2
+    assert config["disable_eager_activity_execution"] is True  # eager ones skip the limiter
+    # The sticky queue timeout as temporalio hands it to the worker (the server does not
+    # report it; observing it would take a worker dying with a cached run: timing).
+    assert config["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=6)
+
+    per_queue, worker = _node_start_span(
+        temporal_server, tmp_path / "queue", f"{task_queue}-q", 6, "",
+        {"FLOE_WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND": "2"},
+    )  # fmt: skip
+    assert per_queue >= 1.5, per_queue
+    assert worker.config(active_config=True)["max_task_queue_activities_per_second"] == 2

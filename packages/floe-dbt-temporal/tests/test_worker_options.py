@@ -98,6 +98,7 @@ def test_fixed_tuning_sets_slots_rates_and_the_sticky_timeout() -> None:
     assert kwargs["max_concurrent_workflow_tasks"] == 4
     assert kwargs["max_activities_per_second"] == 2.5
     assert kwargs["max_task_queue_activities_per_second"] == 10
+    assert kwargs["disable_eager_activity_execution"] is True  # else the limit leaks
     assert kwargs["sticky_queue_schedule_to_start_timeout"].total_seconds() == 7
     assert kwargs["workflow_task_poller_behavior"] == PollerBehaviorSimpleMaximum(maximum=5)
 

@@ -141,6 +141,9 @@ class WorkerOptions(BaseModel):
             ),
             "max_activities_per_second": self.max_activities_per_second,
             "max_task_queue_activities_per_second": self.max_task_queue_activities_per_second,
+            # Activities the server hands back with a workflow task's completion (eager
+            # dispatch) bypass the worker's rate limiter: a limited worker polls for each.
+            "disable_eager_activity_execution": self.max_activities_per_second is not None,
             "graceful_shutdown_timeout": timedelta(seconds=self.graceful_shutdown_seconds),
             "nonsticky_to_sticky_poll_ratio": self.nonsticky_to_sticky_poll_ratio,
             "workflow_task_poller_behavior": self._pollers(),
