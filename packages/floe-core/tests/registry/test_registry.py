@@ -81,6 +81,13 @@ def test_load_class_and_create() -> None:
     assert runtime.events is bus
 
 
+def test_runtimes_where_names_the_installed_runtimes_passing_the_test() -> None:
+    # what a refusal of --state / --favor-state names as the runtimes to use instead
+    registry = PluginRegistry()
+    assert registry.runtimes_where(lambda runtime: runtime.supports_state) == ["local", "temporal"]
+    assert "cloud" in registry.runtimes_where(lambda runtime: not runtime.supports_state)
+
+
 def test_known_runtime_not_installed_names_its_distribution() -> None:
     with pytest.raises(PluginNotFoundError) as info:
         registry().load_class("cloud")

@@ -270,13 +270,13 @@ class Floe:
             raise ConfigError(
                 f"runtime {self.runtime.name!r} does not take --state (state:, result: and"
                 " source_status: selectors, --defer)",
-                hint="run it with --runtime local, or drop --state",
+                hint=f"{_runtimes_hint(lambda runtime: runtime.supports_state)}, or drop --state",
             )
         if favor_state and not self.runtime.supports_favor_state:
             raise ConfigError(
                 f"runtime {self.runtime.name!r} does not take --favor-state",
-                hint="use --defer (parents this target lacks are read from the state), or run"
-                " it with --runtime local",
+                hint="use --defer (parents this target lacks are read from the state), or"
+                f" {_runtimes_hint(lambda runtime: runtime.supports_favor_state)}",
             )
         store = self.results
         state = resolve_state(
@@ -423,3 +423,10 @@ class Floe:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _runtimes_hint(test: Callable[[type[DBTRuntimePlugin[Any]]], bool]) -> str:
+    others = PluginRegistry().runtimes_where(test)
+    if not others:
+        return "no installed runtime supports it"
+    return "run it with " + " or ".join(f"--runtime {name}" for name in others)

@@ -111,13 +111,17 @@ class PluginRegistry:
 
     def supporting(self, command: DBTCommand) -> list[str]:
         """Names of the installed, loadable runtimes that declare ``command``, sorted."""
+        return self.runtimes_where(lambda runtime: command in runtime.supported_commands)
+
+    def runtimes_where(self, test: Callable[[type[DBTRuntimePlugin[Any]]], bool]) -> list[str]:
+        """Names of the installed, loadable runtimes whose class passes ``test``, sorted."""
         names = []
         for name in sorted(self._points()):
             try:
                 runtime = self.load_class(name)
             except FloeError:
                 continue  # a broken runtime supports nothing
-            if command in runtime.supported_commands:
+            if test(runtime):
                 names.append(name)
         return names
 
