@@ -16,11 +16,11 @@ from pydantic import TypeAdapter
 
 from floe_core import DBTCommand, ExecutionPlan, NodeResult, NodeStatus, RunStatus
 from floe_core.stores import ArtifactStore, StoredArtifact
+from floe_dbt_inprocess import dbt_status, run_results_document
 
 __all__ = ["RunArtifacts", "node_result_key"]
 
 _RESULTS = TypeAdapter(list[NodeResult])
-_RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
 _SOURCES_SCHEMA = "https://schemas.getdbt.com/dbt/sources/v3.json"
 
 
@@ -31,12 +31,6 @@ def node_result_key(run_id: str, unique_id: str) -> str:
 def freshness_key(run_id: str, unique_id: str) -> str:
     """A checked source's entry of sources.json (``source freshness``)."""
     return f"runs/{run_id}/freshness/{unique_id}.json"
-
-
-def _dbt_status(result: NodeResult) -> str:
-    if result.status is NodeStatus.SUCCESS and result.resource_type in ("test", "unit_test"):
-        return "pass"
-    return result.status.value
 
 
 class RunArtifacts:
@@ -140,43 +134,13 @@ class RunArtifacts:
         elapsed_seconds: float,
         dbt_version: str,
     ) -> dict[str, Any]:
-        return {
-            "metadata": {
-                "dbt_schema_version": _RUN_RESULTS_SCHEMA,
-                "dbt_version": dbt_version,
-                "generated_at": datetime.now(UTC).isoformat(),
-                "invocation_id": self.run_id,
-            },
-            "results": [
-                {
-                    "unique_id": r.unique_id,
-                    "status": _dbt_status(r),
-                    "timing": [t.model_dump(mode="json") for t in r.timing],
-                    "thread_id": r.thread_id,
-                    "execution_time": r.execution_time,
-                    "adapter_response": {
-                        k: v
-                        for k, v in {
-                            "_message": r.adapter_response.message,
-                            "code": r.adapter_response.code,
-                            "rows_affected": r.adapter_response.rows_affected,
-                            "query_id": r.adapter_response.query_id,
-                            **r.adapter_response.extra,
-                        }.items()
-                        if v is not None
-                    },
-                    "message": r.message,
-                    "failures": r.failures,
-                    "compiled": r.compiled_code is not None,
-                    "compiled_code": r.compiled_code,
-                    "relation_name": r.relation_name,
-                    "batch_results": None,
-                }
-                for r in results
-            ],
-            "elapsed_time": elapsed_seconds,
-            "args": {"which": command.value.replace(" ", "-")},  # what dbt retry re-runs
-        }
+        return run_results_document(
+            results,
+            command=command,
+            invocation_id=self.run_id,
+            elapsed_seconds=elapsed_seconds,
+            dbt_version=dbt_version,
+        )
 
     @staticmethod
     def _log(
@@ -190,7 +154,7 @@ class RunArtifacts:
         lines = [f"{started_at:%H:%M:%S}  floe temporal: dbt {command} of {total} nodes"]
         for index, r in enumerate(results, 1):
             stamp = f"{r.completed_at:%H:%M:%S}" if r.completed_at else " " * 8
-            label = _dbt_status(r).upper()
+            label = dbt_status(r).upper()
             message = (r.message or "").splitlines()[0] if r.message else ""
             lines.append(
                 f"{stamp}  {index} of {total} {label:<7} {r.resource_type} {r.name} "
