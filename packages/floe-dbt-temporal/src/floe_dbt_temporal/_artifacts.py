@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -98,7 +97,14 @@ class RunArtifacts:
             "run_results": self.store.put(
                 f"{prefix}/run_results.json",
                 json.dumps(
-                    self._run_results(results, command, elapsed_seconds, dbt_version), indent=2
+                    run_results_document(
+                        results,
+                        command=command,
+                        invocation_id=self.run_id,
+                        elapsed_seconds=elapsed_seconds,
+                        dbt_version=dbt_version,
+                    ),
+                    indent=2,
                 ).encode(),
             ),
             "log": self.store.put(
@@ -125,21 +131,6 @@ class RunArtifacts:
         }
         return self.store.put(
             f"runs/{self.run_id}/sources.json", json.dumps(document, indent=2).encode()
-        )
-
-    def _run_results(
-        self,
-        results: list[NodeResult],
-        command: DBTCommand,
-        elapsed_seconds: float,
-        dbt_version: str,
-    ) -> dict[str, Any]:
-        return run_results_document(
-            results,
-            command=command,
-            invocation_id=self.run_id,
-            elapsed_seconds=elapsed_seconds,
-            dbt_version=dbt_version,
         )
 
     @staticmethod
