@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from floe_core import stores
 from floe_core.manifest import resolve_secret_refs
 from floe_core.stores import (
     ArtifactNotFoundError,
     ArtifactStore,
     LocalArtifactStore,
-    ObjectArtifactStore,
     StoredArtifact,
 )
 
@@ -38,7 +38,8 @@ def open_object_store(
     if "://" not in text:
         return LocalArtifactStore(Path(text))
     resolved = resolve_secret_refs(dict(options or {}), field="artifact_store.options")
-    return ObjectArtifactStore(text, resolved)
+    # obstore (~6 MiB resident) loads only here: a worker on a folder never pays for it
+    return stores.open_object_store(text, resolved)
 
 
 def read_artifact(store: ArtifactStore, ref: StoredArtifact) -> bytes:
