@@ -7,13 +7,21 @@ from datetime import datetime, time
 from typing import Any
 
 from dagster import AssetExecutionContext, ConfigurableResource, TimeWindowPartitionsDefinition
+from opentelemetry import trace
 from pydantic import Field
 
 from floe_core import DBTRunResult, FloeEvent
 from floe_core.api import Floe
+from floe_core.tracing import inject_carrier
+from floe_dagster._build_process import BuildRequest, build_in_child
 from floe_dagster._execution import DagsterEvent, StepRun
 from floe_dagster._freshness_check import check_source_freshness
-from floe_dagster._parents import DagsterRunRef, lineage_parent_env, trace_parent
+from floe_dagster._parents import (
+    DagsterRunRef,
+    lineage_parent_env,
+    lineage_parent_vars,
+    trace_parent,
+)
 from floe_dagster._selection import select_for_step
 from floe_dagster._source_freshness import SourceFreshness
 
@@ -58,6 +66,11 @@ class FloeResource(ConfigurableResource):  # type: ignore[type-arg]
         default=None, description="Overrides plugins.dbt_runtime.config."
     )
     threads: int | None = Field(default=None, description="dbt threads for the build.")
+    build_process: bool = Field(
+        default=True,
+        description="Run the step's floe build in a child process (dbt and Dagster's event"
+        " storage then use two cores, not one); False runs it in a thread of the step.",
+    )
 
     def open(self, run: DagsterRunRef | None = None) -> Floe:
         """A :class:`Floe` on the manifest's runtime (with ``run`` as lineage parent)."""
@@ -113,6 +126,26 @@ class FloeResource(ConfigurableResource):  # type: ignore[type-arg]
             f"floe build --select {' '.join(selection.select)}"
             + (f" --exclude {' '.join(selection.exclude)}" if selection.exclude else "")
         )
+        parent = trace_parent(ref)
+        if self.build_process:
+            request = BuildRequest(
+                platform_manifest=self.platform_manifest,
+                project_dir=self.project_dir,
+                runtime=self.runtime,
+                runtime_config=self.runtime_config,
+                select=selection.select,
+                exclude=selection.exclude,
+                vars=merged_vars,
+                full_refresh=full_refresh,
+                threads=self.threads,
+                trace_context=inject_carrier(trace.get_current_span(parent)),
+            )
+
+            def in_child(subscriber: Callable[[FloeEvent], None]) -> DBTRunResult:
+                return build_in_child(request, subscriber, lineage_parent_vars(ref))
+
+            yield from StepRun(context, selection, in_child, parent)
+            return
         with self.open(ref) as floe:
 
             def build(subscriber: Callable[[FloeEvent], None]) -> DBTRunResult:
@@ -128,4 +161,4 @@ class FloeResource(ConfigurableResource):  # type: ignore[type-arg]
                 finally:
                     unsubscribe()
 
-            yield from StepRun(context, selection, build, trace_parent(ref))
+            yield from StepRun(context, selection, build, parent)

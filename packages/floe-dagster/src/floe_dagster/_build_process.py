@@ -1,0 +1,146 @@
+"""A step's floe build in a child process, its events streamed back as JSON lines.
+
+The local runtime runs dbt in the Python process that calls it. In the Dagster step's process,
+dbt's work and Dagster's storing of the step's events (two per node, ~10 ms of CPU each) would
+share one GIL and so one core; in a child process they run on two cores at once, and the
+step's process does not import dbt at all. The child writes each floe event as one JSON line
+(pydantic's own serialisation of :data:`FloeEvent`) on its original stdout, then the run's
+result or its error; anything else it prints goes to stderr, as ``floe build``'s logs do.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from typing import IO, Any
+
+from opentelemetry import context as otel_context
+from pydantic import BaseModel, ConfigDict
+
+from floe_core import DBTRunResult, FloeEvent, RuntimeExecutionError
+
+__all__ = ["BuildRequest", "build_in_child"]
+
+
+class BuildRequest(BaseModel):
+    """What the child builds: ``Floe.from_manifest`` and ``Floe.build`` arguments."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    platform_manifest: str
+    project_dir: str | None = None
+    runtime: str | None = None
+    runtime_config: dict[str, Any] | None = None
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    vars: dict[str, Any] = {}
+    full_refresh: bool = False
+    threads: int | None = None
+    trace_context: dict[str, str] = {}
+    """W3C carrier of the span floe's invocation span starts under."""
+
+
+class _Line(BaseModel):
+    """One line of the child's event channel: an event, or at the end a result or an error."""
+
+    event: FloeEvent | None = None
+    result: DBTRunResult | None = None
+    error: str | None = None
+
+
+def build_in_child(
+    request: BuildRequest,
+    subscriber: Callable[[FloeEvent], None],
+    env: Mapping[str, str] | None = None,
+) -> DBTRunResult:
+    """Run ``request`` in ``python -m floe_dagster._build_process`` (with ``env`` added to
+    this process's environment), passing each of its events to ``subscriber`` as it comes.
+    Raises :class:`RuntimeExecutionError` with the child's error if it returned no result; the
+    child is killed if this returns early (the step was interrupted)."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "floe_dagster._build_process"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    assert child.stdin is not None  # both are pipes
+    assert child.stdout is not None
+    result: DBTRunResult | None = None
+    error: str | None = None
+    try:
+        child.stdin.write(request.model_dump_json().encode() + b"\n")
+        child.stdin.close()
+        for raw in child.stdout:
+            line = _Line.model_validate_json(raw)
+            if line.event is not None:
+                subscriber(line.event)
+            result = line.result or result
+            error = line.error or error
+        code = child.wait()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    if result is None:
+        raise RuntimeExecutionError(
+            error or f"the floe build process ended (exit code {code}) without a result",
+            hint=None if error else "its log lines above (stderr) say why",
+        )
+    return result
+
+
+def _serve(request: BuildRequest, channel: IO[bytes]) -> None:
+    from floe_core.api import Floe
+    from floe_core.tracing import context_from_carrier
+
+    lock = threading.Lock()
+
+    def send(line: _Line) -> None:
+        data = line.model_dump_json(exclude_none=True).encode() + b"\n"
+        with lock:  # dbt's threads emit node events at once
+            try:
+                channel.write(data)
+                channel.flush()
+            except BrokenPipeError:  # the step's process is gone: stop as Ctrl-C would
+                _thread.interrupt_main()
+                raise
+
+    parent = context_from_carrier(request.trace_context)
+    token = otel_context.attach(parent) if parent is not None else None
+    try:
+        with Floe.from_manifest(
+            request.platform_manifest,
+            project_dir=request.project_dir,
+            runtime=request.runtime,
+            runtime_config=request.runtime_config,
+        ) as floe:
+            floe.subscribe(lambda event: send(_Line(event=event)))
+            result = floe.build(
+                select=request.select,
+                exclude=request.exclude,
+                vars=request.vars,
+                full_refresh=request.full_refresh,
+                threads=request.threads,
+            )
+        send(_Line(result=result))
+    except Exception as exc:
+        send(_Line(error=str(exc)))
+        raise
+    finally:
+        if token is not None:
+            otel_context.detach(token)
+
+
+def main() -> None:  # pragma: no cover - runs in the child (the tests drive it end to end)
+    """The child: read the request from stdin, build, stream the events."""
+    channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not corrupt it
+    _serve(BuildRequest.model_validate_json(sys.stdin.buffer.readline()), channel)
+
+
+if __name__ == "__main__":
+    main()
