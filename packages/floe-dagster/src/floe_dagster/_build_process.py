@@ -22,12 +22,14 @@ from opentelemetry import context as otel_context
 from pydantic import BaseModel, ConfigDict
 
 from floe_core import DBTRunResult, FloeEvent, RuntimeExecutionError
+from floe_core.api import Floe
+from floe_core.tracing import context_from_carrier
 
-__all__ = ["BuildRequest", "build_in_child"]
+__all__ = ["BuildRequest", "FloeOptions", "build_here", "build_in_child"]
 
 
-class BuildRequest(BaseModel):
-    """What the child builds: ``Floe.from_manifest`` and ``Floe.build`` arguments."""
+class FloeOptions(BaseModel):
+    """Which floe: :meth:`Floe.from_manifest`'s arguments."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -35,6 +37,22 @@ class BuildRequest(BaseModel):
     project_dir: str | None = None
     runtime: str | None = None
     runtime_config: dict[str, Any] | None = None
+
+    def open(self) -> Floe:
+        return Floe.from_manifest(
+            self.platform_manifest,
+            project_dir=self.project_dir,
+            runtime=self.runtime,
+            runtime_config=self.runtime_config,
+        )
+
+
+class BuildRequest(BaseModel):
+    """A step's build: on which floe, and :meth:`Floe.build`'s arguments."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    floe: FloeOptions
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     vars: dict[str, Any] = {}
@@ -42,6 +60,27 @@ class BuildRequest(BaseModel):
     threads: int | None = None
     trace_context: dict[str, str] = {}
     """W3C carrier of the span floe's invocation span starts under."""
+
+
+def build_here(
+    request: BuildRequest, floe: Floe, subscriber: Callable[[FloeEvent], None]
+) -> DBTRunResult:
+    """``request``'s build on ``floe``, in this process, its events passed to ``subscriber``."""
+    parent = context_from_carrier(request.trace_context)
+    token = otel_context.attach(parent) if parent is not None else None
+    unsubscribe = floe.subscribe(subscriber)
+    try:
+        return floe.build(
+            select=request.select,
+            exclude=request.exclude,
+            vars=request.vars,
+            full_refresh=request.full_refresh,
+            threads=request.threads,
+        )
+    finally:
+        unsubscribe()
+        if token is not None:
+            otel_context.detach(token)
 
 
 class _Line(BaseModel):
@@ -94,9 +133,6 @@ def build_in_child(
 
 
 def _serve(request: BuildRequest, channel: IO[bytes]) -> None:
-    from floe_core.api import Floe
-    from floe_core.tracing import context_from_carrier
-
     lock = threading.Lock()
 
     def send(line: _Line) -> None:
@@ -109,30 +145,13 @@ def _serve(request: BuildRequest, channel: IO[bytes]) -> None:
                 _thread.interrupt_main()
                 raise
 
-    parent = context_from_carrier(request.trace_context)
-    token = otel_context.attach(parent) if parent is not None else None
     try:
-        with Floe.from_manifest(
-            request.platform_manifest,
-            project_dir=request.project_dir,
-            runtime=request.runtime,
-            runtime_config=request.runtime_config,
-        ) as floe:
-            floe.subscribe(lambda event: send(_Line(event=event)))
-            result = floe.build(
-                select=request.select,
-                exclude=request.exclude,
-                vars=request.vars,
-                full_refresh=request.full_refresh,
-                threads=request.threads,
-            )
+        with request.floe.open() as floe:
+            result = build_here(request, floe, lambda event: send(_Line(event=event)))
         send(_Line(result=result))
     except Exception as exc:
         send(_Line(error=str(exc)))
         raise
-    finally:
-        if token is not None:
-            otel_context.detach(token)
 
 
 def main() -> None:  # pragma: no cover - runs in the child (the tests drive it end to end)

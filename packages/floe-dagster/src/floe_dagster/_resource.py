@@ -13,7 +13,7 @@ from pydantic import Field
 from floe_core import DBTRunResult, FloeEvent
 from floe_core.api import Floe
 from floe_core.tracing import inject_carrier
-from floe_dagster._build_process import BuildRequest, build_in_child
+from floe_dagster._build_process import BuildRequest, FloeOptions, build_here, build_in_child
 from floe_dagster._execution import DagsterEvent, StepRun
 from floe_dagster._freshness_check import check_source_freshness
 from floe_dagster._parents import (
@@ -74,19 +74,18 @@ class FloeResource(ConfigurableResource):  # type: ignore[type-arg]
 
     def open(self, run: DagsterRunRef | None = None) -> Floe:
         """A :class:`Floe` on the manifest's runtime (with ``run`` as lineage parent)."""
-
-        def create() -> Floe:
-            return Floe.from_manifest(
-                self.platform_manifest,
-                project_dir=self.project_dir,
-                runtime=self.runtime,
-                runtime_config=self.runtime_config,
-            )
-
         if run is None:
-            return create()
+            return self._floe_options().open()
         with lineage_parent_env(run):
-            return create()
+            return self._floe_options().open()
+
+    def _floe_options(self) -> FloeOptions:
+        return FloeOptions(
+            platform_manifest=self.platform_manifest,
+            project_dir=self.project_dir,
+            runtime=self.runtime,
+            runtime_config=self.runtime_config,
+        )
 
     def source_freshness(self, select: Sequence[str] = ("source:*",)) -> list[SourceFreshness]:
         """``floe source freshness`` of ``select`` on the manifest's runtime: each source's
@@ -127,19 +126,16 @@ class FloeResource(ConfigurableResource):  # type: ignore[type-arg]
             + (f" --exclude {' '.join(selection.exclude)}" if selection.exclude else "")
         )
         parent = trace_parent(ref)
+        request = BuildRequest(
+            floe=self._floe_options(),
+            select=selection.select,
+            exclude=selection.exclude,
+            vars=merged_vars,
+            full_refresh=full_refresh,
+            threads=self.threads,
+            trace_context=inject_carrier(trace.get_current_span(parent)),
+        )
         if self.build_process:
-            request = BuildRequest(
-                platform_manifest=self.platform_manifest,
-                project_dir=self.project_dir,
-                runtime=self.runtime,
-                runtime_config=self.runtime_config,
-                select=selection.select,
-                exclude=selection.exclude,
-                vars=merged_vars,
-                full_refresh=full_refresh,
-                threads=self.threads,
-                trace_context=inject_carrier(trace.get_current_span(parent)),
-            )
 
             def in_child(subscriber: Callable[[FloeEvent], None]) -> DBTRunResult:
                 return build_in_child(request, subscriber, lineage_parent_vars(ref))
@@ -148,17 +144,7 @@ class FloeResource(ConfigurableResource):  # type: ignore[type-arg]
             return
         with self.open(ref) as floe:
 
-            def build(subscriber: Callable[[FloeEvent], None]) -> DBTRunResult:
-                unsubscribe = floe.subscribe(subscriber)
-                try:
-                    return floe.build(
-                        select=selection.select,
-                        exclude=selection.exclude,
-                        vars=merged_vars,
-                        full_refresh=full_refresh,
-                        threads=self.threads,
-                    )
-                finally:
-                    unsubscribe()
+            def in_thread(subscriber: Callable[[FloeEvent], None]) -> DBTRunResult:
+                return build_here(request, floe, subscriber)
 
-            yield from StepRun(context, selection, build, parent)
+            yield from StepRun(context, selection, in_thread, parent)
