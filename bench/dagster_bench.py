@@ -11,8 +11,8 @@ repetitions after one untimed run of each (warm partial parse, manifest.json pre
   underneath; once with an ephemeral instance (in-memory SQLite event log, ``materialize``'s
   default) and once with a persistent one (``DAGSTER_HOME`` with Dagster's default SQLite
   storage, as ``dagster dev`` keeps it), in the same interleaved rounds; floe's build runs in
-  a child process of the step (``FloeResource``'s default), and with ``--thread-build`` also
-  in a thread of the step (ephemeral instance);
+  a thread of the step (``FloeResource``'s default), and with ``--process-build`` also in a
+  child process (``build_process=True``, ephemeral instance);
 - the same Dagster process with a stub step that yields the same results at once and runs no
   dbt: Dagster's own cost for this selection (bench/dagster_materialize.py).
 
@@ -47,9 +47,9 @@ TARGET = 1.15
 
 _MATERIALIZE = Path(__file__).with_name("dagster_materialize.py")
 INSTANCES = ("ephemeral", "persistent")
-THREAD_BUILD = "ephemeral, build in a thread"
-"""The subject ``--thread-build`` adds: floe's build in a thread of the step's process
-(``FloeResource(build_process=False)``, floe-dagster's only mode before 2026-12-06)."""
+PROCESS_BUILD = "ephemeral, build in a child process"
+"""The subject ``--process-build`` adds: floe's build in a child process of the step
+(``FloeResource(build_process=True)``)."""
 STUB = "ephemeral, no dbt (stub step)"
 """Dagster alone: the step yields the same 200 results at once and runs no dbt; not a figure
 against the target but Dagster's own cost for this selection."""
@@ -95,7 +95,7 @@ def _median_timeline(timelines: Sequence[dict[str, float]]) -> dict[str, float]:
     return {mark: round(statistics.median(t[mark] for t in timelines), 2) for mark in marks}
 
 
-def run(models: int, repetitions: int, root: Path, thread_build: bool = False) -> dict[str, Any]:
+def run(models: int, repetitions: int, root: Path, process_build: bool = False) -> dict[str, Any]:
     project = generate_project(ProjectSpec(models=models, tests_per_model=1), root / "project")
     warehouse = DuckDBWarehouse()
     manifest = root / "platform-manifest.yaml"
@@ -122,9 +122,9 @@ def run(models: int, repetitions: int, root: Path, thread_build: bool = False) -
             "--threads", str(THREADS), "--select", " ".join(selection),
         ],
     }  # fmt: skip
-    modes = {kind: (kind, "process") for kind in INSTANCES}
-    if thread_build:
-        modes[THREAD_BUILD] = ("ephemeral", "thread")
+    modes = {kind: (kind, "thread") for kind in INSTANCES}
+    if process_build:
+        modes[PROCESS_BUILD] = ("ephemeral", "process")
     modes[STUB] = ("ephemeral", "stub")
     for kind, (instance, mode) in modes.items():
         commands[f"dagster {kind}"] = [
@@ -180,14 +180,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument(
-        "--thread-build",
+        "--process-build",
         action="store_true",
-        help="also measure the build in a thread of the step (build_process=False)",
+        help="also measure the build in a child process of the step (build_process=True)",
     )
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="floe-dagster-bench-"))
     try:
-        figures = run(args.models, args.repetitions, root, args.thread_build)
+        figures = run(args.models, args.repetitions, root, args.process_build)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

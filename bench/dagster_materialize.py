@@ -3,8 +3,9 @@
 ``python bench/dagster_materialize.py PLATFORM_MANIFEST INSTANCE MODE``, where INSTANCE is
 ``ephemeral`` (``materialize``'s default) or ``persistent`` (``DAGSTER_HOME``), and MODE is
 
-- ``process``: ``FloeResource.build`` with floe's build in a child process (the default);
-- ``thread``: ``FloeResource(build_process=False)``, the build in a thread of the step;
+- ``thread``: ``FloeResource.build`` as configured by default, the build in a thread of the
+  step;
+- ``process``: ``FloeResource(build_process=True)``, the build in a child process;
 - ``stub``: Dagster alone: the step yields the same materializations and check results (one
   per asset and per check, with metadata like floe-dagster's) at once, running no dbt.
 

@@ -180,7 +180,7 @@ def test_a_build_that_cannot_start_fails_the_step_with_floes_error(
     result = run(
         orchard,
         assets_for(orchard),
-        {"runtime": "no-such-runtime"},
+        {"runtime": "no-such-runtime", "build_process": True},
         selection=[AssetKey(["stg_sales"])],
     )
     assert not result.success

@@ -1,11 +1,13 @@
 """A step's floe build in a child process, its events streamed back as JSON lines.
 
 The local runtime runs dbt in the Python process that calls it. In the Dagster step's process,
-dbt's work and Dagster's storing of the step's events (two per node, ~10 ms of CPU each) would
-share one GIL and so one core; in a child process they run on two cores at once, and the
-step's process does not import dbt at all. The child writes each floe event as one JSON line
-(pydantic's own serialisation of :data:`FloeEvent`) on its original stdout, then the run's
-result or its error; anything else it prints goes to stderr, as ``floe build``'s logs do.
+dbt's work and Dagster's storing of the step's events (two per node, ~10 ms of CPU each) share
+one GIL and so one core; in a child process they can run on two cores at once, and the step's
+process does not import dbt. It costs a second interpreter (~1.5 s of CPU for 100 models), so
+it is ``FloeResource(build_process=True)``'s opt-in (docs/benchmarks.md, "Dagster"). The
+child writes each floe event as one JSON line (pydantic's own serialisation of
+:data:`FloeEvent`) on its original stdout, then the run's result or its error; anything else
+it prints goes to stderr, as ``floe build``'s logs do.
 """
 
 from __future__ import annotations
