@@ -85,20 +85,17 @@ def main() -> None:  # pragma: no cover - runs in the child (tests drive it end 
     """The child: translate and emit every event line, then print the counts."""
     import logging
 
-    from openlineage.client import OpenLineageClient
     from pydantic import TypeAdapter
 
     from floe_core._events import FloeEvent
+    from floe_core.lineage._client import lineage_client
     from floe_core.lineage._observer import LineageObserver, build_translator
 
     # stdout carries the counts: logs go to stderr, as the run's own do.
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     settings = json.loads(sys.stdin.buffer.readline())
-    transport = settings.get("transport")
-    client = (
-        OpenLineageClient(config={"transport": transport}) if transport else OpenLineageClient()
-    )
+    client = lineage_client(settings.get("transport"))
     translator = build_translator(
         settings["naming"],
         job_namespace=settings["job_namespace"],
