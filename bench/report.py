@@ -195,7 +195,8 @@ def _size_table(size: dict[str, Any]) -> list[str]:
 
 
 def _overhead_fit(points: dict[int, tuple[int, float]]) -> tuple[float, float] | None:
-    """(fixed seconds, marginal ms per node) through the smallest and largest project."""
+    """(fixed seconds, marginal ms per node) through the smallest and largest project, from
+    ``{models: (executed nodes, seconds)}``."""
     if len(points) < 2:
         return None
     (small_nodes, small_delta), (large_nodes, large_delta) = (
@@ -248,6 +249,51 @@ def _overhead_rows(sizes: Sequence[dict[str, Any]], metric: str, warehouse: str)
         fitted = "| | |" if fit is None else f"| {fit[0]:+.2f} s | {fit[1]:+.1f} ms |"
         row = " | ".join(by_size.get(m, "") for m in columns)
         lines.append(f"| {subject} | {row} {fitted}")
+    return [*lines, ""]
+
+
+def _growth_table(sizes: Sequence[dict[str, Any]]) -> list[str]:
+    """One table per warehouse; a size measured twice shows its later measurement."""
+    lines: list[str] = []
+    for warehouse in dict.fromkeys(size["spec"]["warehouse"] for size in sizes):
+        same = [size for size in sizes if size["spec"]["warehouse"] == warehouse]
+        lines += _growth_rows(same, warehouse)
+    return lines
+
+
+def _growth_rows(sizes: Sequence[dict[str, Any]], warehouse: str) -> list[str]:
+    """Each subject's own CPU and wall medians by size (dbt's included), split like the
+    overhead into a fixed part and a cost per executed node; subjects seen at one size only
+    are left out."""
+    points: dict[str, dict[str, dict[int, tuple[int, float]]]] = {"cpu": {}, "wall": {}}
+    for size in sizes:
+        for result in size["results"]:
+            for metric, by_subject in points.items():
+                spread = getattr(result, metric)
+                if spread is not None:
+                    by_size = by_subject.setdefault(result.subject, {})
+                    by_size[size["spec"]["models"]] = (result.executed_nodes, spread.median)
+    subjects = [name for name, by_size in points["cpu"].items() if len(by_size) > 1]
+    if not subjects:
+        return []
+    lines = [
+        f"### Growth with the project, {warehouse}",
+        "",
+        "Each subject's own median by project size (executed nodes: models for `run`, models",
+        "and tests for `build` and parsing), and a straight line through the smallest and the",
+        "largest project: a fixed part plus a marginal cost per node.",
+        "",
+        "| subject | CPU by size | CPU: fixed, per node | wall by size | wall: fixed, per node |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for subject in subjects:
+        cells = []
+        for metric in ("cpu", "wall"):
+            by_size = dict(sorted(points[metric][subject].items()))
+            fit = _overhead_fit(by_size)
+            cells.append("; ".join(f"{m:,}: {value:.1f} s" for m, (_, value) in by_size.items()))
+            cells.append("" if fit is None else f"{fit[0]:+.1f} s, {fit[1]:.1f} ms")
+        lines.append(f"| {subject} | {' | '.join(cells)} |")
     return [*lines, ""]
 
 
@@ -305,6 +351,7 @@ def render_markdown(metas: Sequence[dict[str, Any]], sizes: Sequence[dict[str, A
     lines += _targets_table(sizes)
     lines += _overhead_table(sizes)
     lines += _overhead_table(sizes, "cpu")
+    lines += _growth_table(sizes)
     lines += _client_table(sizes)
     for size in sizes:
         lines += _size_table(size)

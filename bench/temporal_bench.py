@@ -174,6 +174,7 @@ def _dbt_run(
     threads: int,
     models: int,
     servers: dict[str, int | None],
+    timeout: float,
 ) -> dict[str, Any]:
     profiles = root / "dbt-profiles"
     profiles.mkdir(parents=True, exist_ok=True)
@@ -190,6 +191,7 @@ def _dbt_run(
         cwd=project,
         log_path=root / "dbt-run.log",
         env={**os.environ, **warehouse.env()},
+        timeout=timeout,
     )
     return {
         "tool": "dbt run",
@@ -250,9 +252,10 @@ def _temporal_run(
     threads: int,
     env: dict[str, str],
     servers: dict[str, int | None],
+    timeout: float,
 ) -> dict[str, Any]:
     from floe_core import DBTInvocation, GeneratedProfile
-    from floe_dbt_temporal import TemporalRuntime, TemporalRuntimeConfig
+    from floe_dbt_temporal import ActivityTimeouts, TemporalRuntime, TemporalRuntimeConfig
 
     warehouse.reset(root)
     queue = f"bench-{root.name}-{workers}w"
@@ -277,6 +280,9 @@ def _temporal_run(
             work_dir=root / "client",
             max_concurrency=threads * workers * 2,
             secret_env=tuple(warehouse.env()),
+            # a cold parse of 5,000 models on a loaded machine outlasts the defaults
+            pickup_timeout_seconds=timeout,
+            timeouts=ActivityTimeouts(plan_seconds=timeout),
         )
     )
     invocation = DBTInvocation(
@@ -373,6 +379,12 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", default="1,2", help="worker counts on PostgreSQL (DuckDB: always 1)"
     )
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        help="seconds: the dbt CLI's run, and the temporal run's plan and activity pickup",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/temporal.json"))
     parser.add_argument("--at-commit", help="measure floe as committed at this revision")
     parser.add_argument(
@@ -418,14 +430,24 @@ def main(argv: list[str] | None = None) -> int:
                     if isinstance(warehouse, PostgresWarehouse)
                     else None,
                 }
-                run = _dbt_run(project, warehouse, scratch / "dbt", args.threads, models, servers)
+                run = _dbt_run(
+                    project, warehouse, scratch / "dbt", args.threads, models, servers, args.timeout
+                )
                 runs = [run]
                 workers = [int(n) for n in args.workers.split(",")] if kind == "postgres" else [1]
                 for count in workers:
                     root = scratch / "floe"
                     runs.append(
                         _temporal_run(
-                            project, warehouse, root, address, count, args.threads, env, servers
+                            project,
+                            warehouse,
+                            root,
+                            address,
+                            count,
+                            args.threads,
+                            env,
+                            servers,
+                            args.timeout,
                         )
                     )
                 for run in runs:

@@ -105,8 +105,16 @@ class PostgresWarehouse(Warehouse):
         )
         try:
             connection.autocommit = True
+            schema = self.schema(root)
             with connection.cursor() as cursor:
-                cursor.execute(f'drop schema if exists "{self.schema(root)}" cascade')
+                # One `drop schema ... cascade` of thousands of tables takes more locks than
+                # one transaction may hold (max_locks_per_transaction): drop them in batches.
+                cursor.execute("select tablename from pg_tables where schemaname = %s", (schema,))
+                tables = [f'"{schema}"."{name}"' for (name,) in cursor.fetchall()]
+                for start in range(0, len(tables), 500):
+                    batch = ", ".join(tables[start : start + 500])
+                    cursor.execute(f"drop table if exists {batch} cascade")
+                cursor.execute(f'drop schema if exists "{schema}" cascade')
         finally:
             connection.close()
 

@@ -91,6 +91,9 @@ def test_overhead_splits_into_fixed_and_marginal_cost_across_sizes() -> None:
 
     # +1 s over 200 nodes, +5 s over 2,000 nodes: 4 s more for 1,800 more nodes.
     assert "| floe-build[local] | +5.0 ms | +2.5 ms | +0.56 s | +2.2 ms |" in text
+    # Each subject's own cost grows too: dbt's CPU 5.5 s at 200 nodes, 50 s at 2,000.
+    cpu = "100: 5.5 s; 1,000: 50.0 s | +0.6 s, 24.7 ms"
+    assert f"| dbt-build | {cpu} | 100: 11.0 s; 1,000: 100.0 s | +1.1 s, 49.4 ms |" in text
 
 
 def test_a_written_document_renders_the_same_after_reading_it_back(tmp_path: Path) -> None:
