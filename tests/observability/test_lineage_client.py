@@ -8,6 +8,7 @@ retries go, must stay what openlineage-python's own transport does with the same
 from __future__ import annotations
 
 import copy
+import os
 import uuid
 from typing import Any
 
@@ -97,7 +98,12 @@ def test_a_receiver_that_is_down_fails_the_emit(closed_port_url: str) -> None:
 def test_zero_config_lineage_is_pooled_too(receiver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENLINEAGE_URL", receiver.url)
     monkeypatch.setenv("OPENLINEAGE_API_KEY", "from-env")
-    client = lineage_client(None)
+    saved = dict(os.environ)
+    try:
+        client = lineage_client(None)
+    finally:  # the OpenLineage client writes OPENLINEAGE__TRANSPORT__* into the environment
+        os.environ.clear()
+        os.environ.update(saved)
     assert type(client.transport) is PooledHttpTransport
     client.emit(_event(RunState.START))
     [event] = receiver.wait_for("/api/v1/lineage", 1)
