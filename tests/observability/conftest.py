@@ -39,6 +39,10 @@ class Receiver:
         self.received: dict[str, list[Any]] = {}
         self.authorizations: set[str | None] = set()
         """The ``Authorization`` headers of the lineage requests."""
+        self.lineage_requests: list[tuple[dict[str, str], bytes]] = []
+        """Every lineage request as it came: headers and (decompressed) body."""
+        self.lineage_status: int | None = None
+        """The status to answer lineage requests with instead of accepting them."""
         self.delay = 0.0
         self._condition = threading.Condition()
         self.server: ThreadingHTTPServer | None = None
@@ -87,6 +91,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 body = gzip.decompress(body)
             if receiver.delay:
                 time.sleep(receiver.delay)
+            if self.path == "/api/v1/lineage":
+                receiver.lineage_requests.append((dict(self.headers.items()), body))
+                if receiver.lineage_status is not None:
+                    self.send_error(receiver.lineage_status)
+                    return
             item = _decode(self.path, body)
             if item is None:
                 self.send_error(404)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from openlineage.client import OpenLineageClient
+from openlineage.client.serde import Serde
 
 from floe_core import (
     AdapterResponse,
@@ -31,6 +32,7 @@ from floe_core import (
     events_for_result,
 )
 from floe_core.lineage import InMemoryTransport
+from floe_core.lineage._serde import event_json
 from floe_core.testing import validate_openlineage_event
 
 INVOCATION_ID = "0d6e9d4a-43a3-4c8e-a1cf-5d4b1b7d9a11"
@@ -157,6 +159,8 @@ def transport() -> Iterator[RecordingTransport]:
     yield transport
     for event in transport.json_events():  # every event a test emitted follows the spec
         validate_openlineage_event(event)
+    for run_event in transport.events:  # and floe's HTTP transport sends it as the stock one
+        assert event_json(run_event) == Serde.to_json(run_event)
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from floe_core._events import (
     RunStarted,
 )
 from floe_core._invocation import DBTInvocation
+from floe_core.lineage._client import lineage_client
 from floe_core.lineage._config import LineageConfig
 from floe_core.lineage._dbt_ol import DbtOlLineageTranslator
 from floe_core.lineage._delivery import DeliveryProcess
@@ -317,11 +318,7 @@ def create_lineage_observer(
     if client is None:
         # Built here even when a delivery process emits: a bad transport fails the run now.
         try:
-            client = (
-                OpenLineageClient(config={"transport": copy.deepcopy(config.transport)})
-                if config.transport
-                else OpenLineageClient()
-            )
+            client = lineage_client(copy.deepcopy(config.transport))
         except Exception as exc:
             raise ConfigError(
                 f"observability.lineage.transport: the OpenLineage client rejected it: {exc}",
