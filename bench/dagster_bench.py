@@ -10,10 +10,15 @@ repetitions after one untimed run of each (warm partial parse, manifest.json pre
   run and event log, floe-dagster's selection and event translation, and the same floe build
   underneath; once with an ephemeral instance (in-memory SQLite event log, ``materialize``'s
   default) and once with a persistent one (``DAGSTER_HOME`` with Dagster's default SQLite
-  storage, as ``dagster dev`` keeps it), in the same interleaved rounds.
+  storage, as ``dagster dev`` keeps it), in the same interleaved rounds; floe's build runs in
+  a thread of the step (``FloeResource``'s default), and with ``--process-build`` also in a
+  child process (``build_process=True``, ephemeral instance);
+- the same Dagster process with a stub step that yields the same results at once and runs no
+  dbt: Dagster's own cost for this selection (bench/dagster_materialize.py).
 
 The figure is ``median(dagster) / median(floe build)`` of wall time (target <= 1.15), for
-each instance kind; the run's Dagster events are counted by type.
+each instance kind; the run's Dagster events are counted by type, and when the step started
+and ended (seconds since the process started) is recorded.
 """
 
 from __future__ import annotations
@@ -40,35 +45,14 @@ _BIN = Path(sys.executable).parent
 THREADS = 4
 TARGET = 1.15
 
-_MATERIALIZE = """\
-import collections, json, sys
-from dagster import DagsterInstance, materialize
-from floe_dagster import FloeProject, FloeResource, floe_assets
-
-project = FloeProject(sys.argv[1])
-project.prepare_if_dev()
-
-
-@floe_assets(project)
-def generated(context, floe: FloeResource):
-    yield from floe.build(context)
-
-
-instance = DagsterInstance.get() if sys.argv[2] == "persistent" else DagsterInstance.ephemeral()
-result = materialize(
-    [generated],
-    instance=instance,
-    resources={"floe": FloeResource(platform_manifest=sys.argv[1], threads=4)},
-)
-print(len(result.get_asset_materialization_events()), "assets materialized")
-events = collections.Counter(
-    entry.dagster_event.event_type_value if entry.dagster_event else "LOG"
-    for entry in instance.all_logs(result.run_id)
-)
-print("EVENTS " + json.dumps(dict(events)))
-sys.exit(0 if result.success else 1)
-"""
+_MATERIALIZE = Path(__file__).with_name("dagster_materialize.py")
 INSTANCES = ("ephemeral", "persistent")
+PROCESS_BUILD = "ephemeral, build in a child process"
+"""The subject ``--process-build`` adds: floe's build in a child process of the step
+(``FloeResource(build_process=True)``)."""
+STUB = "ephemeral, no dbt (stub step)"
+"""Dagster alone: the step yields the same 200 results at once and runs no dbt; not a figure
+against the target but Dagster's own cost for this selection."""
 
 
 def _selection(manifest: Path) -> list[str]:
@@ -96,16 +80,22 @@ def _summary(samples: Sequence[Measurement]) -> dict[str, Any]:
     }
 
 
-def _event_counts(log: Path) -> dict[str, int]:
-    """The Dagster events of the run by type, as the materialize script printed them."""
+def _printed(log: Path, prefix: str) -> dict[str, Any]:
+    """What the materialize script printed after ``prefix`` (``EVENTS``, ``TIMELINE``)."""
     for line in reversed(log.read_text(encoding="utf-8", errors="replace").splitlines()):
-        if line.startswith("EVENTS "):
-            counts: dict[str, int] = json.loads(line.removeprefix("EVENTS "))
-            return counts
+        if line.startswith(prefix + " "):
+            printed: dict[str, Any] = json.loads(line.removeprefix(prefix + " "))
+            return printed
     return {}
 
 
-def run(models: int, repetitions: int, root: Path) -> dict[str, Any]:
+def _median_timeline(timelines: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Seconds since the process started, median of each mark over the repetitions."""
+    marks = timelines[0].keys() if timelines else ()
+    return {mark: round(statistics.median(t[mark] for t in timelines), 2) for mark in marks}
+
+
+def run(models: int, repetitions: int, root: Path, process_build: bool = False) -> dict[str, Any]:
     project = generate_project(ProjectSpec(models=models, tests_per_model=1), root / "project")
     warehouse = DuckDBWarehouse()
     manifest = root / "platform-manifest.yaml"
@@ -123,8 +113,6 @@ def run(models: int, repetitions: int, root: Path) -> dict[str, Any]:
         ),
         encoding="utf-8",
     )
-    script = root / "materialize_all.py"
-    script.write_text(_MATERIALIZE, encoding="utf-8")
     selection = _selection(manifest)
     dagster_home = root / "dagster_home"
     dagster_home.mkdir()
@@ -133,14 +121,19 @@ def run(models: int, repetitions: int, root: Path) -> dict[str, Any]:
             str(_BIN / "floe"), "build", "--manifest", str(manifest),
             "--threads", str(THREADS), "--select", " ".join(selection),
         ],
-        **{
-            f"dagster {kind}": [sys.executable, str(script), str(manifest), kind]
-            for kind in INSTANCES
-        },
     }  # fmt: skip
+    modes = {kind: (kind, "thread") for kind in INSTANCES}
+    if process_build:
+        modes[PROCESS_BUILD] = ("ephemeral", "process")
+    modes[STUB] = ("ephemeral", "stub")
+    for kind, (instance, mode) in modes.items():
+        commands[f"dagster {kind}"] = [
+            sys.executable, str(_MATERIALIZE), str(manifest), instance, mode
+        ]  # fmt: skip
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
     samples: dict[str, list[Measurement]] = {name: [] for name in commands}
     events: dict[str, dict[str, int]] = {}
+    timelines: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
     for repetition in range(repetitions + 1):  # the first of each is the untimed warm-up
         for name, argv in commands.items():
             log = root / "logs" / f"{name.replace(' ', '-')}-{repetition}.log"
@@ -149,7 +142,8 @@ def run(models: int, repetitions: int, root: Path) -> dict[str, Any]:
                 raise RuntimeError(f"{name} failed: see {measured.log_path}")
             if repetition:
                 samples[name].append(measured)
-                events[name] = _event_counts(log)
+                events[name] = _printed(log, "EVENTS")
+                timelines[name].append(_printed(log, "TIMELINE"))
     floe = _summary(samples["floe build"])
     figures: dict[str, Any] = {
         "models": models,
@@ -159,7 +153,7 @@ def run(models: int, repetitions: int, root: Path) -> dict[str, Any]:
         "target": TARGET,
         "floe_build": floe,
     }
-    for kind in INSTANCES:
+    for kind in modes:
         dagster = _summary(samples[f"dagster {kind}"])
         ratio = dagster["median_wall_seconds"] / floe["median_wall_seconds"]
         figures[kind] = {
@@ -171,6 +165,7 @@ def run(models: int, repetitions: int, root: Path) -> dict[str, Any]:
                 (dagster["median_wall_seconds"] - floe["median_wall_seconds"]) / models * 1000, 1
             ),
             "dagster_events": events[f"dagster {kind}"],
+            "timeline_seconds": _median_timeline(timelines[f"dagster {kind}"]),
         }
     figures["met"] = all(figures[kind]["met"] for kind in INSTANCES)
     figures["load_average"] = [round(load, 2) for load in os.getloadavg()]
@@ -184,10 +179,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument(
+        "--process-build",
+        action="store_true",
+        help="also measure the build in a child process of the step (build_process=True)",
+    )
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="floe-dagster-bench-"))
     try:
-        figures = run(args.models, args.repetitions, root)
+        figures = run(args.models, args.repetitions, root, args.process_build)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -28,9 +28,11 @@ HERE = Path(__file__).resolve().parent
 pytestmark = pytest.mark.slow
 
 
-def run(manifest: Path, assets: Any, **options: Any) -> ExecuteInProcessResult:
-    resource = FloeResource(platform_manifest=str(manifest))
-    return materialize([assets], resources={"floe": resource}, raise_on_error=False, **options)
+def run(
+    manifest: Path, assets: Any, resource: dict[str, Any] | None = None, **options: Any
+) -> ExecuteInProcessResult:
+    floe = FloeResource(platform_manifest=str(manifest), **(resource or {}))
+    return materialize([assets], resources={"floe": floe}, raise_on_error=False, **options)
 
 
 def materialized(result: Any) -> set[str]:
@@ -138,8 +140,9 @@ def test_daily_partition_window_reaches_dbt_as_vars(
     assert rows == [("2024-01-01",), ("2024-01-02",)]
 
 
+@pytest.mark.parametrize("build_process", [True, False], ids=["child-process", "thread"])
 def test_dagster_run_is_lineage_and_trace_parent(
-    orchard: Path, write_manifest: Any, tmp_path: Path, assets_for: Any
+    orchard: Path, write_manifest: Any, tmp_path: Path, assets_for: Any, build_process: bool
 ) -> None:
     events_file = tmp_path / "lineage.jsonl"
     write_manifest(
@@ -151,7 +154,12 @@ def test_dagster_run_is_lineage_and_trace_parent(
             f" {{type: file, log_file_path: '{events_file}', append: true}}}}\n"
         ),
     )
-    result = run(orchard, assets_for(orchard), selection=[AssetKey(["stg_sales"])])
+    result = run(
+        orchard,
+        assets_for(orchard),
+        {"build_process": build_process},
+        selection=[AssetKey(["stg_sales"])],
+    )
     assert result.success
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
     invocation = next(e for e in events if e["job"]["name"] == "dbt-build-orchard")
@@ -164,3 +172,19 @@ def test_dagster_run_is_lineage_and_trace_parent(
     assert parent["root"]["run"]["runId"] == result.run_id
     trace_id = invocation["run"]["facets"]["opentelemetry"]["traceId"]
     assert trace_id == result.run_id.replace("-", "")
+
+
+def test_a_build_that_cannot_start_fails_the_step_with_floes_error(
+    orchard: Path, assets_for: Any
+) -> None:
+    result = run(
+        orchard,
+        assets_for(orchard),
+        {"runtime": "no-such-runtime", "build_process": True},
+        selection=[AssetKey(["stg_sales"])],
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    message = str(failure.step_failure_data.error)
+    assert "floe build failed" in message
+    assert "no-such-runtime" in message  # floe's own error, from the build's child process

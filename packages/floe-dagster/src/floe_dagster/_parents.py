@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-__all__ = ["DagsterRunRef", "lineage_parent_env", "trace_parent"]
+__all__ = ["DagsterRunRef", "lineage_parent_env", "lineage_parent_vars", "trace_parent"]
 
 _ENV_LOCK = threading.Lock()
 _PARENT, _ROOT = "OPENLINEAGE_PARENT_ID", "OPENLINEAGE_ROOT_PARENT_ID"
@@ -40,15 +40,22 @@ class DagsterRunRef:
         return f"{self.namespace}/{self.job_name}/{run_id}"
 
 
+def lineage_parent_vars(run: DagsterRunRef) -> dict[str, str]:
+    """The environment naming the Dagster run as the OpenLineage parent (and its root run,
+    unless an outer orchestrator already set the root)."""
+    parent = {_PARENT: run.lineage_id(run.run_id)}
+    if os.environ.get(_ROOT) is None:
+        parent[_ROOT] = run.lineage_id(run.root_run_id)
+    return parent
+
+
 @contextmanager
 def lineage_parent_env(run: DagsterRunRef) -> Iterator[None]:
-    """Name the Dagster run as the OpenLineage parent (and its root run, unless an outer
-    orchestrator already set the root) while floe builds its observers."""
+    """:func:`lineage_parent_vars` in this process's environment while floe builds its
+    observers."""
     with _ENV_LOCK:
         saved = {name: os.environ.get(name) for name in (_PARENT, _ROOT)}
-        os.environ[_PARENT] = run.lineage_id(run.run_id)
-        if saved[_ROOT] is None:
-            os.environ[_ROOT] = run.lineage_id(run.root_run_id)
+        os.environ.update(lineage_parent_vars(run))
         try:
             yield
         finally:

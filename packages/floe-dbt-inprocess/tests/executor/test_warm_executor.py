@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from floe_core import DBTCommand, DBTCompilationError, NodeStatus
+from floe_core.testing import PostgresServer
 from floe_dbt_inprocess import dbt_args, invoke_dbt
 from floe_dbt_inprocess.executor import (
     ExecutorPool,
@@ -247,3 +248,52 @@ def test_favor_state_reads_unselected_parents_from_the_state_whatever_was_select
     assert customers.relation_name == '"shop"."ci"."customers"'
     assert '"shop"."main"."stg_customers"' in (customers.compiled_code or "")
     assert '"shop"."main"."orders"' in (customers.compiled_code or "")
+
+
+@pytest.mark.postgres
+def test_a_retried_node_replaces_the_table_an_earlier_attempt_committed_elsewhere(
+    postgres_server: PostgresServer, postgres_database: str, tmp_path: Path
+) -> None:
+    """A worker that died after committing a node's table, before reporting it: the retry,
+    on an executor whose relation cache predates that table, must replace it."""
+    project = tmp_path / "p"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: p\nversion: '1.0'\nconfig-version: 2\nprofile: floe\n"
+        "models:\n  p:\n    +materialized: table\n",
+        encoding="utf-8",
+    )
+    for name in ("first", "retried"):
+        (project / "models" / f"{name}.sql").write_text("select 1 as id", encoding="utf-8")
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "profiles.yml").write_text(
+        "floe:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n"
+        f"      host: {postgres_server.host}\n      port: {postgres_server.port}\n"
+        f"      user: {postgres_server.user}\n      password: '{postgres_server.password}'\n"
+        f"      dbname: {postgres_database}\n      schema: public\n      threads: 1\n",
+        encoding="utf-8",
+    )
+    executor = WarmExecutor.open(
+        ExecutorSpec(command=DBTCommand.RUN, project_dir=project, profiles_dir=profiles),
+        work_dir=tmp_path / "work",
+    )
+    try:
+        executor.prepare_run(["model.p.first", "model.p.retried"])
+        first = executor.execute("model.p.first", run_id="r1")  # loads the relation cache
+        assert first.result.status is NodeStatus.SUCCESS
+        # the other worker's attempt, committed after this executor listed the schema
+        postgres_server.psql(
+            "create table public.retried as select 0 as id", dbname=postgres_database
+        )
+
+        stale = executor.execute("model.p.retried", run_id="r1")
+        assert stale.result.status is NodeStatus.ERROR
+        assert "already exists" in (stale.result.message or "")
+
+        retried = executor.execute("model.p.retried", run_id="r1", retried=True)
+    finally:
+        executor.close()
+    assert retried.result.status is NodeStatus.SUCCESS, retried.result.message
+    ids = postgres_server.psql("select id from public.retried", dbname=postgres_database)
+    assert ids.strip() == "1"

@@ -318,7 +318,9 @@ class RunActivities:
 
         def run(executor: WarmExecutor) -> NodeResult:
             leased.append(executor)
-            outcome = executor.execute(task.unique_id, run_id=task.context.run_id)
+            outcome = executor.execute(
+                task.unique_id, run_id=task.context.run_id, retried=info.attempt > 1
+            )
             # Kept as it ended: a cancelled statement is an error, one that finished first
             # really succeeded.
             self.store.put(key, outcome.result.model_dump_json().encode())

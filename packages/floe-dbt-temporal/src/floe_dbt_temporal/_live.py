@@ -1,12 +1,13 @@
 """The run's live account of itself: the ``floe`` memo, bounded whatever the DAG's size.
 
 The workflow keeps node counts, the last :data:`RECENT` node outcomes and the last
-:data:`LOG_LINES` log lines, and writes them to its memo (``upsert_memo``) once per workflow
-task that changed them (nodes finishing together share one write) and once at the end.
+:data:`LOG_LINES` log lines, and writes them to its memo (``upsert_memo``) when the first
+nodes start, after each node outcome (with the nodes it let start) and at the end: never once
+per workflow task, whose batching of events a replay may not reproduce (ADR 0022).
 Anyone with the workflow id reads it without a worker (``floe runs show``, ``temporal
 workflow describe``, the Temporal UI). Messages are cut to :data:`MESSAGE_CHARS`: the memo
 stays under ~8 KiB, far below Temporal's memo limit (32 KiB by default); each write adds one
-event to the history, next to the three of the workflow task that caused it.
+event to the history, next to the node's three.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ carries node counts and the latest outcomes (:mod:`floe_dbt_temporal._live`).
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -327,31 +328,41 @@ class DbtRunWorkflow:
         elif not await self._project_hooks(run, context, plan, "on-run-start", []):
             self._skip(scheduler, scheduler.stop("skipped: on-run-start hooks failed"))
         running: dict[asyncio.Task[NodeResult], str] = {}
+        # Node activities in the order they resolved. One at a time, each followed by its
+        # scheduling and memo write: the commands then depend on the order of the history's
+        # events only, never on how they were batched into activations. A worker that
+        # answered a query on a run whose workflow task was in flight on a worker that died
+        # (sdk-core caches that run) resolves a later task's events in two activations where
+        # a replay resolves them in one; handling a batch at once was nondeterministic there.
+        resolved: deque[asyncio.Task[NodeResult]] = deque()
         continuing = False
         try:
             while True:
                 if not continuing:
                     for uid in scheduler.take_ready(run.max_concurrency - len(running)):
-                        running[self._start_node(run, context, plan, uid)] = uid
+                        task = self._start_node(run, context, plan, uid)
+                        task.add_done_callback(resolved.append)
+                        running[task] = uid
                         self._event("started", uid)
                         self._live.started(uid)
                 self._write_memo()
                 if not running:
                     break
-                await workflow.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
-                for task in [t for t in running if t.done()]:
-                    uid = running.pop(task)
-                    result, decided = self._node_result(task, uid)
-                    if decided:
-                        await workflow.execute_activity(
-                            "floe_record_node",
-                            NodeOutcome(run_id=context.run_id, result=result),
-                            start_to_close_timeout=timedelta(seconds=run.timeouts.store_seconds),
-                            retry_policy=_SETUP_RETRY,
-                        )
-                    self._event("finished", uid, result)
-                    self._live.finished(result, workflow.now(), was_running=True)
-                    self._skip(scheduler, scheduler.complete(uid, result.status))
+                if not resolved:
+                    await workflow.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
+                task = resolved.popleft()
+                uid = running.pop(task)
+                result, decided = self._node_result(task, uid)
+                if decided:
+                    await workflow.execute_activity(
+                        "floe_record_node",
+                        NodeOutcome(run_id=context.run_id, result=result),
+                        start_to_close_timeout=timedelta(seconds=run.timeouts.store_seconds),
+                        retry_policy=_SETUP_RETRY,
+                    )
+                self._event("finished", uid, result)
+                self._live.finished(result, workflow.now(), was_running=True)
+                self._skip(scheduler, scheduler.complete(uid, result.status))
                 continuing = continuing or workflow.info().is_continue_as_new_suggested()
         except asyncio.CancelledError:
             for task in running:

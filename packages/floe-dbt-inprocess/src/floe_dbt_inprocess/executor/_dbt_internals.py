@@ -304,6 +304,40 @@ class DbtProject:
             self.adapter.cache.clear()
             self.task.populate_adapter_cache(self.adapter)
 
+    def recheck_relations(self, unique_id: str) -> None:
+        """Make the relation cache tell the truth about this node's own relations (its table
+        or view and the ``__dbt_tmp``/``__dbt_backup`` ones its materialization makes).
+
+        For a retried attempt: an earlier one, on another worker that died before reporting,
+        may have committed them after this executor last listed the schema; a cache that does
+        not know the table makes the materialization create it, not replace it ("relation
+        already exists"). One listing of the node's schema; other nodes' entries stay.
+        """
+        node = self.manifest.nodes.get(unique_id)
+        if node is None or not node.is_relational or node.resource_type == NodeType.Test:
+            return
+        relation = self.adapter.Relation.create_from(self.config, node)
+        own = str(relation.identifier).lower()
+
+        def is_own(candidate: Any) -> bool:
+            name = str(candidate.identifier).lower()
+            return name == own or name.startswith(f"{own}__dbt_")
+
+        with self.adapter.connection_named("master"):
+            listed = {
+                str(found.identifier).lower(): found
+                for found in self.adapter.list_relations_without_caching(
+                    relation.without_identifier()
+                )
+                if is_own(found)
+            }
+        cache = self.adapter.cache
+        for cached in cache.get_relations(relation.database, relation.schema):
+            if is_own(cached) and str(cached.identifier).lower() not in listed:
+                cache.drop(cached)
+        for found in listed.values():
+            cache.add(found)
+
     def execute(self, unique_id: str) -> RawOutcome:
         """Run one node through the runner ``dbt <command>`` would use for it."""
         self.bind_thread()

@@ -136,12 +136,15 @@ class WarmExecutor:
         self._project.bind_thread()
         self._project.prepare_run(unique_ids)
 
-    def execute(self, unique_id: str, *, run_id: str | None = None) -> NodeExecution:
+    def execute(
+        self, unique_id: str, *, run_id: str | None = None, retried: bool = False
+    ) -> NodeExecution:
         """Execute one node. A node that fails is a result, never an exception.
 
         The first node of each ``run_id`` (and the first after :meth:`activate`) reloads the
         relation cache: other workers or executors may have created or replaced relations
-        since this executor last looked.
+        since this executor last looked. A ``retried`` node (an earlier attempt may have run
+        elsewhere) first rechecks its own relations in the warehouse.
         """
         if not self._project.has_node(unique_id):
             raise DBTCompilationError(
@@ -153,6 +156,8 @@ class WarmExecutor:
                 self._project.bind_thread()
                 self._project.refresh_cache()
                 self._prepared_runs.add(run_id or "")
+        if retried:
+            self._project.recheck_relations(unique_id)
         raw = self._project.execute(unique_id)
         return to_node_execution(raw.run_result, raw.exception)
 
