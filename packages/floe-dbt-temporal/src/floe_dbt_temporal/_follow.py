@@ -299,12 +299,14 @@ class RunFollower:
                 continue
             picked_up, failed_queries = True, 0
             await self.relay.on_page(page)
-            if page.events:
-                continue
+            # ``continued`` comes with the run's last events: another query of that closed
+            # run would only cost a worker a replay of its whole history.
             if page.continued:
                 run = self.client.get_workflow_handle(
                     self.run.external_id, run_id=await self.retried(partial(_next_run, run))
                 )
+            elif page.events:
+                continue
             elif done:
                 return
             else:
