@@ -61,6 +61,17 @@ def _wait_for(read: Callable[[], LiveStatus], done: Callable[[LiveStatus], bool]
         time.sleep(0.1)
 
 
+def _floe_cli(manifest: Path) -> Callable[..., str]:
+    """``floe <args> --manifest <manifest> --project dag`` through the CLI; its output."""
+
+    def floe(*args: str) -> str:
+        shown = CliRunner().invoke(cli, [*args, "--manifest", str(manifest), "--project", "dag"])
+        assert shown.exit_code == 0, shown.output
+        return shown.output
+
+    return floe
+
+
 def test_a_running_run_shows_its_nodes_and_takes_fail_fast_on(
     temporal_server: Any,
     settings: WorkerSettings,
@@ -89,10 +100,7 @@ def test_a_running_run_shows_its_nodes_and_takes_fail_fast_on(
     handle = RunHandle(runtime="temporal", external_id=f"floe-{RUN_ID}")
     box: dict[str, DBTRunResult] = {}
 
-    def floe(*args: str) -> Any:
-        shown = CliRunner().invoke(cli, [*args, "--manifest", str(manifest), "--project", "dag"])
-        assert shown.exit_code == 0, shown.output
-        return shown.output
+    floe = _floe_cli(manifest)
 
     with temporal_server.worker(settings):
         build = threading.Thread(target=lambda: box.update(result=runtime.build(invocation)))
@@ -189,10 +197,7 @@ def test_fail_fast_turned_off_in_a_running_run_lets_independent_nodes_run(
     handle = RunHandle(runtime="temporal", external_id=f"floe-{run_id}")
     box: dict[str, DBTRunResult] = {}
 
-    def floe(*args: str) -> Any:
-        shown = CliRunner().invoke(cli, [*args, "--manifest", str(manifest), "--project", "dag"])
-        assert shown.exit_code == 0, shown.output
-        return shown.output
+    floe = _floe_cli(manifest)
 
     with temporal_server.worker(settings):
         build = threading.Thread(target=lambda: box.update(result=runtime.build(invocation)))
