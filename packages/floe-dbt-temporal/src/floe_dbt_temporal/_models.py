@@ -31,6 +31,7 @@ __all__ = [
     "HookSpec",
     "Hooks",
     "LocalProject",
+    "NodeBatch",
     "NodeOutcome",
     "NodeTask",
     "ObjectProject",
@@ -227,6 +228,9 @@ class RunInput(_Frozen):
     """``retry``: run exactly these nodes (what did not succeed in the retried run)."""
     fail_fast: bool = False
     max_concurrency: int = Field(default=32, ge=1, le=1500)
+    node_batch_size: int = Field(default=1, ge=1, le=100)
+    """At most this many ready nodes per activity; 1 (runs started before batching) keeps
+    one activity per node."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
     non_retryable_errors: tuple[str, ...] = ()
     timeouts: ActivityTimeouts = Field(default_factory=ActivityTimeouts)
@@ -283,6 +287,15 @@ class NodeTask(_Frozen):
     """Regexes: a failure whose message matches one is not retried."""
     plan: StoredArtifact | None = None
     """``--favor-state``: the run's stored plan (its node ids leave the deferred state)."""
+
+
+class NodeBatch(_Frozen):
+    """Several ready nodes for one activity, executed one after the other (ADR 0029)."""
+
+    context: RunContext
+    unique_ids: tuple[str, ...]
+    non_retryable_errors: tuple[str, ...] = ()
+    plan: StoredArtifact | None = None
 
 
 class NodeOutcome(_Frozen):

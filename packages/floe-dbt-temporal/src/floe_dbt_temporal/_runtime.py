@@ -178,6 +178,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             only=only,
             fail_fast=invocation.fail_fast,
             max_concurrency=config.max_concurrency,
+            node_batch_size=config.node_batch_size,
             retry=config.retry,
             non_retryable_errors=config.non_retryable_errors,
             timeouts=config.timeouts,

@@ -14,14 +14,22 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError, RetryState
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from floe_core import LiveStatus, NodeResult, NodeStatus, RunStatus
     from floe_dbt_inprocess import DagScheduler
+    from floe_dbt_temporal._dispatch import (
+        batches,
+        node_results,
+        start_node,
+        start_nodes,
+        stub_result,
+    )
     from floe_dbt_temporal._hooks import HookFailed, failure_message, run_hook, run_hooks
     from floe_dbt_temporal._live import MEMO_KEY, LiveTracker
     from floe_dbt_temporal._models import (
@@ -29,7 +37,6 @@ with workflow.unsafe.imports_passed_through():
         CompletedRequest,
         HookRequest,
         NodeOutcome,
-        NodeTask,
         PlanPage,
         PlanPageRequest,
         PlanRequest,
@@ -56,18 +63,6 @@ SEARCH_ATTRIBUTES = (PROJECT, COMMAND, TARGET, STATUS, SELECTOR)
 
 _QUERY_PAGE = 500
 _SETUP_RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["DBTCompilationError"])
-
-
-def _stub_result(unique_id: str, status: NodeStatus, message: str) -> NodeResult:
-    """A result for a node that produced none (skipped, or its activity failed outright)."""
-    resource_type, _, rest = unique_id.partition(".")
-    return NodeResult(
-        unique_id=unique_id,
-        name=rest.split(".")[1] if "." in rest else rest,
-        resource_type=resource_type,
-        status=status,
-        message=message,
-    )
 
 
 # Not sandboxed (ADR 0027): the sandbox re-enters its import guard for every payload of every
@@ -327,42 +322,55 @@ class DbtRunWorkflow:
                     self._skip(scheduler, scheduler.restore(uid, NodeStatus(status)))
         elif not await self._project_hooks(run, context, plan, "on-run-start", []):
             self._skip(scheduler, scheduler.stop("skipped: on-run-start hooks failed"))
-        running: dict[asyncio.Task[NodeResult], str] = {}
+        running: dict[asyncio.Task[Any], tuple[str, ...]] = {}
         # Node activities in the order they resolved. One at a time, each followed by its
         # scheduling and memo write: the commands then depend on the order of the history's
         # events only, never on how they were batched into activations. A worker that
         # answered a query on a run whose workflow task was in flight on a worker that died
         # (sdk-core caches that run) resolves a later task's events in two activations where
         # a replay resolves them in one; handling a batch at once was nondeterministic there.
-        resolved: deque[asyncio.Task[NodeResult]] = deque()
+        resolved: deque[asyncio.Task[Any]] = deque()
+        # Nodes of a batch that failed without their results: one activity each (ADR 0029).
+        alone: deque[str] = deque()
         continuing = False
         try:
             while True:
-                if not continuing:
-                    for uid in scheduler.take_ready(run.max_concurrency - len(running)):
-                        task = self._start_node(run, context, plan, uid)
+                free = run.max_concurrency - len(running)
+                while alone and free > 0:
+                    uid = alone.popleft()
+                    task = start_node(run, context, plan, uid)
+                    task.add_done_callback(resolved.append)
+                    running[task] = (uid,)
+                    free -= 1
+                if not continuing and free > 0:
+                    ready = scheduler.take_ready(free * run.node_batch_size)
+                    for uids in batches(ready, free):
+                        task = start_nodes(run, context, plan, uids)
                         task.add_done_callback(resolved.append)
-                        running[task] = uid
-                        self._event("started", uid)
-                        self._live.started(uid)
+                        running[task] = uids
+                        for uid in uids:
+                            self._event("started", uid)
+                            self._live.started(uid)
                 self._write_memo()
                 if not running:
                     break
                 if not resolved:
                     await workflow.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
                 task = resolved.popleft()
-                uid = running.pop(task)
-                result, decided = self._node_result(task, uid)
-                if decided:
-                    await workflow.execute_activity(
-                        "floe_record_node",
-                        NodeOutcome(run_id=context.run_id, result=result),
-                        start_to_close_timeout=timedelta(seconds=run.timeouts.store_seconds),
-                        retry_policy=_SETUP_RETRY,
-                    )
-                self._event("finished", uid, result)
-                self._live.finished(result, workflow.now(), was_running=True)
-                self._skip(scheduler, scheduler.complete(uid, result.status))
+                uids = running.pop(task)
+                outcomes, unknown = node_results(task, uids)
+                alone.extend(unknown)
+                for result, decided in outcomes:
+                    if decided:
+                        await workflow.execute_activity(
+                            "floe_record_node",
+                            NodeOutcome(run_id=context.run_id, result=result),
+                            start_to_close_timeout=timedelta(seconds=run.timeouts.store_seconds),
+                            retry_policy=_SETUP_RETRY,
+                        )
+                    self._event("finished", result.unique_id, result)
+                    self._live.finished(result, workflow.now(), was_running=True)
+                    self._skip(scheduler, scheduler.complete(result.unique_id, result.status))
                 continuing = continuing or workflow.info().is_continue_as_new_suggested()
         except asyncio.CancelledError:
             for task in running:
@@ -385,45 +393,9 @@ class DbtRunWorkflow:
 
     def _skip(self, scheduler: DagScheduler, skipped: list[str]) -> None:
         for uid in skipped:
-            result = _stub_result(uid, NodeStatus.SKIPPED, scheduler.skip_reasons[uid])
+            result = stub_result(uid, NodeStatus.SKIPPED, scheduler.skip_reasons[uid])
             self._event("skipped", uid, result)
             self._live.finished(result, workflow.now(), was_running=False)
-
-    def _start_node(
-        self, run: RunInput, context: RunContext, plan: PlanSummary, uid: str
-    ) -> asyncio.Task[NodeResult]:
-        # --favor-state: the worker removes the plan's nodes from the state it defers to
-        state = context.state
-        favored = state is not None and state.defer and state.favor_state
-        return workflow.start_activity(
-            "floe_node",
-            NodeTask(
-                context=context,
-                unique_id=uid,
-                non_retryable_errors=run.non_retryable_errors,
-                plan=plan.plan if favored else None,
-            ),
-            result_type=NodeResult,
-            activity_id=uid,
-            start_to_close_timeout=timedelta(seconds=run.timeouts.node_seconds),
-            heartbeat_timeout=timedelta(seconds=run.heartbeat_timeout_seconds),
-            retry_policy=run.retry.policy(),
-        )
-
-    @staticmethod
-    def _node_result(task: asyncio.Task[NodeResult], uid: str) -> tuple[NodeResult, bool]:
-        """The node's result, and whether the workflow made it up (no attempt produced one:
-        it must then be stored, or the run's files would call the node skipped)."""
-        try:
-            return task.result(), False
-        except ActivityError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.details:
-                return NodeResult.model_validate(cause.details[0]), False
-            message = failure_message(exc)
-            if exc.retry_state is RetryState.MAXIMUM_ATTEMPTS_REACHED:
-                message = f"failed on every attempt: {message}"
-            return _stub_result(uid, NodeStatus.ERROR, message), True
 
     # -- hooks (child workflows) ---------------------------------------------------------
     async def _pre_run(self, run: RunInput, messages: list[str]) -> PreRunDecision:
