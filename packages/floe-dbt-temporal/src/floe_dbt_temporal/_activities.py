@@ -8,68 +8,33 @@ warehouse/connection errors are retryable.
 
 from __future__ import annotations
 
-import contextvars
-import fnmatch
-import json
-import os
-import re
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
-import structlog
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from floe_core import (
-    ConfigError,
-    DBTCommand,
-    ExecutionPlan,
-    FloeError,
-    NodeResult,
-    NodeStatus,
-    RunCancelledError,
-    SecretError,
-    WarehouseError,
-)
-from floe_core.profiles import materialize_profile
-from floe_core.stores import ArtifactStore, StoredArtifact
-from floe_dbt_inprocess.executor import ExecutorPool, ExecutorSpec, WarmExecutor
-from floe_dbt_temporal._artifacts import RunArtifacts, freshness_key, node_result_key
+from floe_core import DBTCommand, ExecutionPlan, FloeError, NodeResult, NodeStatus
+from floe_dbt_inprocess.executor import WarmExecutor
+from floe_dbt_temporal._artifacts import RunArtifacts
+from floe_dbt_temporal._executor_access import application_error
 from floe_dbt_temporal._models import (
     CompletedPage,
     CompletedRequest,
     HookRequest,
-    NodeBatch,
-    NodeOutcome,
-    NodeTask,
     PlanPage,
     PlanPageRequest,
     PlanRequest,
     PlanSummary,
-    RunContext,
     StoredRun,
     StoreRequest,
 )
+from floe_dbt_temporal._node_activities import NodeActivities
 from floe_dbt_temporal._object_store import read_artifact
-from floe_dbt_temporal._projects import ProjectRegistry
-from floe_dbt_temporal._state import favored_state, fetch_state
 
 __all__ = ["PLAN_PAGE_SIZE", "RunActivities"]
 
 PLAN_PAGE_SIZE = 2000
 """Nodes per plan page: ~100-200 KiB per page payload, far below Temporal's 2 MiB."""
-
-T = TypeVar("T")
-_log = structlog.get_logger("floe.temporal.worker")
-
-
-def _application_error(exc: FloeError) -> ApplicationError:
-    return ApplicationError(
-        str(exc), type=type(exc).__name__, non_retryable=not isinstance(exc, WarehouseError)
-    )
 
 
 def _restricted(plan: ExecutionPlan, only: frozenset[str]) -> ExecutionPlan:
@@ -82,144 +47,8 @@ def _restricted(plan: ExecutionPlan, only: frozenset[str]) -> ExecutionPlan:
     return plan.model_copy(update={"nodes": nodes})
 
 
-@contextmanager
-def _heartbeating(
-    interval: float, on_cancel: Callable[[], None], details: Callable[[], tuple[Any, ...]] = tuple
-) -> Iterator[None]:
-    """Heartbeat from a side thread while the node runs (dbt blocks the activity thread);
-    once Temporal cancels the activity (workflow cancelled, timed out), ``on_cancel`` stops
-    the warehouse statement, as dbt does on Ctrl-C. Each heartbeat carries ``details()``
-    (a batch's finished nodes: Temporal keeps the last ones for the next attempt)."""
-    stop = threading.Event()
-    context = contextvars.copy_context()
-
-    def beat() -> None:
-        while not stop.wait(interval):
-            activity.heartbeat(*details())
-            if activity.is_cancelled():
-                try:
-                    on_cancel()
-                except Exception as exc:  # an adapter that cannot cancel: the node runs on
-                    _log.warning("could not cancel the node's warehouse query", error=str(exc))
-                return
-
-    thread = threading.Thread(target=context.run, args=(beat,), daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
-class RunActivities:
+class RunActivities(NodeActivities):
     """Activity implementations bound to one worker's registry, executors and store."""
-
-    def __init__(
-        self,
-        *,
-        registry: ProjectRegistry,
-        pool: ExecutorPool,
-        store: ArtifactStore,
-        work_dir: Path,
-        allowed_env: tuple[str, ...] = (),
-    ) -> None:
-        self.registry = registry
-        self.pool = pool
-        self.store = store
-        self.work_dir = Path(work_dir)
-        self.allowed_env = allowed_env
-        self._verified: set[tuple[str, str]] = set()
-        self._lock = threading.Lock()
-
-    # -- helpers -------------------------------------------------------------------------
-    def _run_env(self, context: RunContext) -> dict[str, str]:
-        """The run's own environment for dbt: its ``env`` and its ``env_from_worker``
-        resolved here, every name within this worker's ``allowed_env``."""
-        names = [*context.env, *context.env_from_worker, *context.env_from_worker.values()]
-        refused = sorted(
-            {n for n in names if not any(fnmatch.fnmatchcase(n, p) for p in self.allowed_env)}
-        )
-        if refused:
-            raise ConfigError(
-                f"this worker does not let runs set environment variable(s)"
-                f" {', '.join(refused)} (allowed: {', '.join(self.allowed_env) or 'none'})",
-                hint="start the worker with `--allow-env NAME` (shell patterns allowed) for"
-                " each, or drop them from the runtime config's env / env_from_worker",
-            )
-        missing = [
-            name
-            for name in (*context.secret_env, *context.env_from_worker.values())
-            if name not in os.environ
-        ]
-        if missing:
-            raise SecretError(
-                f"environment variable(s) {', '.join(missing)} not set on this worker",
-                hint="export them in the worker's environment; runs only carry their names",
-            )
-        resolved = {name: os.environ[source] for name, source in context.env_from_worker.items()}
-        return {**context.env, **resolved}
-
-    def _state(self, context: RunContext, plan: StoredArtifact | None) -> Path | None:
-        """The run's ``--state`` folder on this worker; given the run's ``plan`` (node
-        activities of a ``--favor-state`` run), the state without the plan's nodes."""
-        state = context.state
-        if state is None:
-            return None
-        folder = self.work_dir / "state" / context.run_id
-        if plan is not None and state.defer and state.favor_state:
-            return favored_state(state, self.store, plan, folder / "favor")
-        return fetch_state(state, self.store, folder)
-
-    def _spec(
-        self, context: RunContext, version: str, plan: StoredArtifact | None = None
-    ) -> ExecutorSpec:
-        env = self._run_env(context)
-        entry = self.registry.entry(context)
-        with self._lock:
-            known = (entry.source.model_dump_json(), version) in self._verified
-        project_dir = (
-            Path(entry.source.path)
-            if known and entry.source.kind == "path"
-            else self.registry.checkout(entry.source, version)
-        )
-        with self._lock:
-            self._verified.add((entry.source.model_dump_json(), version))
-        profile = materialize_profile(
-            self.registry.profile(context), cache_dir=self.work_dir / "profiles"
-        )
-        state = context.state
-        defer = state is not None and state.defer
-        favored = defer and plan is not None and state is not None and state.favor_state
-        return ExecutorSpec(
-            # ls executes nothing: its selection is parsed like build's (every resource type)
-            command=DBTCommand.BUILD if context.command is DBTCommand.LIST else context.command,
-            project_dir=project_dir,
-            profiles_dir=profile.profiles_dir,
-            profile_name=profile.profile_name,
-            target=context.target or profile.target,
-            vars=context.vars,
-            full_refresh=context.full_refresh,
-            env=env,
-            project_version=version,
-            state=self._state(context, plan),
-            defer=defer,
-            # the run's own nodes are out of that state: every other parent is favoured
-            favor_state=favored,
-        )
-
-    def _with_executor(
-        self,
-        context: RunContext,
-        version: str,
-        use: Callable[[WarmExecutor], T],
-        plan: StoredArtifact | None = None,
-    ) -> T:
-        try:
-            with self.pool.lease(self._spec(context, version, plan)) as executor:
-                return use(executor)
-        except FloeError as exc:
-            raise _application_error(exc) from exc
 
     # -- activities ----------------------------------------------------------------------
     @activity.defn(name="floe_plan")
@@ -229,7 +58,7 @@ class RunActivities:
         try:
             version = self.registry.planned_version(context)
         except FloeError as exc:
-            raise _application_error(exc) from exc
+            raise application_error(exc) from exc
 
         def build(executor: WarmExecutor) -> PlanSummary:
             listing = None
@@ -295,159 +124,6 @@ class RunActivities:
         for result in results:
             artifacts.put_node_result(result)
         return [result.model_copy(update={"compiled_code": None}) for result in results]
-
-    def _heartbeat_interval(self) -> float:
-        timeout = activity.info().heartbeat_timeout
-        return max(0.5, (timeout.total_seconds() if timeout else 30) / 3)
-
-    def _stored_success(self, run_id: str, unique_id: str) -> NodeResult | None:
-        """The node's success already in the store (its worker died before reporting)."""
-        key = node_result_key(run_id, unique_id)
-        if self.store.exists(key):
-            previous = NodeResult.model_validate_json(self.store.get(key))
-            if previous.status is NodeStatus.SUCCESS:
-                return previous.model_copy(update={"compiled_code": None})
-        return None
-
-    def _execute_node(
-        self,
-        executor: WarmExecutor,
-        context: RunContext,
-        unique_id: str,
-        non_retryable_errors: tuple[str, ...],
-    ) -> tuple[NodeResult, ApplicationError | None]:
-        """Execute one node and store its full result; its light result, and the error to
-        raise for it when it failed transiently (retryable unless ``non_retryable_errors``
-        match its message)."""
-        outcome = executor.execute(
-            unique_id, run_id=context.run_id, retried=activity.info().attempt > 1
-        )
-        # Kept as it ended: a cancelled statement is an error, one that finished first
-        # really succeeded.
-        self.store.put(
-            node_result_key(context.run_id, unique_id), outcome.result.model_dump_json().encode()
-        )
-        if outcome.freshness is not None:
-            self.store.put(
-                freshness_key(context.run_id, unique_id),
-                json.dumps(outcome.freshness, default=str).encode(),
-            )
-        if activity.is_cancelled():
-            raise _application_error(RunCancelledError(f"{unique_id} cancelled"))
-        light = outcome.result.model_copy(update={"compiled_code": None})
-        if not outcome.retryable:
-            return light, None
-        # A transient failure is retried, unless its message matches one of the run's
-        # non_retryable_errors (a SQL compilation error an adapter reports as a database
-        # error).
-        message = outcome.result.message or f"{unique_id} failed"
-        final = any(re.search(p, message) for p in non_retryable_errors)
-        error = ApplicationError(
-            message,
-            light.model_dump(mode="json"),
-            type="NonRetryableNodeError" if final else "WarehouseError",
-            non_retryable=final,
-        )
-        return light, error
-
-    @activity.defn(name="floe_node")
-    def node(self, task: NodeTask) -> NodeResult:
-        """Execute one node; its full result goes to the store, a light copy to history.
-
-        A node whose success is already in the store (its worker died before reporting) is
-        not executed again.
-        """
-        previous = self._stored_success(task.context.run_id, task.unique_id)
-        if previous is not None:
-            return previous
-        node_thread = threading.get_ident()
-        leased: list[WarmExecutor] = []
-
-        def cancel_query() -> None:
-            for executor in leased:
-                executor.cancel_query_of(node_thread)
-
-        def run(executor: WarmExecutor) -> NodeResult:
-            leased.append(executor)
-            result, error = self._execute_node(
-                executor, task.context, task.unique_id, task.non_retryable_errors
-            )
-            if error is not None:
-                raise error
-            return result
-
-        # Heartbeat while the executor loads too: a first parse can outlast the timeout.
-        with _heartbeating(self._heartbeat_interval(), cancel_query):
-            return self._with_executor(
-                task.context, task.context.project_version, run, plan=task.plan
-            )
-
-    @activity.defn(name="floe_nodes")
-    def nodes(self, batch: NodeBatch) -> list[NodeResult]:
-        """Execute several independent ready nodes one after the other (ADR 0029); their
-        light results in the batch's order.
-
-        Each finished node goes into the heartbeat details: an attempt after a failure or a
-        dead worker executes only the nodes without a final result (and a node whose success
-        is in the store is not executed again either). A transient failure lets the batch's
-        other nodes run first, then fails the attempt with every result so far as details
-        (the workflow takes them as final once the attempts are used up).
-        """
-        context = batch.context
-        details = activity.info().heartbeat_details
-        done = {
-            result.unique_id: result
-            for result in (NodeResult.model_validate(item) for item in (details or [[]])[0])
-        }
-        transient: dict[str, tuple[NodeResult, ApplicationError]] = {}
-        node_thread = threading.get_ident()
-        leased: list[WarmExecutor] = []
-
-        def finished() -> tuple[Any, ...]:
-            return ([result.model_dump(mode="json") for result in list(done.values())],)
-
-        def cancel_query() -> None:
-            for executor in leased:
-                executor.cancel_query_of(node_thread)
-
-        def run(executor: WarmExecutor) -> list[NodeResult]:
-            leased.append(executor)
-            for unique_id in batch.unique_ids:
-                if unique_id in done:
-                    continue
-                if activity.is_cancelled():
-                    raise _application_error(RunCancelledError(f"{unique_id} cancelled"))
-                previous = self._stored_success(context.run_id, unique_id)
-                if previous is not None:
-                    done[unique_id] = previous
-                    continue
-                result, error = self._execute_node(
-                    executor, context, unique_id, batch.non_retryable_errors
-                )
-                if error is not None and not error.non_retryable:
-                    transient[unique_id] = (result, error)
-                    continue
-                done[unique_id] = result
-                activity.heartbeat(*finished())
-            if transient:
-                first = next(iter(transient.values()))[1]
-                known = {**done, **{uid: result for uid, (result, _) in transient.items()}}
-                raise ApplicationError(
-                    first.message,
-                    [known[uid].model_dump(mode="json") for uid in batch.unique_ids],
-                    type=first.type,
-                    non_retryable=False,
-                )
-            return [done[unique_id] for unique_id in batch.unique_ids]
-
-        with _heartbeating(self._heartbeat_interval(), cancel_query, finished):
-            return self._with_executor(context, context.project_version, run, plan=batch.plan)
-
-    @activity.defn(name="floe_record_node")
-    def record_node(self, outcome: NodeOutcome) -> None:
-        """Store the error of a node whose every attempt failed without a result (worker
-        killed, heartbeat or start-to-close timeout), so the run's files show that error."""
-        RunArtifacts(self.store, outcome.run_id).put_node_result(outcome.result)
 
     @activity.defn(name="floe_store_artifacts")
     def store_artifacts(self, request: StoreRequest) -> StoredRun:
