@@ -253,19 +253,20 @@ def _temporal_run(
     env: dict[str, str],
     servers: dict[str, int | None],
     timeout: float,
+    node_batch_size: int,
 ) -> dict[str, Any]:
     from floe_core import DBTInvocation, GeneratedProfile
     from floe_dbt_temporal import ActivityTimeouts, TemporalRuntime, TemporalRuntimeConfig
 
     warehouse.reset(root)
-    queue = f"bench-{root.name}-{workers}w"
+    queue = f"bench-{root.name}-{workers}w-{node_batch_size}b"
     artifacts = root / "artifacts"
     processes = [
         _start_worker(
             address,
             queue,
             artifacts,
-            root / f"worker-{workers}w-{index}",
+            root / f"worker-{workers}w-{node_batch_size}b-{index}",
             threads,
             {**env, **warehouse.env()},
         )
@@ -279,6 +280,7 @@ def _temporal_run(
             artifact_dir=artifacts,
             work_dir=root / "client",
             max_concurrency=threads * workers * 2,
+            node_batch_size=node_batch_size,
             secret_env=tuple(warehouse.env()),
             # a cold parse of 5,000 models on a loaded machine outlasts the defaults
             pickup_timeout_seconds=timeout,
@@ -318,6 +320,7 @@ def _temporal_run(
         "worker_cpu_ms_per_node": round(sum(cpu) / executed * 1000, 1),
         "server_cpu_seconds": server_cpu,
         "nodes": counts,
+        "node_batch_size": node_batch_size,
         "load_average": [load, _load()],
     }
 
@@ -380,6 +383,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument(
+        "--node-batch-sizes",
+        default="8",
+        help="comma-separated node_batch_size values, each a temporal run (1: no batching)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=3600.0,
@@ -436,20 +444,21 @@ def main(argv: list[str] | None = None) -> int:
                 runs = [run]
                 workers = [int(n) for n in args.workers.split(",")] if kind == "postgres" else [1]
                 for count in workers:
-                    root = scratch / "floe"
-                    runs.append(
-                        _temporal_run(
-                            project,
-                            warehouse,
-                            root,
-                            address,
-                            count,
-                            args.threads,
-                            env,
-                            servers,
-                            args.timeout,
+                    for batch_size in (int(n) for n in args.node_batch_sizes.split(",")):
+                        runs.append(
+                            _temporal_run(
+                                project,
+                                warehouse,
+                                scratch / "floe",
+                                address,
+                                count,
+                                args.threads,
+                                env,
+                                servers,
+                                args.timeout,
+                                batch_size,
+                            )
                         )
-                    )
                 for run in runs:
                     run.update(models=models, warehouse=kind)
                     print(json.dumps(run), flush=True)
