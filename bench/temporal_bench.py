@@ -254,6 +254,7 @@ def _temporal_run(
     servers: dict[str, int | None],
     timeout: float,
     node_batch_size: int,
+    max_concurrency: int | None,
 ) -> dict[str, Any]:
     from floe_core import DBTInvocation, GeneratedProfile
     from floe_dbt_temporal import ActivityTimeouts, TemporalRuntime, TemporalRuntimeConfig
@@ -279,7 +280,7 @@ def _temporal_run(
             task_queue=queue,
             artifact_dir=artifacts,
             work_dir=root / "client",
-            max_concurrency=threads * workers * 2,
+            max_concurrency=max_concurrency or threads * workers * 2,
             node_batch_size=node_batch_size,
             secret_env=tuple(warehouse.env()),
             # a cold parse of 5,000 models on a loaded machine outlasts the defaults
@@ -321,6 +322,7 @@ def _temporal_run(
         "server_cpu_seconds": server_cpu,
         "nodes": counts,
         "node_batch_size": node_batch_size,
+        "max_concurrency": max_concurrency or threads * workers * 2,
         "load_average": [load, _load()],
     }
 
@@ -382,6 +384,11 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", default="1,2", help="worker counts on PostgreSQL (DuckDB: always 1)"
     )
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--max-concurrency",
+        type=int,
+        help="the runs' max_concurrency (default: 2 x threads x workers)",
+    )
     parser.add_argument(
         "--node-batch-sizes",
         default="8",
@@ -457,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
                                 servers,
                                 args.timeout,
                                 batch_size,
+                                args.max_concurrency,
                             )
                         )
                 for run in runs:
