@@ -16,11 +16,10 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from floe_core import NodeResult, NodeStatus
-    from floe_core.stores import StoredArtifact
     from floe_dbt_temporal._hooks import failure_message
     from floe_dbt_temporal._models import NodeBatch, NodeTask, PlanSummary, RunContext, RunInput
 
-__all__ = ["batches", "node_results", "start_node", "start_nodes", "stub_result"]
+__all__ = ["batches", "node_results", "start_nodes", "stub_result"]
 
 
 def batches(ready: list[str], slots: int) -> list[tuple[str, ...]]:
@@ -54,48 +53,30 @@ def stub_result(unique_id: str, status: NodeStatus, message: str) -> NodeResult:
 def start_nodes(
     run: RunInput, context: RunContext, plan: PlanSummary, uids: tuple[str, ...]
 ) -> asyncio.Task[Any]:
-    """One node as ``floe_node`` (as before batching), several as one ``floe_nodes``."""
-    if len(uids) == 1:
-        return start_node(run, context, plan, uids[0])
-    return workflow.start_activity(
-        "floe_nodes",
-        NodeBatch(
-            context=context,
-            unique_ids=uids,
-            non_retryable_errors=run.non_retryable_errors,
-            plan=_favored_plan(context, plan),
-        ),
-        result_type=list[NodeResult],
-        # unique: a node is in one batch at most, and alone only under its own id
-        activity_id=f"batch:{uids[0]}",
-        start_to_close_timeout=timedelta(seconds=run.timeouts.node_seconds * len(uids)),
-        heartbeat_timeout=timedelta(seconds=run.heartbeat_timeout_seconds),
-        retry_policy=run.retry.policy(),
-    )
-
-
-def _favored_plan(context: RunContext, plan: PlanSummary) -> StoredArtifact | None:
+    """One node as ``floe_node`` (activity id: the node's id, as before batching), several
+    as one ``floe_nodes`` (unique: a node is in one batch at most, alone only by its id)."""
     # --favor-state: the worker removes the plan's nodes from the state it defers to
     state = context.state
     favored = state is not None and state.defer and state.favor_state
-    return plan.plan if favored else None
-
-
-def start_node(
-    run: RunInput, context: RunContext, plan: PlanSummary, uid: str
-) -> asyncio.Task[NodeResult]:
-    """One node as its own ``floe_node`` activity (activity id: the node's id)."""
+    stored_plan = plan.plan if favored else None
+    errors = run.non_retryable_errors
+    result_type: type[Any]
+    if len(uids) == 1:
+        name, activity_id, result_type = "floe_node", uids[0], NodeResult
+        task: NodeTask | NodeBatch = NodeTask(
+            context=context, unique_id=uids[0], non_retryable_errors=errors, plan=stored_plan
+        )
+    else:
+        name, activity_id, result_type = "floe_nodes", f"batch:{uids[0]}", list[NodeResult]
+        task = NodeBatch(
+            context=context, unique_ids=uids, non_retryable_errors=errors, plan=stored_plan
+        )
     return workflow.start_activity(
-        "floe_node",
-        NodeTask(
-            context=context,
-            unique_id=uid,
-            non_retryable_errors=run.non_retryable_errors,
-            plan=_favored_plan(context, plan),
-        ),
-        result_type=NodeResult,
-        activity_id=uid,
-        start_to_close_timeout=timedelta(seconds=run.timeouts.node_seconds),
+        name,
+        task,
+        result_type=result_type,
+        activity_id=activity_id,
+        start_to_close_timeout=timedelta(seconds=run.timeouts.node_seconds * len(uids)),
         heartbeat_timeout=timedelta(seconds=run.heartbeat_timeout_seconds),
         retry_policy=run.retry.policy(),
     )

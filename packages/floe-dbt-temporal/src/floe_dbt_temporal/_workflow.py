@@ -26,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
     from floe_dbt_temporal._dispatch import (
         batches,
         node_results,
-        start_node,
         start_nodes,
         stub_result,
     )
@@ -338,7 +337,7 @@ class DbtRunWorkflow:
                 free = run.max_concurrency - len(running)
                 while alone and free > 0:
                     uid = alone.popleft()
-                    task = start_node(run, context, plan, uid)
+                    task = start_nodes(run, context, plan, (uid,))
                     task.add_done_callback(resolved.append)
                     running[task] = (uid,)
                     free -= 1
