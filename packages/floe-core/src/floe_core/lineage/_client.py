@@ -48,7 +48,7 @@ from requests.utils import (
     select_proxy,
 )
 
-from floe_core.lineage._kept_connection import KeptConnection
+from floe_core.lineage._kept_connection import Framed, KeptConnection
 from floe_core.lineage._serde import event_json
 
 if TYPE_CHECKING:
@@ -56,8 +56,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FloeLineageClient", "PooledHttpTransport", "Post", "lineage_client"]
 
-Post = tuple[bytes, dict[str, str]]
-"""One event's request body (serialised, compressed if configured) and headers."""
+Post = tuple[bytes, dict[str, str], Framed | None]
+"""One event's request body (serialised, compressed if configured), headers, and the
+request framed for the kept connection when there is one."""
 
 
 class PooledHttpTransport(HttpTransport):
@@ -84,11 +85,13 @@ class PooledHttpTransport(HttpTransport):
         if not self._pooled:
             return super().emit(event)
         text, headers = self._prepare_request(event_json(event))
-        post = (text.encode() if isinstance(text, str) else text, headers)
+        body = text.encode() if isinstance(text, str) else text
         if self._collected is not None:
-            self._collected.append(post)
+            self._manager()  # decides whether there is a kept connection
+            framed = self._kept.frame(body, headers) if self._kept is not None else None
+            self._collected.append((body, headers, framed))
             return None
-        return self._post(post)
+        return self._post((body, headers, None))
 
     @contextlib.contextmanager
     def collecting(self) -> Iterator[list[Post]]:
@@ -106,12 +109,12 @@ class PooledHttpTransport(HttpTransport):
             self._post(post)
 
     def _post(self, post: Post) -> Any:
-        body, headers = post
+        body, headers, framed = post
         manager = self._manager()
         retry = self._retry
         if self._kept is not None:
             try:
-                status, reason = self._kept.post(body, headers)
+                status, reason = self._kept.post(body, headers, framed)
             except (OSError, h11.ProtocolError) as exc:
                 retry = retry.increment("POST", self._target, error=exc)
             else:
