@@ -12,6 +12,7 @@ carries node counts and the latest outcomes (:mod:`floe_dbt_temporal._live`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from datetime import datetime, timedelta
 
@@ -192,10 +193,9 @@ class DbtRunWorkflow:
                 cursor=run.events_offset, wait_seconds=run.follower_wait_seconds
             )
         output = await self._run(run)
-        try:
+        # The run's work is done: a cancel that comes now changes nothing.
+        with contextlib.suppress(asyncio.CancelledError):
             await self._hand_over()
-        except asyncio.CancelledError:
-            pass  # the run's work is done: a cancel that comes now changes nothing
         return output
 
     async def _run(self, run: RunInput) -> RunOutput:
