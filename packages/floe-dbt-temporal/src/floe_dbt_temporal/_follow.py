@@ -275,11 +275,8 @@ class RunFollower:
         run = self.client.get_workflow_handle(
             self.run.external_id, run_id=self.run.details.get("first_run_id")
         )
-        # The chain's current run (no run id) learns it is followed; the runs it continues as
-        # carry that on.
-        await self._read_up_to(self.client.get_workflow_handle(self.run.external_id))
         failed_queries = 0
-        picked_up = False
+        picked_up = announced = False
         waiting_since = time.monotonic()
         while True:
             done = result.done()
@@ -303,7 +300,13 @@ class RunFollower:
                     picked_up = await self._picked_up(waiting_since)
                 await asyncio.wait({result}, timeout=self.config.progress_interval_seconds)
                 continue
-            picked_up, failed_queries = True, 0
+            if not announced:
+                # A worker answers: the run learns it is followed (the runs it continues as
+                # carry that on). Not before: a signal would look like a pick-up to
+                # :meth:`_picked_up`.
+                await self._read_up_to(run)
+            picked_up = announced = True
+            failed_queries = 0
             await self.relay.on_page(page)
             # ``finished`` and ``continued`` come with the run's last events, while it waits
             # for this client to say it read them: a query of the closed run would cost a
@@ -317,6 +320,7 @@ class RunFollower:
                 run = self.client.get_workflow_handle(
                     self.run.external_id, run_id=await self.retried(partial(_next_run, run))
                 )
+                announced = False
             elif page.events:
                 continue
             elif done:
