@@ -300,19 +300,16 @@ class RunFollower:
                     picked_up = await self._picked_up(waiting_since)
                 await asyncio.wait({result}, timeout=self.config.progress_interval_seconds)
                 continue
-            if not announced:
-                # A worker answers: the run learns it is followed (the runs it continues as
-                # carry that on). Not before: a signal would look like a pick-up to
-                # :meth:`_picked_up`.
-                await self._read_up_to(run)
-            picked_up = announced = True
-            failed_queries = 0
+            picked_up, failed_queries = True, 0
             await self.relay.on_page(page)
-            # ``finished`` and ``continued`` come with the run's last events, while it waits
-            # for this client to say it read them: a query of the closed run would cost a
-            # worker a replay of its whole history.
-            if page.finished or page.continued:
+            # Once a worker answers (a signal before would look like a pick-up to
+            # :meth:`_picked_up`), the run learns it is followed; the runs it continues as
+            # carry that on. ``finished`` and ``continued`` come with the run's last events,
+            # while it waits for this client to say it read them: a query of the closed run
+            # would cost a worker a replay of its whole history.
+            if not announced or page.finished or page.continued:
                 await self._read_up_to(run)
+                announced = True
             if page.finished:
                 await asyncio.wait({result})
                 return
