@@ -88,6 +88,8 @@ def test_a_long_dag_continues_as_new_without_losing_results(
         artifact_store=str(tmp_path / "artifacts"),
         allow_any_project=True,  # a private copy of the project
         work_dir=tmp_path / "worker",
+        # a sticky task the loaded worker takes late must not be replayed (counted below)
+        sticky_queue_timeout_seconds=60,
     )
     runtime = TemporalRuntime(
         TemporalRuntimeConfig(
