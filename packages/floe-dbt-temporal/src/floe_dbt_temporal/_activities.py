@@ -108,6 +108,17 @@ def _heartbeating(interval: float, on_cancel: Callable[[], None]) -> Iterator[No
         thread.join()
 
 
+def _attempt_abandoned() -> bool:
+    """Whether Temporal gave this attempt up (timed out, or no longer known to the server).
+
+    Its outcome then arrives after the workflow moved on: a later attempt, or the workflow's
+    own "failed on every attempt" record, already owns the node's stored result, which a late
+    write from this attempt would overwrite.
+    """
+    details = activity.cancellation_details()
+    return details is not None and (details.timed_out or details.not_found)
+
+
 class RunActivities:
     """Activity implementations bound to one worker's registry, executors and store."""
 
@@ -321,14 +332,15 @@ class RunActivities:
             outcome = executor.execute(
                 task.unique_id, run_id=task.context.run_id, retried=info.attempt > 1
             )
-            # Kept as it ended: a cancelled statement is an error, one that finished first
-            # really succeeded.
-            self.store.put(key, outcome.result.model_dump_json().encode())
-            if outcome.freshness is not None:
-                self.store.put(
-                    freshness_key(task.context.run_id, task.unique_id),
-                    json.dumps(outcome.freshness, default=str).encode(),
-                )
+            if not _attempt_abandoned():
+                # Kept as it ended: a cancelled statement is an error, one that finished
+                # first really succeeded.
+                self.store.put(key, outcome.result.model_dump_json().encode())
+                if outcome.freshness is not None:
+                    self.store.put(
+                        freshness_key(task.context.run_id, task.unique_id),
+                        json.dumps(outcome.freshness, default=str).encode(),
+                    )
             if activity.is_cancelled():
                 raise _application_error(RunCancelledError(f"{task.unique_id} cancelled"))
             if outcome.retryable:

@@ -41,6 +41,7 @@ __all__ = [
     "PreRunDecision",
     "ProgressEvent",
     "ProgressPage",
+    "ProgressRead",
     "ProjectSource",
     "RetrySettings",
     "RunContext",
@@ -244,6 +245,8 @@ class RunInput(_Frozen):
     events_offset: int = 0
     """Progress events emitted by the runs before a continue-as-new (query cursors are
     global across the chain)."""
+    follower_wait_seconds: float = Field(default=0.0, ge=0)
+    """Set by continue-as-new when a client follows the chain (see :class:`ProgressRead`)."""
 
 
 class PlanRequest(_Frozen):
@@ -309,6 +312,17 @@ class ProgressPage(_Frozen):
     finished: bool = False
     continued: bool = False
     """This run continued as new: the next events come from the next run of the chain."""
+
+
+class ProgressRead(_Frozen):
+    """The ``progress_read`` signal: a client follows the run and has read its events up to
+    ``cursor``. A closing run (it completes or continues as new) waits up to
+    ``wait_seconds`` for its follower to have read its last events, so the client never
+    queries a closed run: Temporal answers that by replaying the run's whole history on a
+    worker (ADR 0027)."""
+
+    cursor: int = Field(ge=0)
+    wait_seconds: float = Field(gt=0)
 
 
 class PlanPageRequest(_Frozen):
