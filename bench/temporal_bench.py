@@ -246,7 +246,7 @@ def _start_worker(
 def _default_concurrency(threads: int, workers: int, node_batch_size: int) -> int:
     """The workers' activity slots; twice that without batching, to hide each node's activity
     round trip. With batching, ready nodes wait in the workflow while every slot is busy and
-    leave in full batches (ADR 0029): 2x the slots halved the nodes per activity."""
+    leave in full batches (ADR 0030): 2x the slots halved the nodes per activity."""
     return threads * workers * (1 if node_batch_size > 1 else 2)
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -114,3 +116,43 @@ def test_zero_config_lineage_is_pooled_too(receiver: Any, monkeypatch: pytest.Mo
 def test_other_transports_are_left_as_configured(tmp_path: Any) -> None:
     client = lineage_client({"type": "file", "log_file_path": str(tmp_path / "events.jsonl")})
     assert client.transport.kind == "file"
+
+
+def test_events_share_a_kept_connection_reopened_after_the_receiver_drops_it() -> None:
+    """To a plain http:// receiver events go over one kept-alive connection (ADR 0029); one
+    the receiver closed while idle is reopened without spending a retry."""
+    connections: list[object] = []
+    bodies: list[bytes] = []
+
+    class KeepAlive(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            connections.append(self.client_address)
+
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            # Dropped without saying so, as a receiver's idle timeout does.
+            self.close_connection = len(bodies) == 2
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        client = lineage_client({"type": "http", "url": url, "retry": {"total": 0}})
+        for _ in range(4):
+            client.emit(_event())
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(bodies) == 4
+    assert len(connections) == 2  # events 1-2 on the first connection, 3-4 on the second

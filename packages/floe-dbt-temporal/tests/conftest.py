@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,10 +23,11 @@ from typing import Any, TypeVar
 import pytest
 from opentelemetry.trace import Tracer
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from floe_core import GeneratedProfile
 from floe_dbt_temporal import (
@@ -75,13 +76,18 @@ class TemporalServer:
         extra_workflows: tuple[type, ...] = (),
         tracer: Tracer | None = None,
         runtime: Runtime | None = None,
+        interceptors: Sequence[Interceptor] = (),
     ) -> Iterator[Worker]:
         """An in-process worker for the block (yielded, as temporalio built it); shut down
         explicitly (sdk-python #300). ``runtime``: a Temporal runtime of its own (its metrics
-        exporter)."""
+        exporter); ``interceptors``: worker interceptors besides floe's."""
 
         async def start() -> Any:
             client = await connect(settings, tracer=tracer, runtime=runtime)
+            if interceptors:
+                config = client.config()
+                config["interceptors"] = [*config["interceptors"], *interceptors]
+                client = Client(**config)
             worker, pool = build_worker(client, settings, extra_workflows=extra_workflows)
             task = asyncio.ensure_future(worker.run())
             return worker, pool, task

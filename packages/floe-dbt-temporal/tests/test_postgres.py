@@ -68,7 +68,7 @@ def test_two_worker_processes_share_one_run_on_postgres(
     identities = {
         identity
         for activity, (_, identity) in starts.items()
-        if activity.startswith(("model.", "batch:model."))  # one node, or several (ADR 0029)
+        if activity.startswith(("model.", "batch:model."))  # one node, or several (ADR 0030)
     }
     assert len(identities) == 2, identities  # both processes executed nodes
 

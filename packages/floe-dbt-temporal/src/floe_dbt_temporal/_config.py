@@ -148,7 +148,7 @@ class TemporalRuntimeConfig(StoreSettings):
     """Nodes of one run executing at once (also keeps pending activities under 2,000)."""
     node_batch_size: int = Field(default=8, ge=1, le=100)
     """Ready nodes one activity may execute, one after the other, when more nodes are ready
-    than ``max_concurrency`` leaves room for (ADR 0029): fewer activities, less per-node cost
+    than ``max_concurrency`` leaves room for (ADR 0030): fewer activities, less per-node cost
     on workers and on the Temporal server. 1: one activity per node."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
     non_retryable_errors: tuple[str, ...] = ()

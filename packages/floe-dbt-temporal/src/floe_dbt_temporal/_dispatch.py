@@ -1,4 +1,4 @@
-"""How the run workflow starts its node activities and reads their outcomes (ADR 0029).
+"""How the run workflow starts its node activities and reads their outcomes (ADR 0030).
 
 Deterministic (it runs in the workflow): a node alone runs as ``floe_node``, as before
 batching; several ready nodes share one ``floe_nodes`` activity only when more are ready than

@@ -52,7 +52,7 @@ from floe_core import (
 from floe_core.stores import ArtifactStore, StoredArtifact
 from floe_dbt_temporal._artifacts import node_result_key
 from floe_dbt_temporal._config import TemporalRuntimeConfig
-from floe_dbt_temporal._models import ProgressEvent, ProgressPage, RunOutput
+from floe_dbt_temporal._models import ProgressEvent, ProgressPage, ProgressRead, RunOutput
 from floe_dbt_temporal._object_store import read_artifact
 
 __all__ = ["RunFollower"]
@@ -61,6 +61,9 @@ T = TypeVar("T")
 _log = structlog.get_logger("floe.temporal")
 _MAX_FAILED_QUERIES = 3
 _QUERY_TIMEOUT = timedelta(seconds=10)
+_HANDOVER_WAIT = 30.0
+"""Seconds a closing run waits for this client to read its last events (``progress_read``):
+a client that takes longer is gone (or reads the closed run, at the cost of a replay)."""
 _MAX_BACKOFF = 5.0
 _COMPILED_TYPES = frozenset({"model", "snapshot", "test", "analysis"})
 """Nodes whose result carries compiled SQL."""
@@ -273,7 +276,7 @@ class RunFollower:
             self.run.external_id, run_id=self.run.details.get("first_run_id")
         )
         failed_queries = 0
-        picked_up = False
+        picked_up = announced = False
         waiting_since = time.monotonic()
         while True:
             done = result.done()
@@ -299,18 +302,38 @@ class RunFollower:
                 continue
             picked_up, failed_queries = True, 0
             await self.relay.on_page(page)
-            # ``continued`` comes with the run's last events: another query of that closed
-            # run would only cost a worker a replay of its whole history.
+            # Once a worker answers (a signal before would look like a pick-up to
+            # :meth:`_picked_up`), the run learns it is followed; the runs it continues as
+            # carry that on. ``finished`` and ``continued`` come with the run's last events,
+            # while it waits for this client to say it read them: a query of the closed run
+            # would cost a worker a replay of its whole history.
+            if not announced or page.finished or page.continued:
+                await self._read_up_to(run)
+                announced = True
+            if page.finished:
+                await asyncio.wait({result})
+                return
             if page.continued:
                 run = self.client.get_workflow_handle(
                     self.run.external_id, run_id=await self.retried(partial(_next_run, run))
                 )
+                announced = False
             elif page.events:
                 continue
             elif done:
                 return
             else:
                 await asyncio.wait({result}, timeout=self.config.progress_interval_seconds)
+
+    async def _read_up_to(self, run: WorkflowHandle[Any, Any]) -> None:
+        """Tell ``run`` this client follows it and has read its events up to the cursor (the
+        ``progress_read`` signal); a run that already closed needs no answer."""
+        read = ProgressRead(cursor=self.relay.cursor, wait_seconds=_HANDOVER_WAIT)
+        try:
+            await self.retried(partial(run.signal, "progress_read", read))
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
 
     async def _picked_up(self, waiting_since: float) -> bool:
         """Whether a worker took the run's first task; past the pick-up timeout with no
@@ -353,9 +376,9 @@ class RunFollower:
 
 
 async def _next_run(run: WorkflowHandle[Any, Any]) -> str:
-    """The run id a run continued as (from its closing history event)."""
+    """The run id a run continued as (from its closing history event, waited for)."""
     async for event in run.fetch_history_events(
-        event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT
+        wait_new_event=True, event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT
     ):
         attributes = event.workflow_execution_continued_as_new_event_attributes
         if attributes.new_execution_run_id:

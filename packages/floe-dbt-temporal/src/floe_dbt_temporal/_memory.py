@@ -1,5 +1,5 @@
 """Keep a long-lived worker's memory close to the dbt CLI's: fewer malloc arenas, no
-unused gRPC stubs.
+unused optional packages.
 
 glibc gives each thread that meets contention its own malloc arena (up to 8 per core), and
 an arena's freed memory is rarely returned to the system. A worker runs nodes on several
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["limit_malloc_arenas", "without_grpc_stubs"]
+__all__ = ["limit_malloc_arenas", "without_unused_packages"]
 
 _M_ARENA_MAX = -8  # glibc's mallopt() parameter number (malloc.h)
 
@@ -34,23 +34,31 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     return bool(mallopt(_M_ARENA_MAX, arenas))
 
 
-@contextmanager
-def without_grpc_stubs() -> Iterator[None]:
-    """Import temporalio in this block without grpcio's generated service stubs.
+_UNUSED_IN_A_WORKER = ("grpc", "rich")
 
-    temporalio's service packages (``temporalio.api.workflowservice.v1`` and three more)
-    import grpcio's stubs whenever grpcio is installed (dagster, google-cloud libraries and
-    the OTLP gRPC exporter bring it); the SDK reaches the server through its Rust core and
-    never uses them, and grpcio costs a worker ~9 MiB resident. ``None`` in ``sys.modules``
-    makes that optional import fail as if grpcio were absent; after the block grpcio imports
-    normally for code that does use it (an OTLP gRPC exporter).
+
+@contextmanager
+def without_unused_packages() -> Iterator[None]:
+    """Import the worker's modules in this block without two optional packages it never uses.
+
+    - grpcio's generated service stubs: temporalio's service packages
+      (``temporalio.api.workflowservice.v1`` and three more) import them whenever grpcio is
+      installed (dagster, google-cloud libraries and the OTLP gRPC exporter bring it); the
+      SDK reaches the server through its Rust core, and grpcio costs ~9 MiB resident.
+    - rich: structlog's ``dev`` module imports it, when installed (floe's CLI depends on it),
+      to render exceptions in console logs; a worker's logs go to a file or a collector,
+      where structlog's plain tracebacks read as well, and rich costs ~7 MiB resident.
+
+    ``None`` in ``sys.modules`` makes those optional imports fail as if the package were
+    absent; after the block both import normally for code that does use them (an OTLP gRPC
+    exporter, a CLI table).
     """
-    if "grpc" in sys.modules:  # already loaded (or blocked): nothing to save
-        yield
-        return
-    sys.modules["grpc"] = None  # type: ignore[assignment]
+    masked = [name for name in _UNUSED_IN_A_WORKER if name not in sys.modules]
+    for name in masked:
+        sys.modules[name] = None  # type: ignore[assignment]
     try:
         yield
     finally:
-        if sys.modules.get("grpc", sys) is None:
-            del sys.modules["grpc"]
+        for name in masked:
+            if sys.modules.get(name, sys) is None:
+                del sys.modules[name]

@@ -42,6 +42,7 @@ __all__ = [
     "PreRunDecision",
     "ProgressEvent",
     "ProgressPage",
+    "ProgressRead",
     "ProjectSource",
     "RetrySettings",
     "RunContext",
@@ -248,6 +249,8 @@ class RunInput(_Frozen):
     events_offset: int = 0
     """Progress events emitted by the runs before a continue-as-new (query cursors are
     global across the chain)."""
+    follower_wait_seconds: float = Field(default=0.0, ge=0)
+    """Set by continue-as-new when a client follows the chain (see :class:`ProgressRead`)."""
 
 
 class PlanRequest(_Frozen):
@@ -290,7 +293,7 @@ class NodeTask(_Frozen):
 
 
 class NodeBatch(_Frozen):
-    """Several ready nodes for one activity, executed one after the other (ADR 0029)."""
+    """Several ready nodes for one activity, executed one after the other (ADR 0030)."""
 
     context: RunContext
     unique_ids: tuple[str, ...]
@@ -322,6 +325,17 @@ class ProgressPage(_Frozen):
     finished: bool = False
     continued: bool = False
     """This run continued as new: the next events come from the next run of the chain."""
+
+
+class ProgressRead(_Frozen):
+    """The ``progress_read`` signal: a client follows the run and has read its events up to
+    ``cursor``. A closing run (it completes or continues as new) waits up to
+    ``wait_seconds`` for its follower to have read its last events, so the client never
+    queries a closed run: Temporal answers that by replaying the run's whole history on a
+    worker (ADR 0027)."""
+
+    cursor: int = Field(ge=0)
+    wait_seconds: float = Field(gt=0)
 
 
 class PlanPageRequest(_Frozen):

@@ -1,5 +1,5 @@
 """The node activities of ``floe_dbt_run``: one node (``floe_node``), several ready nodes one
-after the other (``floe_nodes``, ADR 0029), and the error of a node without a result.
+after the other (``floe_nodes``, ADR 0030), and the error of a node without a result.
 
 Each node's full result goes to the store, a light copy to history; a node whose success is
 already in the store (its worker died before reporting) is not executed again.
@@ -60,6 +60,17 @@ def _heartbeating(
         thread.join()
 
 
+def _attempt_abandoned() -> bool:
+    """Whether Temporal gave this attempt up (timed out, or no longer known to the server).
+
+    Its outcome then arrives after the workflow moved on: a later attempt, or the workflow's
+    own "failed on every attempt" record, already owns the node's stored result, which a late
+    write from this attempt would overwrite.
+    """
+    details = activity.cancellation_details()
+    return details is not None and (details.timed_out or details.not_found)
+
+
 class NodeActivities(ExecutorAccess):
     """The node activities, on a worker's executors and store."""
 
@@ -89,16 +100,18 @@ class NodeActivities(ExecutorAccess):
         outcome = executor.execute(
             unique_id, run_id=context.run_id, retried=activity.info().attempt > 1
         )
-        # Kept as it ended: a cancelled statement is an error, one that finished first
-        # really succeeded.
-        self.store.put(
-            node_result_key(context.run_id, unique_id), outcome.result.model_dump_json().encode()
-        )
-        if outcome.freshness is not None:
+        if not _attempt_abandoned():
+            # Kept as it ended: a cancelled statement is an error, one that finished first
+            # really succeeded.
             self.store.put(
-                freshness_key(context.run_id, unique_id),
-                json.dumps(outcome.freshness, default=str).encode(),
+                node_result_key(context.run_id, unique_id),
+                outcome.result.model_dump_json().encode(),
             )
+            if outcome.freshness is not None:
+                self.store.put(
+                    freshness_key(context.run_id, unique_id),
+                    json.dumps(outcome.freshness, default=str).encode(),
+                )
         if activity.is_cancelled():
             raise application_error(RunCancelledError(f"{unique_id} cancelled"))
         light = outcome.result.model_copy(update={"compiled_code": None})
@@ -151,7 +164,7 @@ class NodeActivities(ExecutorAccess):
 
     @activity.defn(name="floe_nodes")
     def nodes(self, batch: NodeBatch) -> list[NodeResult]:
-        """Execute several independent ready nodes one after the other (ADR 0029); their
+        """Execute several independent ready nodes one after the other (ADR 0030); their
         light results in the batch's order.
 
         Each finished node goes into the heartbeat details: an attempt after a failure or a

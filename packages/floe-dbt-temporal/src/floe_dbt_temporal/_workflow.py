@@ -12,6 +12,7 @@ carries node counts and the latest outcomes (:mod:`floe_dbt_temporal._live`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         PreRunDecision,
         ProgressEvent,
         ProgressPage,
+        ProgressRead,
         RunContext,
         RunInput,
         RunOutput,
@@ -77,6 +79,8 @@ class DbtRunWorkflow:
         self._finished = False
         self._live = LiveTracker(fail_fast=False)
         self._scheduler: DagScheduler | None = None
+        self._reader: ProgressRead | None = None
+        """The client following the run, and how far it has read."""
 
     @workflow.update(name="fail_fast")
     def set_fail_fast(self, enabled: bool) -> LiveStatus:
@@ -118,6 +122,33 @@ class DbtRunWorkflow:
             continued=self._continued and end >= self._offset + len(self._events),
         )
 
+    @workflow.signal(name="progress_read")
+    def progress_read(self, read: ProgressRead) -> None:
+        """A client follows the run and has read its events up to ``read.cursor``."""
+        previous = self._reader.cursor if self._reader is not None else 0
+        self._reader = read.model_copy(update={"cursor": max(previous, read.cursor)})
+
+    async def _hand_over(self) -> None:
+        """Before the run closes: wait (bounded) for its follower to read its last events.
+
+        A client that queried the closed run instead would cost a worker a replay of the
+        run's whole history (seconds of workflow task and tens of MiB at 1,000 nodes). With
+        no follower, or one that does not answer in time (gone: later runs of the chain do
+        not wait for it), the run closes at once; a client that comes back later reads the
+        closed run's events through the query all the same.
+        """
+        reader = self._reader
+        if reader is None:
+            return
+        end = self._offset + len(self._events)
+        try:
+            await workflow.wait_condition(
+                lambda: self._reader is not None and self._reader.cursor >= end,
+                timeout=timedelta(seconds=reader.wait_seconds),
+            )
+        except TimeoutError:
+            self._reader = None
+
     def _event(self, kind: str, unique_id: str, result: NodeResult | None = None) -> None:
         self._events.append(
             ProgressEvent.model_validate(
@@ -151,6 +182,17 @@ class DbtRunWorkflow:
 
     @workflow.run
     async def run(self, run: RunInput) -> RunOutput:
+        if run.follower_wait_seconds:
+            self._reader = ProgressRead(
+                cursor=run.events_offset, wait_seconds=run.follower_wait_seconds
+            )
+        output = await self._run(run)
+        # The run's work is done: a cancel that comes now changes nothing.
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._hand_over()
+        return output
+
+    async def _run(self, run: RunInput) -> RunOutput:
         started_at = run.started_at or workflow.now()
         self._offset = run.events_offset
         self._live.fail_fast = run.fail_fast
@@ -329,7 +371,7 @@ class DbtRunWorkflow:
         # (sdk-core caches that run) resolves a later task's events in two activations where
         # a replay resolves them in one; handling a batch at once was nondeterministic there.
         resolved: deque[asyncio.Task[Any]] = deque()
-        # Nodes of a batch that failed without their results: one activity each (ADR 0029).
+        # Nodes of a batch that failed without their results: one activity each (ADR 0030).
         alone: deque[str] = deque()
         continuing = False
         try:
@@ -377,6 +419,7 @@ class DbtRunWorkflow:
             raise
         if continuing and not scheduler.finished:
             self._continued = True
+            await self._hand_over()
             workflow.continue_as_new(
                 run.model_copy(
                     update={
@@ -385,6 +428,9 @@ class DbtRunWorkflow:
                         "started_at": started_at,
                         "events_offset": self._offset + len(self._events),
                         "fail_fast": self._live.fail_fast,
+                        "follower_wait_seconds": self._reader.wait_seconds
+                        if self._reader is not None
+                        else 0.0,
                     }
                 )
             )

@@ -117,9 +117,9 @@ def worker_command(
     # Imported here: `floe worker healthcheck` (an exec probe) must not pay for dbt and
     # temporalio.
     from floe_core import FloeError
-    from floe_dbt_temporal._memory import without_grpc_stubs
+    from floe_dbt_temporal._memory import without_unused_packages
 
-    with without_grpc_stubs():
+    with without_unused_packages():
         from floe_dbt_temporal._worker import serve
         from floe_dbt_temporal._worker_setup import worker_settings, worker_tracing
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import os
 import queue
@@ -24,6 +25,7 @@ from typing import Any
 import attr
 import structlog
 from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import RunEvent
 from openlineage.client.serde import Serde
 
 from floe_core._errors import ConfigError
@@ -36,7 +38,7 @@ from floe_core._events import (
     RunStarted,
 )
 from floe_core._invocation import DBTInvocation
-from floe_core.lineage._client import lineage_client
+from floe_core.lineage._client import PooledHttpTransport, lineage_client
 from floe_core.lineage._config import LineageConfig
 from floe_core.lineage._dbt_ol import DbtOlLineageTranslator
 from floe_core.lineage._delivery import DeliveryProcess
@@ -191,12 +193,35 @@ class LineageObserver:
             if self._delivery is not None:
                 self._send(self._delivery, events)
             else:
-                for event in events:
-                    if self._abandoned:
-                        return
-                    self.handle(event)
+                self._handle_batch(events)
             if end < len(batch):
                 return
+
+    def _handle_batch(self, events: list[FloeEvent]) -> None:
+        """Translate and serialise the whole batch first, then POST it (ADR 0029): every
+        socket wait hands the GIL to dbt's threads, and Python run between two waits costs
+        several times what it costs in one stretch."""
+        transport = self.client.transport
+        if not isinstance(transport, PooledHttpTransport):
+            for event in events:
+                if self._abandoned:
+                    return
+                self.handle(event)
+            return
+        staged: list[tuple[str, Callable[[], object]]] = []
+        for event in events:
+            for run_event in self._run_events(event):
+                try:
+                    with transport.collecting() as posts:
+                        self.client.emit(run_event)
+                except Exception as exc:
+                    staged.append((event.invocation_id, functools.partial(_reraise, exc)))
+                else:
+                    staged.append((event.invocation_id, functools.partial(transport.send, posts)))
+        for invocation_id, send in staged:
+            if self._abandoned:
+                return
+            self._deliver(invocation_id, send)
 
     def _send(self, delivery: DeliveryProcess, events: list[FloeEvent]) -> None:
         """Hand ``events`` to the delivery process with what only this process knows."""
@@ -238,6 +263,12 @@ class LineageObserver:
 
     def handle(self, event: FloeEvent) -> None:
         """Translate and emit the lineage of one floe event (on the delivering thread)."""
+        for run_event in self._run_events(event):
+            self._deliver(event.invocation_id, functools.partial(self.client.emit, run_event))
+
+    def _run_events(self, event: FloeEvent) -> list[RunEvent]:
+        """The OpenLineage events of ``event`` with the plugins' run facets (none if they
+        cannot be built: a metadata surprise must not stop lineage for the other nodes)."""
         if isinstance(event, RunStarted):
             self._failed_runs.discard(event.invocation_id)
         try:
@@ -249,25 +280,27 @@ class LineageObserver:
                 facets = run_event.run.facets or {}
                 run_event.run.facets = {**extra, **facets}  # floe's own facets win
         except Exception:
-            # A metadata surprise must not stop lineage for the other nodes.
             _log.exception("could not build lineage for an event", event=event.kind, **_ids(event))
+            return []
+        return run_events
+
+    def _deliver(self, invocation_id: str, send: Callable[[], object]) -> None:
+        """``send`` one OpenLineage event of ``invocation_id``, unless its run failed."""
+        if invocation_id in self._failed_runs:
+            self.dropped += 1
             return
-        for run_event in run_events:
-            if event.invocation_id in self._failed_runs:
-                self.dropped += 1
-                continue
-            try:
-                self.client.emit(run_event)
-                self.emitted += 1
-            except Exception as exc:
-                self._failed_runs.add(event.invocation_id)
-                self.dropped += 1
-                _log.warning(
-                    "lineage delivery failed; the run goes on without lineage",
-                    transport=self.client.transport.kind,
-                    error=f"{type(exc).__name__}: {exc}",
-                    invocation_id=event.invocation_id,
-                )
+        try:
+            send()
+            self.emitted += 1
+        except Exception as exc:
+            self._failed_runs.add(invocation_id)
+            self.dropped += 1
+            _log.warning(
+                "lineage delivery failed; the run goes on without lineage",
+                transport=self.client.transport.kind,
+                error=f"{type(exc).__name__}: {exc}",
+                invocation_id=invocation_id,
+            )
 
     def _trace_ids(self, event: FloeEvent) -> TraceIds | None:
         if self._span_ids is None:
@@ -281,6 +314,10 @@ class LineageObserver:
         )
         ids = self._span_ids(event.invocation_id, unique_id)
         return TraceIds(trace_id=ids[0], span_id=ids[1]) if ids else None
+
+
+def _reraise(exc: Exception) -> None:
+    raise exc
 
 
 def _ids(event: FloeEvent) -> dict[str, str]:
