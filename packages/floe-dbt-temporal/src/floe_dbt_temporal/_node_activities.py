@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -61,14 +62,21 @@ def _heartbeating(
 
 
 def _attempt_abandoned() -> bool:
-    """Whether Temporal gave this attempt up (timed out, or no longer known to the server).
+    """Whether Temporal gave this attempt up because it outlived its start-to-close timeout.
 
     Its outcome then arrives after the workflow moved on: a later attempt, or the workflow's
     own "failed on every attempt" record, already owns the node's stored result, which a late
-    write from this attempt would overwrite.
+    write from this attempt would overwrite. The server reports such an attempt to its next
+    heartbeat as not found, as it does every attempt of a run that was cancelled and closed:
+    that one's outcome ("Cancelled") is still the node's record, hence the deadline check.
     """
     details = activity.cancellation_details()
-    return details is not None and (details.timed_out or details.not_found)
+    if details is None:
+        return False
+    info = activity.info()
+    timeout = info.start_to_close_timeout
+    past_deadline = timeout is not None and datetime.now(UTC) >= info.started_time + timeout
+    return details.timed_out or (details.not_found and past_deadline)
 
 
 class NodeActivities(ExecutorAccess):
