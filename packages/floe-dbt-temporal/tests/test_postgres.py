@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 
 from floe_core import (
     DBTInvocation,
@@ -71,6 +72,9 @@ def test_two_worker_processes_share_one_run_on_postgres(
         if activity.startswith(("model.", "batch:model."))  # one node, or several (ADR 0030)
     }
     assert len(identities) == 2, identities  # both processes executed nodes
+    # Beside the plan, both floe_warm activities (ADR 0030) opened the run's executor.
+    warm = {activity for activity in starts if activity.startswith("warm:")}
+    assert warm == {"warm:1", "warm:2"}, starts.keys()
 
     async def history_bytes() -> bytes:
         handle = temporal_server.env.client.get_workflow_handle(result.metadata["workflow_id"])
@@ -78,6 +82,24 @@ def test_two_worker_processes_share_one_run_on_postgres(
         return history.to_json().encode()
 
     assert postgres_server.password.encode() not in temporal_server.loop.run(history_bytes())
+
+    async def warm_outcomes() -> list[str]:
+        handle = temporal_server.env.client.get_workflow_handle(result.metadata["workflow_id"])
+        scheduled: set[int] = set()
+        outcomes: list[str] = []
+        async for event in handle.fetch_history_events():
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                attrs = event.activity_task_scheduled_event_attributes
+                if attrs.activity_type.name == "floe_warm":
+                    scheduled.add(event.event_id)
+            elif (
+                event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+                and event.activity_task_completed_event_attributes.scheduled_event_id in scheduled
+            ):
+                outcomes.append("completed")
+        return outcomes
+
+    assert temporal_server.loop.run(warm_outcomes()) == ["completed", "completed"]
     # SIGTERM: the worker stops polling, finishes, closes connections and exits 0.
     assert workers[0].stop(signal.SIGTERM) == 0
 

@@ -25,6 +25,7 @@ from floe_dbt_temporal._models import (
     PlanPageRequest,
     PlanRequest,
     PlanSummary,
+    RunContext,
     StoredRun,
     StoreRequest,
 )
@@ -92,6 +93,17 @@ class RunActivities(NodeActivities):
             )
 
         return self._with_executor(context, version, build)
+
+    @activity.defn(name="floe_warm")
+    def warm(self, context: RunContext) -> str:
+        """Open the executor the run's nodes will lease (parse the project) while another
+        worker plans; best effort: the workflow never waits for it. On the worker that plans
+        the pool opens the executor once, so this one waits for that and returns."""
+        try:
+            version = self.registry.planned_version(context)
+        except FloeError as exc:
+            raise application_error(exc) from exc
+        return self._with_executor(context, version, lambda executor: executor.project_name)
 
     @activity.defn(name="floe_plan_page")
     def plan_page(self, request: PlanPageRequest) -> PlanPage:
@@ -164,6 +176,7 @@ class RunActivities(NodeActivities):
     def all(self) -> list[Callable[..., Any]]:
         return [
             self.plan,
+            self.warm,
             self.plan_page,
             self.project_hooks,
             self.node,

@@ -150,6 +150,10 @@ class TemporalRuntimeConfig(StoreSettings):
     """Ready nodes one activity may execute, one after the other, when more nodes are ready
     than ``max_concurrency`` leaves room for (ADR 0030): fewer activities, less per-node cost
     on workers and on the Temporal server. 1: one activity per node."""
+    warm_activities: int = Field(default=2, ge=0, le=8)
+    """Small ``floe_warm`` activities started beside the plan: idle workers open the run's
+    warm executor (parse the project) while one worker plans, instead of when their first
+    nodes arrive. Best effort, never awaited; 0: none."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
     non_retryable_errors: tuple[str, ...] = ()
     """Regular expressions: a node failure whose message matches one is not retried (e.g.

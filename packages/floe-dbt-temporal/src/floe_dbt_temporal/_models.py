@@ -232,6 +232,10 @@ class RunInput(_Frozen):
     node_batch_size: int = Field(default=1, ge=1, le=100)
     """At most this many ready nodes per activity; 1 (runs started before batching) keeps
     one activity per node."""
+    warm_activities: int = Field(default=0, ge=0, le=8)
+    """``floe_warm`` activities started beside the plan (ADR 0030): idle workers open the
+    run's executor while one parses for the plan; 0 (runs started before warming) starts
+    none."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
     non_retryable_errors: tuple[str, ...] = ()
     timeouts: ActivityTimeouts = Field(default_factory=ActivityTimeouts)

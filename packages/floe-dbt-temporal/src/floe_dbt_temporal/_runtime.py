@@ -179,6 +179,7 @@ class TemporalRuntime(DBTRuntimePlugin[TemporalRuntimeConfig]):
             fail_fast=invocation.fail_fast,
             max_concurrency=config.max_concurrency,
             node_batch_size=config.node_batch_size,
+            warm_activities=config.warm_activities,
             retry=config.retry,
             non_retryable_errors=config.non_retryable_errors,
             timeouts=config.timeouts,

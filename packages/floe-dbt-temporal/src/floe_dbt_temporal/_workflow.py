@@ -22,7 +22,7 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from floe_core import LiveStatus, NodeResult, NodeStatus, RunStatus
+    from floe_core import DBTCommand, LiveStatus, NodeResult, NodeStatus, RunStatus
     from floe_dbt_inprocess import DagScheduler
     from floe_dbt_temporal._dispatch import (
         batches,
@@ -64,6 +64,12 @@ SEARCH_ATTRIBUTES = (PROJECT, COMMAND, TARGET, STATUS, SELECTOR)
 
 _QUERY_PAGE = 500
 _SETUP_RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["DBTCompilationError"])
+
+
+def _ignore_outcome(task: asyncio.Future[Any]) -> None:
+    """A warm activity's outcome (result, failure, cancellation) is nobody's business."""
+    if not task.cancelled():
+        task.exception()
 
 
 # Not sandboxed (ADR 0027): the sandbox re-enters its import guard for every payload of every
@@ -274,6 +280,7 @@ class DbtRunWorkflow:
 
     # -- phases --------------------------------------------------------------------------
     async def _plan_run(self, run: RunInput, context: RunContext) -> PlanSummary:
+        self._warm(run, context)
         plan: PlanSummary = await workflow.execute_activity(
             "floe_plan",
             PlanRequest(
@@ -289,6 +296,31 @@ class DbtRunWorkflow:
             retry_policy=_SETUP_RETRY,
         )
         return plan
+
+    def _warm(self, run: RunInput, context: RunContext) -> None:
+        """Beside the plan, ``warm_activities`` best-effort ``floe_warm`` activities (ADR
+        0030): idle workers open the executor the nodes will lease while one worker parses
+        for the plan. Never awaited: one that fails, times out or is still queued when the
+        run ends changes nothing. Not for ls (no nodes) nor a deferring --favor-state run
+        (its node executors differ from the plan's)."""
+        state = context.state
+        if (
+            run.warm_activities == 0
+            or context.command is DBTCommand.LIST
+            or (state is not None and state.defer and state.favor_state)
+        ):
+            return
+        for number in range(1, run.warm_activities + 1):
+            handle = workflow.start_activity(
+                "floe_warm",
+                context,
+                activity_id=f"warm:{number}",
+                result_type=str,
+                schedule_to_close_timeout=timedelta(seconds=run.timeouts.plan_seconds),
+                retry_policy=RetryPolicy(maximum_attempts=1),
+                cancellation_type=workflow.ActivityCancellationType.ABANDON,
+            )
+            handle.add_done_callback(_ignore_outcome)
 
     async def _load_plan(
         self, run: RunInput, plan: PlanSummary
