@@ -13,10 +13,9 @@ from typing import Any
 
 from temporalio import activity
 
-from floe_core import DBTCommand, ExecutionPlan, FloeError, NodeResult, NodeStatus
+from floe_core import DBTCommand, ExecutionPlan, NodeResult, NodeStatus
 from floe_dbt_inprocess.executor import WarmExecutor
 from floe_dbt_temporal._artifacts import RunArtifacts
-from floe_dbt_temporal._executor_access import application_error
 from floe_dbt_temporal._models import (
     CompletedPage,
     CompletedRequest,
@@ -56,10 +55,7 @@ class RunActivities(NodeActivities):
     def plan(self, request: PlanRequest) -> PlanSummary:
         """Parse (warm), select, and store the manifest and the plan; return references."""
         context = request.context
-        try:
-            version = self.registry.planned_version(context)
-        except FloeError as exc:
-            raise application_error(exc) from exc
+        version = self._planned_version(context)
 
         def build(executor: WarmExecutor) -> PlanSummary:
             listing = None
@@ -99,10 +95,7 @@ class RunActivities(NodeActivities):
         """Open the executor the run's nodes will lease (parse the project) while another
         worker plans; best effort: the workflow never waits for it. On the worker that plans
         the pool opens the executor once, so this one waits for that and returns."""
-        try:
-            version = self.registry.planned_version(context)
-        except FloeError as exc:
-            raise application_error(exc) from exc
+        version = self._planned_version(context)
         return self._with_executor(context, version, lambda executor: executor.project_name)
 
     @activity.defn(name="floe_plan_page")

@@ -56,9 +56,7 @@ def start_nodes(
     """One node as ``floe_node`` (activity id: the node's id, as before batching), several
     as one ``floe_nodes`` (unique: a node is in one batch at most, alone only by its id)."""
     # --favor-state: the worker removes the plan's nodes from the state it defers to
-    state = context.state
-    favored = state is not None and state.defer and state.favor_state
-    stored_plan = plan.plan if favored else None
+    stored_plan = plan.plan if context.favors_state else None
     errors = run.non_retryable_errors
     result_type: type[Any]
     if len(uids) == 1:

@@ -111,9 +111,6 @@ class ExecutorAccess:
         profile = materialize_profile(
             self.registry.profile(context), cache_dir=self.work_dir / "profiles"
         )
-        state = context.state
-        defer = state is not None and state.defer
-        favored = defer and plan is not None and state is not None and state.favor_state
         return ExecutorSpec(
             # ls executes nothing: its selection is parsed like build's (every resource type)
             command=DBTCommand.BUILD if context.command is DBTCommand.LIST else context.command,
@@ -126,10 +123,17 @@ class ExecutorAccess:
             env=env,
             project_version=version,
             state=self._state(context, plan),
-            defer=defer,
+            defer=context.state is not None and context.state.defer,
             # the run's own nodes are out of that state: every other parent is favoured
-            favor_state=favored,
+            favor_state=plan is not None and context.favors_state,
         )
+
+    def _planned_version(self, context: RunContext) -> str:
+        """The project version the run's executors use (as the plan resolved it)."""
+        try:
+            return self.registry.planned_version(context)
+        except FloeError as exc:
+            raise application_error(exc) from exc
 
     def _with_executor(
         self,

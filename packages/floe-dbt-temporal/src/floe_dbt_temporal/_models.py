@@ -215,6 +215,12 @@ class RunContext(_Frozen):
     state: StateFiles | None = None
     """``--state``/``--defer``: what ``state:``/``result:``/``source_status:`` compare with."""
 
+    @property
+    def favors_state(self) -> bool:
+        """``--defer --favor-state``: the node executors defer to the state without the
+        run's own nodes, so they need the run's stored plan (and differ from the plan's)."""
+        return self.state is not None and self.state.defer and self.state.favor_state
+
 
 class RunInput(_Frozen):
     """Input of the ``floe_dbt_run`` workflow."""

@@ -14,13 +14,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from floe_core import NodeResult, NodeStatus, RunCancelledError
+from floe_core.stores import StoredArtifact
 from floe_dbt_inprocess.executor import WarmExecutor
 from floe_dbt_temporal._artifacts import RunArtifacts, freshness_key, node_result_key
 from floe_dbt_temporal._executor_access import ExecutorAccess, application_error
@@ -29,6 +30,7 @@ from floe_dbt_temporal._models import NodeBatch, NodeOutcome, NodeTask, RunConte
 __all__ = ["NodeActivities"]
 
 _log = structlog.get_logger("floe.temporal.worker")
+T = TypeVar("T")
 
 
 @contextmanager
@@ -85,6 +87,30 @@ class NodeActivities(ExecutorAccess):
     def _heartbeat_interval(self) -> float:
         timeout = activity.info().heartbeat_timeout
         return max(0.5, (timeout.total_seconds() if timeout else 30) / 3)
+
+    def _leased_heartbeating(
+        self,
+        context: RunContext,
+        plan: StoredArtifact | None,
+        use: Callable[[WarmExecutor], T],
+        details: Callable[[], tuple[Any, ...]] = tuple,
+    ) -> T:
+        """``use`` the run's warm executor on this thread, heartbeating meanwhile (also while
+        the executor loads: a first parse can outlast the timeout); a cancelled activity
+        cancels the statement this thread runs."""
+        node_thread = threading.get_ident()
+        leased: list[WarmExecutor] = []
+
+        def cancel_query() -> None:
+            for executor in leased:
+                executor.cancel_query_of(node_thread)
+
+        def run(executor: WarmExecutor) -> T:
+            leased.append(executor)
+            return use(executor)
+
+        with _heartbeating(self._heartbeat_interval(), cancel_query, details):
+            return self._with_executor(context, context.project_version, run, plan=plan)
 
     def _stored_success(self, run_id: str, unique_id: str) -> NodeResult | None:
         """The node's success already in the store (its worker died before reporting)."""
@@ -148,15 +174,8 @@ class NodeActivities(ExecutorAccess):
         previous = self._stored_success(task.context.run_id, task.unique_id)
         if previous is not None:
             return previous
-        node_thread = threading.get_ident()
-        leased: list[WarmExecutor] = []
-
-        def cancel_query() -> None:
-            for executor in leased:
-                executor.cancel_query_of(node_thread)
 
         def run(executor: WarmExecutor) -> NodeResult:
-            leased.append(executor)
             result, error = self._execute_node(
                 executor, task.context, task.unique_id, task.non_retryable_errors
             )
@@ -164,11 +183,7 @@ class NodeActivities(ExecutorAccess):
                 raise error
             return result
 
-        # Heartbeat while the executor loads too: a first parse can outlast the timeout.
-        with _heartbeating(self._heartbeat_interval(), cancel_query):
-            return self._with_executor(
-                task.context, task.context.project_version, run, plan=task.plan
-            )
+        return self._leased_heartbeating(task.context, task.plan, run)
 
     @activity.defn(name="floe_nodes")
     def nodes(self, batch: NodeBatch) -> list[NodeResult]:
@@ -188,18 +203,11 @@ class NodeActivities(ExecutorAccess):
             for result in (NodeResult.model_validate(item) for item in (details or [[]])[0])
         }
         transient: dict[str, tuple[NodeResult, ApplicationError]] = {}
-        node_thread = threading.get_ident()
-        leased: list[WarmExecutor] = []
 
         def finished() -> tuple[Any, ...]:
             return ([result.model_dump(mode="json") for result in list(done.values())],)
 
-        def cancel_query() -> None:
-            for executor in leased:
-                executor.cancel_query_of(node_thread)
-
         def run(executor: WarmExecutor) -> list[NodeResult]:
-            leased.append(executor)
             for unique_id in batch.unique_ids:
                 if unique_id in done:
                     continue
@@ -228,8 +236,7 @@ class NodeActivities(ExecutorAccess):
                 )
             return [done[unique_id] for unique_id in batch.unique_ids]
 
-        with _heartbeating(self._heartbeat_interval(), cancel_query, finished):
-            return self._with_executor(context, context.project_version, run, plan=batch.plan)
+        return self._leased_heartbeating(context, batch.plan, run, finished)
 
     @activity.defn(name="floe_record_node")
     def record_node(self, outcome: NodeOutcome) -> None:

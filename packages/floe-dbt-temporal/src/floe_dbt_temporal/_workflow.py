@@ -317,12 +317,7 @@ class DbtRunWorkflow:
         for the plan. Never awaited: one that fails, times out or is still queued when the
         run ends changes nothing. Not for ls (no nodes) nor a deferring --favor-state run
         (its node executors differ from the plan's)."""
-        state = context.state
-        if (
-            run.warm_activities == 0
-            or context.command is DBTCommand.LIST
-            or (state is not None and state.defer and state.favor_state)
-        ):
+        if run.warm_activities == 0 or context.command is DBTCommand.LIST or context.favors_state:
             return
         for number in range(1, run.warm_activities + 1):
             handle = workflow.start_activity(
@@ -420,21 +415,22 @@ class DbtRunWorkflow:
         # Nodes of a batch that failed without their results: one activity each (ADR 0030).
         alone: deque[str] = deque()
         continuing = False
+
+        def launch(uids: tuple[str, ...]) -> None:
+            task = start_nodes(run, context, plan, uids)
+            task.add_done_callback(resolved.append)
+            running[task] = uids
+
         try:
             while True:
                 free = run.max_concurrency - len(running)
                 while alone and free > 0:
-                    uid = alone.popleft()
-                    task = start_nodes(run, context, plan, (uid,))
-                    task.add_done_callback(resolved.append)
-                    running[task] = (uid,)
+                    launch((alone.popleft(),))
                     free -= 1
                 if not continuing and free > 0:
                     ready = scheduler.take_ready(free * run.node_batch_size)
                     for uids in batches(ready, free):
-                        task = start_nodes(run, context, plan, uids)
-                        task.add_done_callback(resolved.append)
-                        running[task] = uids
+                        launch(uids)
                         for uid in uids:
                             self._event("started", uid)
                             self._live.started(uid)
